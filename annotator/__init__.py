@@ -1,0 +1,37 @@
+"""annotator: tag how news articles use their sources (reported, quoted, editorial)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+_PKG = Path(__file__).resolve().parent
+
+
+def _asset_dir(name: str) -> Path:
+    """Templates and static files live at the repo root and are copied into the wheel."""
+    packaged = _PKG / name
+    return packaged if packaged.is_dir() else _PKG.parent / name
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the application; ``overrides`` wins over environment configuration."""
+    from annotator import config, db, errors, extensions, security
+    from annotator.views import admin, auth, exports, passages
+
+    app = Flask(
+        __name__,
+        template_folder=str(_asset_dir("templates")),
+        static_folder=str(_asset_dir("static")),
+        instance_relative_config=True,
+    )
+    config.load(app, overrides or {})
+    db.init_app(app)
+    extensions.init_app(app)
+    security.init_app(app)
+    errors.register_error_handlers(app)
+    for blueprint in (auth.bp, passages.bp, exports.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    return app

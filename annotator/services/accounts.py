@@ -1,0 +1,66 @@
+"""Users: creation, passwords, roles."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from annotator.models import Role, User
+
+MIN_PASSWORD_LENGTH = 8
+# Checked against when the username is unknown, so a login costs the same either way.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class AccountError(ValueError):
+    """A user-facing problem with account data (duplicate name, weak password...)."""
+
+
+def create_user(session: Session, username: str, password: str, role: str = Role.REVIEWER) -> User:
+    username = username.strip()
+    if not username:
+        raise AccountError("A username is required.")
+    if role not in set(Role):
+        raise AccountError(f"Unknown role {role!r}; use one of {', '.join(Role)}.")
+    _check_password_strength(password)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AccountError(f"A user named {username!r} already exists.")
+    user = User(username=username, password_hash=generate_password_hash(password), role=role)
+    session.add(user)
+    session.commit()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Change the password and end the user's existing sessions."""
+    _check_password_strength(password)
+    user.password_hash = generate_password_hash(password)
+    user.session_epoch += 1
+    session.commit()
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count(User.id))) or 0
+
+
+def _check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")

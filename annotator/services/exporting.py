@@ -1,0 +1,228 @@
+"""Streaming exports: CSV (one row per claim and reviewer) and nested JSONL (one document a line).
+
+Rows come from one ordered query read in chunks, so memory stays flat however large the
+export is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import Select, and_, select
+from sqlalchemy.orm import Session, aliased
+
+from annotator.models import (
+    Annotation,
+    Claim,
+    Document,
+    Outlet,
+    OutletCorrection,
+    Passage,
+    Project,
+    User,
+)
+
+CSV_COLUMNS = (
+    "document_id",
+    "document_title",
+    "document_url",
+    "passage_index",
+    "passage_role",
+    "outlet",
+    "outlet_cue",
+    "claim_index",
+    "claim_start",
+    "claim_end",
+    "claim_text",
+    "suggested_label",
+    "label",
+    "reviewer",
+    "updated_at",
+    "detected_outlet",
+)
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CHUNK_ROWS = 2000
+
+
+def neutralise_cell(value: str) -> str:
+    """Stop spreadsheets from running a cell as a formula (OWASP CSV injection advice)."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    project: str | None = None
+    all_claims: bool = False
+
+
+def _claim_rows_query(export_filter: ExportFilter) -> Select[Any]:
+    detected = aliased(Outlet)
+    corrected = aliased(Outlet)
+    join_annotations = and_(Annotation.claim_id == Claim.id)
+    query = (
+        select(
+            Document.id.label("doc_pk"),
+            Document.external_id,
+            Document.title,
+            Document.url,
+            Passage.id.label("passage_pk"),
+            Passage.index.label("passage_index"),
+            Passage.text.label("passage_text"),
+            Passage.role,
+            Passage.cue,
+            detected.name.label("detected_outlet"),
+            Claim.index.label("claim_index"),
+            Claim.start,
+            Claim.end,
+            Claim.suggested_label,
+            Claim.suggestion_reason,
+            Annotation.label,
+            Annotation.updated_at,
+            User.username,
+            OutletCorrection.id.label("correction_pk"),
+            corrected.name.label("corrected_outlet"),
+        )
+        .select_from(Claim)
+        .join(Passage, Passage.id == Claim.passage_id)
+        .join(Document, Document.id == Passage.document_id)
+        .outerjoin(detected, detected.id == Passage.outlet_id)
+        .join(Annotation, join_annotations, isouter=export_filter.all_claims)
+        .outerjoin(User, User.id == Annotation.user_id)
+        .outerjoin(
+            OutletCorrection,
+            and_(
+                OutletCorrection.passage_id == Passage.id,
+                OutletCorrection.user_id == Annotation.user_id,
+            ),
+        )
+        .outerjoin(corrected, corrected.id == OutletCorrection.outlet_id)
+        .order_by(Document.id, Passage.index, Claim.index, User.username)
+    )
+    if export_filter.project:
+        query = query.join(Project, Project.id == Document.project_id).where(
+            Project.name == export_filter.project
+        )
+    return query
+
+
+def _stream(session: Session, query: Select[Any]) -> Iterator[Any]:
+    result = session.execute(query.execution_options(yield_per=CHUNK_ROWS))
+    yield from result
+
+
+def _outlet_for_row(row: Any) -> str:
+    """The reviewer's corrected outlet when they made a correction, else the detected one."""
+    if row.correction_pk is not None:
+        return row.corrected_outlet or ""
+    return row.detected_outlet or ""
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def csv_record(row: Any) -> list[str]:
+    claim_text = row.passage_text[row.start : row.end]
+    values = [
+        row.external_id,
+        row.title,
+        row.url or "",
+        str(row.passage_index),
+        row.role,
+        _outlet_for_row(row),
+        row.cue or "",
+        str(row.claim_index),
+        str(row.start),
+        str(row.end),
+        claim_text,
+        row.suggested_label,
+        row.label or "",
+        row.username or "",
+        _iso(row.updated_at),
+        row.detected_outlet or "",
+    ]
+    return [neutralise_cell(v) for v in values]
+
+
+def iter_csv(session: Session, export_filter: ExportFilter) -> Iterator[str]:
+    """CSV text in chunks (RFC 4180, CRLF line ends), header first."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for row in _stream(session, _claim_rows_query(export_filter)):
+        writer.writerow(csv_record(row))
+        count += 1
+        if count % CHUNK_ROWS == 0:
+            yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def iter_jsonl(session: Session, export_filter: ExportFilter) -> Iterator[str]:
+    """One JSON document per line with its passages, claims and annotations nested."""
+    query = _claim_rows_query(ExportFilter(project=export_filter.project, all_claims=True))
+    for _, doc_rows in groupby(_stream(session, query), key=lambda r: r.doc_pk):
+        yield json.dumps(_document_json(list(doc_rows)), ensure_ascii=False) + "\n"
+
+
+def _document_json(rows: Sequence[Any]) -> dict[str, Any]:
+    first = rows[0]
+    return {
+        "id": first.external_id,
+        "title": first.title,
+        "url": first.url,
+        "passages": [
+            _passage_json(list(p_rows)) for _, p_rows in groupby(rows, key=lambda r: r.passage_pk)
+        ],
+    }
+
+
+def _passage_json(rows: Sequence[Any]) -> dict[str, Any]:
+    first = rows[0]
+    return {
+        "index": first.passage_index,
+        "text": first.passage_text,
+        "role": first.role,
+        "outlet": first.detected_outlet,
+        "cue": first.cue,
+        "claims": [
+            _claim_json(list(c_rows)) for _, c_rows in groupby(rows, key=lambda r: r.claim_index)
+        ],
+    }
+
+
+def _claim_json(rows: Iterable[Any]) -> dict[str, Any]:
+    rows = list(rows)
+    first = rows[0]
+    return {
+        "index": first.claim_index,
+        "start": first.start,
+        "end": first.end,
+        "text": first.passage_text[first.start : first.end],
+        "suggested_label": first.suggested_label,
+        "suggestion_reason": first.suggestion_reason,
+        "annotations": [
+            {
+                "reviewer": r.username,
+                "label": r.label,
+                "updated_at": _iso(r.updated_at),
+                "outlet": _outlet_for_row(r) or None,
+            }
+            for r in rows
+            if r.username is not None
+        ],
+    }

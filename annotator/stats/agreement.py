@@ -1,0 +1,276 @@
+"""Inter-rater agreement for nominal labels (reported / quoted / editorial, or any strings).
+
+Input everywhere is an iterable of ``(item_id, rater_id, label)`` tuples; items may have any
+number of raters. Conventions (see also :mod:`annotator.stats._ratings`):
+
+* a repeated ``(item_id, rater_id)`` keeps the last label given;
+* items with a single rating are ignored by every agreement figure;
+* a coefficient that is mathematically undefined is returned as ``None``, never ``nan``.
+  Chance-corrected coefficients (kappa, alpha) are ``0/0`` when expected agreement is total,
+  i.e. when every rating in the data they use carries one and the same label: there is no
+  variation to agree about, so we report ``None`` ("not computable") rather than 1 or 0.
+
+Figures come from ``statsmodels.stats.inter_rater`` (Cohen, Fleiss) and the ``krippendorff``
+package (alpha); this module only shapes the data and applies the conventions above.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+
+import krippendorff
+import numpy as np
+from statsmodels.stats.inter_rater import cohens_kappa
+from statsmodels.stats.inter_rater import fleiss_kappa as _sm_fleiss_kappa
+
+from annotator.stats._ratings import (
+    ItemRatings,
+    Rating,
+    index_by_item,
+    label_counts,
+    multi_rated,
+    ordered_ids,
+    ordered_labels,
+)
+
+__all__ = [
+    "AgreementSummary",
+    "FleissResult",
+    "PairKappa",
+    "agreement_summary",
+    "cohen_kappa_pairs",
+    "confusion_matrix",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "percent_agreement",
+]
+
+
+@dataclass(frozen=True)
+class PairKappa:
+    """Cohen's kappa of two raters over the items both of them rated.
+
+    ``rater_a`` sorts before ``rater_b``. ``kappa`` is ``None`` when expected agreement is 1,
+    which happens exactly when both raters used one single, identical label on all their common
+    items. (If one rater used a single label and the other did not, kappa is defined and 0.)
+    """
+
+    rater_a: Hashable
+    rater_b: Hashable
+    n_items: int
+    kappa: float | None
+
+
+@dataclass(frozen=True)
+class FleissResult:
+    """Fleiss' kappa and the subset of items it was computed on.
+
+    Fleiss' kappa needs the same number of raters on every item, so it uses only the items with
+    exactly ``raters_per_item`` ratings, the most common number of ratings per item among items
+    with at least two ratings (ties go to the larger number). ``n_items`` is how many items that
+    is. With no usable item, ``kappa`` and ``raters_per_item`` are ``None`` and ``n_items`` is 0.
+    """
+
+    kappa: float | None
+    n_items: int
+    raters_per_item: int | None
+
+
+@dataclass(frozen=True)
+class AgreementSummary:
+    """Every agreement figure for one set of ratings; JSON-ready via ``dataclasses.asdict``.
+
+    ``n_items`` / ``n_ratings`` / ``n_raters`` count everything (after de-duplicating repeated
+    ``(item, rater)`` ratings), ``n_items_compared`` only the items with >= 2 ratings, which are
+    the ones the coefficients use. ``confusion`` is the symmetric pair matrix over ``labels``:
+    cell ``[i][j]`` counts the ordered pairs of two different raters on the same item where the
+    first said ``labels[i]`` and the second ``labels[j]`` (each unordered pair counts once in
+    each direction, so agreeing pairs count 2 on the diagonal).
+    """
+
+    labels: list[str]
+    n_items: int
+    n_ratings: int
+    n_raters: int
+    n_items_compared: int
+    percent_agreement: float | None
+    krippendorff_alpha: float | None
+    fleiss: FleissResult
+    pairwise_kappa: list[PairKappa]
+    confusion: list[list[int]]
+
+
+def _finite_or_none(value: float) -> float | None:
+    """A plain ``float``, or ``None`` for nan / infinity."""
+    result = float(value)
+    return result if math.isfinite(result) else None
+
+
+def _item_agreement(labels: ItemRatings) -> float:
+    """Share of agreeing rater pairs on one item with m >= 2 ratings: sum c(c-1) / m(m-1)."""
+    m = len(labels)
+    agreeing = sum(c * (c - 1) for c in label_counts(labels.values()).values())
+    return agreeing / (m * (m - 1))
+
+
+def percent_agreement(ratings: Iterable[Rating]) -> float | None:
+    """Mean over items with >= 2 ratings of the share of rater pairs that agree on the item.
+
+    Every such item weighs the same, however many raters it has. ``None`` without such items.
+    """
+    return _percent(multi_rated(index_by_item(ratings)))
+
+
+def _percent(items: list[ItemRatings]) -> float | None:
+    if not items:
+        return None
+    return sum(map(_item_agreement, items)) / len(items)
+
+
+def confusion_matrix(pairs: Iterable[tuple[str, str]], labels: Sequence[str]) -> list[list[int]]:
+    """Count label pairs: rows are indexed by the first element, columns by the second.
+
+    Rows and columns follow the order of ``labels``. Raises ``ValueError`` if ``labels`` has
+    duplicates or a pair uses a label not in ``labels`` (silently dropping data would hide bugs).
+    """
+    index = {label: i for i, label in enumerate(labels)}
+    if len(index) != len(labels):
+        raise ValueError(f"duplicate labels in {list(labels)!r}")
+    matrix = [[0] * len(labels) for _ in labels]
+    for first, second in pairs:
+        if first not in index or second not in index:
+            raise ValueError(f"label pair {(first, second)!r} not within {list(labels)!r}")
+        matrix[index[first]][index[second]] += 1
+    return matrix
+
+
+def _kappa_from_table(table: list[list[int]]) -> float | None:
+    """Cohen's kappa of a square count table, ``None`` when expected agreement is 1."""
+    n = sum(map(sum, table))
+    rows = [sum(row) for row in table]
+    cols = [sum(col) for col in zip(*table, strict=True)]
+    # p_e = sum(rows[k] * cols[k]) / n**2 equals 1 only if one label takes all of both margins.
+    if n == 0 or any(r * c == n * n for r, c in zip(rows, cols, strict=True)):
+        return None
+    return _finite_or_none(cohens_kappa(np.asarray(table, dtype=float), return_results=False))
+
+
+def _pair_kappa(by_item: dict[Hashable, ItemRatings], a: Hashable, b: Hashable) -> PairKappa:
+    """Cohen's kappa of raters ``a`` and ``b`` (both known to share >= 1 item)."""
+    pairs = [(lab[a], lab[b]) for lab in by_item.values() if a in lab and b in lab]
+    labels = ordered_labels(itertools.chain.from_iterable(pairs))
+    kappa = _kappa_from_table(confusion_matrix(pairs, labels))
+    return PairKappa(rater_a=a, rater_b=b, n_items=len(pairs), kappa=kappa)
+
+
+def _cohen_kappa_pairs(by_item: dict[Hashable, ItemRatings]) -> list[PairKappa]:
+    raters = ordered_ids(r for labels in by_item.values() for r in labels)
+    shared: set[tuple[Hashable, Hashable]] = set()
+    for labels in by_item.values():
+        shared.update(itertools.combinations(labels, 2))
+    return [
+        _pair_kappa(by_item, a, b)
+        for a, b in itertools.combinations(raters, 2)
+        if (a, b) in shared or (b, a) in shared
+    ]
+
+
+def cohen_kappa_pairs(ratings: Iterable[Rating]) -> list[PairKappa]:
+    """Cohen's kappa for every pair of raters with at least one item in common.
+
+    Pairs are ordered by rater id (``rater_a < rater_b``); pairs without a common item are
+    left out. See :class:`PairKappa` for when ``kappa`` is ``None``.
+    """
+    return _cohen_kappa_pairs(index_by_item(ratings))
+
+
+def _modal_rater_count(items: list[ItemRatings]) -> int | None:
+    """Most frequent number of ratings per item (ties: the larger number)."""
+    sizes = Counter(len(labels) for labels in items)
+    if not sizes:
+        return None
+    return max((count, size) for size, count in sizes.items())[1]
+
+
+def _fleiss(items: list[ItemRatings]) -> FleissResult:
+    m = _modal_rater_count(items)
+    if m is None:
+        return FleissResult(kappa=None, n_items=0, raters_per_item=None)
+    used = [labels for labels in items if len(labels) == m]
+    categories = ordered_labels(lab for labels in used for lab in labels.values())
+    table = [[list(labels.values()).count(c) for c in categories] for labels in used]
+    # With a single category expected agreement is 1 and kappa is 0/0.
+    kappa = None if len(categories) < 2 else _finite_or_none(_sm_fleiss_kappa(table))
+    return FleissResult(kappa=kappa, n_items=len(used), raters_per_item=m)
+
+
+def fleiss_kappa(ratings: Iterable[Rating]) -> FleissResult:
+    """Fleiss' kappa (1971) over the items rated by the modal number of raters m >= 2.
+
+    See :class:`FleissResult` for which items are used. ``kappa`` is ``None`` when there is no
+    item with >= 2 ratings or all used ratings carry the same label.
+    """
+    return _fleiss(multi_rated(index_by_item(ratings)))
+
+
+def _alpha(items: list[ItemRatings]) -> float | None:
+    domain = ordered_labels(lab for labels in items for lab in labels.values())
+    if len(domain) < 2:
+        return None
+    counts = [label_counts(labels.values()) for labels in items]
+    value_counts = np.array([[c[label] for label in domain] for c in counts], dtype=int)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = krippendorff.alpha(value_counts=value_counts, level_of_measurement="nominal")
+    return _finite_or_none(alpha)
+
+
+def krippendorff_alpha(ratings: Iterable[Rating]) -> float | None:
+    """Krippendorff's alpha for nominal data, allowing any number of raters per item.
+
+    Computed by ``krippendorff.alpha`` from per-item label counts (its ``value_counts`` input,
+    equivalent to a rater-by-item ``reliability_data`` matrix with gaps, but with no NaN
+    coding, so a label spelled "nan" is safe). Items with one rating are not pairable and are
+    dropped, as in Krippendorff's definition. ``None`` when no item has two ratings or all
+    pairable ratings carry one label (alpha is 0/0).
+    """
+    return _alpha(multi_rated(index_by_item(ratings)))
+
+
+def _summary_labels(labels: Sequence[str], observed: Iterable[str]) -> list[str]:
+    """``labels`` in the given order, then any other observed labels, sorted."""
+    known = list(dict.fromkeys(labels))
+    return known + [lab for lab in ordered_labels(observed) if lab not in set(known)]
+
+
+def _rater_pairs(items: list[ItemRatings]) -> Iterable[tuple[str, str]]:
+    """Both orientations of every pair of ratings by different raters on the same item."""
+    for labels in items:
+        yield from itertools.permutations(labels.values(), 2)
+
+
+def agreement_summary(ratings: Iterable[Rating], labels: Sequence[str]) -> AgreementSummary:
+    """All agreement figures at once (see :class:`AgreementSummary`).
+
+    ``labels`` fixes the row/column order of ``confusion``; labels found in the data but not
+    listed are appended in sorted order, so unknown labels never raise here.
+    """
+    by_item = index_by_item(ratings)
+    items = multi_rated(by_item)
+    observed = [lab for item in by_item.values() for lab in item.values()]
+    all_labels = _summary_labels(labels, observed)
+    return AgreementSummary(
+        labels=all_labels,
+        n_items=len(by_item),
+        n_ratings=len(observed),
+        n_raters=len({rater for item in by_item.values() for rater in item}),
+        n_items_compared=len(items),
+        percent_agreement=_percent(items),
+        krippendorff_alpha=_alpha(items),
+        fleiss=_fleiss(items),
+        pairwise_kappa=_cohen_kappa_pairs(by_item),
+        confusion=confusion_matrix(_rater_pairs(items), all_labels),
+    )

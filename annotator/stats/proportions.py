@@ -1,0 +1,70 @@
+"""Label shares with Wilson score confidence intervals.
+
+Conventions:
+
+* ``wilson_interval`` with ``n == 0`` returns ``(0.0, 1.0)``: with no observations every
+  proportion is possible, and the full range keeps the result a plain pair of floats.
+* Bounds are clamped to ``[0, 1]``, and are exactly 0 for ``successes == 0`` and exactly 1
+  for ``successes == n``, as in the formula (floating point would leave e.g. ``1 - 1e-16``).
+* Invalid arguments (negative counts, ``successes > n``, confidence outside ``(0, 1)``) are
+  caller errors and raise ``ValueError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from statsmodels.stats.proportion import proportion_confint
+
+__all__ = ["Share", "label_shares", "wilson_interval"]
+
+
+@dataclass(frozen=True)
+class Share:
+    """Count and share of one label among all counted labels, with a Wilson interval.
+
+    ``share`` is ``None`` when nothing was counted at all (the interval is then ``(0, 1)``).
+    """
+
+    count: int
+    share: float | None
+    ci_low: float
+    ci_high: float
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for the proportion ``successes / n``; ``(0.0, 1.0)`` when n == 0.
+
+    Computed by ``statsmodels.stats.proportion.proportion_confint(method="wilson")``.
+    """
+    _check_confidence(confidence)
+    if not 0 <= successes <= n:
+        raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
+    if n == 0:
+        return (0.0, 1.0)
+    low, high = proportion_confint(successes, n, alpha=1.0 - confidence, method="wilson")
+    low = 0.0 if successes == 0 else max(0.0, float(low))
+    high = 1.0 if successes == n else min(1.0, float(high))
+    return (low, high)
+
+
+def label_shares(counts: Mapping[str, int], confidence: float = 0.95) -> dict[str, Share]:
+    """Share of each label in ``counts`` with its Wilson interval, in the mapping's order.
+
+    Each label is treated as "this label vs. all others" out of the total count.
+    """
+    if any(count < 0 for count in counts.values()):
+        raise ValueError(f"counts must be >= 0, got {dict(counts)!r}")
+    total = sum(counts.values())
+    shares: dict[str, Share] = {}
+    for label, count in counts.items():
+        low, high = wilson_interval(count, total, confidence)
+        share = count / total if total else None
+        shares[label] = Share(count=count, share=share, ci_low=low, ci_high=high)
+    return shares

@@ -1,0 +1,40 @@
+"""Split a passage into pieces for display: claims as blocks, the outlet cue marked inside."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from annotator.models import Claim, Passage
+
+
+@dataclass
+class Piece:
+    text: str
+    is_cue: bool
+
+
+@dataclass
+class Block:
+    """A run of text belonging to one claim (or to none, e.g. a dropped lead-in cue)."""
+
+    claim: Claim | None
+    pieces: list[Piece] = field(default_factory=list)
+
+
+def claim_blocks(passage: Passage) -> list[Block]:
+    text = passage.text
+    cue = (passage.cue_start, passage.cue_end) if passage.cue_start is not None else None
+    bounds = {0, len(text)}
+    for claim in passage.claims:
+        bounds.update((claim.start, claim.end))
+    if cue and cue[1] is not None:
+        bounds.update((cue[0], cue[1]))
+    cuts = sorted(b for b in bounds if 0 <= b <= len(text))
+    blocks: list[Block] = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        claim = next((c for c in passage.claims if c.start <= start and end <= c.end), None)
+        is_cue = bool(cue and cue[1] is not None and cue[0] <= start and end <= cue[1])
+        if not blocks or blocks[-1].claim is not claim:
+            blocks.append(Block(claim))
+        blocks[-1].pieces.append(Piece(text[start:end], is_cue))
+    return blocks

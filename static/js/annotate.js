@@ -1,0 +1,132 @@
+// Keyboard tagging and saving without a page reload. The page works without this file.
+(function () {
+  "use strict";
+  const form = document.getElementById("tag-form");
+  if (!form) return;
+  const claims = Array.from(form.querySelectorAll("fieldset.claim"));
+  const statusBox = document.getElementById("save-status");
+  const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
+  const LABEL_KEYS = { "1": "reported", "2": "quoted", "3": "editorial", r: "reported", q: "quoted", e: "editorial" };
+  let focused = 0;
+
+  function focusClaim(index) {
+    if (!claims.length) return;
+    focused = Math.max(0, Math.min(claims.length - 1, index));
+    claims.forEach((fieldset, i) => {
+      const active = i === focused;
+      fieldset.classList.toggle("focused", active);
+      const span = document.getElementById("claim-span-" + fieldset.dataset.claimId);
+      if (span) span.classList.toggle("focused", active);
+    });
+    const radio = claims[focused].querySelector("input:checked") || claims[focused].querySelector("input[type=radio]");
+    radio.focus();
+    claims[focused].scrollIntoView({ block: "nearest" });
+  }
+
+  function setLabel(label) {
+    const input = claims[focused].querySelector('input[value="' + label + '"]');
+    input.checked = true;
+    input.focus();
+    markDirty(claims[focused]);
+  }
+
+  function markDirty(fieldset) {
+    fieldset.classList.add("dirty");
+    fieldset.querySelector("[data-state]").textContent = "Changed, not saved";
+  }
+
+  function collect() {
+    const labels = {}, versions = {};
+    claims.forEach((fieldset) => {
+      const id = fieldset.dataset.claimId;
+      const checked = fieldset.querySelector("input[type=radio]:checked");
+      if (checked) labels[id] = checked.value;
+      versions[id] = parseInt(fieldset.querySelector('input[name="version-' + id + '"]').value, 10);
+    });
+    return { labels: labels, versions: versions, outlet: form.querySelector("#outlet").value };
+  }
+
+  function showStatus(text, kind) {
+    statusBox.textContent = text;
+    statusBox.className = "save-status " + (kind || "");
+  }
+
+  async function save() {
+    showStatus("Saving…");
+    let response;
+    try {
+      response = await fetch(form.action, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken, Accept: "application/json" },
+        body: JSON.stringify(collect()),
+        credentials: "same-origin",
+      });
+    } catch (err) {
+      showStatus("Could not reach the server; nothing was saved. Try again.", "error");
+      return false;
+    }
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      let message = data.error || "Saving failed (" + response.status + ").";
+      if (data.current && Object.keys(data.current).length) {
+        message += " Current values: " + Object.entries(data.current).map(([id, label]) => "claim " + claimNumber(id) + " = " + label).join(", ") + ". Reload to continue.";
+      }
+      showStatus(message, "error");
+      return false;
+    }
+    Object.entries(data.annotations).forEach(([id, annotation]) => {
+      const fieldset = document.getElementById("claim-" + id);
+      fieldset.querySelector('input[name="version-' + id + '"]').value = annotation.version;
+      fieldset.classList.remove("dirty");
+      fieldset.classList.add("saved");
+      fieldset.querySelector("[data-state]").textContent = "Saved as " + annotation.label;
+    });
+    if (data.progress) document.getElementById("progress").textContent = data.progress;
+    showStatus("Saved.", "ok");
+    return true;
+  }
+
+  function claimNumber(id) {
+    const index = claims.findIndex((fieldset) => fieldset.dataset.claimId === String(id));
+    return index + 1;
+  }
+
+  form.addEventListener("change", (event) => {
+    const fieldset = event.target.closest("fieldset.claim");
+    if (fieldset) markDirty(fieldset);
+  });
+  form.addEventListener("submit", async (event) => {
+    const action = event.submitter ? event.submitter.value : "save";
+    event.preventDefault();
+    const ok = await save();
+    if (ok && action === "next") window.location.assign(form.dataset.nextUrl);
+  });
+  claims.forEach((fieldset, index) => fieldset.addEventListener("focusin", () => {
+    if (focused !== index) focusClaim(index);
+  }));
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    if (target.tagName === "SELECT" || target.tagName === "TEXTAREA" || (target.tagName === "INPUT" && target.type !== "radio")) return;
+    const key = event.key;
+    if (LABEL_KEYS[key] && claims.length) {
+      event.preventDefault();
+      setLabel(LABEL_KEYS[key]);
+    } else if (key === "j" || key === "ArrowDown") {
+      event.preventDefault();
+      focusClaim(focused + 1);
+    } else if (key === "k" || key === "ArrowUp") {
+      event.preventDefault();
+      focusClaim(focused - 1);
+    } else if (key === "Enter" && target.tagName !== "BUTTON" && target.tagName !== "A") {
+      event.preventDefault();
+      save();
+    } else if (key === "n") {
+      event.preventDefault();
+      window.location.assign(form.dataset.nextUrl);
+    }
+  });
+
+  focusClaim(0);
+})();

@@ -1,0 +1,191 @@
+"""The annotation loop through the test client: login, Next, tag, correct the outlet."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from annotator.models import Annotation, Outlet, OutletCorrection, Passage, Review, Role
+from tests.helpers import first_passage_with_claims, import_fixture
+
+
+@pytest.fixture
+def reviewer(make_user, login, session):
+    import_fixture(session, "harbour.txt", "two.jsonl")
+    user = make_user("rita")
+    login("rita")
+    return user
+
+
+def _form_for(passage, labels, outlet=""):
+    data = {"action": "save", "outlet": outlet}
+    for claim, label in zip(passage.claims, labels, strict=True):
+        data[f"label-{claim.id}"] = label
+        data[f"version-{claim.id}"] = "0"
+    return data
+
+
+def test_pages_need_login(client):
+    response = client.get("/next")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+    assert client.get("/export/annotations.csv").status_code == 302
+
+
+def test_wrong_password_is_refused(client, make_user):
+    make_user("rita")
+    response = client.post("/login", data={"username": "rita", "password": "nope-nope"})
+    assert response.status_code == 401
+    assert b"Wrong username or password" in response.data
+
+
+def test_login_ignores_offsite_next(client, make_user):
+    make_user("rita")
+    response = client.post(
+        "/login?next=//evil.example/x",
+        data={"username": "rita", "password": "correct horse battery"},
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_next_shows_passage_with_outlet_claims_and_suggestions(client, reviewer, session):
+    response = client.get("/next")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"])
+    html = page.get_data(as_text=True)
+    assert "Dockworkers extend strike as talks stall (Reuters)" in html
+    assert 'Cites: <strong>Reuters</strong>' in html
+    assert '<mark class="cue">(Reuters)</mark>' in html
+    passage = session.scalars(select(Passage).order_by(Passage.id)).first()
+    for claim in passage.claims:
+        assert f'name="label-{claim.id}" value="{claim.suggested_label}" checked' in html
+        assert claim.suggestion_reason in html.replace("&#34;", '"').replace("&#39;", "'")
+    assert "suggested" in html
+
+
+def test_neighbouring_passages_are_shown_as_context(client, reviewer, session):
+    passage = session.scalars(select(Passage).where(Passage.index == 1)).first()
+    html = client.get(f"/passages/{passage.id}").get_data(as_text=True)
+    before = passage.document.passages[0].text
+    after = passage.document.passages[2].text
+    assert 'aria-label="Previous passage"' in html and 'aria-label="Next passage"' in html
+    assert before.split("(")[0].strip() in html
+    assert after[:30].replace('"', "&#34;") in html
+
+
+def test_form_save_stores_tags_and_outlet_correction(client, reviewer, session):
+    passage = first_passage_with_claims(session)
+    ap = session.scalar(select(Outlet).where(Outlet.name == "AP"))
+    labels = ["editorial"] * len(passage.claims)
+    response = client.post(f"/passages/{passage.id}", data=_form_for(passage, labels, str(ap.id)))
+    assert response.status_code == 302
+    stored = session.scalars(select(Annotation).where(Annotation.user_id == reviewer.id)).all()
+    assert sorted(a.label for a in stored) == labels
+    assert all(a.updated_at is not None and a.version == 1 for a in stored)
+    correction = session.scalar(select(OutletCorrection))
+    assert (correction.user_id, correction.outlet_id) == (reviewer.id, ap.id)
+    review = session.scalar(select(Review))
+    assert (review.passage_id, review.status) == (passage.id, "completed")
+
+
+def test_author_own_words_correction(client, reviewer, session):
+    passage = first_passage_with_claims(session)
+    labels = [c.suggested_label for c in passage.claims]
+    client.post(f"/passages/{passage.id}", data=_form_for(passage, labels, "none"))
+    correction = session.scalar(select(OutletCorrection))
+    assert correction.outlet_id is None
+
+
+def test_json_save_then_stale_save_is_refused(client, reviewer, session):
+    passage = first_passage_with_claims(session)
+    claim = passage.claims[0]
+    body = {"labels": {str(claim.id): "quoted"}, "versions": {str(claim.id): 0}}
+    first = client.post(f"/passages/{passage.id}", json=body)
+    assert first.status_code == 200
+    assert first.json["annotations"][str(claim.id)] == {"label": "quoted", "version": 1}
+    body["labels"][str(claim.id)] = "reported"
+    stale = client.post(f"/passages/{passage.id}", json=body)
+    assert stale.status_code == 409
+    assert stale.json["current"] == {str(claim.id): "quoted"}
+    assert session.scalar(select(Annotation.label)) == "quoted"
+    body["versions"][str(claim.id)] = 1
+    assert client.post(f"/passages/{passage.id}", json=body).status_code == 200
+    assert session.scalar(select(Annotation.label)) == "reported"
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        ({"999999": "quoted"}, b"do not belong"),
+        ({"CLAIM": "sarcastic"}, b"Unknown label"),
+        ("not-an-object", b"must be an object"),
+    ],
+)
+def test_bad_json_saves_change_nothing(client, reviewer, session, labels, message):
+    passage = first_passage_with_claims(session)
+    if isinstance(labels, dict) and "CLAIM" in labels:
+        labels = {str(passage.claims[0].id): labels["CLAIM"]}
+    response = client.post(f"/passages/{passage.id}", json={"labels": labels})
+    assert response.status_code == 400
+    assert message in response.data
+    assert session.scalar(select(Annotation.id)) is None
+
+
+def test_form_with_bad_outlet_changes_nothing(client, reviewer, session):
+    passage = first_passage_with_claims(session)
+    data = _form_for(passage, ["quoted"] * len(passage.claims), outlet="12345678")
+    response = client.post(f"/passages/{passage.id}", data=data)
+    assert response.status_code == 400
+    assert b"Unknown outlet" in response.data
+    assert session.scalar(select(Annotation.id)) is None
+
+
+def test_next_skips_completed_passages(client, reviewer, session):
+    first = client.get("/next").headers["Location"]
+    passage_id = int(re.search(r"/passages/(\d+)", first).group(1))
+    passage = session.get(Passage, passage_id)
+    labels = [c.suggested_label for c in passage.claims]
+    client.post(f"/passages/{passage_id}", data=_form_for(passage, labels))
+    assert client.get("/next").headers["Location"] != first
+
+
+def test_missing_passage_is_404(client, reviewer):
+    assert client.get("/passages/987654").status_code == 404
+
+
+def test_reviewer_is_refused_admin_pages(client, reviewer):
+    assert client.get("/admin/users").status_code == 403
+    response = client.post("/admin/users", data={"username": "x", "password": "12345678", "role": "admin"})
+    assert response.status_code == 403
+
+
+def test_admin_creates_user(client, make_user, login, session):
+    make_user("boss", Role.ADMIN)
+    login("boss")
+    response = client.post(
+        "/admin/users", data={"username": "newbie", "password": "longenough", "role": "curator"}
+    )
+    assert response.status_code == 302
+    assert client.post("/login", data={"username": "newbie", "password": "longenough"}).status_code == 302
+
+
+@pytest.mark.csrf
+def test_post_without_csrf_token_is_refused(client, make_user, session):
+    import_fixture(session, "two.jsonl")
+    make_user("rita")
+    assert client.post("/login", data={"username": "rita", "password": "correct horse battery"}).status_code == 400
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    login = client.post(
+        "/login", data={"username": "rita", "password": "correct horse battery", "csrf_token": token}
+    )
+    assert login.status_code == 302
+    passage = first_passage_with_claims(session)
+    body = {"labels": {str(passage.claims[0].id): "quoted"}}
+    assert client.post(f"/passages/{passage.id}", json=body).status_code == 400
+    html = client.get(f"/passages/{passage.id}").get_data(as_text=True)
+    meta = re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+    ok = client.post(f"/passages/{passage.id}", json=body, headers={"X-CSRFToken": meta})
+    assert ok.status_code == 200
