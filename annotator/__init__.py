@@ -19,7 +19,7 @@ def _asset_dir(name: str) -> Path:
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application; ``overrides`` wins over environment configuration."""
     from annotator import config, db, errors, extensions, security
-    from annotator.views import admin, auth, exports, passages
+    from annotator.views import admin, auth, dashboard, exports, passages
 
     app = Flask(
         __name__,
@@ -32,6 +32,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     security.init_app(app)
     errors.register_error_handlers(app)
-    for blueprint in (auth.bp, passages.bp, exports.bp, admin.bp):
+    for blueprint in (auth.bp, passages.bp, dashboard.bp, exports.bp, admin.bp):
         app.register_blueprint(blueprint)
     return app

@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from annotator import create_app, migrate
 from annotator.db import get_engine, get_session
+from annotator.services.projects import DEFAULT_PROJECT
 from annotator.models import Role
 from annotator.services import accounts, evaluation, exporting, importing, outlets
 
@@ -87,7 +88,7 @@ def user_create(username: str, role: str, password_stdin: bool) -> None:
 @with_appcontext
 def import_command(files: tuple[str, ...], project: str | None) -> None:
     """Import articles: .txt/.md (one article per file) or .jsonl (one per line)."""
-    project_name = project or current_app.config["DEFAULT_PROJECT"]
+    project_name = project or DEFAULT_PROJECT
     with tqdm(unit="doc", desc="Importing", disable=None, file=sys.stderr) as bar:
         report = importing.import_files(
             get_session(), _read_files(files), project_name, on_progress=bar.update
@@ -173,7 +174,7 @@ def quickstart_command(host: str, port: int, no_serve: bool) -> None:
     report = importing.import_files(
         session,
         [(SAMPLE_ARTICLE.name, SAMPLE_ARTICLE.read_bytes())],
-        current_app.config["DEFAULT_PROJECT"],
+        DEFAULT_PROJECT,
     )
     if report.imported:
         click.echo(f"Imported the sample article ({report.passages} passages).")

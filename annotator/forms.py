@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileRequired, MultipleFileField
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from annotator.models import Role
@@ -24,8 +24,12 @@ class ImportForm(FlaskForm):
 class UserForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=80)])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)])
-    role = SelectField("Role", choices=[(r.value, r.value) for r in Role])
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.value) for r in Role])
 
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for buttons that change state."""
+
+
+class SkipForm(FlaskForm):
+    reason = StringField("Why skip? (optional)", validators=[Optional(), Length(max=1000)])

@@ -69,13 +69,47 @@ class User(Base):
         return self.role == Role.ADMIN
 
 
+class RevealLabels(StrEnum):
+    """When reviewers may see each other's labels on a passage."""
+
+    NEVER = "never"
+    AFTER_COMPLETION = "after_completion"
+    ALWAYS = "always"
+
+
 class Project(Base):
     __tablename__ = "projects"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     guidelines: Mapped[str] = mapped_column(Text, default="")
+    overlap: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    open_to_all: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    show_suggestions: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    reveal_labels: Mapped[str] = mapped_column(
+        String(20), default=RevealLabels.AFTER_COMPLETION, server_default="after_completion"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    members: Mapped[list[ProjectMember]] = relationship(
+        back_populates="project", cascade="all, delete-orphan"
+    )
+
+
+class MemberRole(StrEnum):
+    REVIEWER = "reviewer"
+    CURATOR = "curator"
+
+
+class ProjectMember(Base):
+    __tablename__ = "project_members"
+    __table_args__ = (UniqueConstraint("project_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), default=MemberRole.REVIEWER)
+    project: Mapped[Project] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
 
 
 class Outlet(Base):
@@ -101,7 +135,10 @@ class OutletAlias(Base):
 
 class Document(Base):
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("project_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "external_id"),
+        Index("ix_documents_queue", "project_id", "started_by", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -111,6 +148,8 @@ class Document(Base):
     site: Mapped[str | None] = mapped_column(String(255))
     published: Mapped[str | None] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64))
+    open_passages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    started_by: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     passages: Mapped[list[Passage]] = relationship(
         back_populates="document", order_by="Passage.index", cascade="all, delete-orphan"
@@ -137,6 +176,7 @@ class Passage(Base):
     cue_start: Mapped[int | None] = mapped_column(Integer)
     cue_end: Mapped[int | None] = mapped_column(Integer)
     claim_count: Mapped[int] = mapped_column(Integer, default=0)
+    completed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     document: Mapped[Document] = relationship(back_populates="passages")
     outlet: Mapped[Outlet | None] = relationship()
     claims: Mapped[list[Claim]] = relationship(
@@ -172,10 +212,28 @@ class Annotation(Base):
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(20))
+    unsure: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     user: Mapped[User] = relationship()
+
+
+class FinalLabel(Base):
+    """The label a curator settled for a claim."""
+
+    __tablename__ = "final_labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("claims.id", ondelete="CASCADE"), unique=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    label: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user: Mapped[User | None] = relationship()
 
 
 class OutletCorrection(Base):
@@ -208,12 +266,48 @@ class Review(Base):
     __table_args__ = (
         UniqueConstraint("passage_id", "user_id"),
         Index("ix_reviews_user_id_status", "user_id", "status"),
+        Index("ix_reviews_user_id_document_id", "user_id", "document_id"),
+        Index("ix_reviews_user_id_updated_at", "user_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     passage_id: Mapped[int] = mapped_column(ForeignKey("passages.id", ondelete="CASCADE"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text, default="")
     reserved_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ChangeKind(StrEnum):
+    LABEL = "label"
+    UNSURE = "unsure"
+    NOTE = "note"
+    OUTLET = "outlet"
+    SKIP = "skip"
+    FINAL = "final"
+
+
+class Change(Base):
+    """History: who changed what, when, old -> new. Undo walks it backwards."""
+
+    __tablename__ = "changes"
+    __table_args__ = (
+        Index("ix_changes_user_id_id", "user_id", "id"),
+        Index("ix_changes_claim_id", "claim_id"),
+        Index("ix_changes_passage_id", "passage_id"),
+        Index("ix_changes_batch", "batch"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    passage_id: Mapped[int] = mapped_column(ForeignKey("passages.id", ondelete="CASCADE"))
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    batch: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(20))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    undone: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user: Mapped[User] = relationship()

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
 from sqlalchemy import delete, text
 from sqlalchemy.engine import Engine, make_url
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
 from annotator import create_app, migrate
+from annotator.cli import cli
 from annotator.db import Base, get_session, make_engine, normalise_url
 from annotator.models import Role, User
 from annotator.services import accounts, outlets
@@ -101,9 +103,21 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+class CliRunner:
+    """Invokes the real ``annotator`` command group against the test app."""
+
+    def __init__(self, app: Flask) -> None:
+        self.runner = app.test_cli_runner()
+        self.app = app
+
+    def invoke(self, args: list[str], **kwargs: Any) -> Any:
+        info = ScriptInfo(create_app=lambda: self.app)
+        return self.runner.invoke(cli, args=args, obj=info, **kwargs)
+
+
 @pytest.fixture
-def runner(app: Flask) -> Any:
-    return app.test_cli_runner()
+def runner(app: Flask) -> CliRunner:
+    return CliRunner(app)
 
 
 @pytest.fixture

@@ -26,9 +26,12 @@ def counts(session: Session) -> tuple[int, int, int]:
     return count(session, Document), count(session, Passage), count(session, Claim)
 
 
-def first_passage_with_claims(session: Session) -> Passage:
+def passage_with_most_claims(session: Session) -> Passage:
     passage = session.scalar(
-        select(Passage).where(Passage.claim_count > 1).order_by(Passage.id).limit(1)
+        select(Passage)
+        .where(Passage.claim_count > 0)
+        .order_by(Passage.claim_count.desc(), Passage.id)
+        .limit(1)
     )
     assert passage is not None
     return passage

@@ -1,35 +1,45 @@
-"""Saving a reviewer's tags and outlet verdict for one passage, and finding the next passage."""
+"""Saving a reviewer's work on a passage (labels, unsure flags, notes, outlet verdict, skips),
+keeping every change in the history, and undoing the last one."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from annotator.models import (
     Annotation,
+    Change,
+    ChangeKind,
     Label,
     Outlet,
     OutletCorrection,
     Passage,
+    Project,
+    RevealLabels,
     Review,
     ReviewStatus,
     User,
     utcnow,
 )
+from annotator.services import queue
+from annotator.services.projects import can_curate
 
 AUTHOR_OWN_WORDS = "none"
+DETECTED = "detected"
+MAX_NOTE_LENGTH = 2000
 
 
 class SaveError(ValueError):
-    """The submitted tags do not fit the passage; nothing was saved."""
+    """The submitted work does not fit the passage; nothing was saved."""
 
 
 class StaleSave(SaveError):
-    """The reviewer saved over a version they had not seen; ``current`` shows what is stored."""
+    """A save based on a version the reviewer had not seen; ``current`` shows what is stored."""
 
     def __init__(self, current: dict[int, str]) -> None:
         super().__init__(
@@ -41,28 +51,40 @@ class StaleSave(SaveError):
 
 @dataclass(frozen=True)
 class TagSubmission:
-    """What the annotation form sends: labels per claim id, the versions the page was built on,
-    and the outlet choice ("" keeps the detected outlet, "none" = author's own words, or an id)."""
+    """What the annotation page sends. ``versions`` are those the page was built on; claims
+    missing from ``unsure``/``notes`` keep their stored flag/note; ``outlet_choice`` "" keeps
+    the current verdict, "none" = author's own words, or an outlet id."""
 
     labels: Mapping[int, str]
     versions: Mapping[int, int]
+    unsure: Mapping[int, bool] = field(default_factory=dict)
+    notes: Mapping[int, str] = field(default_factory=dict)
     outlet_choice: str = ""
 
 
-def next_passage(session: Session, user: User, after_id: int = 0) -> Passage | None:
-    """The first passage (import order) with claims that the user has not completed,
-    preferring one after ``after_id`` so "Next" moves forward."""
-    done = exists().where(
-        Review.passage_id == Passage.id,
-        Review.user_id == user.id,
-        Review.status != ReviewStatus.RESERVED,
-    )
-    query = select(Passage).where(Passage.claim_count > 0, ~done).order_by(Passage.id).limit(1)
-    if after_id:
-        later = session.scalar(query.where(Passage.id > after_id))
-        if later is not None:
-            return later
-    return session.scalar(query)
+class _History:
+    """Collects the changes of one save so that undo can revert them together."""
+
+    def __init__(self, session: Session, user: User, passage: Passage) -> None:
+        self.session, self.user, self.passage = session, user, passage
+        self.batch = uuid.uuid4().hex
+
+    def record(
+        self, kind: str, old: str | None, new: str | None, claim_id: int | None = None
+    ) -> None:
+        if old == new:
+            return
+        self.session.add(
+            Change(
+                user_id=self.user.id,
+                passage_id=self.passage.id,
+                claim_id=claim_id,
+                batch=self.batch,
+                kind=kind,
+                old_value=old,
+                new_value=new,
+            )
+        )
 
 
 def annotations_of(
@@ -86,93 +108,133 @@ def correction_of(session: Session, user: User, passage: Passage) -> OutletCorre
     )
 
 
+def review_of(session: Session, user: User, passage: Passage) -> Review | None:
+    return session.scalar(
+        select(Review).where(Review.passage_id == passage.id, Review.user_id == user.id)
+    )
+
+
 def save_passage(
     session: Session, user: User, passage: Passage, submission: TagSubmission
 ) -> dict[int, Annotation]:
-    """Store the labels and outlet verdict atomically; refuses unknown claims, labels and
-    stale versions without changing anything."""
-    claim_ids = {claim.id for claim in passage.claims}
-    _validate(submission, claim_ids)
-    stored = annotations_of(session, user, passage, for_update=True)
-    stale = {
-        claim_id: annotation.label
-        for claim_id, annotation in stored.items()
-        if claim_id in submission.labels
-        and submission.versions.get(claim_id, 0) != annotation.version
-    }
-    if stale or any(submission.versions.get(c, 0) for c in submission.labels if c not in stored):
-        raise StaleSave({c: a.label for c, a in stored.items()})
-    now = utcnow()
-    for claim_id, label in submission.labels.items():
-        annotation = stored.get(claim_id)
-        if annotation is None:
-            annotation = Annotation(claim_id=claim_id, user_id=user.id, label=label, version=1)
-            annotation.created_at = annotation.updated_at = now
-            session.add(annotation)
+    """Store the submission atomically. Unknown claims, labels or outlets and stale versions
+    are refused without changing anything."""
+    _validate(submission, {claim.id for claim in passage.claims})
+    if submission.outlet_choice:
+        _parse_outlet_choice(session, submission.outlet_choice)
+    try:
+        stored = annotations_of(session, user, passage, for_update=True)
+        _check_versions(submission, stored)
+        history = _History(session, user, passage)
+        for claim_id, label in submission.labels.items():
+            annotation = _apply_label(session, history, stored.get(claim_id), claim_id, label)
             stored[claim_id] = annotation
-        elif annotation.label != label:
-            annotation.label = label
-            annotation.version += 1
-            annotation.updated_at = now
-    _apply_outlet_choice(session, user, passage, submission.outlet_choice)
-    if len(stored) == len(passage.claims):
-        _mark_completed(session, user, passage)
+            _apply_extras(history, annotation, submission)
+        _apply_outlet_choice(session, history, submission.outlet_choice)
+        if len(stored) == len(passage.claims):
+            queue.record_completion(session, user, passage)
+    except Exception:
+        session.rollback()
+        raise
+    _commit_or_stale(session, user, passage)
+    return stored
+
+
+def _check_versions(submission: TagSubmission, stored: Mapping[int, Annotation]) -> None:
+    for claim_id in submission.labels:
+        annotation = stored.get(claim_id)
+        current_version = annotation.version if annotation else 0
+        if submission.versions.get(claim_id, 0) != current_version:
+            raise StaleSave({c: a.label for c, a in stored.items()})
+
+
+def _apply_label(
+    session: Session, history: _History, annotation: Annotation | None, claim_id: int, label: str
+) -> Annotation:
+    now = utcnow()
+    if annotation is None:
+        annotation = Annotation(
+            claim_id=claim_id, user_id=history.user.id, label=label, version=1, unsure=False,
+            note="", created_at=now, updated_at=now,
+        )  # fmt: skip
+        session.add(annotation)
+        history.record(ChangeKind.LABEL, None, label, claim_id)
+    elif annotation.label != label:
+        history.record(ChangeKind.LABEL, annotation.label, label, claim_id)
+        annotation.label = label
+        _touch(annotation)
+    return annotation
+
+
+def _apply_extras(history: _History, annotation: Annotation, submission: TagSubmission) -> None:
+    claim_id = annotation.claim_id
+    if claim_id in submission.unsure and submission.unsure[claim_id] != annotation.unsure:
+        history.record(
+            ChangeKind.UNSURE, _flag(annotation.unsure), _flag(submission.unsure[claim_id]), claim_id
+        )
+        annotation.unsure = submission.unsure[claim_id]
+        _touch(annotation)
+    if claim_id in submission.notes and submission.notes[claim_id] != annotation.note:
+        history.record(ChangeKind.NOTE, annotation.note, submission.notes[claim_id], claim_id)
+        annotation.note = submission.notes[claim_id]
+        _touch(annotation)
+
+
+def _touch(annotation: Annotation) -> None:
+    annotation.version += 1
+    annotation.updated_at = utcnow()
+
+
+def _flag(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _commit_or_stale(session: Session, user: User, passage: Passage) -> None:
     try:
         session.commit()
     except IntegrityError as exc:  # a concurrent first save of the same claim won the race
         session.rollback()
-        raise StaleSave({c: a.label for c, a in annotations_of(session, user, passage).items()}) from exc
-    return stored
-
-
-def _mark_completed(session: Session, user: User, passage: Passage) -> None:
-    review = session.scalar(
-        select(Review).where(Review.passage_id == passage.id, Review.user_id == user.id)
-    )
-    if review is None:
-        session.add(Review(passage_id=passage.id, user_id=user.id, status=ReviewStatus.COMPLETED))
-    elif review.status != ReviewStatus.COMPLETED:
-        review.status = ReviewStatus.COMPLETED
-        review.updated_at = utcnow()
-
-
-def neighbours(session: Session, passage: Passage) -> tuple[Passage | None, Passage | None]:
-    """The passages just before and after this one in its document, shown as context."""
-    siblings = session.scalars(
-        select(Passage)
-        .where(
-            Passage.document_id == passage.document_id,
-            Passage.index.in_((passage.index - 1, passage.index + 1)),
-        )
-        .order_by(Passage.index)
-    ).all()
-    before = next((p for p in siblings if p.index == passage.index - 1), None)
-    after = next((p for p in siblings if p.index == passage.index + 1), None)
-    return before, after
+        current = {c: a.label for c, a in annotations_of(session, user, passage).items()}
+        raise StaleSave(current) from exc
 
 
 def _validate(submission: TagSubmission, claim_ids: set[int]) -> None:
-    unknown = set(submission.labels) - claim_ids
+    unknown = (set(submission.labels) | set(submission.unsure) | set(submission.notes)) - claim_ids
     if unknown:
         raise SaveError(f"Claim(s) {sorted(unknown)} do not belong to this passage.")
     bad = {label for label in submission.labels.values() if label not in set(Label)}
     if bad:
         raise SaveError(f"Unknown label(s) {sorted(bad)}; use reported, quoted or editorial.")
+    unlabelled = (set(submission.unsure) | set(submission.notes)) - set(submission.labels)
+    if unlabelled:
+        raise SaveError("Unsure flags and notes need a label on the same claim.")
+    if any(len(note) > MAX_NOTE_LENGTH for note in submission.notes.values()):
+        raise SaveError(f"Notes are limited to {MAX_NOTE_LENGTH} characters.")
 
 
-def _apply_outlet_choice(session: Session, user: User, passage: Passage, choice: str) -> None:
+def _apply_outlet_choice(session: Session, history: _History, choice: str) -> None:
     if choice == "":
         return
     outlet_id = _parse_outlet_choice(session, choice)
+    passage, user = history.passage, history.user
     correction = correction_of(session, user, passage)
+    old = _outlet_value(correction)
     if correction is None:
         if outlet_id == passage.outlet_id:
             return
-        session.add(OutletCorrection(passage_id=passage.id, user_id=user.id, outlet_id=outlet_id))
+        correction = OutletCorrection(passage_id=passage.id, user_id=user.id, outlet_id=outlet_id)
+        session.add(correction)
     elif correction.outlet_id != outlet_id:
         correction.outlet_id = outlet_id
         correction.version += 1
         correction.updated_at = utcnow()
+    history.record(ChangeKind.OUTLET, old, _outlet_value(correction))
+
+
+def _outlet_value(correction: OutletCorrection | None) -> str:
+    if correction is None:
+        return DETECTED
+    return str(correction.outlet_id) if correction.outlet_id is not None else AUTHOR_OWN_WORDS
 
 
 def _parse_outlet_choice(session: Session, choice: str) -> int | None:
@@ -181,3 +243,171 @@ def _parse_outlet_choice(session: Session, choice: str) -> int | None:
     if not choice.isdigit() or session.get(Outlet, int(choice)) is None:
         raise SaveError(f"Unknown outlet {choice!r}.")
     return int(choice)
+
+
+def skip_passage(session: Session, user: User, passage: Passage, reason: str) -> None:
+    review = review_of(session, user, passage)
+    old = review.status if review else None
+    history = _History(session, user, passage)
+    queue.skip(session, user, passage, reason)
+    history.record(ChangeKind.SKIP, old, ReviewStatus.SKIPPED + (f": {reason}" if reason else ""))
+    session.commit()
+
+
+def undo_last(session: Session, user: User) -> Change | None:
+    """Revert the user's most recent save (or skip); returns one of its changes, or None."""
+    last = session.scalar(
+        select(Change)
+        .where(
+            Change.user_id == user.id,
+            Change.undone.is_(False),
+            Change.kind != ChangeKind.FINAL,
+            ~Change.batch.like("undo-%"),
+        )
+        .order_by(Change.id.desc())
+        .limit(1)
+    )
+    if last is None:
+        return None
+    changes = session.scalars(
+        select(Change)
+        .where(Change.batch == last.batch, Change.undone.is_(False))
+        .order_by(Change.id.desc())
+    ).all()
+    passage = session.get(Passage, last.passage_id)
+    assert passage is not None
+    history = _History(session, user, passage)
+    history.batch = "undo-" + history.batch[:27]
+    for change in changes:
+        _revert(session, history, change)
+        change.undone = True
+    _sync_completion(session, user, passage)
+    session.commit()
+    return last
+
+
+def _revert(session: Session, history: _History, change: Change) -> None:
+    user, passage = history.user, history.passage
+    if change.kind == ChangeKind.SKIP:
+        review = review_of(session, user, passage)
+        if review is not None:
+            review.status = ReviewStatus.RESERVED
+            review.reserved_until = utcnow()
+        history.record(ChangeKind.SKIP, change.new_value, change.old_value)
+        return
+    if change.kind == ChangeKind.OUTLET:
+        _revert_outlet(session, history, change.old_value)
+        history.record(ChangeKind.OUTLET, change.new_value, change.old_value)
+        return
+    annotation = session.scalar(
+        select(Annotation).where(
+            Annotation.user_id == user.id, Annotation.claim_id == change.claim_id
+        )
+    )
+    if annotation is None:
+        return
+    history.record(change.kind, change.new_value, change.old_value, change.claim_id)
+    if change.kind == ChangeKind.LABEL and change.old_value is None:
+        session.delete(annotation)
+        session.flush()
+        return
+    if change.kind == ChangeKind.LABEL:
+        annotation.label = change.old_value or annotation.label
+    elif change.kind == ChangeKind.UNSURE:
+        annotation.unsure = change.old_value == "yes"
+    elif change.kind == ChangeKind.NOTE:
+        annotation.note = change.old_value or ""
+    annotation.version += 1
+    annotation.updated_at = utcnow()
+
+
+def _revert_outlet(session: Session, history: _History, old: str | None) -> None:
+    correction = correction_of(session, history.user, history.passage)
+    if old in (None, DETECTED):
+        if correction is not None:
+            session.delete(correction)
+        return
+    outlet_id = None if old == AUTHOR_OWN_WORDS else int(old)
+    if correction is None:
+        session.add(
+            OutletCorrection(
+                passage_id=history.passage.id, user_id=history.user.id, outlet_id=outlet_id
+            )
+        )
+    else:
+        correction.outlet_id = outlet_id
+        correction.version += 1
+
+
+def _sync_completion(session: Session, user: User, passage: Passage) -> None:
+    """After an undo the passage may no longer be fully labelled (or may be again)."""
+    labelled = len(annotations_of(session, user, passage))
+    review = review_of(session, user, passage)
+    if labelled < len(passage.claims):
+        queue.withdraw_completion(session, user, passage)
+    elif review is None or review.status == ReviewStatus.RESERVED:
+        queue.record_completion(session, user, passage)
+
+
+def neighbours(session: Session, passage: Passage) -> tuple[Passage | None, Passage | None]:
+    """The passages just before and after this one in its document, shown as context."""
+    siblings = session.scalars(
+        select(Passage).where(
+            Passage.document_id == passage.document_id,
+            Passage.index.in_((passage.index - 1, passage.index + 1)),
+        )
+    ).all()
+    before = next((p for p in siblings if p.index == passage.index - 1), None)
+    after = next((p for p in siblings if p.index == passage.index + 1), None)
+    return before, after
+
+
+def may_see_others(
+    session: Session, user: User, project: Project, review: Review | None
+) -> bool:
+    """Curators always; reviewers per the project's setting (by default once they finished)."""
+    if can_curate(session, user, project):
+        return True
+    if project.reveal_labels == RevealLabels.ALWAYS:
+        return True
+    finished = review is not None and review.status == ReviewStatus.COMPLETED
+    return project.reveal_labels == RevealLabels.AFTER_COMPLETION and finished
+
+
+def others_labels(
+    session: Session, user: User, passage: Passage, project: Project, review: Review | None
+) -> dict[int, list[Annotation]]:
+    """Other reviewers' annotations per claim, when the user may see them."""
+    if not may_see_others(session, user, project, review):
+        return {}
+    rows = session.scalars(
+        select(Annotation)
+        .where(
+            Annotation.claim_id.in_([c.id for c in passage.claims]),
+            Annotation.user_id != user.id,
+        )
+        .options(selectinload(Annotation.user))
+        .order_by(Annotation.id)
+    )
+    result: dict[int, list[Annotation]] = {}
+    for annotation in rows:
+        result.setdefault(annotation.claim_id, []).append(annotation)
+    return result
+
+
+def history_of(
+    session: Session, passage: Passage, user: User, project: Project, review: Review | None
+) -> list[Change]:
+    """The passage's changes, newest first: everyone's when the user may see others' work,
+    otherwise the user's own."""
+    query = (
+        select(Change)
+        .where(Change.passage_id == passage.id)
+        .options(selectinload(Change.user))
+        .order_by(Change.id.desc())
+        .limit(200)
+    )
+    if not may_see_others(session, user, project, review):
+        query = query.where(Change.user_id == user.id)
+    return list(session.scalars(query))
+

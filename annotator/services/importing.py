@@ -137,6 +137,7 @@ def import_files(
 ) -> ImportReport:
     """Import several files into a project; a failing file is reported and leaves no trace."""
     project = get_or_create_project(session, project_name)
+    session.commit()  # a later file's rollback must not take the project with it
     report = ImportReport()
     for filename, data in files:
         try:
@@ -176,13 +177,12 @@ def _new_records(
     session: Session, project: Project, records: Sequence[DocumentRecord], report: ImportReport
 ) -> list[DocumentRecord]:
     """Drop records already stored (same id): identical ones are duplicates, others changed."""
-    known = dict(
-        session.execute(
-            select(Document.external_id, Document.content_hash).where(
-                Document.project_id == project.id
-            )
-        ).tuples()
+    rows = session.execute(
+        select(Document.external_id, Document.content_hash).where(
+            Document.project_id == project.id
+        )
     )
+    known: dict[str, str] = {external_id: content_hash for external_id, content_hash in rows}
     fresh: list[DocumentRecord] = []
     for record in records:
         stored_hash = known.get(record.external_id)
@@ -215,6 +215,7 @@ def _insert_batch(
                 "site": r.site,
                 "published": r.published,
                 "content_hash": r.content_hash,
+                "open_passages": sum(1 for d in drafts if d.claims),
             }
             for r, drafts in zip(records, analysed, strict=True)
         ],

@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from annotator.db import get_session
+from annotator.services.projects import DEFAULT_PROJECT
 from annotator.forms import ImportForm, UserForm
 from annotator.models import User
 from annotator.services import accounts, importing
@@ -36,7 +37,7 @@ def import_articles() -> ResponseReturnValue:
     report = None
     status = 200
     if form.validate_on_submit():
-        project = form.project.data or current_app.config["DEFAULT_PROJECT"]
+        project = form.project.data or DEFAULT_PROJECT
         uploads = form.file.data if isinstance(form.file.data, list) else [form.file.data]
         files = [(u.filename or "upload", u.read()) for u in uploads]
         report = importing.import_files(get_session(), files, project)

@@ -1,19 +1,30 @@
-"""The annotation loop: home, "Next", the passage page and saving tags."""
+"""The annotation loop: project list, "Next", the passage page, saving, skipping, undo."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from annotator.db import get_session
-from annotator.forms import EmptyForm
-from annotator.models import Annotation, Label, Passage
-from annotator.services import annotating, outlets, progress
+from annotator.forms import EmptyForm, SkipForm
+from annotator.models import Annotation, Label, Passage, Project
+from annotator.services import annotating, outlets, progress, projects, queue
 from annotator.services.annotating import SaveError, StaleSave, TagSubmission
 from annotator.views.highlight import claim_blocks
 
@@ -22,57 +33,98 @@ bp = Blueprint("passages", __name__)
 
 @bp.route("/")
 def index() -> ResponseReturnValue:
-    stats = progress.reviewer_progress(get_session(), current_user)
-    return render_template("passages/index.html", stats=stats)
+    session = get_session()
+    visible = projects.visible_projects(session, current_user)
+    rows = [(p, progress.reviewer_progress(session, current_user, p)) for p in visible]
+    return render_template("passages/index.html", projects=rows)
 
 
 @bp.route("/next")
 def next_passage() -> ResponseReturnValue:
-    after = request.args.get("after", default=0, type=int)
-    passage = annotating.next_passage(get_session(), current_user, after_id=after)
+    """"Next" without a project: the only project the user has, else the project list."""
+    visible = projects.visible_projects(get_session(), current_user)
+    if len(visible) != 1:
+        if not visible:
+            flash("You are not a member of any project yet; ask an admin to add you.", "info")
+        return redirect(url_for("passages.index"))
+    return redirect(url_for("passages.project_next", project_id=visible[0].id))
+
+
+@bp.route("/projects/<int:project_id>/next")
+def project_next(project_id: int) -> ResponseReturnValue:
+    project = load_project(project_id)
+    minutes = int(current_app.config["RESERVATION_MINUTES"])
+    passage = queue.next_passage(get_session(), current_user, project, timedelta(minutes=minutes))
     if passage is None:
-        flash("Nothing left to annotate: every passage has your tags.", "info")
+        flash(f"Nothing left for you in {project.name}: every passage has its reviews.", "info")
         return redirect(url_for("passages.index"))
     return redirect(url_for("passages.show", passage_id=passage.id))
 
 
 @bp.route("/passages/<int:passage_id>")
 def show(passage_id: int) -> ResponseReturnValue:
-    passage = _load_passage(passage_id)
-    return render_template("passages/show.html", **_page_context(passage))
+    passage, project = _load_passage(passage_id)
+    return render_template("passages/show.html", **_page_context(passage, project))
 
 
 @bp.route("/passages/<int:passage_id>", methods=["POST"])
 def save(passage_id: int) -> ResponseReturnValue:
-    passage = _load_passage(passage_id)
+    passage, project = _load_passage(passage_id)
     wants_json = request.is_json
+    session = get_session()
     try:
         submission = _json_submission() if wants_json else _form_submission(passage)
-        stored = annotating.save_passage(get_session(), current_user, passage, submission)
+        stored = annotating.save_passage(session, current_user, passage, submission)
     except StaleSave as exc:
-        return _refuse(passage, str(exc), 409, wants_json, current=exc.current)
+        return _refuse(passage, project, str(exc), 409, wants_json, current=exc.current)
     except SaveError as exc:
-        return _refuse(passage, str(exc), 400, wants_json)
+        return _refuse(passage, project, str(exc), 400, wants_json)
     if wants_json:
-        stats = progress.reviewer_progress(get_session(), current_user)
+        stats = progress.reviewer_progress(session, current_user, project)
         return jsonify(
-            ok=True,
-            annotations=_annotation_json(stored),
-            progress=f"{stats.completed} of {stats.total}",
+            ok=True, annotations=_annotation_json(stored), progress=stats.text, complete=stats.mine_complete
         )
     flash("Saved.", "success")
-    if request.form.get("action") == "next":
-        return redirect(url_for("passages.next_passage", after=passage.id))
+    if request.form.get("after_save") == "next":
+        return redirect(url_for("passages.project_next", project_id=project.id))
     return redirect(url_for("passages.show", passage_id=passage.id))
 
 
+@bp.route("/passages/<int:passage_id>/skip", methods=["POST"])
+def skip(passage_id: int) -> ResponseReturnValue:
+    passage, project = _load_passage(passage_id)
+    form = SkipForm()
+    if not form.validate_on_submit():
+        return _refuse(passage, project, "The skip reason is too long or the form expired.", 400, request.is_json)
+    annotating.skip_passage(get_session(), current_user, passage, form.reason.data or "")
+    flash("Skipped; the passage goes back to the pool for others.", "info")
+    return redirect(url_for("passages.project_next", project_id=project.id))
+
+
+@bp.route("/undo", methods=["POST"])
+def undo() -> ResponseReturnValue:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    change = annotating.undo_last(get_session(), current_user)
+    if change is None:
+        message = "Nothing to undo."
+        if request.is_json:
+            return jsonify(ok=False, error=message), 409
+        flash(message, "info")
+        return redirect(request.referrer or url_for("passages.index"))
+    if request.is_json:
+        return jsonify(ok=True, passage_id=change.passage_id, kind=change.kind)
+    flash("Your last change was undone.", "success")
+    return redirect(url_for("passages.show", passage_id=change.passage_id))
+
+
 def _refuse(
-    passage: Passage, message: str, status: int, wants_json: bool, current: Any = None
+    passage: Passage, project: Project, message: str, status: int, wants_json: bool, current: Any = None
 ) -> ResponseReturnValue:
     if wants_json:
         return jsonify(ok=False, error=message, current=current or {}), status
     flash(message, "error")
-    return render_template("passages/show.html", **_page_context(passage)), status
+    return render_template("passages/show.html", **_page_context(passage, project)), status
 
 
 def _json_submission() -> TagSubmission:
@@ -80,21 +132,24 @@ def _json_submission() -> TagSubmission:
     if not isinstance(payload, dict):
         raise SaveError("Expected a JSON object.")
     return TagSubmission(
-        labels=_int_keys(payload.get("labels"), str, "labels"),
-        versions=_int_keys(payload.get("versions", {}), int, "versions"),
+        labels=_by_claim(payload.get("labels"), str, "labels"),
+        versions=_by_claim(payload.get("versions", {}), int, "versions"),
+        unsure=_by_claim(payload.get("unsure", {}), bool, "unsure"),
+        notes=_by_claim(payload.get("notes", {}), str, "notes"),
         outlet_choice=str(payload.get("outlet", "")),
     )
 
 
-def _int_keys(value: Any, kind: type, name: str) -> dict[int, Any]:
+def _by_claim(value: Any, kind: type, name: str) -> dict[int, Any]:
     if not isinstance(value, dict):
         raise SaveError(f'"{name}" must be an object keyed by claim id.')
     try:
         result = {int(k): v for k, v in value.items()}
     except ValueError as exc:
         raise SaveError(f'"{name}" keys must be claim ids.') from exc
-    if not all(isinstance(v, kind) and not isinstance(v, bool) for v in result.values()):
-        raise SaveError(f'"{name}" has values of the wrong type.')
+    for item in result.values():
+        if not isinstance(item, kind) or (kind is not bool and isinstance(item, bool)):
+            raise SaveError(f'"{name}" has values of the wrong type.')
     return result
 
 
@@ -103,25 +158,38 @@ def _form_submission(passage: Passage) -> TagSubmission:
         raise SaveError("The form expired or was not sent from this site; please reload.")
     labels: dict[int, str] = {}
     versions: dict[int, int] = {}
+    unsure: dict[int, bool] = {}
+    notes: dict[int, str] = {}
     for claim in passage.claims:
         label = request.form.get(f"label-{claim.id}")
-        if label:
-            labels[claim.id] = label
         version = request.form.get(f"version-{claim.id}", "0")
         if not version.isdigit():
             raise SaveError("The form was altered: a version is not a number.")
         versions[claim.id] = int(version)
-    return TagSubmission(labels, versions, request.form.get("outlet", ""))
+        if label:
+            labels[claim.id] = label
+            unsure[claim.id] = request.form.get(f"unsure-{claim.id}") == "1"
+            notes[claim.id] = request.form.get(f"note-{claim.id}", "").strip()
+    return TagSubmission(labels, versions, unsure, notes, request.form.get("outlet", ""))
 
 
 def _annotation_json(stored: dict[int, Annotation]) -> dict[str, Any]:
     return {
-        str(claim_id): {"label": a.label, "version": a.version}
+        str(claim_id): {"label": a.label, "version": a.version, "unsure": a.unsure, "note": a.note}
         for claim_id, a in stored.items()
     }
 
 
-def _load_passage(passage_id: int) -> Passage:
+def load_project(project_id: int) -> Project:
+    """The project if the user may work in it; 404 otherwise (no hint that it exists)."""
+    session = get_session()
+    project = session.get(Project, project_id)
+    if project is None or projects.member_role(session, current_user, project) is None:
+        abort(404)
+    return project
+
+
+def _load_passage(passage_id: int) -> tuple[Passage, Project]:
     passage = get_session().scalar(
         select(Passage)
         .where(Passage.id == passage_id)
@@ -131,22 +199,29 @@ def _load_passage(passage_id: int) -> Passage:
     )
     if passage is None:
         abort(404)
-    return passage
+    return passage, load_project(passage.project_id)
 
 
-def _page_context(passage: Passage) -> dict[str, Any]:
+def _page_context(passage: Passage, project: Project) -> dict[str, Any]:
     session = get_session()
-    annotations = annotating.annotations_of(session, current_user, passage)
-    correction = annotating.correction_of(session, current_user, passage)
+    stats = progress.reviewer_progress(session, current_user, project)
+    review = annotating.review_of(session, current_user, passage)
     return {
         "passage": passage,
+        "project": project,
         "document": passage.document,
+        "passage_count": progress.document_passage_count(session, passage.document_id),
         "neighbours": annotating.neighbours(session, passage),
         "blocks": claim_blocks(passage),
-        "annotations": annotations,
-        "correction": correction,
+        "annotations": annotating.annotations_of(session, current_user, passage),
+        "correction": annotating.correction_of(session, current_user, passage),
+        "others": annotating.others_labels(session, current_user, passage, project, review),
+        "history": annotating.history_of(session, passage, current_user, project, review),
+        "review": review,
         "outlets": outlets.list_outlets(session),
         "labels": list(Label),
         "form": EmptyForm(),
-        "stats": progress.reviewer_progress(session, current_user),
+        "skip_form": SkipForm(),
+        "stats": stats,
+        "can_curate": projects.can_curate(session, current_user, project),
     }

@@ -5,6 +5,7 @@
   if (!form) return;
   const claims = Array.from(form.querySelectorAll("fieldset.claim"));
   const statusBox = document.getElementById("save-status");
+  const saveUrl = form.getAttribute("action");
   const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
   const LABEL_KEYS = { "1": "reported", "2": "quoted", "3": "editorial", r: "reported", q: "quoted", e: "editorial" };
   let focused = 0;
@@ -36,14 +37,31 @@
   }
 
   function collect() {
-    const labels = {}, versions = {};
+    const labels = {}, versions = {}, unsure = {}, notes = {};
     claims.forEach((fieldset) => {
       const id = fieldset.dataset.claimId;
       const checked = fieldset.querySelector("input[type=radio]:checked");
-      if (checked) labels[id] = checked.value;
       versions[id] = parseInt(fieldset.querySelector('input[name="version-' + id + '"]').value, 10);
+      if (!checked) return;
+      labels[id] = checked.value;
+      unsure[id] = fieldset.querySelector('input[name="unsure-' + id + '"]').checked;
+      notes[id] = fieldset.querySelector('input[name="note-' + id + '"]').value.trim();
     });
-    return { labels: labels, versions: versions, outlet: form.querySelector("#outlet").value };
+    return { labels: labels, versions: versions, unsure: unsure, notes: notes, outlet: form.querySelector("#outlet").value };
+  }
+
+  async function undo() {
+    showStatus("Undoing…");
+    const response = await fetch(form.dataset.undoUrl, {
+      method: "POST",
+      headers: { "X-CSRFToken": csrfToken, Accept: "application/json", "Content-Type": "application/json" },
+      body: "{}",
+      credentials: "same-origin",
+    }).catch(() => null);
+    if (!response) return showStatus("Could not reach the server.", "error");
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) return showStatus(data.error || "Nothing to undo.", "error");
+    window.location.assign(saveUrl.replace(/\/passages\/\d+$/, "/passages/" + data.passage_id));
   }
 
   function showStatus(text, kind) {
@@ -55,7 +73,7 @@
     showStatus("Saving…");
     let response;
     try {
-      response = await fetch(form.action, {
+      response = await fetch(saveUrl, {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken, Accept: "application/json" },
         body: JSON.stringify(collect()),
@@ -81,7 +99,7 @@
       fieldset.classList.add("saved");
       fieldset.querySelector("[data-state]").textContent = "Saved as " + annotation.label;
     });
-    if (data.progress) document.getElementById("progress").textContent = data.progress;
+    document.getElementById("progress").textContent = data.progress;
     showStatus("Saved.", "ok");
     return true;
   }
@@ -96,7 +114,7 @@
     if (fieldset) markDirty(fieldset);
   });
   form.addEventListener("submit", async (event) => {
-    const action = event.submitter ? event.submitter.value : "save";
+    const action = event.submitter ? event.submitter.value : "stay";
     event.preventDefault();
     const ok = await save();
     if (ok && action === "next") window.location.assign(form.dataset.nextUrl);
@@ -125,6 +143,9 @@
     } else if (key === "n") {
       event.preventDefault();
       window.location.assign(form.dataset.nextUrl);
+    } else if (key === "u") {
+      event.preventDefault();
+      undo();
     }
   });
 

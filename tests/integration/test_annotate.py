@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from annotator.models import Annotation, Outlet, OutletCorrection, Passage, Review, Role
-from tests.helpers import first_passage_with_claims, import_fixture
+from tests.helpers import passage_with_most_claims, import_fixture
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def reviewer(make_user, login, session):
 
 
 def _form_for(passage, labels, outlet=""):
-    data = {"action": "save", "outlet": outlet}
+    data = {"after_save": "stay", "outlet": outlet}
     for claim, label in zip(passage.claims, labels, strict=True):
         data[f"label-{claim.id}"] = label
         data[f"version-{claim.id}"] = "0"
@@ -51,9 +51,8 @@ def test_login_ignores_offsite_next(client, make_user):
 
 
 def test_next_shows_passage_with_outlet_claims_and_suggestions(client, reviewer, session):
-    response = client.get("/next")
-    assert response.status_code == 302
-    page = client.get(response.headers["Location"])
+    page = client.get("/next", follow_redirects=True)
+    assert page.request.path.startswith("/passages/")
     html = page.get_data(as_text=True)
     assert "Dockworkers extend strike as talks stall (Reuters)" in html
     assert 'Cites: <strong>Reuters</strong>' in html
@@ -76,7 +75,7 @@ def test_neighbouring_passages_are_shown_as_context(client, reviewer, session):
 
 
 def test_form_save_stores_tags_and_outlet_correction(client, reviewer, session):
-    passage = first_passage_with_claims(session)
+    passage = passage_with_most_claims(session)
     ap = session.scalar(select(Outlet).where(Outlet.name == "AP"))
     labels = ["editorial"] * len(passage.claims)
     response = client.post(f"/passages/{passage.id}", data=_form_for(passage, labels, str(ap.id)))
@@ -91,7 +90,7 @@ def test_form_save_stores_tags_and_outlet_correction(client, reviewer, session):
 
 
 def test_author_own_words_correction(client, reviewer, session):
-    passage = first_passage_with_claims(session)
+    passage = passage_with_most_claims(session)
     labels = [c.suggested_label for c in passage.claims]
     client.post(f"/passages/{passage.id}", data=_form_for(passage, labels, "none"))
     correction = session.scalar(select(OutletCorrection))
@@ -99,12 +98,17 @@ def test_author_own_words_correction(client, reviewer, session):
 
 
 def test_json_save_then_stale_save_is_refused(client, reviewer, session):
-    passage = first_passage_with_claims(session)
+    passage = passage_with_most_claims(session)
     claim = passage.claims[0]
     body = {"labels": {str(claim.id): "quoted"}, "versions": {str(claim.id): 0}}
     first = client.post(f"/passages/{passage.id}", json=body)
     assert first.status_code == 200
-    assert first.json["annotations"][str(claim.id)] == {"label": "quoted", "version": 1}
+    assert first.json["annotations"][str(claim.id)] == {
+        "label": "quoted",
+        "version": 1,
+        "unsure": False,
+        "note": "",
+    }
     body["labels"][str(claim.id)] = "reported"
     stale = client.post(f"/passages/{passage.id}", json=body)
     assert stale.status_code == 409
@@ -124,7 +128,7 @@ def test_json_save_then_stale_save_is_refused(client, reviewer, session):
     ],
 )
 def test_bad_json_saves_change_nothing(client, reviewer, session, labels, message):
-    passage = first_passage_with_claims(session)
+    passage = passage_with_most_claims(session)
     if isinstance(labels, dict) and "CLAIM" in labels:
         labels = {str(passage.claims[0].id): labels["CLAIM"]}
     response = client.post(f"/passages/{passage.id}", json={"labels": labels})
@@ -134,7 +138,7 @@ def test_bad_json_saves_change_nothing(client, reviewer, session, labels, messag
 
 
 def test_form_with_bad_outlet_changes_nothing(client, reviewer, session):
-    passage = first_passage_with_claims(session)
+    passage = passage_with_most_claims(session)
     data = _form_for(passage, ["quoted"] * len(passage.claims), outlet="12345678")
     response = client.post(f"/passages/{passage.id}", data=data)
     assert response.status_code == 400
@@ -143,12 +147,12 @@ def test_form_with_bad_outlet_changes_nothing(client, reviewer, session):
 
 
 def test_next_skips_completed_passages(client, reviewer, session):
-    first = client.get("/next").headers["Location"]
+    first = client.get("/next", follow_redirects=True).request.path
     passage_id = int(re.search(r"/passages/(\d+)", first).group(1))
     passage = session.get(Passage, passage_id)
     labels = [c.suggested_label for c in passage.claims]
     client.post(f"/passages/{passage_id}", data=_form_for(passage, labels))
-    assert client.get("/next").headers["Location"] != first
+    assert client.get("/next", follow_redirects=True).request.path != first
 
 
 def test_missing_passage_is_404(client, reviewer):
@@ -182,7 +186,7 @@ def test_post_without_csrf_token_is_refused(client, make_user, session):
         "/login", data={"username": "rita", "password": "correct horse battery", "csrf_token": token}
     )
     assert login.status_code == 302
-    passage = first_passage_with_claims(session)
+    passage = passage_with_most_claims(session)
     body = {"labels": {str(passage.claims[0].id): "quoted"}}
     assert client.post(f"/passages/{passage.id}", json=body).status_code == 400
     html = client.get(f"/passages/{passage.id}").get_data(as_text=True)

@@ -1,0 +1,240 @@
+"""The review queue: which passage a reviewer gets next, and reservations.
+
+A passage needs ``project.overlap`` completed reviews. "Next" keeps a reviewer in document
+order inside the document they are working on, and otherwise sends them to the open document
+that the fewest reviewers have started, so a team spreads across documents. A served passage
+is reserved for the reviewer for a while; active reservations of others count against the
+overlap, expired ones do not.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import Session
+
+from annotator.models import Document, Passage, Project, Review, ReviewStatus, User, utcnow
+
+NEW_DOCUMENTS_PER_LOOK = 20
+
+
+def next_passage(
+    session: Session, user: User, project: Project, reservation: timedelta
+) -> Passage | None:
+    """Reserve and return the next passage for the user, or None when nothing is left."""
+    now = utcnow()
+    for document_id in _documents_to_try(session, user, project):
+        passage_id = _open_passage_in(session, user, project, document_id, now)
+        if passage_id is not None and _reserve(session, user, project, passage_id, now, reservation):
+            session.commit()
+            return session.get(Passage, passage_id)
+    session.commit()
+    return None
+
+
+def _documents_to_try(session: Session, user: User, project: Project) -> list[int]:
+    """The document the user is working on, then unstarted documents (fewest reviewers first),
+    then documents the user started and left."""
+    candidates: list[int] = []
+    current = _current_document(session, user, project)
+    if current is not None:
+        candidates.append(current)
+    candidates += _unstarted_documents(session, user, project)
+    candidates += _started_documents(session, user, project)
+    return list(dict.fromkeys(candidates))
+
+
+def _current_document(session: Session, user: User, project: Project) -> int | None:
+    return session.scalar(
+        select(Review.document_id)
+        .join(Document, Document.id == Review.document_id)
+        .where(Review.user_id == user.id, Document.project_id == project.id)
+        .order_by(Review.updated_at.desc())
+        .limit(1)
+    )
+
+
+def _unstarted_documents(session: Session, user: User, project: Project) -> list[int]:
+    started = exists().where(Review.user_id == user.id, Review.document_id == Document.id)
+    return list(
+        session.scalars(
+            select(Document.id)
+            .where(Document.project_id == project.id, Document.open_passages > 0, ~started)
+            .order_by(Document.started_by, Document.id)
+            .limit(NEW_DOCUMENTS_PER_LOOK)
+        )
+    )
+
+
+def _started_documents(session: Session, user: User, project: Project) -> list[int]:
+    return list(
+        session.scalars(
+            select(Document.id)
+            .where(
+                Document.project_id == project.id,
+                Document.open_passages > 0,
+                Document.id.in_(
+                    select(Review.document_id).where(Review.user_id == user.id).distinct()
+                ),
+            )
+            .order_by(Document.id)
+        )
+    )
+
+
+def _others_reserving(passage_column: object, user: User, now: datetime) -> object:
+    return (
+        select(func.count(Review.id))
+        .where(
+            Review.passage_id == passage_column,
+            Review.status == ReviewStatus.RESERVED,
+            Review.reserved_until > now,
+            Review.user_id != user.id,
+        )
+        .scalar_subquery()
+    )
+
+
+def _open_passage_in(
+    session: Session, user: User, project: Project, document_id: int, now: datetime
+) -> int | None:
+    """First passage (by index) of the document that still has room and that the user has
+    neither completed nor skipped."""
+    finished_by_user = exists().where(
+        Review.passage_id == Passage.id,
+        Review.user_id == user.id,
+        Review.status != ReviewStatus.RESERVED,
+    )
+    return session.scalar(
+        select(Passage.id)
+        .where(
+            Passage.document_id == document_id,
+            Passage.claim_count > 0,
+            Passage.completed_count < project.overlap,
+            ~finished_by_user,
+            Passage.completed_count + _others_reserving(Passage.id, user, now)  # type: ignore[operator]
+            < project.overlap,
+        )
+        .order_by(Passage.index)
+        .limit(1)
+    )
+
+
+def _reserve(
+    session: Session,
+    user: User,
+    project: Project,
+    passage_id: int,
+    now: datetime,
+    reservation: timedelta,
+) -> bool:
+    """Reserve under a row lock, re-checking room (another reviewer may have just taken it)."""
+    passage = session.scalar(select(Passage).where(Passage.id == passage_id).with_for_update())
+    if passage is None:
+        return False
+    others = session.scalar(
+        select(_others_reserving(passage.id, user, now))  # type: ignore[call-overload]
+    )
+    if passage.completed_count + (others or 0) >= project.overlap:
+        return False
+    review = session.scalar(
+        select(Review).where(Review.passage_id == passage.id, Review.user_id == user.id)
+    )
+    if review is None:
+        _count_document_start(session, user, passage.document_id)
+        review = Review(
+            passage_id=passage.id, document_id=passage.document_id, user_id=user.id, reason=""
+        )
+        session.add(review)
+    review.status = ReviewStatus.RESERVED
+    review.reserved_until = now + reservation
+    review.updated_at = now
+    session.flush()
+    return True
+
+
+def _count_document_start(session: Session, user: User, document_id: int) -> None:
+    first_time = not session.scalar(
+        select(
+            exists().where(Review.user_id == user.id, Review.document_id == document_id)
+        )
+    )
+    if first_time:
+        session.execute(
+            update(Document)
+            .where(Document.id == document_id)
+            .values(started_by=Document.started_by + 1)
+        )
+
+
+def record_completion(session: Session, user: User, passage: Passage) -> None:
+    """Mark the user's review completed and keep the passage/document counters in step."""
+    review = session.scalar(
+        select(Review).where(Review.passage_id == passage.id, Review.user_id == user.id)
+    )
+    if review is not None and review.status == ReviewStatus.COMPLETED:
+        return
+    if review is None:
+        _count_document_start(session, user, passage.document_id)
+        review = Review(passage_id=passage.id, document_id=passage.document_id, user_id=user.id)
+        session.add(review)
+    review.status = ReviewStatus.COMPLETED
+    review.reserved_until = None
+    review.updated_at = utcnow()
+    _change_completed_count(session, passage, +1)
+
+
+def withdraw_completion(session: Session, user: User, passage: Passage) -> None:
+    """Undo of a tag that had completed the passage: back to reserved."""
+    review = session.scalar(
+        select(Review).where(Review.passage_id == passage.id, Review.user_id == user.id)
+    )
+    if review is None or review.status != ReviewStatus.COMPLETED:
+        return
+    review.status = ReviewStatus.RESERVED
+    review.reserved_until = utcnow()
+    review.updated_at = utcnow()
+    _change_completed_count(session, passage, -1)
+
+
+def _change_completed_count(session: Session, passage: Passage, delta: int) -> None:
+    """Atomic counter update; the document's open count changes when the passage crosses the
+    project's overlap."""
+    overlap = session.scalar(select(Project.overlap).where(Project.id == passage.project_id)) or 1
+    after = (
+        session.scalar(
+            update(Passage)
+            .where(Passage.id == passage.id)
+            .values(completed_count=Passage.completed_count + delta)
+            .returning(Passage.completed_count)
+        )
+        or 0
+    )
+    crossed_down = delta > 0 and after == overlap
+    crossed_up = delta < 0 and after == overlap - 1
+    if crossed_down or crossed_up:
+        session.execute(
+            update(Document)
+            .where(Document.id == passage.document_id)
+            .values(open_passages=Document.open_passages + (-1 if crossed_down else 1))
+        )
+    session.refresh(passage, ["completed_count"])
+
+
+def skip(session: Session, user: User, passage: Passage, reason: str) -> None:
+    """Record a skip; the passage goes back to the pool for others."""
+    review = session.scalar(
+        select(Review).where(Review.passage_id == passage.id, Review.user_id == user.id)
+    )
+    if review is None:
+        _count_document_start(session, user, passage.document_id)
+        review = Review(passage_id=passage.id, document_id=passage.document_id, user_id=user.id)
+        session.add(review)
+    elif review.status == ReviewStatus.COMPLETED:
+        _change_completed_count(session, passage, -1)
+    review.status = ReviewStatus.SKIPPED
+    review.reason = reason.strip()[:1000]
+    review.reserved_until = None
+    review.updated_at = utcnow()
+

@@ -1,0 +1,78 @@
+"""The annotation loop in real Chromium: log in, Next, tag with the keyboard, reload, download."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from annotator.db import get_session
+from annotator.models import Passage
+from annotator.services import accounts
+from tests.conftest import PASSWORD
+from tests.helpers import import_fixture
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def seeded(live_server):
+    """The harbour article and a reviewer; returns the server and the first two passages'
+    claim ids."""
+    with live_server.app.app_context():
+        session = get_session()
+        import_fixture(session, "harbour.txt")
+        accounts.create_user(session, "rita", PASSWORD)
+        passages = session.scalars(select(Passage).order_by(Passage.id).limit(2)).all()
+        claim_ids = [[c.id for c in p.claims] for p in passages]
+    assert len(claim_ids[1]) >= 2, "the fixture's second passage should hold two claims"
+    return live_server, claim_ids
+
+
+def log_in(page: Page, url: str) -> None:
+    page.goto(url + "/login")
+    page.get_by_label("Username").fill("rita")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(url + "/")
+
+
+def test_keyboard_tagging_survives_reload_and_reaches_the_csv(page: Page, seeded):
+    server, (headline_claims, second_claims) = seeded
+    log_in(page, server.url)
+    page.get_by_role("main").get_by_role("link", name="Next passage").click()
+    expect(page.locator(".badge.outlet")).to_contain_text("Reuters")
+    expect(page.locator(".passage-text mark.cue")).to_have_text("(Reuters)")
+
+    page.keyboard.press("3")  # editorial, on the focused first claim
+    page.keyboard.press("Enter")
+    expect(page.locator("#save-status")).to_have_text("Saved.")
+    page.reload()
+    headline = page.locator(f"#claim-{headline_claims[0]}")
+    expect(headline.locator('input[value="editorial"]')).to_be_checked()
+    expect(headline.locator("[data-state]")).to_contain_text("Saved as editorial")
+
+    page.keyboard.press("n")
+    expect(page.locator(f"#claim-{second_claims[0]}")).to_be_visible()
+    page.keyboard.press("q")
+    page.keyboard.press("j")
+    page.keyboard.press("e")
+    page.keyboard.press("Enter")
+    expect(page.locator("#save-status")).to_have_text("Saved.")
+    url_before = page.url
+    page.reload()
+    assert page.url == url_before
+    expect(page.locator(f'#claim-{second_claims[1]} input[value="editorial"]')).to_be_checked()
+
+    page.goto(server.url + "/export/")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="CSV", exact=True).click()
+    with Path(download_info.value.path()).open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    tags = {(r["passage_index"], r["claim_index"]): (r["reviewer"], r["label"]) for r in rows}
+    assert tags[("0", "0")] == ("rita", "editorial")
+    assert tags[("1", "0")] == ("rita", "quoted")
+    assert tags[("1", "1")] == ("rita", "editorial")
