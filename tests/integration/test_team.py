@@ -1,0 +1,316 @@
+"""Team annotation through the test client: isolation, overlap, reservations, skip, unsure,
+notes, history, undo and stale saves."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from annotator.models import (
+    Annotation,
+    Change,
+    Document,
+    MemberRole,
+    Passage,
+    Project,
+    Review,
+    utcnow,
+)
+from annotator.services import projects
+from tests.helpers import import_fixture
+
+
+@pytest.fixture
+def study(session, make_user):
+    """A closed project with two documents and overlap 2, plus three members and an outsider."""
+    import_fixture(session, "two.jsonl", "harbour.txt", project="study")
+    project = session.scalar(select(Project).where(Project.name == "study"))
+    members = {name: make_user(name) for name in ("ann", "bob", "cat")}
+    for user in members.values():
+        projects.add_member(session, project, user, MemberRole.REVIEWER)
+    make_user("outsider")
+    return project
+
+
+def passage_id_of(response) -> int:
+    return int(re.search(r"/passages/(\d+)", response.request.path).group(1))
+
+
+def take_next(client, project) -> int | None:
+    response = client.get(f"/projects/{project.id}/next", follow_redirects=True)
+    if not response.request.path.startswith("/passages/"):
+        return None
+    return passage_id_of(response)
+
+
+def complete(client, session, passage_id, label="reported"):
+    passage = session.get(Passage, passage_id)
+    session.refresh(passage)
+    labels = {str(c.id): label for c in passage.claims}
+    versions = {
+        str(a.claim_id): a.version
+        for a in session.scalars(
+            select(Annotation).where(Annotation.claim_id.in_([c.id for c in passage.claims]))
+        )
+        if a.user.username == current_username(client)
+    }
+    response = client.post(f"/passages/{passage_id}", json={"labels": labels, "versions": versions})
+    assert response.status_code == 200, response.json
+    return response
+
+
+def current_username(client) -> str:
+    page = client.get("/").get_data(as_text=True)
+    return re.search(r"Hello, ([^<]+)</h1>", page).group(1)
+
+
+def test_reviewer_sees_only_their_projects(client, login, session, study):
+    login("outsider")
+    home = client.get("/").get_data(as_text=True)
+    assert "study" not in home
+    assert client.get(f"/projects/{study.id}/next").status_code == 404
+    passage = session.scalars(select(Passage).where(Passage.project_id == study.id)).first()
+    assert client.get(f"/passages/{passage.id}").status_code == 404
+    body = {"labels": {str(passage.claims[0].id): "quoted"}}
+    assert client.post(f"/passages/{passage.id}", json=body).status_code == 404
+    assert client.get(f"/projects/{study.id}/dashboard").status_code == 404
+    assert session.scalar(select(Annotation.id)) is None
+
+
+def test_member_sees_the_project(client, login, study):
+    login("ann")
+    assert "study" in client.get("/").get_data(as_text=True)
+    assert take_next(client, study) is not None
+
+
+def test_next_follows_document_order_and_spreads_reviewers(client, login, session, study):
+    login("ann")
+    first = take_next(client, study)
+    passage = session.get(Passage, first)
+    assert passage.index == 0
+    complete(client, session, first)
+    second = session.get(Passage, take_next(client, study))
+    assert (second.document_id, second.index) == (passage.document_id, 1)
+    login("bob")
+    bobs = session.get(Passage, take_next(client, study))
+    assert bobs.document_id != passage.document_id, "a second reviewer starts another document"
+
+
+def test_overlap_is_respected(client, login, session, study):
+    study.overlap = 1
+    session.commit()
+    seen = set()
+    for name in ("ann", "bob"):
+        login(name)
+        while (passage_id := take_next(client, study)) is not None:
+            assert passage_id not in seen, "overlap 1: nobody gets a passage already served"
+            seen.add(passage_id)
+            complete(client, session, passage_id)
+    total = session.scalar(
+        select(Passage.id).where(Passage.project_id == study.id, Passage.claim_count > 0).limit(1)
+    )
+    assert total is not None
+    counts = session.scalars(
+        select(Passage.completed_count).where(
+            Passage.project_id == study.id, Passage.claim_count > 0
+        )
+    ).all()
+    assert counts and all(c == 1 for c in counts)
+    assert len(seen) == len(counts)
+
+
+def test_reservation_blocks_others_until_it_expires(client, login, session, make_user):
+    import_fixture(session, "harbour.txt", project="solo")
+    solo = session.scalar(select(Project).where(Project.name == "solo"))
+    solo.overlap = 1
+    for name in ("ann", "bob"):
+        projects.add_member(session, solo, make_user(name), MemberRole.REVIEWER)
+    login("ann")
+    reserved = take_next(client, solo)
+    login("bob")
+    bobs = take_next(client, solo)
+    assert bobs is not None and bobs != reserved
+    session.execute(update(Review).where(Review.passage_id == reserved).values(
+        reserved_until=utcnow() - timedelta(minutes=1)
+    ))  # fmt: skip
+    session.commit()
+    complete(client, session, bobs)
+    assert take_next(client, solo) == reserved, "an expired reservation returns to the pool"
+
+
+def test_skip_records_reason_and_frees_the_passage(client, login, session, study):
+    study.overlap = 1
+    session.commit()
+    login("ann")
+    passage_id = take_next(client, study)
+    response = client.post(f"/passages/{passage_id}/skip", data={"reason": "unreadable"})
+    assert response.status_code == 302
+    review = session.scalar(select(Review).where(Review.passage_id == passage_id))
+    assert (review.status, review.reason) == ("skipped", "unreadable")
+    assert take_next(client, study) != passage_id
+    login("bob")
+    assert take_next(client, study) == passage_id
+
+
+def test_unsure_and_notes_are_saved_and_kept_in_history(client, login, session, study):
+    login("ann")
+    passage_id = take_next(client, study)
+    claim = session.get(Passage, passage_id).claims[0]
+    key = str(claim.id)
+    body = {"labels": {key: "quoted"}, "unsure": {key: True}, "notes": {key: "speaker unclear"}}
+    assert client.post(f"/passages/{passage_id}", json=body).status_code == 200
+    annotation = session.scalar(select(Annotation).where(Annotation.claim_id == claim.id))
+    assert (annotation.label, annotation.unsure, annotation.note) == ("quoted", True, "speaker unclear")
+    kinds = {c.kind: (c.old_value, c.new_value) for c in session.scalars(select(Change))}
+    assert kinds == {
+        "label": (None, "quoted"),
+        "unsure": ("no", "yes"),
+        "note": ("", "speaker unclear"),
+    }
+    html = client.get(f"/passages/{passage_id}").get_data(as_text=True)
+    assert "History (3)" in html and "speaker unclear" in html
+
+
+def test_note_without_label_is_refused(client, login, session, study):
+    login("ann")
+    passage_id = take_next(client, study)
+    claim = session.get(Passage, passage_id).claims[0]
+    response = client.post(
+        f"/passages/{passage_id}", json={"labels": {}, "notes": {str(claim.id): "x"}}
+    )
+    assert response.status_code == 400
+    assert session.scalar(select(Change.id)) is None
+
+
+def test_undo_reverts_the_last_save_only(client, login, session, study):
+    login("ann")
+    passage_id = take_next(client, study)
+    claim = session.get(Passage, passage_id).claims[0]
+    key = str(claim.id)
+    client.post(f"/passages/{passage_id}", json={"labels": {key: "quoted"}})
+    body = {"labels": {key: "editorial"}, "versions": {key: 1}, "outlet": "none"}
+    client.post(f"/passages/{passage_id}", json=body)
+    response = client.post("/undo", json={})
+    assert response.status_code == 200 and response.json["passage_id"] == passage_id
+    annotation = session.scalar(select(Annotation).where(Annotation.claim_id == claim.id))
+    session.refresh(annotation)
+    assert annotation.label == "quoted"
+    assert annotation.version == 3
+    assert session.scalar(select(Review.status).where(Review.passage_id == passage_id))
+    client.post("/undo", json={})
+    assert session.scalar(select(Annotation).where(Annotation.claim_id == claim.id)) is None
+    assert client.post("/undo", json={}).status_code == 409
+
+
+def test_undo_of_a_completing_save_reopens_the_passage(client, login, session, study):
+    login("ann")
+    passage_id = take_next(client, study)
+    complete(client, session, passage_id)
+    passage = session.get(Passage, passage_id)
+    session.refresh(passage)
+    assert passage.completed_count == 1
+    client.post("/undo", json={})
+    session.refresh(passage)
+    assert passage.completed_count == 0
+    review = session.scalar(select(Review).where(Review.passage_id == passage_id))
+    assert review.status == "reserved"
+
+
+def test_undo_button_works_without_javascript(client, login, session, study):
+    login("ann")
+    passage_id = take_next(client, study)
+    complete(client, session, passage_id)
+    response = client.post("/undo", data={})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/passages/{passage_id}"
+    assert session.scalar(select(Annotation.id)) is None
+
+
+def test_two_tabs_stale_save_gets_409_with_current_value(client, login, session, study):
+    login("ann")
+    passage_id = take_next(client, study)
+    claim = session.get(Passage, passage_id).claims[0]
+    key = str(claim.id)
+    tab_one = {"labels": {key: "quoted"}, "versions": {key: 0}}
+    tab_two = {"labels": {key: "editorial"}, "versions": {key: 0}}
+    assert client.post(f"/passages/{passage_id}", json=tab_one).status_code == 200
+    refused = client.post(f"/passages/{passage_id}", json=tab_two)
+    assert refused.status_code == 409
+    assert refused.json["current"] == {key: "quoted"}
+    assert "changed elsewhere" in refused.json["error"]
+    form = {f"label-{claim.id}": "editorial", f"version-{claim.id}": "0"}
+    html_refusal = client.post(f"/passages/{passage_id}", data=form)
+    assert html_refusal.status_code == 409
+    assert b"changed elsewhere" in html_refusal.data
+    assert session.scalar(select(Annotation.label)) == "quoted"
+
+
+def test_reviewers_never_share_a_tag(client, login, session, study):
+    passage = session.scalars(
+        select(Passage).where(Passage.project_id == study.id, Passage.claim_count > 0)
+    ).first()
+    key = str(passage.claims[0].id)
+    for name, label in (("ann", "quoted"), ("bob", "reported")):
+        login(name)
+        assert client.post(f"/passages/{passage.id}", json={"labels": {key: label}}).status_code == 200
+    rows = session.scalars(select(Annotation).where(Annotation.claim_id == int(key))).all()
+    assert sorted((a.user.username, a.label) for a in rows) == [("ann", "quoted"), ("bob", "reported")]
+
+
+def test_others_labels_hidden_until_finished(client, login, session, study):
+    passage = session.scalars(
+        select(Passage).where(Passage.project_id == study.id, Passage.claim_count == 1)
+    ).first()
+    key = str(passage.claims[0].id)
+    login("ann")
+    client.post(f"/passages/{passage.id}", json={"labels": {key: "editorial"}, "notes": {key: "sarcasm?"}})
+    login("bob")
+    assert "sarcasm?" not in client.get(f"/passages/{passage.id}").get_data(as_text=True)
+    client.post(f"/passages/{passage.id}", json={"labels": {key: "quoted"}})
+    html = client.get(f"/passages/{passage.id}").get_data(as_text=True)
+    assert "ann: editorial" in html and "sarcasm?" in html
+
+
+def test_hidden_suggestions_are_not_shown_or_preselected(client, login, session, study):
+    study.show_suggestions = False
+    session.commit()
+    login("ann")
+    passage_id = take_next(client, study)
+    html = client.get(f"/passages/{passage_id}").get_data(as_text=True)
+    assert "Suggestion:" not in html
+    assert " checked>" not in html.split('name="outlet"')[0].replace('type="checkbox"', "")
+
+
+def test_progress_counts_completed_passages(client, login, session, study):
+    login("ann")
+    passage_id = take_next(client, study)
+    total = len(session.scalars(
+        select(Passage.id).where(Passage.project_id == study.id, Passage.claim_count > 0)
+    ).all())  # fmt: skip
+    response = complete(client, session, passage_id)
+    assert response.json["progress"] == f"1 of {total}"
+    assert f"1 of {total}" in client.get(f"/passages/{passage_id}").get_data(as_text=True)
+
+
+def test_dashboard_reflects_work(client, login, session, study):
+    login("ann")
+    passage_id = take_next(client, study)
+    complete(client, session, passage_id)
+    html = client.get(f"/projects/{study.id}/dashboard").get_data(as_text=True)
+    assert re.search(r"Reviews done: <strong>1</strong>", html)
+    assert re.search(r"<td>ann</td><td>1</td><td>0</td><td>\d+</td>", html)
+    doc_title = session.get(Document, session.get(Passage, passage_id).document_id).title
+    assert doc_title in html
+
+
+def test_project_complete_when_every_passage_has_its_reviews(session, study):
+    from annotator.services import dashboard
+
+    study.overlap = 1
+    session.commit()
+    assert not dashboard.totals(session, study).project_complete
+    session.execute(update(Passage).where(Passage.project_id == study.id).values(completed_count=1))
+    assert dashboard.totals(session, study).project_complete
