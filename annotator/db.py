@@ -40,9 +40,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+WRITE_OPTION = "annotator_write"
+
+
 def _configure_sqlite(engine: Engine) -> None:
-    # pysqlite's own transaction handling breaks SAVEPOINTs and lets a reader upgrade to a
-    # writer mid-transaction (SQLITE_BUSY under concurrency); we issue BEGIN IMMEDIATE ourselves.
+    # pysqlite's own transaction handling breaks SAVEPOINTs, so we issue BEGIN ourselves:
+    # plain (deferred) for readers, IMMEDIATE for transactions opened by begin_write().
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -56,7 +59,25 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        immediate = connection.get_execution_options().get(WRITE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's next work as a write transaction.
+
+    On SQLite a transaction that has read and then writes cannot wait for a concurrent writer
+    (it fails with "database is locked"), so writers take the lock up front. A read-only
+    transaction already open (e.g. loading the logged-in user) is ended first; objects stay
+    usable. PostgreSQL needs nothing here: row locks do the job.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("begin_write() must come before any change in the session")
+        session.commit()
+    session.connection(execution_options={WRITE_OPTION: True})
 
 
 def init_app(app: Flask) -> None:

@@ -4,10 +4,37 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileRequired, MultipleFileField
-from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from annotator.models import Role
+from annotator.models import MemberRole, RevealLabels, Role
+from annotator.services.accounts import MIN_PASSWORD_LENGTH
+from annotator.services.projects import MAX_OVERLAP, MIN_OVERLAP
+from annotator.text.guidelines import DEFAULT_GUIDELINES
+
+REVEAL_LABELS = {
+    RevealLabels.NEVER: "never",
+    RevealLabels.AFTER_COMPLETION: "after the reviewer completes the passage",
+    RevealLabels.ALWAYS: "always",
+}
+
+
+def _role_field(label: str, roles: type[Role] | type[MemberRole]) -> SelectField:
+    """A role select that names the allowed roles when given an unknown one."""
+    names = ", ".join(roles)
+    return SelectField(
+        label,
+        choices=[SelectChoice(r.value, r.value) for r in roles],
+        invalid_choice_message=f"Unknown role; choose one of {names}.",
+    )
 
 
 class LoginForm(FlaskForm):
@@ -24,7 +51,7 @@ class ImportForm(FlaskForm):
 class UserForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=80)])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)])
-    role = SelectField("Role", choices=[SelectChoice(r.value, r.value) for r in Role])
+    role = _role_field("Role", Role)
 
 
 class EmptyForm(FlaskForm):
@@ -33,3 +60,74 @@ class EmptyForm(FlaskForm):
 
 class SkipForm(FlaskForm):
     reason = StringField("Why skip? (optional)", validators=[Optional(), Length(max=1000)])
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+    )
+
+
+class RoleForm(FlaskForm):
+    role = _role_field("Role", Role)
+
+
+class ProjectForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    guidelines = TextAreaField(
+        "Guidelines (empty: the default guidelines)",
+        default=DEFAULT_GUIDELINES,
+        validators=[Optional(), Length(max=50_000)],
+    )
+    overlap = IntegerField(
+        "Reviewers per passage (overlap, 1 to 20)",
+        default=2,
+        validators=[InputRequired(), NumberRange(min=MIN_OVERLAP, max=MAX_OVERLAP)],
+    )
+    show_suggestions = BooleanField("Show suggested labels", default=True)
+    reveal_labels = SelectField(
+        "Reviewers see each other's labels",
+        default=RevealLabels.AFTER_COMPLETION.value,
+        choices=[SelectChoice(key.value, label) for key, label in REVEAL_LABELS.items()],
+        invalid_choice_message="Unknown setting; choose never, after_completion or always.",
+    )
+    open_to_all = BooleanField("Open to every user (no membership needed)")
+
+
+class MemberForm(FlaskForm):
+    """Add a member: the view fills ``user_id`` choices with the users not yet in the project."""
+
+    user_id = SelectField(
+        "User",
+        coerce=int,
+        choices=[],
+        invalid_choice_message="Choose a user who is not yet a member.",
+    )
+    role = _role_field("Project role", MemberRole)
+
+
+class MemberRoleForm(FlaskForm):
+    role = _role_field("Project role", MemberRole)
+
+
+class OutletForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    homepage = StringField("Homepage domain", validators=[Optional(), Length(max=255)])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+
+
+class AliasForm(FlaskForm):
+    alias = StringField("Alias", validators=[DataRequired(), Length(max=200)])
+
+
+class MergeForm(FlaskForm):
+    """The target is checked by the service, which explains a self-merge or a stale id."""
+
+    target_id = SelectField(
+        "Merge into",
+        coerce=int,
+        choices=[],
+        validate_choice=False,
+        invalid_value_message="Choose an outlet to merge into.",
+    )

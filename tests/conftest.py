@@ -122,8 +122,11 @@ def runner(app: Flask) -> CliRunner:
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
-    with app.app_context():
-        yield get_session()
+    """A session on the test's connection, outside any app context, so that requests made by
+    the test client get their own context (and their own logged-in user)."""
+    test_session = app.extensions["annotator.sessionmaker"]()
+    yield test_session
+    test_session.close()
 
 
 @pytest.fixture

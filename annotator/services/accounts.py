@@ -53,6 +53,31 @@ def set_password(session: Session, user: User, password: str) -> None:
     session.commit()
 
 
+def list_users(session: Session) -> list[User]:
+    """Every user, by username."""
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def set_active(session: Session, user: User, active: bool, acting: User) -> None:
+    """Deactivate (ending the user's sessions) or reactivate; nobody deactivates themselves."""
+    if not active and user.id == acting.id:
+        raise AccountError("You cannot deactivate your own account; ask another admin.")
+    if user.active and not active:
+        user.session_epoch += 1
+    user.active = active
+    session.commit()
+
+
+def change_role(session: Session, user: User, role: str, acting: User) -> None:
+    """Give the user another global role; admins cannot demote themselves."""
+    if role not in set(Role):
+        raise AccountError(f"Unknown role {role!r}; use one of {', '.join(Role)}.")
+    if user.id == acting.id and role != Role.ADMIN:
+        raise AccountError("You cannot remove your own admin role; ask another admin.")
+    user.role = role
+    session.commit()
+
+
 def generate_password() -> str:
     return secrets.token_urlsafe(12)
 

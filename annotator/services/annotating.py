@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from annotator.db import begin_write
 from annotator.models import (
     Annotation,
     Change,
@@ -119,6 +120,7 @@ def save_passage(
 ) -> dict[int, Annotation]:
     """Store the submission atomically. Unknown claims, labels or outlets and stale versions
     are refused without changing anything."""
+    begin_write(session)
     _validate(submission, {claim.id for claim in passage.claims})
     if submission.outlet_choice:
         _parse_outlet_choice(session, submission.outlet_choice)
@@ -246,6 +248,7 @@ def _parse_outlet_choice(session: Session, choice: str) -> int | None:
 
 
 def skip_passage(session: Session, user: User, passage: Passage, reason: str) -> None:
+    begin_write(session)
     review = review_of(session, user, passage)
     old = review.status if review else None
     history = _History(session, user, passage)
@@ -256,6 +259,7 @@ def skip_passage(session: Session, user: User, passage: Passage, reason: str) ->
 
 def undo_last(session: Session, user: User) -> Change | None:
     """Revert the user's most recent save (or skip); returns one of its changes, or None."""
+    begin_write(session)
     last = session.scalar(
         select(Change)
         .where(

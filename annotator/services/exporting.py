@@ -49,6 +49,7 @@ CSV_COLUMNS = (
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_ROWS = 2000
+DOCUMENTS_PER_PAGE = 100
 
 
 def neutralise_cell(value: str) -> str:
@@ -112,9 +113,35 @@ def _claim_rows_query(export_filter: ExportFilter) -> Select[Any]:
     return query
 
 
-def _stream(session: Session, query: Select[Any]) -> Iterator[Any]:
-    result = session.execute(query.execution_options(yield_per=CHUNK_ROWS))
-    yield from result
+def _stream(session: Session, export_filter: ExportFilter) -> Iterator[Any]:
+    """Rows a page of documents at a time, each page in its own short read transaction, so an
+    export neither holds a connection between pages nor keeps an old snapshot open (and a
+    client that goes away mid-download leaves nothing locked)."""
+    query = _claim_rows_query(export_filter)
+    last_id = 0
+    while True:
+        page = session.scalars(
+            _document_ids_query(export_filter)
+            .where(Document.id > last_id)
+            .order_by(Document.id)
+            .limit(DOCUMENTS_PER_PAGE)
+        ).all()
+        if not page:
+            session.rollback()
+            return
+        rows = session.execute(query.where(Document.id.in_(page))).all()
+        session.rollback()  # ends the read transaction and returns the connection to the pool
+        yield from rows
+        last_id = page[-1]
+
+
+def _document_ids_query(export_filter: ExportFilter) -> Select[Any]:
+    query = select(Document.id)
+    if export_filter.project:
+        query = query.join(Project, Project.id == Document.project_id).where(
+            Project.name == export_filter.project
+        )
+    return query
 
 
 def _outlet_for_row(row: Any) -> str:
@@ -157,7 +184,7 @@ def iter_csv(session: Session, export_filter: ExportFilter) -> Iterator[str]:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     count = 0
-    for row in _stream(session, _claim_rows_query(export_filter)):
+    for row in _stream(session, export_filter):
         writer.writerow(csv_record(row))
         count += 1
         if count % CHUNK_ROWS == 0:
@@ -174,8 +201,8 @@ def _drain(buffer: io.StringIO) -> str:
 
 def iter_jsonl(session: Session, export_filter: ExportFilter) -> Iterator[str]:
     """One JSON document per line with its passages, claims and annotations nested."""
-    query = _claim_rows_query(ExportFilter(project=export_filter.project, all_claims=True))
-    for _, doc_rows in groupby(_stream(session, query), key=lambda r: r.doc_pk):
+    nested_filter = ExportFilter(project=export_filter.project, all_claims=True)
+    for _, doc_rows in groupby(_stream(session, nested_filter), key=lambda r: r.doc_pk):
         yield json.dumps(_document_json(list(doc_rows)), ensure_ascii=False) + "\n"
 
 

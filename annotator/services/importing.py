@@ -15,6 +15,7 @@ from pathlib import PurePath
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from annotator.db import begin_write
 from annotator.models import Claim, Document, Passage, Project
 from annotator.services.outlets import load_registry
 from annotator.services.projects import get_or_create_project
@@ -136,6 +137,7 @@ def import_files(
     on_progress: ProgressCallback | None = None,
 ) -> ImportReport:
     """Import several files into a project; a failing file is reported and leaves no trace."""
+    begin_write(session)
     project = get_or_create_project(session, project_name)
     session.commit()  # a later file's rollback must not take the project with it
     report = ImportReport()
@@ -157,6 +159,7 @@ def import_records(
     on_progress: ProgressCallback | None = None,
 ) -> None:
     """Analyse and store the new records in one transaction (all or nothing)."""
+    begin_write(session)
     registry, outlet_ids = load_registry(session)
     fresh = _new_records(session, project, records, report)
     try:

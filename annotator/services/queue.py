@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
+from annotator.db import begin_write
 from annotator.models import Document, Passage, Project, Review, ReviewStatus, User, utcnow
 
 NEW_DOCUMENTS_PER_LOOK = 20
@@ -23,6 +24,7 @@ def next_passage(
     session: Session, user: User, project: Project, reservation: timedelta
 ) -> Passage | None:
     """Reserve and return the next passage for the user, or None when nothing is left."""
+    begin_write(session)
     now = utcnow()
     for document_id in _documents_to_try(session, user, project):
         passage_id = _open_passage_in(session, user, project, document_id, now)

@@ -122,12 +122,18 @@ def test_overlap_is_respected(client, login, session, study):
     assert len(seen) == len(counts)
 
 
-def test_reservation_blocks_others_until_it_expires(client, login, session, make_user):
+@pytest.fixture
+def solo(session, make_user):
+    """A one-document project with overlap 1 and two members."""
     import_fixture(session, "harbour.txt", project="solo")
-    solo = session.scalar(select(Project).where(Project.name == "solo"))
-    solo.overlap = 1
+    project = session.scalar(select(Project).where(Project.name == "solo"))
+    project.overlap = 1
     for name in ("ann", "bob"):
-        projects.add_member(session, solo, make_user(name), MemberRole.REVIEWER)
+        projects.add_member(session, project, make_user(name), MemberRole.REVIEWER)
+    return project
+
+
+def test_reservation_blocks_others_until_it_expires(client, login, session, solo):
     login("ann")
     reserved = take_next(client, solo)
     login("bob")
@@ -141,18 +147,16 @@ def test_reservation_blocks_others_until_it_expires(client, login, session, make
     assert take_next(client, solo) == reserved, "an expired reservation returns to the pool"
 
 
-def test_skip_records_reason_and_frees_the_passage(client, login, session, study):
-    study.overlap = 1
-    session.commit()
+def test_skip_records_reason_and_frees_the_passage(client, login, session, solo):
     login("ann")
-    passage_id = take_next(client, study)
+    passage_id = take_next(client, solo)
     response = client.post(f"/passages/{passage_id}/skip", data={"reason": "unreadable"})
     assert response.status_code == 302
     review = session.scalar(select(Review).where(Review.passage_id == passage_id))
     assert (review.status, review.reason) == ("skipped", "unreadable")
-    assert take_next(client, study) != passage_id
+    assert take_next(client, solo) != passage_id
     login("bob")
-    assert take_next(client, study) == passage_id
+    assert take_next(client, solo) == passage_id
 
 
 def test_unsure_and_notes_are_saved_and_kept_in_history(client, login, session, study):
