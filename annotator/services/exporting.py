@@ -15,17 +15,20 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, String, and_, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from annotator.models import (
     Annotation,
     Claim,
     Document,
+    FinalLabel,
     Outlet,
     OutletCorrection,
     Passage,
     Project,
+    Review,
+    ReviewStatus,
     User,
 )
 
@@ -45,6 +48,12 @@ CSV_COLUMNS = (
     "label",
     "reviewer",
     "updated_at",
+    "project",
+    "unsure",
+    "note",
+    "skipped",
+    "skip_reason",
+    "final_label",
     "detected_outlet",
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -63,16 +72,46 @@ class ExportFilter:
     all_claims: bool = False
 
 
+def _entries() -> Any:
+    """Each reviewer's entry on a claim: an annotation, or a skip of the claim's passage."""
+    tagged = select(
+        Annotation.claim_id,
+        Annotation.user_id,
+        Annotation.label,
+        Annotation.unsure,
+        Annotation.note,
+        Annotation.updated_at,
+        literal(False).label("skipped"),
+        literal("").label("skip_reason"),
+    )
+    skipped = (
+        select(
+            Claim.id,
+            Review.user_id,
+            literal(None, String).label("label"),
+            literal(False).label("unsure"),
+            literal("").label("note"),
+            Review.updated_at,
+            literal(True).label("skipped"),
+            Review.reason,
+        )
+        .join(Review, Review.passage_id == Claim.passage_id)
+        .where(Review.status == ReviewStatus.SKIPPED)
+    )
+    return union_all(tagged, skipped).subquery("entries")
+
+
 def _claim_rows_query(export_filter: ExportFilter) -> Select[Any]:
     detected = aliased(Outlet)
     corrected = aliased(Outlet)
-    join_annotations = and_(Annotation.claim_id == Claim.id)
+    entries = _entries()
     query = (
         select(
             Document.id.label("doc_pk"),
             Document.external_id,
             Document.title,
             Document.url,
+            Project.name.label("project"),
             Passage.id.label("passage_pk"),
             Passage.index.label("passage_index"),
             Passage.text.label("passage_text"),
@@ -84,32 +123,37 @@ def _claim_rows_query(export_filter: ExportFilter) -> Select[Any]:
             Claim.end,
             Claim.suggested_label,
             Claim.suggestion_reason,
-            Annotation.label,
-            Annotation.updated_at,
+            entries.c.label,
+            entries.c.unsure,
+            entries.c.note,
+            entries.c.skipped,
+            entries.c.skip_reason,
+            entries.c.updated_at,
             User.username,
             OutletCorrection.id.label("correction_pk"),
             corrected.name.label("corrected_outlet"),
+            FinalLabel.label.label("final_label"),
         )
         .select_from(Claim)
         .join(Passage, Passage.id == Claim.passage_id)
         .join(Document, Document.id == Passage.document_id)
+        .join(Project, Project.id == Document.project_id)
         .outerjoin(detected, detected.id == Passage.outlet_id)
-        .join(Annotation, join_annotations, isouter=export_filter.all_claims)
-        .outerjoin(User, User.id == Annotation.user_id)
+        .join(entries, entries.c.claim_id == Claim.id, isouter=export_filter.all_claims)
+        .outerjoin(User, User.id == entries.c.user_id)
         .outerjoin(
             OutletCorrection,
             and_(
                 OutletCorrection.passage_id == Passage.id,
-                OutletCorrection.user_id == Annotation.user_id,
+                OutletCorrection.user_id == entries.c.user_id,
             ),
         )
         .outerjoin(corrected, corrected.id == OutletCorrection.outlet_id)
+        .outerjoin(FinalLabel, FinalLabel.claim_id == Claim.id)
         .order_by(Document.id, Passage.index, Claim.index, User.username)
     )
     if export_filter.project:
-        query = query.join(Project, Project.id == Document.project_id).where(
-            Project.name == export_filter.project
-        )
+        query = query.where(Project.name == export_filter.project)
     return query
 
 
@@ -155,6 +199,10 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
+def _yes_no(value: Any) -> str:
+    return "yes" if value else "no"
+
+
 def csv_record(row: Any) -> list[str]:
     claim_text = row.passage_text[row.start : row.end]
     values = [
@@ -173,6 +221,12 @@ def csv_record(row: Any) -> list[str]:
         row.label or "",
         row.username or "",
         _iso(row.updated_at),
+        row.project,
+        _yes_no(row.unsure) if row.username else "",
+        row.note or "",
+        _yes_no(row.skipped) if row.username else "",
+        row.skip_reason or "",
+        row.final_label or "",
         row.detected_outlet or "",
     ]
     return [neutralise_cell(v) for v in values]
@@ -212,6 +266,7 @@ def _document_json(rows: Sequence[Any]) -> dict[str, Any]:
         "id": first.external_id,
         "title": first.title,
         "url": first.url,
+        "project": first.project,
         "passages": [
             _passage_json(list(p_rows)) for _, p_rows in groupby(rows, key=lambda r: r.passage_pk)
         ],
@@ -226,10 +281,20 @@ def _passage_json(rows: Sequence[Any]) -> dict[str, Any]:
         "role": first.role,
         "outlet": first.detected_outlet,
         "cue": first.cue,
+        "skips": _skips_json(rows),
         "claims": [
             _claim_json(list(c_rows)) for _, c_rows in groupby(rows, key=lambda r: r.claim_index)
         ],
     }
+
+
+def _skips_json(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    first_claim = rows[0].claim_index
+    return [
+        {"reviewer": r.username, "reason": r.skip_reason or "", "updated_at": _iso(r.updated_at)}
+        for r in rows
+        if r.skipped and r.claim_index == first_claim
+    ]
 
 
 def _claim_json(rows: Iterable[Any]) -> dict[str, Any]:
@@ -242,14 +307,17 @@ def _claim_json(rows: Iterable[Any]) -> dict[str, Any]:
         "text": first.passage_text[first.start : first.end],
         "suggested_label": first.suggested_label,
         "suggestion_reason": first.suggestion_reason,
+        "final_label": first.final_label,
         "annotations": [
             {
                 "reviewer": r.username,
                 "label": r.label,
+                "unsure": bool(r.unsure),
+                "note": r.note or "",
                 "updated_at": _iso(r.updated_at),
                 "outlet": _outlet_for_row(r) or None,
             }
             for r in rows
-            if r.username is not None
+            if r.username is not None and not r.skipped
         ],
     }

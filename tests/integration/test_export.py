@@ -86,7 +86,7 @@ def test_cli_csv_and_jsonl(runner, tagged, tmp_path):
     docs = [json.loads(line) for line in out_jsonl.read_text(encoding="utf-8").splitlines()]
     assert [d["id"] for d in docs] == ["a-1", "a-2"]
     first = docs[0]["passages"][0]
-    assert set(first) == {"index", "text", "role", "outlet", "cue", "claims"}
+    assert set(first) == {"index", "text", "role", "outlet", "cue", "skips", "claims"}
     claim = first["claims"][0]
     assert claim["text"] == first["text"][claim["start"] : claim["end"]]
     assert {a["reviewer"]: a["label"] for a in claim["annotations"]} == {
@@ -118,3 +118,34 @@ def test_neutralise_cell(cell, expected):
     from annotator.services.exporting import neutralise_cell
 
     assert neutralise_cell(cell) == expected
+
+
+def test_team_columns_unsure_note_and_skips(client, make_user, login, session, runner, tmp_path):
+    import_fixture(session, "two.jsonl")
+    passages = session.scalars(select(Passage).order_by(Passage.id)).all()
+    tagged, skipped = passages[0], passages[1]
+    make_user("ann")
+    login("ann")
+    key = str(tagged.claims[0].id)
+    body = {"labels": {key: "quoted"}, "unsure": {key: True}, "notes": {key: "=who said it?"}}
+    assert client.post(f"/passages/{tagged.id}", json=body).status_code == 200
+    assert client.post(f"/passages/{skipped.id}/skip", data={"reason": "garbled"}).status_code == 302
+
+    rows = _rows(client.get("/export/annotations.csv").get_data(as_text=True))
+    header = list(rows[0])
+    assert header[len(FOUNDATION_COLUMNS) : len(FOUNDATION_COLUMNS) + 3] == ["project", "unsure", "note"]
+    label_row = next(r for r in rows if r["label"])
+    assert (label_row["project"], label_row["unsure"], label_row["note"]) == (
+        "default", "yes", "'=who said it?",
+    )  # fmt: skip
+    skip_rows = [r for r in rows if r["skipped"] == "yes"]
+    assert len(skip_rows) == len(skipped.claims)
+    assert all(r["skip_reason"] == "garbled" and r["label"] == "" for r in skip_rows)
+
+    out = tmp_path / "out.jsonl"
+    assert runner.invoke(args=["export", "--format", "jsonl", str(out)]).exit_code == 0
+    doc = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    annotation = doc["passages"][0]["claims"][0]["annotations"][0]
+    assert (annotation["unsure"], annotation["note"]) == (True, "=who said it?")
+    assert doc["passages"][1]["skips"][0]["reason"] == "garbled"
+    assert doc["passages"][1]["claims"][0]["annotations"] == []
