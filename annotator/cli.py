@@ -13,9 +13,9 @@ from tqdm import tqdm
 
 from annotator import create_app, migrate
 from annotator.db import get_engine, get_session
-from annotator.services.projects import DEFAULT_PROJECT
 from annotator.models import Role
 from annotator.services import accounts, evaluation, exporting, importing, outlets
+from annotator.services.projects import DEFAULT_PROJECT
 
 SAMPLE_ARTICLE = Path(__file__).with_name("sample_article.md")
 

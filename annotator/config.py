@@ -1,4 +1,5 @@
-"""Configuration: defaults, then ``ANNOTATOR_*``/``DATABASE_URL``/``SECRET_KEY`` from the environment."""
+"""Configuration: defaults, then the environment (``ANNOTATOR_*``, ``DATABASE_URL``,
+``SECRET_KEY``)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,7 @@ def load(app: Flask, overrides: dict[str, Any]) -> None:
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.setdefault(
-        "DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'annotator.db'}"
-    )
+    app.config.setdefault("DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'annotator.db'}")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
 

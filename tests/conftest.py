@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 
 from annotator import create_app, migrate
 from annotator.cli import cli
-from annotator.db import Base, get_session, make_engine, normalise_url
+from annotator.db import Base, make_engine, normalise_url
 from annotator.models import Role, User
 from annotator.services import accounts, outlets
 
@@ -48,7 +48,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     admin_url = make_url(normalise_url(server_url))
     name = f"annotator_test_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(admin_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    admin = make_engine(
+        admin_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     yield admin_url.set(database=name).render_as_string(hide_password=False)

@@ -172,7 +172,10 @@ def _apply_extras(history: _History, annotation: Annotation, submission: TagSubm
     claim_id = annotation.claim_id
     if claim_id in submission.unsure and submission.unsure[claim_id] != annotation.unsure:
         history.record(
-            ChangeKind.UNSURE, _flag(annotation.unsure), _flag(submission.unsure[claim_id]), claim_id
+            ChangeKind.UNSURE,
+            _flag(annotation.unsure),
+            _flag(submission.unsure[claim_id]),
+            claim_id,
         )
         annotation.unsure = submission.unsure[claim_id]
         _touch(annotation)
@@ -278,8 +281,7 @@ def undo_last(session: Session, user: User) -> Change | None:
         .where(Change.batch == last.batch, Change.undone.is_(False))
         .order_by(Change.id.desc())
     ).all()
-    passage = session.get(Passage, last.passage_id)
-    assert passage is not None
+    passage = session.get_one(Passage, last.passage_id)
     history = _History(session, user, passage)
     history.batch = "undo-" + history.batch[:27]
     for change in changes:
@@ -366,9 +368,7 @@ def neighbours(session: Session, passage: Passage) -> tuple[Passage | None, Pass
     return before, after
 
 
-def may_see_others(
-    session: Session, user: User, project: Project, review: Review | None
-) -> bool:
+def may_see_others(session: Session, user: User, project: Project, review: Review | None) -> bool:
     """Curators always; reviewers per the project's setting (by default once they finished)."""
     if can_curate(session, user, project):
         return True
@@ -414,4 +414,3 @@ def history_of(
     if not may_see_others(session, user, project, review):
         query = query.where(Change.user_id == user.id)
     return list(session.scalars(query))
-

@@ -117,7 +117,9 @@ def reviewers(session: Session, project: Project) -> list[ReviewerRow]:
         .subquery()
     )
     rows = session.execute(
-        select(User.username, reviews.c.done, reviews.c.skipped, tags.c.tags, tags.c.first, tags.c.last)
+        select(
+            User.username, reviews.c.done, reviews.c.skipped, tags.c.tags, tags.c.first, tags.c.last
+        )
         .join(reviews, reviews.c.user_id == User.id)
         .outerjoin(tags, tags.c.user_id == User.id)
         .order_by(User.username)
@@ -157,6 +159,7 @@ def documents(session: Session, project: Project, page: int) -> list[GroupRow]:
 
 
 def document_count(session: Session, project: Project) -> int:
-    return session.scalar(
-        select(func.count(Document.id)).where(Document.project_id == project.id)
-    ) or 0
+    return (
+        session.scalar(select(func.count(Document.id)).where(Document.project_id == project.id))
+        or 0
+    )

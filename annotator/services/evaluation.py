@@ -55,8 +55,7 @@ def stored_drafts(session: Session, external_id: str) -> list[PassageDraft]:
             cue_start=p.cue_start,
             cue_end=p.cue_end,
             claims=tuple(
-                ClaimDraft(c.start, c.end, c.suggested_label, c.suggestion_reason)
-                for c in p.claims
+                ClaimDraft(c.start, c.end, c.suggested_label, c.suggestion_reason) for c in p.claims
             ),
         )
         for p in document.passages

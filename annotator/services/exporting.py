@@ -237,10 +237,8 @@ def iter_csv(session: Session, export_filter: ExportFilter) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    count = 0
-    for row in _stream(session, export_filter):
+    for count, row in enumerate(_stream(session, export_filter), start=1):
         writer.writerow(csv_record(row))
-        count += 1
         if count % CHUNK_ROWS == 0:
             yield _drain(buffer)
     yield _drain(buffer)

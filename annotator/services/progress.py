@@ -44,6 +44,7 @@ def reviewer_progress(session: Session, user: User, project: Project) -> Reviewe
 
 
 def document_passage_count(session: Session, document_id: int) -> int:
-    return session.scalar(
-        select(func.count(Passage.id)).where(Passage.document_id == document_id)
-    ) or 0
+    return (
+        session.scalar(select(func.count(Passage.id)).where(Passage.document_id == document_id))
+        or 0
+    )

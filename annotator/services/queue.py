@@ -28,7 +28,9 @@ def next_passage(
     now = utcnow()
     for document_id in _documents_to_try(session, user, project):
         passage_id = _open_passage_in(session, user, project, document_id, now)
-        if passage_id is not None and _reserve(session, user, project, passage_id, now, reservation):
+        if passage_id is not None and _reserve(
+            session, user, project, passage_id, now, reservation
+        ):
             session.commit()
             return session.get(Passage, passage_id)
     session.commit()
@@ -158,9 +160,7 @@ def _reserve(
 
 def _count_document_start(session: Session, user: User, document_id: int) -> None:
     first_time = not session.scalar(
-        select(
-            exists().where(Review.user_id == user.id, Review.document_id == document_id)
-        )
+        select(exists().where(Review.user_id == user.id, Review.document_id == document_id))
     )
     if first_time:
         session.execute(
@@ -239,4 +239,3 @@ def skip(session: Session, user: User, passage: Passage, reason: str) -> None:
     review.reason = reason.strip()[:1000]
     review.reserved_until = None
     review.updated_at = utcnow()
-

@@ -26,5 +26,7 @@ def show(project_id: int) -> ResponseReturnValue:
         outlets=dashboard.outlets(session, project),
         documents=dashboard.documents(session, project, page),
         page=page,
-        pages=max((document_total + dashboard.DOCUMENTS_PER_PAGE - 1) // dashboard.DOCUMENTS_PER_PAGE, 1),
+        pages=max(
+            (document_total + dashboard.DOCUMENTS_PER_PAGE - 1) // dashboard.DOCUMENTS_PER_PAGE, 1
+        ),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from annotator.models import Claim, Passage
@@ -31,7 +32,7 @@ def claim_blocks(passage: Passage) -> list[Block]:
         bounds.update((cue[0], cue[1]))
     cuts = sorted(b for b in bounds if 0 <= b <= len(text))
     blocks: list[Block] = []
-    for start, end in zip(cuts, cuts[1:], strict=False):
+    for start, end in itertools.pairwise(cuts):
         claim = next((c for c in passage.claims if c.start <= start and end <= c.end), None)
         is_cue = bool(cue and cue[1] is not None and cue[0] <= start and end <= cue[1])
         if not blocks or blocks[-1].claim is not claim:

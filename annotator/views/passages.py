@@ -41,7 +41,7 @@ def index() -> ResponseReturnValue:
 
 @bp.route("/next")
 def next_passage() -> ResponseReturnValue:
-    """"Next" without a project: the only project the user has, else the project list."""
+    """ "Next" without a project: the only project the user has, else the project list."""
     visible = projects.visible_projects(get_session(), current_user)
     if len(visible) != 1:
         if not visible:
@@ -82,7 +82,10 @@ def save(passage_id: int) -> ResponseReturnValue:
     if wants_json:
         stats = progress.reviewer_progress(session, current_user, project)
         return jsonify(
-            ok=True, annotations=_annotation_json(stored), progress=stats.text, complete=stats.mine_complete
+            ok=True,
+            annotations=_annotation_json(stored),
+            progress=stats.text,
+            complete=stats.mine_complete,
         )
     flash("Saved.", "success")
     if request.form.get("after_save") == "next":
@@ -95,7 +98,13 @@ def skip(passage_id: int) -> ResponseReturnValue:
     passage, project = _load_passage(passage_id)
     form = SkipForm()
     if not form.validate_on_submit():
-        return _refuse(passage, project, "The skip reason is too long or the form expired.", 400, request.is_json)
+        return _refuse(
+            passage,
+            project,
+            "The skip reason is too long or the form expired.",
+            400,
+            request.is_json,
+        )
     annotating.skip_passage(get_session(), current_user, passage, form.reason.data or "")
     flash("Skipped; the passage goes back to the pool for others.", "info")
     return redirect(url_for("passages.project_next", project_id=project.id))
@@ -119,7 +128,12 @@ def undo() -> ResponseReturnValue:
 
 
 def _refuse(
-    passage: Passage, project: Project, message: str, status: int, wants_json: bool, current: Any = None
+    passage: Passage,
+    project: Project,
+    message: str,
+    status: int,
+    wants_json: bool,
+    current: Any = None,
 ) -> ResponseReturnValue:
     if wants_json:
         return jsonify(ok=False, error=message, current=current or {}), status
@@ -194,7 +208,9 @@ def _load_passage(passage_id: int) -> tuple[Passage, Project]:
         select(Passage)
         .where(Passage.id == passage_id)
         .options(
-            selectinload(Passage.claims), selectinload(Passage.document), selectinload(Passage.outlet)
+            selectinload(Passage.claims),
+            selectinload(Passage.document),
+            selectinload(Passage.outlet),
         )
     )
     if passage is None:

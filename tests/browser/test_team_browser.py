@@ -63,7 +63,9 @@ def test_two_reviewers_tag_skip_undo_and_see_the_dashboard(browser: Browser, tea
 
     ann.keyboard.press("u")
     ann.wait_for_load_state()
-    expect(ann.locator("fieldset.claim").first.locator("[data-state]")).to_have_text("Not saved yet")
+    expect(ann.locator("fieldset.claim").first.locator("[data-state]")).to_have_text(
+        "Not saved yet"
+    )
 
     ann.keyboard.press("3")
     ann.keyboard.press("Enter")
@@ -72,7 +74,7 @@ def test_two_reviewers_tag_skip_undo_and_see_the_dashboard(browser: Browser, tea
     bob_skipped = passage_id(bob)
     bob.get_by_label("Why skip? (optional)").fill("cannot tell the outlet")
     bob.get_by_role("button", name="Skip this passage").click()
-    bob.wait_for_url(re.compile(r".*/passages/(?!%d$)\d+$" % bob_skipped))
+    bob.wait_for_url(re.compile(rf".*/passages/(?!{bob_skipped}$)\d+$"))
     bob.keyboard.press("1")
     bob.keyboard.press("Enter")
     expect(bob.locator("#save-status")).to_have_text("Saved.")
@@ -80,7 +82,9 @@ def test_two_reviewers_tag_skip_undo_and_see_the_dashboard(browser: Browser, tea
     with server.app.app_context():
         session = get_session()
         ann_labels = session.scalars(
-            select(Annotation.label).join(Annotation.user).where(Annotation.user.has(username="ann"))
+            select(Annotation.label)
+            .join(Annotation.user)
+            .where(Annotation.user.has(username="ann"))
         ).all()
         assert ann_labels == ["editorial"]
         skip = session.scalar(select(Review).where(Review.passage_id == bob_skipped))

@@ -64,7 +64,9 @@ def work_until_done(base_url: str, index: int, project_id: int) -> list[tuple[in
 def test_eight_reviewers_complete_the_project_exactly(busy_project):
     server, project_id = busy_project
     with ThreadPoolExecutor(REVIEWERS) as pool:
-        futures = [pool.submit(work_until_done, server.url, i, project_id) for i in range(REVIEWERS)]
+        futures = [
+            pool.submit(work_until_done, server.url, i, project_id) for i in range(REVIEWERS)
+        ]
         results = [f.result(timeout=600) for f in futures]
     with server.app.app_context():
         session = get_session()

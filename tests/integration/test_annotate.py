@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from annotator.models import Annotation, Outlet, OutletCorrection, Passage, Review, Role
-from tests.helpers import passage_with_most_claims, import_fixture
+from tests.helpers import import_fixture, passage_with_most_claims
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_next_shows_passage_with_outlet_claims_and_suggestions(client, reviewer,
     assert page.request.path.startswith("/passages/")
     html = page.get_data(as_text=True)
     assert "Dockworkers extend strike as talks stall (Reuters)" in html
-    assert 'Cites: <strong>Reuters</strong>' in html
+    assert "Cites: <strong>Reuters</strong>" in html
     assert '<mark class="cue">(Reuters)</mark>' in html
     passage = session.scalars(select(Passage).order_by(Passage.id)).first()
     for claim in passage.claims:
@@ -69,7 +69,8 @@ def test_neighbouring_passages_are_shown_as_context(client, reviewer, session):
     html = client.get(f"/passages/{passage.id}").get_data(as_text=True)
     before = passage.document.passages[0].text
     after = passage.document.passages[2].text
-    assert 'aria-label="Previous passage"' in html and 'aria-label="Next passage"' in html
+    assert 'aria-label="Previous passage"' in html
+    assert 'aria-label="Next passage"' in html
     assert before.split("(")[0].strip() in html
     assert after[:30].replace('"', "&#34;") in html
 
@@ -161,7 +162,9 @@ def test_missing_passage_is_404(client, reviewer):
 
 def test_reviewer_is_refused_admin_pages(client, reviewer):
     assert client.get("/admin/users").status_code == 403
-    response = client.post("/admin/users", data={"username": "x", "password": "12345678", "role": "admin"})
+    response = client.post(
+        "/admin/users", data={"username": "x", "password": "12345678", "role": "admin"}
+    )
     assert response.status_code == 403
 
 
@@ -172,18 +175,27 @@ def test_admin_creates_user(client, make_user, login, session):
         "/admin/users", data={"username": "newbie", "password": "longenough", "role": "curator"}
     )
     assert response.status_code == 302
-    assert client.post("/login", data={"username": "newbie", "password": "longenough"}).status_code == 302
+    assert (
+        client.post("/login", data={"username": "newbie", "password": "longenough"}).status_code
+        == 302
+    )
 
 
 @pytest.mark.csrf
 def test_post_without_csrf_token_is_refused(client, make_user, session):
     import_fixture(session, "two.jsonl")
     make_user("rita")
-    assert client.post("/login", data={"username": "rita", "password": "correct horse battery"}).status_code == 400
+    assert (
+        client.post(
+            "/login", data={"username": "rita", "password": "correct horse battery"}
+        ).status_code
+        == 400
+    )
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     login = client.post(
-        "/login", data={"username": "rita", "password": "correct horse battery", "csrf_token": token}
+        "/login",
+        data={"username": "rita", "password": "correct horse battery", "csrf_token": token},
     )
     assert login.status_code == 302
     passage = passage_with_most_claims(session)

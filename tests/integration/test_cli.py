@@ -20,7 +20,8 @@ def test_quickstart_imports_the_sample_and_prints_a_password_once(runner, sessio
     assert admin.role == "admin"
     assert accounts.authenticate(session, "admin", password) is not None
     documents = session.scalars(select(Document)).all()
-    assert len(documents) == 1 and len(documents[0].passages) > 10
+    assert len(documents) == 1
+    assert len(documents[0].passages) > 10
     outlets = {p.outlet.name for p in documents[0].passages if p.outlet}
     assert len(outlets) >= 3, "the sample article cites several outlets"
 
@@ -37,12 +38,14 @@ def test_user_create_reads_password_from_stdin(runner, session):
     )
     assert result.exit_code == 0, result.output
     user = accounts.authenticate(session, "carol", "a long enough secret")
-    assert user is not None and user.role == "curator"
+    assert user is not None
+    assert user.role == "curator"
 
 
 def test_user_create_refuses_bad_input(runner, session):
     short = runner.invoke(args=["user", "create", "dan", "--password-stdin"], input="short\n")
-    assert short.exit_code != 0 and "at least 8 characters" in short.output
+    assert short.exit_code != 0
+    assert "at least 8 characters" in short.output
     bad_role = runner.invoke(args=["user", "create", "dan", "--role", "boss", "--password-stdin"])
     assert bad_role.exit_code != 0
     assert session.scalar(select(User).where(User.username == "dan")) is None
@@ -52,7 +55,13 @@ def test_evaluate_prints_the_scores_on_the_seed(runner):
     gold = SHARED / "corpus" / "seed-article.gold.json"
     result = runner.invoke(args=["evaluate", str(gold)])
     assert result.exit_code == 0, result.output
-    figures = dict(re.findall(r"^(outlet accuracy|role accuracy|claim F1|suggestion accuracy)\s+([\d.]+)", result.output, re.M))
+    figures = dict(
+        re.findall(
+            r"^(outlet accuracy|role accuracy|claim F1|suggestion accuracy)\s+([\d.]+)",
+            result.output,
+            re.M,
+        )
+    )
     assert float(figures["outlet accuracy"]) >= 0.95
     assert float(figures["role accuracy"]) >= 0.95
     assert float(figures["claim F1"]) >= 0.90

@@ -29,9 +29,7 @@ def tagged(client, make_user, login, session):
         make_user(name)
         login(name)
         labels = {str(c.id): label for c in passage.claims}
-        response = client.post(
-            f"/passages/{passage.id}", json={"labels": labels, "outlet": outlet}
-        )
+        response = client.post(f"/passages/{passage.id}", json={"labels": labels, "outlet": outlet})
         assert response.status_code == 200
     return passage
 
@@ -61,7 +59,8 @@ def test_web_csv_has_one_row_per_claim_and_reviewer(client, tagged):
     assert by_reviewer["bob"]["outlet"] == ""
     assert by_reviewer["bob"]["detected_outlet"] == "AP"
     row = rows[0]
-    assert row["document_id"] == "a-1" and row["document_url"] == "https://example.org/a-1"
+    assert row["document_id"] == "a-1"
+    assert row["document_url"] == "https://example.org/a-1"
     assert row["outlet_cue"] == "(AP)"
     assert row["claim_text"] == tagged.text[int(row["claim_start"]) : int(row["claim_end"])]
     assert row["updated_at"]
@@ -129,11 +128,17 @@ def test_team_columns_unsure_note_and_skips(client, make_user, login, session, r
     key = str(tagged.claims[0].id)
     body = {"labels": {key: "quoted"}, "unsure": {key: True}, "notes": {key: "=who said it?"}}
     assert client.post(f"/passages/{tagged.id}", json=body).status_code == 200
-    assert client.post(f"/passages/{skipped.id}/skip", data={"reason": "garbled"}).status_code == 302
+    assert (
+        client.post(f"/passages/{skipped.id}/skip", data={"reason": "garbled"}).status_code == 302
+    )
 
     rows = _rows(client.get("/export/annotations.csv").get_data(as_text=True))
     header = list(rows[0])
-    assert header[len(FOUNDATION_COLUMNS) : len(FOUNDATION_COLUMNS) + 3] == ["project", "unsure", "note"]
+    assert header[len(FOUNDATION_COLUMNS) : len(FOUNDATION_COLUMNS) + 3] == [
+        "project",
+        "unsure",
+        "note",
+    ]
     label_row = next(r for r in rows if r["label"])
     assert (label_row["project"], label_row["unsure"], label_row["note"]) == (
         "default", "yes", "'=who said it?",

@@ -39,7 +39,8 @@ def test_headline_cites_outlet_and_furniture_is_dropped(session):
 def test_claims_are_exact_slices_with_suggestions(session):
     import_fixture(session, "harbour.txt", "two.jsonl")
     for claim in session.scalars(select(Claim)):
-        assert claim.text == claim.text.strip() and claim.text
+        assert claim.text == claim.text.strip()
+        assert claim.text
         assert claim.passage.text[claim.start : claim.end] == claim.text
         assert claim.suggested_label in {"reported", "quoted", "editorial"}
         assert claim.suggestion_reason
@@ -67,7 +68,8 @@ def test_bad_file_does_not_stop_good_ones(runner, session):
         args=["import", str(FIXTURES / "broken.jsonl"), str(FIXTURES / "harbour.txt")]
     )
     assert result.exit_code == 1
-    assert "1 imported" in result.output and "1 failed" in result.output
+    assert "1 imported" in result.output
+    assert "1 failed" in result.output
     assert count(session, Document) == 1
 
 
@@ -93,7 +95,9 @@ def test_admin_uploads_in_browser(client, make_user, login, session):
     login("boss")
     with (FIXTURES / "two.jsonl").open("rb") as handle:
         response = client.post(
-            "/admin/import", data={"file": (handle, "two.jsonl")}, content_type="multipart/form-data"
+            "/admin/import",
+            data={"file": (handle, "two.jsonl")},
+            content_type="multipart/form-data",
         )
     assert response.status_code == 200
     assert b"2 imported" in response.data
@@ -105,7 +109,9 @@ def test_upload_of_a_bad_file_reports_and_imports_nothing(client, make_user, log
     login("boss")
     with (FIXTURES / "broken.jsonl").open("rb") as handle:
         response = client.post(
-            "/admin/import", data={"file": (handle, "broken.jsonl")}, content_type="multipart/form-data"
+            "/admin/import",
+            data={"file": (handle, "broken.jsonl")},
+            content_type="multipart/form-data",
         )
     assert response.status_code == 400
     assert b"broken.jsonl, line 2" in response.data
@@ -118,7 +124,9 @@ def test_reviewer_cannot_upload(client, make_user, login, session):
     assert client.get("/admin/import").status_code == 403
     with (FIXTURES / "two.jsonl").open("rb") as handle:
         response = client.post(
-            "/admin/import", data={"file": (handle, "two.jsonl")}, content_type="multipart/form-data"
+            "/admin/import",
+            data={"file": (handle, "two.jsonl")},
+            content_type="multipart/form-data",
         )
     assert response.status_code == 403
     assert count(session, Document) == 0

@@ -118,7 +118,8 @@ def test_overlap_is_respected(client, login, session, study):
             Passage.project_id == study.id, Passage.claim_count > 0
         )
     ).all()
-    assert counts and all(c == 1 for c in counts)
+    assert counts
+    assert all(c == 1 for c in counts)
     assert len(seen) == len(counts)
 
 
@@ -138,7 +139,8 @@ def test_reservation_blocks_others_until_it_expires(client, login, session, solo
     reserved = take_next(client, solo)
     login("bob")
     bobs = take_next(client, solo)
-    assert bobs is not None and bobs != reserved
+    assert bobs is not None
+    assert bobs != reserved
     session.execute(update(Review).where(Review.passage_id == reserved).values(
         reserved_until=utcnow() - timedelta(minutes=1)
     ))  # fmt: skip
@@ -167,7 +169,11 @@ def test_unsure_and_notes_are_saved_and_kept_in_history(client, login, session, 
     body = {"labels": {key: "quoted"}, "unsure": {key: True}, "notes": {key: "speaker unclear"}}
     assert client.post(f"/passages/{passage_id}", json=body).status_code == 200
     annotation = session.scalar(select(Annotation).where(Annotation.claim_id == claim.id))
-    assert (annotation.label, annotation.unsure, annotation.note) == ("quoted", True, "speaker unclear")
+    assert (annotation.label, annotation.unsure, annotation.note) == (
+        "quoted",
+        True,
+        "speaker unclear",
+    )
     kinds = {c.kind: (c.old_value, c.new_value) for c in session.scalars(select(Change))}
     assert kinds == {
         "label": (None, "quoted"),
@@ -175,7 +181,8 @@ def test_unsure_and_notes_are_saved_and_kept_in_history(client, login, session, 
         "note": ("", "speaker unclear"),
     }
     html = client.get(f"/passages/{passage_id}").get_data(as_text=True)
-    assert "History (3)" in html and "speaker unclear" in html
+    assert "History (3)" in html
+    assert "speaker unclear" in html
 
 
 def test_note_without_label_is_refused(client, login, session, study):
@@ -198,7 +205,8 @@ def test_undo_reverts_the_last_save_only(client, login, session, study):
     body = {"labels": {key: "editorial"}, "versions": {key: 1}, "outlet": "none"}
     client.post(f"/passages/{passage_id}", json=body)
     response = client.post("/undo", json={})
-    assert response.status_code == 200 and response.json["passage_id"] == passage_id
+    assert response.status_code == 200
+    assert response.json["passage_id"] == passage_id
     annotation = session.scalar(select(Annotation).where(Annotation.claim_id == claim.id))
     session.refresh(annotation)
     assert annotation.label == "quoted"
@@ -259,9 +267,14 @@ def test_reviewers_never_share_a_tag(client, login, session, study):
     key = str(passage.claims[0].id)
     for name, label in (("ann", "quoted"), ("bob", "reported")):
         login(name)
-        assert client.post(f"/passages/{passage.id}", json={"labels": {key: label}}).status_code == 200
+        assert (
+            client.post(f"/passages/{passage.id}", json={"labels": {key: label}}).status_code == 200
+        )
     rows = session.scalars(select(Annotation).where(Annotation.claim_id == int(key))).all()
-    assert sorted((a.user.username, a.label) for a in rows) == [("ann", "quoted"), ("bob", "reported")]
+    assert sorted((a.user.username, a.label) for a in rows) == [
+        ("ann", "quoted"),
+        ("bob", "reported"),
+    ]
 
 
 def test_others_labels_hidden_until_finished(client, login, session, study):
@@ -270,12 +283,15 @@ def test_others_labels_hidden_until_finished(client, login, session, study):
     ).first()
     key = str(passage.claims[0].id)
     login("ann")
-    client.post(f"/passages/{passage.id}", json={"labels": {key: "editorial"}, "notes": {key: "sarcasm?"}})
+    client.post(
+        f"/passages/{passage.id}", json={"labels": {key: "editorial"}, "notes": {key: "sarcasm?"}}
+    )
     login("bob")
     assert "sarcasm?" not in client.get(f"/passages/{passage.id}").get_data(as_text=True)
     client.post(f"/passages/{passage.id}", json={"labels": {key: "quoted"}})
     html = client.get(f"/passages/{passage.id}").get_data(as_text=True)
-    assert "ann: editorial" in html and "sarcasm?" in html
+    assert "ann: editorial" in html
+    assert "sarcasm?" in html
 
 
 def test_hidden_suggestions_are_not_shown_or_preselected(client, login, session, study):
