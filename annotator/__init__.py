@@ -18,8 +18,8 @@ def _asset_dir(name: str) -> Path:
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application; ``overrides`` wins over environment configuration."""
-    from annotator import config, db, errors, extensions, security
-    from annotator.views import admin, auth, dashboard, exports, passages
+    from annotator import config, db, errors, extensions, security, throttle
+    from annotator.views import admin, auth, dashboard, exports, passages, reports
 
     app = Flask(
         __name__,
@@ -32,6 +32,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     security.init_app(app)
     errors.register_error_handlers(app)
-    for blueprint in (auth.bp, passages.bp, dashboard.bp, exports.bp, admin.bp):
+    throttle.init_app(app)
+    for blueprint in (auth.bp, passages.bp, dashboard.bp, exports.bp, admin.bp, reports.bp):
+        app.register_blueprint(blueprint)
+    from annotator.views import account, api, imports
+
+    for blueprint in (account.bp, api.bp, imports.bp):
         app.register_blueprint(blueprint)
     return app

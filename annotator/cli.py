@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -14,8 +16,18 @@ from tqdm import tqdm
 from annotator import create_app, migrate
 from annotator.db import get_engine, get_session
 from annotator.models import Role
-from annotator.services import accounts, evaluation, exporting, importing, outlets
+from annotator.services import (
+    accounts,
+    agreement,
+    evaluation,
+    export_formats,
+    fetching,
+    importing,
+    label_import,
+    outlets,
+)
 from annotator.services.projects import DEFAULT_PROJECT
+from annotator.services.records import ImportFileError
 
 SAMPLE_ARTICLE = Path(__file__).with_name("sample_article.md")
 
@@ -83,38 +95,127 @@ def user_create(username: str, role: str, password_stdin: bool) -> None:
 
 
 @cli.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("--project", default=None, help="Target project (default: the default project).")
+@click.option(
+    "--urls",
+    "url_list",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A text file of web addresses to fetch and import, one per line.",
+)
+@click.option(
+    "--create-reviewers",
+    is_flag=True,
+    help="Restored JSONL: create unknown reviewers as inactive accounts instead of failing.",
+)
 @with_appcontext
-def import_command(files: tuple[str, ...], project: str | None) -> None:
-    """Import articles: .txt/.md (one article per file) or .jsonl (one per line)."""
+def import_command(
+    files: tuple[str, ...], project: str | None, url_list: str | None, create_reviewers: bool
+) -> None:
+    """Import articles: .txt/.md/.html (one article per file), .jsonl or .csv (one per line
+    or row), .zip of these, and/or --urls FILE."""
+    if not files and not url_list:
+        raise click.UsageError("Give FILES to import, or --urls FILE, or both.")
     project_name = project or DEFAULT_PROJECT
+    session = get_session()
     with tqdm(unit="doc", desc="Importing", disable=None, file=sys.stderr) as bar:
         report = importing.import_files(
-            get_session(), _read_files(files), project_name, on_progress=bar.update
+            session, _read_files(files), project_name, bar.update, create_reviewers=create_reviewers
         )
-    for failure in report.failed:
-        click.echo(f"error: {failure}", err=True)
-    click.echo(report.summary())
+    if url_list:
+        _import_url_list(url_list, project_name, report)
+    _print_report(report)
     if report.failed:
         sys.exit(1)
+
+
+def _import_url_list(url_list: str, project_name: str, report: importing.ImportReport) -> None:
+    try:
+        urls = fetching.parse_url_list(Path(url_list).read_text(encoding="utf-8-sig"))
+    except (fetching.FetchError, UnicodeDecodeError) as exc:
+        report.failed.append(f"{url_list}: {exc}")
+        return
+    settings = fetching.settings_from(current_app.config)
+    with tqdm(total=len(urls), unit="url", desc="Fetching", disable=None, file=sys.stderr) as bar:
+        url_report, results = fetching.import_urls(
+            get_session(), urls, project_name, settings, bar.update
+        )
+    report.merge(url_report)
+    for line in results:
+        click.echo(line)
+
+
+def _print_report(report: importing.ImportReport) -> None:
+    for failure in report.failed:
+        click.echo(f"error: {failure}", err=True)
+    for line in report.lost_tags:
+        click.echo(f"lost labels: {line}", err=True)
+    if report.changed:
+        click.echo(f"updated to a new version: {', '.join(report.changed)}")
+    click.echo(report.summary())
 
 
 def _read_files(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
     return [(Path(p).name, Path(p).read_bytes()) for p in paths]
 
 
+@cli.command("import-labels")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--project", required=True, help="The project the documents are in.")
+@click.option(
+    "--create-reviewers", is_flag=True, help="Create unknown reviewers as inactive accounts."
+)
+@with_appcontext
+def import_labels_command(file: str, project: str, create_reviewers: bool) -> None:
+    """Import labels from CSV (document_id, claim offsets or claim_text, reviewer, label)."""
+    try:
+        report = label_import.import_labels(
+            get_session(),
+            Path(file).name,
+            Path(file).read_bytes(),
+            project,
+            create_reviewers=create_reviewers,
+        )
+    except ImportFileError as exc:
+        click.echo(f"error: {exc}", err=True)
+        click.echo("Nothing was imported.")
+        sys.exit(1)
+    click.echo(report.summary())
+
+
 @cli.command("export")
 @click.argument("out", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "label-studio", "doccano", "csv-wide"]),
+    default="csv",
+)
+@click.option("--wide", is_flag=True, help="CSV: one row per claim, reviewers side by side.")
+@click.option("--excel", is_flag=True, help="CSV: UTF-8 with a byte-order mark, for Excel.")
 @click.option("--project", default=None, help="Only this project.")
 @click.option("--all-claims", is_flag=True, help="CSV: add a row for every untagged claim.")
+@click.option("--outlet", default=None, help='Only passages citing this outlet ("none": none).')
+@click.option("--role", type=click.Choice(["author", "excerpt"]), default=None)
+@click.option("--label", type=click.Choice(["reported", "quoted", "editorial"]), default=None)
+@click.option("--reviewer", default=None, help="Only this reviewer's labels.")
+@click.option("--since", default=None, help="Labels saved on or after this date (YYYY-MM-DD).")
+@click.option("--until", default=None, help="Labels saved on or before this date (YYYY-MM-DD).")
+@click.option("--settled", is_flag=True, help="Only claims with a final label.")
 @with_appcontext
-def export_command(out: str, fmt: str, project: str | None, all_claims: bool) -> None:
-    """Write annotations as CSV or JSONL to OUT ("-" for standard output)."""
-    export_filter = exporting.ExportFilter(project=project, all_claims=all_claims)
-    writer = exporting.iter_csv if fmt == "csv" else exporting.iter_jsonl
-    chunks = writer(get_session(), export_filter)
+def export_command(out: str, fmt: str, wide: bool, excel: bool, **filters: Any) -> None:
+    """Write annotations to OUT ("-" for standard output): CSV (long or --wide), JSONL,
+    Label Studio JSON tasks or doccano JSONL."""
+    if wide:
+        if fmt not in ("csv", "csv-wide"):
+            raise click.UsageError("--wide applies to --format csv only.")
+        fmt = "csv-wide"
+    args = {k: ("1" if v is True else v) for k, v in filters.items() if v not in (None, False)}
+    try:
+        export_filter = export_formats.filter_from_args(args)
+    except export_formats.FilterError as exc:
+        raise click.UsageError(str(exc)) from exc
+    chunks = export_formats.export_chunks(get_session(), fmt, export_filter, excel=excel)
     if out == "-":
         for chunk in chunks:
             sys.stdout.write(chunk)
@@ -123,6 +224,20 @@ def export_command(out: str, fmt: str, project: str | None, all_claims: bool) ->
         for chunk in chunks:
             handle.write(chunk)
     click.echo(f"Wrote {out}.", err=True)
+
+
+@cli.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(out: Path) -> None:
+    """Copy the SQLite database to OUT while the app runs (PostgreSQL: use pg_dump)."""
+    from annotator import backup
+
+    try:
+        backup.backup_database(get_engine(), out)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backed up the database to {out}.")
 
 
 @cli.command("evaluate")
@@ -185,3 +300,36 @@ def quickstart_command(host: str, port: int, no_serve: bool) -> None:
         click.echo("This password is shown only once; change it after logging in.")
     if not no_serve:
         _serve(host, port)
+
+
+@cli.command("stats")
+@click.option("--project", "project_name", required=True, help="Project name.")
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table")
+@click.option(
+    "--outlet",
+    default=None,
+    help=f"Only passages citing this outlet ({agreement.NO_OUTLET!r}: none).",
+)
+@click.option("--role", type=click.Choice(["author", "excerpt"]), default=None)
+@click.option(
+    "--label",
+    type=click.Choice(agreement.LABELS),
+    default=None,
+    help="Only claims where someone chose it.",
+)
+@with_appcontext
+def stats_command(
+    project_name: str, fmt: str, outlet: str | None, role: str | None, label: str | None
+) -> None:
+    """Print the agreement figures of the project's agreement page."""
+    session = get_session()
+    try:
+        project = agreement.project_named(session, project_name)
+    except agreement.UnknownProject as exc:
+        raise click.ClickException(str(exc)) from exc
+    filters = agreement.RatingFilter(outlet=outlet, role=role, label=label)
+    report = agreement.agreement_report(session, project, filters)
+    if fmt == "json":
+        click.echo(json.dumps(agreement.report_dict(report), indent=2, ensure_ascii=False))
+    else:
+        click.echo(agreement.format_table(report))

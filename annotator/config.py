@@ -18,6 +18,13 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
+    # Security and operations (README "Security and operations", docs/security.md).
+    "SECURE_COOKIES": False,
+    "PROXY_FIX": 0,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute; 20 per hour",
+    "LOGIN_LIMIT_PER_ADDRESS": "20 per minute; 100 per hour",
 }
 
 

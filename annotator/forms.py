@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileRequired, MultipleFileField
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -44,8 +44,27 @@ class LoginForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    file = MultipleFileField("Article files", validators=[FileRequired()])
+    """Files, or a list of addresses to fetch (one per line), or both; the view checks that
+    at least one is given."""
+
+    file = MultipleFileField("Article files")
+    urls = TextAreaField(
+        "Addresses to fetch (one per line)", validators=[Optional(), Length(max=200_000)]
+    )
     project = StringField("Project", validators=[Optional(), Length(max=120)])
+    create_reviewers = BooleanField(
+        "Create unknown reviewers of restored JSONL as inactive accounts"
+    )
+
+
+class LabelImportForm(FlaskForm):
+    file = FileField("Labels (CSV)", validators=[FileRequired()])
+    project = StringField("Project", validators=[DataRequired(), Length(max=120)])
+    create_reviewers = BooleanField("Create unknown reviewers as inactive accounts")
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name (what it is for)", validators=[DataRequired(), Length(max=100)])
 
 
 class UserForm(FlaskForm):

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from annotator.db import begin_write
 from annotator.models import Role, User
 
 MIN_PASSWORD_LENGTH = 8
@@ -49,6 +50,14 @@ def set_password(session: Session, user: User, password: str) -> None:
     """Change the password and end the user's existing sessions."""
     _check_password_strength(password)
     user.password_hash = generate_password_hash(password)
+    user.session_epoch += 1
+    session.commit()
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of the user (logout): session cookies are signed, not stored, so a
+    copy of one stays valid until the user's ``session_epoch`` changes."""
+    begin_write(session)
     user.session_epoch += 1
     session.commit()
 

@@ -96,8 +96,8 @@ def annotations_of(
     query = select(Annotation).where(
         Annotation.user_id == user.id, Annotation.claim_id.in_(claim_ids)
     )
-    if for_update:
-        query = query.with_for_update()
+    if for_update:  # re-read rows already in the session: the lock may have waited for a writer
+        query = query.with_for_update().execution_options(populate_existing=True)
     return {a.claim_id: a for a in session.scalars(query)}
 
 
@@ -135,6 +135,9 @@ def save_passage(
         _apply_outlet_choice(session, history, submission.outlet_choice)
         if len(stored) == len(passage.claims):
             queue.record_completion(session, user, passage)
+    except IntegrityError as exc:  # flushed early: same race as in _commit_or_stale
+        session.rollback()
+        raise _stale(session, user, passage) from exc
     except Exception:
         session.rollback()
         raise
@@ -199,8 +202,12 @@ def _commit_or_stale(session: Session, user: User, passage: Passage) -> None:
         session.commit()
     except IntegrityError as exc:  # a concurrent first save of the same claim won the race
         session.rollback()
-        current = {c: a.label for c, a in annotations_of(session, user, passage).items()}
-        raise StaleSave(current) from exc
+        raise _stale(session, user, passage) from exc
+
+
+def _stale(session: Session, user: User, passage: Passage) -> StaleSave:
+    """The refusal for a save that lost a race, with the values that won."""
+    return StaleSave({c: a.label for c, a in annotations_of(session, user, passage).items()})
 
 
 def _validate(submission: TagSubmission, claim_ids: set[int]) -> None:

@@ -10,12 +10,12 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Select, String, and_, literal, select, union_all
+from sqlalchemy import Select, String, and_, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from annotator.models import (
@@ -29,6 +29,7 @@ from annotator.models import (
     Project,
     Review,
     ReviewStatus,
+    Suggestion,
     User,
 )
 
@@ -66,10 +67,26 @@ def neutralise_cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
+NO_OUTLET = "none"
+
+
 @dataclass(frozen=True)
 class ExportFilter:
+    """Which rows (claim x reviewer entry) an export holds. ``outlet`` is the detected outlet's
+    name (``"none"``: passages citing none), ``role`` the passage role, ``label`` and
+    ``reviewer`` select reviewers' entries, ``since``/``until`` (inclusive dates, UTC) the day
+    the entry was last saved, ``settled_only`` claims with a final label. A filter on entries
+    leaves out claims without a matching entry, also from the per-claim formats."""
+
     project: str | None = None
     all_claims: bool = False
+    outlet: str | None = None
+    role: str | None = None
+    label: str | None = None
+    reviewer: str | None = None
+    since: date | None = None
+    until: date | None = None
+    settled_only: bool = False
 
 
 def _entries() -> Any:
@@ -111,6 +128,9 @@ def _claim_rows_query(export_filter: ExportFilter) -> Select[Any]:
             Document.external_id,
             Document.title,
             Document.url,
+            Document.site,
+            Document.published,
+            Document.meta.label("meta"),
             Project.name.label("project"),
             Passage.id.label("passage_pk"),
             Passage.index.label("passage_index"),
@@ -118,6 +138,7 @@ def _claim_rows_query(export_filter: ExportFilter) -> Select[Any]:
             Passage.role,
             Passage.cue,
             detected.name.label("detected_outlet"),
+            Claim.id.label("claim_pk"),
             Claim.index.label("claim_index"),
             Claim.start,
             Claim.end,
@@ -154,13 +175,44 @@ def _claim_rows_query(export_filter: ExportFilter) -> Select[Any]:
     )
     if export_filter.project:
         query = query.where(Project.name == export_filter.project)
+    return _filtered(query, export_filter, detected, entries)
+
+
+def _filtered(query: Select[Any], f: ExportFilter, detected: Any, entries: Any) -> Select[Any]:
+    """The optional filters, each a WHERE on the claim rows."""
+    if f.outlet is not None:
+        outlet = f.outlet.strip().lower()
+        by_name = func.lower(detected.name) == outlet
+        query = query.where(Passage.outlet_id.is_(None) if outlet == NO_OUTLET else by_name)
+    if f.role:
+        query = query.where(Passage.role == f.role)
+    if f.label:
+        query = query.where(entries.c.label == f.label)
+    if f.reviewer:
+        query = query.where(User.username == f.reviewer)
+    if f.since:
+        query = query.where(entries.c.updated_at >= datetime.combine(f.since, time(), UTC))
+    if f.until and f.until < date.max:
+        end = datetime.combine(f.until + timedelta(days=1), time(), UTC)
+        query = query.where(entries.c.updated_at < end)
+    if f.settled_only:
+        query = query.where(FinalLabel.label.is_not(None))
     return query
 
 
 def _stream(session: Session, export_filter: ExportFilter) -> Iterator[Any]:
+    """Rows a page of documents at a time (see ``iter_pages``)."""
+    for rows, _ in iter_pages(session, export_filter):
+        yield from rows
+
+
+def iter_pages(
+    session: Session, export_filter: ExportFilter, *, suggestions: bool = False
+) -> Iterator[tuple[Sequence[Any], dict[int, list[Suggestion]]]]:
     """Rows a page of documents at a time, each page in its own short read transaction, so an
     export neither holds a connection between pages nor keeps an old snapshot open (and a
-    client that goes away mid-download leaves nothing locked)."""
+    client that goes away mid-download leaves nothing locked). With ``suggestions`` each page
+    comes with the outside suggestions of its claims, by claim id."""
     query = _claim_rows_query(export_filter)
     last_id = 0
     while True:
@@ -174,9 +226,24 @@ def _stream(session: Session, export_filter: ExportFilter) -> Iterator[Any]:
             session.rollback()
             return
         rows = session.execute(query.where(Document.id.in_(page))).all()
+        extra = _suggestions_of(session, {r.claim_pk for r in rows}) if suggestions else {}
         session.rollback()  # ends the read transaction and returns the connection to the pool
-        yield from rows
+        yield rows, extra
         last_id = page[-1]
+
+
+def _suggestions_of(session: Session, claim_ids: set[int]) -> dict[int, list[Suggestion]]:
+    found: dict[int, list[Suggestion]] = {}
+    if not claim_ids:
+        return found
+    query = (
+        select(Suggestion)
+        .where(Suggestion.claim_id.in_(sorted(claim_ids)))
+        .order_by(Suggestion.claim_id, Suggestion.source)
+    )
+    for suggestion in session.scalars(query):
+        found.setdefault(suggestion.claim_id, []).append(suggestion)
+    return found
 
 
 def _document_ids_query(export_filter: ExportFilter) -> Select[Any]:
@@ -204,32 +271,45 @@ def _yes_no(value: Any) -> str:
 
 
 def csv_record(row: Any) -> list[str]:
-    claim_text = row.passage_text[row.start : row.end]
-    values = [
-        row.external_id,
-        row.title,
-        row.url or "",
+    """One CSV row. Only cells that can hold user text are neutralised: the numbers, dates,
+    labels and yes/no flags never start with a formula character."""
+    text = row.passage_text
+    reviewed = row.username is not None
+    correction = row.correction_pk is not None
+    outlet = (row.corrected_outlet if correction else row.detected_outlet) or ""
+    updated = row.updated_at
+    return [
+        _safe(row.external_id),
+        _safe(row.title),
+        _safe(row.url or ""),
         str(row.passage_index),
         row.role,
-        _outlet_for_row(row),
-        row.cue or "",
+        _safe(outlet),
+        _safe(row.cue or ""),
         str(row.claim_index),
         str(row.start),
         str(row.end),
-        claim_text,
+        _safe(text[row.start : row.end]),
         row.suggested_label,
         row.label or "",
-        row.username or "",
-        _iso(row.updated_at),
-        row.project,
-        _yes_no(row.unsure) if row.username else "",
-        row.note or "",
-        _yes_no(row.skipped) if row.username else "",
-        row.skip_reason or "",
+        _safe(row.username or ""),
+        updated.isoformat() if updated else "",
+        _safe(row.project),
+        ("yes" if row.unsure else "no") if reviewed else "",
+        _safe(row.note or ""),
+        ("yes" if row.skipped else "no") if reviewed else "",
+        _safe(row.skip_reason or ""),
         row.final_label or "",
-        row.detected_outlet or "",
+        _safe(row.detected_outlet or ""),
     ]
-    return [neutralise_cell(v) for v in values]
+
+
+_FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
+
+
+def _safe(value: str) -> str:
+    """``neutralise_cell`` with a set lookup: the export calls it ten times a row."""
+    return "'" + value if value and value[0] in _FORMULA_FIRST else value
 
 
 def iter_csv(session: Session, export_filter: ExportFilter) -> Iterator[str]:
@@ -237,9 +317,9 @@ def iter_csv(session: Session, export_filter: ExportFilter) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for count, row in enumerate(_stream(session, export_filter), start=1):
-        writer.writerow(csv_record(row))
-        if count % CHUNK_ROWS == 0:
+    for rows, _ in iter_pages(session, export_filter):
+        for start in range(0, len(rows), CHUNK_ROWS):
+            writer.writerows(map(csv_record, rows[start : start + CHUNK_ROWS]))
             yield _drain(buffer)
     yield _drain(buffer)
 
@@ -252,26 +332,44 @@ def _drain(buffer: io.StringIO) -> str:
 
 
 def iter_jsonl(session: Session, export_filter: ExportFilter) -> Iterator[str]:
-    """One JSON document per line with its passages, claims and annotations nested."""
-    nested_filter = ExportFilter(project=export_filter.project, all_claims=True)
-    for _, doc_rows in groupby(_stream(session, nested_filter), key=lambda r: r.doc_pk):
-        yield json.dumps(_document_json(list(doc_rows)), ensure_ascii=False) + "\n"
+    """One JSON document per line with its passages, claims, annotations and outside
+    suggestions nested (the shape ``annotator import`` restores)."""
+    nested_filter = replace(export_filter, all_claims=True)
+    for rows, suggestions in iter_pages(session, nested_filter, suggestions=True):
+        for _, doc_rows in groupby(rows, key=lambda r: r.doc_pk):
+            document = _document_json(list(doc_rows), suggestions)
+            yield json.dumps(document, ensure_ascii=False) + "\n"
 
 
-def _document_json(rows: Sequence[Any]) -> dict[str, Any]:
+def _document_json(
+    rows: Sequence[Any], suggestions: dict[int, list[Suggestion]] | None = None
+) -> dict[str, Any]:
     first = rows[0]
     return {
         "id": first.external_id,
         "title": first.title,
         "url": first.url,
+        "site": first.site,
+        "published": first.published,
+        "metadata": first.meta,
         "project": first.project,
         "passages": [
-            _passage_json(list(p_rows)) for _, p_rows in groupby(rows, key=lambda r: r.passage_pk)
+            _passage_json(list(p_rows), suggestions or {})
+            for _, p_rows in groupby(rows, key=lambda r: r.passage_pk)
         ],
     }
 
 
-def _passage_json(rows: Sequence[Any]) -> dict[str, Any]:
+def suggestion_json(suggestion: Suggestion) -> dict[str, Any]:
+    return {
+        "source": suggestion.source,
+        "label": suggestion.label,
+        "score": suggestion.score,
+        "reason": suggestion.reason,
+    }
+
+
+def _passage_json(rows: Sequence[Any], suggestions: dict[int, list[Suggestion]]) -> dict[str, Any]:
     first = rows[0]
     return {
         "index": first.passage_index,
@@ -281,7 +379,8 @@ def _passage_json(rows: Sequence[Any]) -> dict[str, Any]:
         "cue": first.cue,
         "skips": _skips_json(rows),
         "claims": [
-            _claim_json(list(c_rows)) for _, c_rows in groupby(rows, key=lambda r: r.claim_index)
+            _claim_json(list(c_rows), suggestions)
+            for _, c_rows in groupby(rows, key=lambda r: r.claim_index)
         ],
     }
 
@@ -295,7 +394,7 @@ def _skips_json(rows: Sequence[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _claim_json(rows: Iterable[Any]) -> dict[str, Any]:
+def _claim_json(rows: Iterable[Any], suggestions: dict[int, list[Suggestion]]) -> dict[str, Any]:
     rows = list(rows)
     first = rows[0]
     return {
@@ -318,4 +417,5 @@ def _claim_json(rows: Iterable[Any]) -> dict[str, Any]:
             for r in rows
             if r.username is not None and not r.skipped
         ],
+        "suggestions": [suggestion_json(s) for s in suggestions.get(first.claim_pk, [])],
     }

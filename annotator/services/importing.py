@@ -1,133 +1,88 @@
 """Article files -> validated records -> documents, passages and claims.
 
-Each file is imported entirely or not at all; documents already present (same id and
-content in the project) are skipped, so importing twice never duplicates anything.
+Each file is imported entirely or not at all. A document already in the project with the same
+id and content is skipped as a duplicate, so importing twice never duplicates anything; a
+document whose content changed is replaced by its new version, keeping the tags of claims
+whose text is unchanged and reporting the others. Documents of our own JSONL export are
+restored with their annotations (see ``jsonl_reader`` and ``restore``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePath
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from annotator.db import begin_write
-from annotator.models import Claim, Document, Passage, Project
+from annotator.models import Document, Project
 from annotator.services.outlets import load_registry
 from annotator.services.projects import get_or_create_project
+from annotator.services.readers import read_records
+from annotator.services.records import DocumentRecord, ImportFileError, check_storable
+from annotator.services.reimport import replace_document
+from annotator.services.restore import extras_from_record, write_extras
+from annotator.services.reviewers import resolve_reviewers
+from annotator.services.storing import (
+    drafts_from_record,
+    ensure_outlets,
+    insert_documents,
+    refresh_statistics,
+)
+from annotator.text.outlets import OutletRegistry
 from annotator.text.pipeline import PassageDraft, analyse_document
 
-TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
-JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
-OPTIONAL_FIELDS = ("url", "site", "published")
+__all__ = [
+    "DocumentRecord",
+    "ImportFileError",
+    "ImportOptions",
+    "ImportReport",
+    "import_files",
+    "import_records",
+    "read_records",
+]
+
 BATCH_SIZE = 500
 
 ProgressCallback = Callable[[int], None]
 
 
-class ImportFileError(ValueError):
-    """A file that cannot be imported; the message names the file and, where known, the line."""
-
-    def __init__(self, filename: str, reason: str, line: int | None = None) -> None:
-        where = f"{filename}, line {line}" if line is not None else filename
-        super().__init__(f"{where}: {reason}")
-        self.filename = filename
-        self.line = line
-
-
-@dataclass(frozen=True)
-class DocumentRecord:
-    external_id: str
-    title: str | None
-    text: str
-    url: str | None = None
-    site: str | None = None
-    published: str | None = None
-
-    @property
-    def content_hash(self) -> str:
-        payload = f"{self.title or ''}\x00{self.text}".encode()
-        return hashlib.sha256(payload).hexdigest()
-
-
 @dataclass
 class ImportReport:
+    """What an import did: document ids imported, updated (``changed``) or skipped as
+    duplicates; one message per failed file or URL; the tags that changed documents lost."""
+
     imported: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    lost_tags: list[str] = field(default_factory=list)
     passages: int = 0
 
     def summary(self) -> str:
         return (
             f"{len(self.imported)} imported ({self.passages} passages), "
-            f"{len(self.duplicates)} skipped as duplicates, "
-            f"{len(self.changed)} skipped as changed, {len(self.failed)} failed"
+            f"{len(self.changed)} updated to a new version, "
+            f"{len(self.duplicates)} skipped as duplicates, {len(self.failed)} failed"
         )
 
-
-def read_records(filename: str, data: bytes) -> list[DocumentRecord]:
-    """Parse one uploaded or local file into document records, or raise ImportFileError."""
-    suffix = PurePath(filename).suffix.lower()
-    text = _decode(filename, data)
-    if suffix in JSONL_SUFFIXES:
-        return _read_jsonl(filename, text)
-    if suffix in TEXT_SUFFIXES:
-        return [_read_article(filename, text)]
-    supported = ", ".join(sorted(TEXT_SUFFIXES | JSONL_SUFFIXES))
-    raise ImportFileError(filename, f"unsupported file type {suffix or '(none)'}; use {supported}")
+    def merge(self, other: ImportReport) -> None:
+        self.imported += other.imported
+        self.duplicates += other.duplicates
+        self.changed += other.changed
+        self.failed += other.failed
+        self.lost_tags += other.lost_tags
+        self.passages += other.passages
 
 
-def _decode(filename: str, data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(filename, f"not valid UTF-8 (byte {exc.start})") from exc
+@dataclass(frozen=True)
+class ImportOptions:
+    """``create_reviewers``: reviewers named in restored annotations that have no account
+    become inactive accounts instead of failing the file."""
 
-
-def _read_article(filename: str, text: str) -> DocumentRecord:
-    if not text.strip():
-        raise ImportFileError(filename, "the file is empty")
-    return DocumentRecord(external_id=PurePath(filename).stem, title=None, text=text)
-
-
-def _read_jsonl(filename: str, text: str) -> list[DocumentRecord]:
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            records.append(_parse_jsonl_line(filename, number, line))
-    if not records:
-        raise ImportFileError(filename, "the file holds no records")
-    return records
-
-
-def _parse_jsonl_line(filename: str, number: int, line: str) -> DocumentRecord:
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ImportFileError(filename, f"invalid JSON ({exc.msg})", number) from exc
-    if not isinstance(obj, dict):
-        raise ImportFileError(filename, "each line must be a JSON object", number)
-    for key in ("id", "title", "text"):
-        if key not in obj:
-            raise ImportFileError(filename, f'missing field "{key}"', number)
-    if not isinstance(obj["id"], str | int) or isinstance(obj["id"], bool):
-        raise ImportFileError(filename, 'field "id" must be a string or a number', number)
-    for key in ("title", "text", *OPTIONAL_FIELDS):
-        if obj.get(key) is not None and not isinstance(obj[key], str):
-            raise ImportFileError(filename, f'field "{key}" must be a string', number)
-    if not str(obj["id"]).strip() or not obj["text"].strip():
-        raise ImportFileError(filename, 'fields "id" and "text" must not be empty', number)
-    return DocumentRecord(
-        external_id=str(obj["id"]).strip(),
-        title=obj["title"].strip() or None,
-        text=obj["text"],
-        **{key: obj.get(key) or None for key in OPTIONAL_FIELDS},
-    )
+    create_reviewers: bool = False
+    on_progress: ProgressCallback | None = None
 
 
 def import_files(
@@ -135,20 +90,31 @@ def import_files(
     files: Iterable[tuple[str, bytes]],
     project_name: str,
     on_progress: ProgressCallback | None = None,
+    *,
+    create_reviewers: bool = False,
 ) -> ImportReport:
     """Import several files into a project; a failing file is reported and leaves no trace."""
-    begin_write(session)
-    project = get_or_create_project(session, project_name)
-    session.commit()  # a later file's rollback must not take the project with it
+    options = ImportOptions(create_reviewers=create_reviewers, on_progress=on_progress)
+    project = prepare_project(session, project_name)
     report = ImportReport()
     for filename, data in files:
         try:
             records = read_records(filename, data)
-            import_records(session, project, records, report, on_progress)
+            import_records(session, project, records, report, options)
         except ImportFileError as exc:
             session.rollback()
             report.failed.append(str(exc))
+    refresh_statistics(session, report.passages)
     return report
+
+
+def prepare_project(session: Session, project_name: str) -> Project:
+    """The target project, created (and committed) first so that a later file's rollback
+    does not take it along."""
+    begin_write(session)
+    project = get_or_create_project(session, project_name)
+    session.commit()
+    return project
 
 
 def import_records(
@@ -156,113 +122,121 @@ def import_records(
     project: Project,
     records: Sequence[DocumentRecord],
     report: ImportReport,
-    on_progress: ProgressCallback | None = None,
+    options: ImportOptions | ProgressCallback | None = None,
 ) -> None:
-    """Analyse and store the new records in one transaction (all or nothing)."""
+    """Analyse and store the records of one file in one transaction (all or nothing)."""
+    if not isinstance(options, ImportOptions):
+        options = ImportOptions(on_progress=options)
+    check_storable(records)
     begin_write(session)
-    registry, outlet_ids = load_registry(session)
-    fresh = _new_records(session, project, records, report)
+    outcome = ImportReport()
     try:
-        for start in range(0, len(fresh), BATCH_SIZE):
-            batch = fresh[start : start + BATCH_SIZE]
-            analysed = [analyse_document(r.title, r.text, registry) for r in batch]
-            report.passages += _insert_batch(session, project, batch, analysed, outlet_ids)
-            if on_progress:
-                on_progress(len(batch))
+        fresh, changed = _classify(session, project, records, outcome)
+        users = _reviewers(session, records, options.create_reviewers)
+        registry, outlet_ids = load_registry(session)
+        _store_new(session, project, fresh, (registry, outlet_ids), users, outcome, options)
+        _store_changed(session, project, changed, (registry, outlet_ids), outcome)
         session.commit()
     except Exception:
         session.rollback()
         raise
-    report.imported.extend(r.external_id for r in fresh)
+    report.merge(outcome)
 
 
-def _new_records(
+def _reviewers(session: Session, records: Sequence[DocumentRecord], create: bool) -> dict[str, int]:
+    names = {name for record in records for name in record.reviewers()}
+    try:
+        return resolve_reviewers(session, names, create=create)
+    except ValueError as exc:  # UnknownReviewers included
+        filename, _, _ = records[0].where.partition(", line ")
+        raise ImportFileError(filename or "import", str(exc)) from exc
+
+
+def _classify(
     session: Session, project: Project, records: Sequence[DocumentRecord], report: ImportReport
-) -> list[DocumentRecord]:
-    """Drop records already stored (same id): identical ones are duplicates, others changed."""
-    rows = session.execute(
-        select(Document.external_id, Document.content_hash).where(
-            Document.project_id == project.id
-        )
-    )
-    known: dict[str, str] = {external_id: content_hash for external_id, content_hash in rows}
+) -> tuple[list[DocumentRecord], list[tuple[Document, DocumentRecord]]]:
+    """New records, and changed versions of stored documents; identical ones are reported as
+    duplicates. The same id twice in one file with different content is an error."""
+    stored = {
+        doc.external_id: doc
+        for doc in session.scalars(select(Document).where(Document.project_id == project.id))
+    }
+    seen: dict[str, DocumentRecord] = {}
     fresh: list[DocumentRecord] = []
+    changed: list[tuple[Document, DocumentRecord]] = []
     for record in records:
-        stored_hash = known.get(record.external_id)
-        if stored_hash is None:
-            known[record.external_id] = record.content_hash
+        earlier = seen.setdefault(record.external_id, record)
+        document = stored.get(record.external_id)
+        if earlier is not record:
+            _check_repeat(earlier, record)
+            report.duplicates.append(record.external_id)
+        elif document is None:
             fresh.append(record)
-        elif stored_hash == record.content_hash:
+        elif document.content_hash == record.content_hash:
             report.duplicates.append(record.external_id)
         else:
-            report.changed.append(record.external_id)
-    return fresh
+            changed.append((document, record))
+    return fresh, changed
 
 
-def _insert_batch(
+def _check_repeat(earlier: DocumentRecord, record: DocumentRecord) -> None:
+    if earlier.content_hash != record.content_hash:
+        filename, _, _ = record.where.partition(", line ")
+        raise ImportFileError(
+            filename or record.external_id,
+            f'id "{record.external_id}" appears twice with different content '
+            f"({earlier.where or 'earlier'} and here)",
+            _line_of(record),
+        )
+
+
+def _line_of(record: DocumentRecord) -> int | None:
+    _, _, tail = record.where.rpartition(", line ")
+    return int(tail) if tail.isdigit() else None
+
+
+def _analyse(record: DocumentRecord, registry: OutletRegistry) -> list[PassageDraft]:
+    if record.passages is not None:
+        return drafts_from_record(record.passages)
+    return analyse_document(record.title, record.text, registry)
+
+
+def _store_new(
     session: Session,
     project: Project,
     records: Sequence[DocumentRecord],
-    analysed: Sequence[list[PassageDraft]],
-    outlet_ids: dict[str, int],
-) -> int:
-    """Bulk-insert documents, passages and claims; returns the number of passages."""
-    document_ids = session.scalars(
-        insert(Document).returning(Document.id, sort_by_parameter_order=True),
-        [
-            {
-                "project_id": project.id,
-                "external_id": r.external_id,
-                "title": _title_of(r, drafts),
-                "url": r.url,
-                "site": r.site,
-                "published": r.published,
-                "content_hash": r.content_hash,
-                "open_passages": sum(1 for d in drafts if d.claims),
-            }
-            for r, drafts in zip(records, analysed, strict=True)
-        ],
-    ).all()
-    passage_rows = [
-        {
-            "project_id": project.id,
-            "document_id": document_id,
-            "index": draft.index,
-            "text": draft.text,
-            "role": draft.role,
-            "outlet_id": outlet_ids.get(draft.outlet) if draft.outlet else None,
-            "cue": draft.cue,
-            "cue_start": draft.cue_start,
-            "cue_end": draft.cue_end,
-            "claim_count": len(draft.claims),
-        }
-        for document_id, drafts in zip(document_ids, analysed, strict=True)
-        for draft in drafts
-    ]
-    if not passage_rows:
-        return 0
-    passage_ids = session.scalars(
-        insert(Passage).returning(Passage.id, sort_by_parameter_order=True), passage_rows
-    ).all()
-    drafts_in_order = [draft for drafts in analysed for draft in drafts]
-    claim_rows = [
-        {
-            "passage_id": passage_id,
-            "index": index,
-            "start": claim.start,
-            "end": claim.end,
-            "suggested_label": claim.label,
-            "suggestion_reason": claim.reason,
-        }
-        for passage_id, draft in zip(passage_ids, drafts_in_order, strict=True)
-        for index, claim in enumerate(draft.claims)
-    ]
-    if claim_rows:
-        session.execute(insert(Claim), claim_rows)
-    return len(passage_rows)
+    outlets: tuple[OutletRegistry, dict[str, int]],
+    users: dict[str, int],
+    report: ImportReport,
+    options: ImportOptions,
+) -> None:
+    registry, outlet_ids = outlets
+    for start in range(0, len(records), BATCH_SIZE):
+        batch = records[start : start + BATCH_SIZE]
+        analysed = [_analyse(r, registry) for r in batch]
+        ensure_outlets(session, analysed, outlet_ids)
+        stored = insert_documents(session, project, batch, analysed, outlet_ids)
+        for record, item in zip(batch, stored, strict=True):
+            if record.passages is not None:
+                extras = extras_from_record(record, item, users, outlet_ids)
+                write_extras(session, project, item, extras)
+        report.passages += sum(len(item.passage_ids) for item in stored)
+        report.imported += [r.external_id for r in batch]
+        if options.on_progress:
+            options.on_progress(len(batch))
 
 
-def _title_of(record: DocumentRecord, drafts: list[PassageDraft]) -> str:
-    if record.title:
-        return record.title
-    return drafts[0].text if drafts else record.external_id
+def _store_changed(
+    session: Session,
+    project: Project,
+    changed: Sequence[tuple[Document, DocumentRecord]],
+    outlets: tuple[OutletRegistry, dict[str, int]],
+    report: ImportReport,
+) -> None:
+    registry, outlet_ids = outlets
+    for document, record in changed:
+        drafts = _analyse(record, registry)
+        ensure_outlets(session, [drafts], outlet_ids)
+        report.lost_tags += replace_document(session, project, document, record, drafts, outlet_ids)
+        report.passages += len(drafts)
+        report.changed.append(record.external_id)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from annotator.models import Passage, Project, Review, ReviewStatus, User
@@ -35,12 +37,37 @@ def reviewer_progress(session: Session, user: User, project: Project) -> Reviewe
             Passage.project_id == project.id,
         )
     )
-    total = session.scalar(
-        select(func.count(Passage.id)).where(
-            Passage.project_id == project.id, Passage.claim_count > 0
-        )
+    return ReviewerProgress(completed or 0, passages_to_review(session, project))
+
+
+TOTAL_TTL_S = 60.0
+_totals: dict[tuple[str, int], tuple[int, float, int]] = {}
+
+
+def passages_to_review(session: Session, project: Project) -> int:
+    """Passages with claims in the project. Counting them reads every passage of the project
+    (5 ms at 29,000 passages, growing with the project), and the page and every save need the
+    figure, so it is cached per process, keyed by the project's newest passage id (an index
+    lookup): any import or re-import adds passages with new ids. Entries also expire after
+    TOTAL_TTL_S, in case a replaced document's new passages reuse the ids of the old ones
+    (SQLite may, when they were the newest). Sessions bound to a connection rather than the
+    engine (the tests' rolled-back transactions) always count."""
+    bind = session.get_bind()
+    count = select(func.count(Passage.id)).where(
+        Passage.project_id == project.id, Passage.claim_count > 0
     )
-    return ReviewerProgress(completed or 0, total or 0)
+    if not isinstance(bind, Engine):  # bound to an outer transaction (tests): may roll back
+        return session.scalar(count) or 0
+    newest = session.scalar(
+        select(func.max(Passage.id)).where(Passage.project_id == project.id)
+    ) or 0
+    key, now = (str(bind.url), project.id), time.monotonic()
+    cached = _totals.get(key)
+    if cached is not None and cached[0] == newest and now - cached[1] < TOTAL_TTL_S:
+        return cached[2]
+    total = session.scalar(count) or 0
+    _totals[key] = (newest, now, total)
+    return total
 
 
 def document_passage_count(session: Session, document_id: int) -> int:

@@ -9,6 +9,7 @@ overlap, expired ones do not.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select, update
@@ -37,16 +38,22 @@ def next_passage(
     return None
 
 
-def _documents_to_try(session: Session, user: User, project: Project) -> list[int]:
+def _documents_to_try(session: Session, user: User, project: Project) -> Iterator[int]:
     """The document the user is working on, then unstarted documents (fewest reviewers first),
-    then documents the user started and left."""
-    candidates: list[int] = []
+    then documents the user started and left. Lazily: each list is only queried when the
+    ones before it had no room, which is rare."""
     current = _current_document(session, user, project)
-    if current is not None:
-        candidates.append(current)
-    candidates += _unstarted_documents(session, user, project)
-    candidates += _started_documents(session, user, project)
-    return list(dict.fromkeys(candidates))
+    groups: tuple[Callable[[], list[int]], ...] = (
+        lambda: [current] if current is not None else [],
+        lambda: _unstarted_documents(session, user, project),
+        lambda: _started_documents(session, user, project),
+    )
+    seen: set[int] = set()
+    for group in groups:
+        for document_id in group():
+            if document_id not in seen:
+                seen.add(document_id)
+                yield document_id
 
 
 def _current_document(session: Session, user: User, project: Project) -> int | None:
@@ -72,16 +79,14 @@ def _unstarted_documents(session: Session, user: User, project: Project) -> list
 
 
 def _started_documents(session: Session, user: User, project: Project) -> list[int]:
+    """Driven from the user's own reviews: as ``documents.id IN (subquery)`` SQLite walked
+    every document of the project (3.9x slower "Next" at 290,000 passages)."""
+    started = select(Review.document_id).where(Review.user_id == user.id).distinct().subquery()
     return list(
         session.scalars(
             select(Document.id)
-            .where(
-                Document.project_id == project.id,
-                Document.open_passages > 0,
-                Document.id.in_(
-                    select(Review.document_id).where(Review.user_id == user.id).distinct()
-                ),
-            )
+            .join(started, started.c.document_id == Document.id)
+            .where(Document.project_id == project.id, Document.open_passages > 0)
             .order_by(Document.id)
         )
     )

@@ -30,8 +30,8 @@ from annotator.forms import (
     UserForm,
 )
 from annotator.models import Outlet, Project, User
-from annotator.services import accounts, importing, outlets, projects
-from annotator.services.projects import DEFAULT_PROJECT
+from annotator.services import accounts, outlets, projects
+from annotator.views.imports import run_article_import
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -92,17 +92,15 @@ def _act(
 def import_articles() -> ResponseReturnValue:
     """Upload article files into a project."""
     form = ImportForm()
-    report = None
+    report, results = None, []
     status = 200
     if form.validate_on_submit():
-        project = form.project.data or DEFAULT_PROJECT
-        uploads = form.file.data if isinstance(form.file.data, list) else [form.file.data]
-        files = [(u.filename or "upload", u.read()) for u in uploads]
-        report = importing.import_files(get_session(), files, project)
-        status = 400 if report.failed and not report.imported else 200
+        report, results = run_article_import(form)
+        status = 400 if report.failed and not (report.imported or report.changed) else 200
     elif form.is_submitted():
         status = 400
-    return render_template("admin/import.html", form=form, report=report), status
+    page = render_template("admin/import.html", form=form, report=report, url_results=results)
+    return page, status
 
 
 # Users

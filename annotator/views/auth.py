@@ -6,16 +6,19 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from annotator.db import get_session
 from annotator.forms import EmptyForm, LoginForm
 from annotator.services import accounts
+from annotator.throttle import login_per_account, login_per_address
 
 bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_per_account
+@login_per_address
 def login() -> ResponseReturnValue:
     form = LoginForm()
     status = 200
@@ -35,6 +38,8 @@ def login() -> ResponseReturnValue:
 @bp.route("/logout", methods=["POST"])
 def logout() -> ResponseReturnValue:
     if EmptyForm().validate_on_submit():
+        if current_user.is_authenticated:
+            accounts.end_sessions(get_session(), current_user)
         logout_user()
     return redirect(url_for("auth.login"))
 

@@ -4,38 +4,60 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from annotator.db import get_session
-from annotator.services import exporting
+from annotator.models import Role
+from annotator.services import export_formats
 
 bp = Blueprint("exports", __name__, url_prefix="/export")
 
-FORMATS = {
-    "csv": (exporting.iter_csv, "text/csv; charset=utf-8"),
-    "jsonl": (exporting.iter_jsonl, "application/x-ndjson; charset=utf-8"),
-}
+
+@bp.before_request
+def _curators_only() -> None:
+    """Exports hold every reviewer's labels in every project, which reviewers may not see
+    (a project's reveal setting): curators and admins only."""
+    if current_user.role not in (Role.ADMIN, Role.CURATOR):
+        abort(403)
 
 
 @bp.route("/")
 def index() -> ResponseReturnValue:
-    return render_template("exports/index.html")
+    return render_template("exports/index.html", formats=list(export_formats.FORMATS))
 
 
 @bp.route("/annotations.<fmt>")
 def download(fmt: str) -> ResponseReturnValue:
-    if fmt not in FORMATS:
+    """The foundation's addresses: /export/annotations.csv and .jsonl (filters allowed)."""
+    if fmt not in ("csv", "jsonl"):
         return render_template("errors/error.html", message=f"Unknown format {fmt!r}."), 404
-    writer, mimetype = FORMATS[fmt]
-    export_filter = exporting.ExportFilter(
-        project=request.args.get("project") or None,
-        all_claims=request.args.get("all_claims") == "1",
-    )
+    return _send(fmt)
+
+
+@bp.route("/download")
+def download_as() -> ResponseReturnValue:
+    """Any format (``format=csv|csv-wide|jsonl|label-studio|doccano``) with the filters of
+    the export page; ``excel=1`` puts a byte-order mark before a CSV."""
+    fmt = request.args.get("format", "csv")
+    if fmt not in export_formats.FORMATS:
+        return render_template("errors/error.html", message=f"Unknown format {fmt!r}."), 404
+    return _send(fmt)
+
+
+def _send(fmt: str) -> ResponseReturnValue:
+    try:
+        export_filter = export_formats.filter_from_args(request.args)
+    except export_formats.FilterError as exc:
+        return render_template("errors/error.html", message=f"Cannot export: {exc}."), 400
+    spec = export_formats.FORMATS[fmt]
+    excel = request.args.get("excel") == "1"
+    chunks = export_formats.export_chunks(get_session(), fmt, export_filter, excel=excel)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    chunks = stream_with_context(writer(get_session(), export_filter))
+    name = f"annotations-{stamp}.{spec.extension}"
     return Response(
-        chunks,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="annotations-{stamp}.{fmt}"'},
+        stream_with_context(chunks),
+        mimetype=spec.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

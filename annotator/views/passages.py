@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 from annotator.db import get_session
 from annotator.forms import EmptyForm, SkipForm
 from annotator.models import Annotation, Label, Passage, Project
-from annotator.services import annotating, outlets, progress, projects, queue
+from annotator.services import annotating, outlets, progress, projects, queue, suggestions
 from annotator.services.annotating import SaveError, StaleSave, TagSubmission
 from annotator.views.highlight import claim_blocks
 
@@ -240,4 +240,5 @@ def _page_context(passage: Passage, project: Project) -> dict[str, Any]:
         "skip_form": SkipForm(),
         "stats": stats,
         "can_curate": projects.can_curate(session, current_user, project),
+        "outside_suggestions": suggestions.for_claims(session, [c.id for c in passage.claims]),
     }

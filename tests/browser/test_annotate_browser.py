@@ -25,7 +25,7 @@ def seeded(live_server):
     with live_server.app.app_context():
         session = get_session()
         import_fixture(session, "harbour.txt")
-        accounts.create_user(session, "rita", PASSWORD)
+        accounts.create_user(session, "rita", PASSWORD, "curator")  # curators may export
         passages = session.scalars(select(Passage).order_by(Passage.id).limit(2)).all()
         claim_ids = [[c.id for c in p.claims] for p in passages]
     assert len(claim_ids[1]) >= 2, "the fixture's second passage should hold two claims"

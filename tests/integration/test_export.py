@@ -31,6 +31,8 @@ def tagged(client, make_user, login, session):
         labels = {str(c.id): label for c in passage.claims}
         response = client.post(f"/passages/{passage.id}", json={"labels": labels, "outlet": outlet})
         assert response.status_code == 200
+    make_user("cora", "curator")
+    login("cora")  # exports are for curators and admins
     return passage
 
 
@@ -97,7 +99,7 @@ def test_cli_csv_and_jsonl(runner, tagged, tmp_path):
 
 def test_formula_cells_are_neutralised(client, make_user, login, session):
     import_fixture(session, "formula.jsonl")
-    make_user("ann")
+    make_user("ann", "curator")  # exports are for curators and admins
     login("ann")
     rows = _rows(client.get("/export/annotations.csv?all_claims=1").get_data(as_text=True))
     assert rows[0]["document_id"].startswith("'=HYPERLINK")
@@ -123,7 +125,7 @@ def test_team_columns_unsure_note_and_skips(client, make_user, login, session, r
     import_fixture(session, "two.jsonl")
     passages = session.scalars(select(Passage).order_by(Passage.id)).all()
     tagged, skipped = passages[0], passages[1]
-    make_user("ann")
+    make_user("ann", "curator")  # exports are for curators and admins
     login("ann")
     key = str(tagged.claims[0].id)
     body = {"labels": {key: "quoted"}, "unsure": {key: True}, "notes": {key: "=who said it?"}}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from annotator.models import Claim, Document, Passage, Project, Role
+from annotator.services.importing import import_files
 from tests.helpers import FIXTURES, count, counts, import_fixture
 
 
@@ -73,12 +74,19 @@ def test_bad_file_does_not_stop_good_ones(runner, session):
     assert count(session, Document) == 1
 
 
-def test_empty_and_undecodable_files_are_refused(session):
-    report = import_fixture(session, "empty.txt", "latin1.txt")
+def test_empty_and_binary_files_are_refused(session):
+    files = [("empty.txt", b""), ("blob.txt", bytes(range(256)) * 4)]
+    report = import_files(session, files, "default")
     assert report.imported == []
     assert "empty.txt: the file is empty" in report.failed[0]
-    assert "latin1.txt: not valid UTF-8" in report.failed[1]
+    assert "blob.txt: " in report.failed[1] and "binary" in report.failed[1]
     assert count(session, Document) == 0
+
+
+def test_non_utf8_file_is_decoded(session):
+    report = import_fixture(session, "latin1.txt")
+    assert report.imported == ["latin1"]
+    assert session.scalar(select(Document.title)) == "café title"
 
 
 def test_import_targets_a_project(runner, session):

@@ -6,6 +6,8 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from annotator.services.readers import read_records
+from annotator.services.records import ImportFileError, check_storable
 from annotator.text.outlets import default_registry
 from annotator.text.pipeline import PassageDraft, analyse_document
 from annotator.text.quotes import quote_spans
@@ -48,6 +50,18 @@ FRAGMENTS = [
     "Interfax reports.",
     " READ MORE",
     "…",
+    # Untrusted-text shapes: markup, entities, bidi overrides, zero-width and rare line breaks.
+    "<script>alert(1)</script>",
+    "&lt;b&gt;&amp;",
+    "\u202e",
+    "\u200b",
+    "\u2066",
+    "\u00a0",
+    "\u2028",
+    "\r\n",
+    "\x0b",
+    "\x1c",
+    "\x85",
 ]
 NEWSY = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=40).map(
     "".join
@@ -140,3 +154,34 @@ def test_outlet_mentions_are_disjoint_aliases(text: str) -> None:
     assert all(x.end <= y.start for x, y in itertools.pairwise(mentions))
     for mention in mentions:
         assert REGISTRY.canonical(text[mention.start : mention.end]) == mention.outlet
+
+
+@SETTINGS
+@given(PLAIN.filter(lambda title: "\n" not in normalise(title)), PLAIN)
+def test_no_text_is_lost_with_a_title(title: str, body: str) -> None:
+    """The JSONL path: the title is the headline passage, the body the rest, nothing lost."""
+    passages = analyse_document(title, body, REGISTRY)
+    headline = " ".join(title.split())
+    if not headline or is_furniture(headline):
+        return  # no usable title: the body's first line is the headline (tested above)
+    kept = [line for line in normalise(body).split("\n") if not is_furniture(line)]
+    assert nonspace(passages[0].text) == nonspace(headline)
+    assert "".join(nonspace(p.text) for p in passages[1:]) == nonspace("".join(kept))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(["a.txt", "a.md", "a.jsonl", "a.csv", "a.html", "a"]),
+    st.one_of(st.binary(max_size=300), ANY_TEXT.map(lambda t: t.encode("utf-8", "surrogatepass"))),
+)
+def test_any_file_is_imported_or_refused_with_an_import_error(name: str, data: bytes) -> None:
+    """Whatever bytes arrive, reading them either yields storable records whose text the
+    pipeline takes, or raises ImportFileError (a clear message), never anything else."""
+    try:
+        records = read_records(name, data)
+        check_storable(records)
+    except ImportFileError as exc:
+        assert str(exc).startswith(name)  # noqa: PT017 (any input may fail; the message counts)
+        return
+    for record in records:
+        check_invariants(analyse_document(record.title, record.text, REGISTRY))

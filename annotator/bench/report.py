@@ -1,0 +1,82 @@
+"""The benchmark table (Markdown, so it can be pasted into docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+from annotator.bench.measures import Timed
+from annotator.bench.run import Result
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def table(results: list[Result], venv_mib: float) -> str:
+    lines = [
+        _row(["measure", *[f"{r.database} N={r.documents}" for r in results]]),
+        _row(["---"] * (len(results) + 1)),
+    ]
+    for label, render in ROWS:
+        lines.append(_row([label, *[render(r.figures) for r in results]]))
+    lines.append(_row(["EXPLAIN: full scans in Next", *[str(len(r.full_scans)) for r in results]]))
+    lines += ["", f"installed venv size: {venv_mib:.0f} MiB"]
+    ratios = _ratios(results)
+    if ratios:
+        lines += ["", *ratios]
+    return "\n".join(lines)
+
+
+def _timed(key: str, fmt: str) -> object:
+    def render(figures: dict[str, object]) -> str:
+        value = figures.get(key)
+        if not isinstance(value, Timed):
+            return "-"
+        return fmt.format(t=value)
+
+    return render
+
+
+def _seconds(key: str) -> object:
+    def render(figures: dict[str, object]) -> str:
+        value = figures.get(key)
+        return f"{value:.2f} s" if isinstance(value, float) else "-"
+
+    return render
+
+
+ROWS = [
+    ("passages in project", lambda f: str(f.get("passages", "-"))),
+    ("M1 CLI import: passages/s (s, peak RSS)",
+     _timed("m1_cli", "{t.rate:,.0f} ({t.seconds:.1f} s, {t.rss_mib:.0f} MiB)")),
+    ("M1 upload import: passages/s (s)", _timed("m1_upload", "{t.rate:,.0f} ({t.seconds:.1f} s)")),
+    ("M2 saves/s (claim tags/s)", _timed("m2", "{t.rate:.0f} ({t.extra_rate:.0f})")),
+    ("M2 save p50 / p95 / p99 ms",
+     _timed("m2", "{t.p50:.1f} / {t.p95:.1f} / {t.p99:.1f}")),
+    ("M2 errors", _timed("m2", "{t.errors}")),
+    ("M3 web export: rows, s, rows/s, worker peak RSS",
+     _timed("m3_web", "{t.items:,}, {t.seconds:.2f} s, {t.rate:,.0f}, {t.rss_mib:.0f} MiB")),
+    ("M3 CLI export: rows, s, rows/s, peak RSS",
+     _timed("m3_cli", "{t.items:,}, {t.seconds:.2f} s, {t.rate:,.0f}, {t.rss_mib:.0f} MiB")),
+    ("M4 Next p50 / p95 ms", _timed("m4_next", "{t.p50:.1f} / {t.p95:.1f}")),
+    ("(M4 passage page p50 / p95 ms)", _timed("m4_page", "{t.p50:.1f} / {t.p95:.1f}")),
+    ("startup: annotator serve -> 200 on /login", _seconds("startup_serve")),
+    ("startup: gunicorn 2 workers -> 200 on /login", _seconds("startup_gunicorn")),
+    ("machine load (1-min average) before / after",
+     lambda f: f"{f.get('load_before', 0):.1f} / {f.get('load_after', 0):.1f}"),
+]  # fmt: skip
+
+
+def _ratios(results: list[Result]) -> list[str]:
+    """N=10,000 figures over N=1,000 ones, per database, for M3 and M4."""
+    lines = []
+    by_key = {(r.database, r.documents): r for r in results}
+    for (database, documents), large in sorted(by_key.items()):
+        small = by_key.get((database, 1000))
+        if small is None or documents == 1000:
+            continue
+        parts = []
+        for key, what in (("m3_web", "rate"), ("m3_cli", "rate"), ("m4_next", "p95")):
+            a, b = small.figures.get(key), large.figures.get(key)
+            if isinstance(a, Timed) and isinstance(b, Timed) and getattr(a, what):
+                parts.append(f"{key} {what} x{getattr(b, what) / getattr(a, what):.2f}")
+        lines.append(f"{database} N={documents} / N=1000: " + ", ".join(parts))
+    return lines

@@ -1,0 +1,151 @@
+"""One benchmark run: a fresh database, the corpus imported, servers started, M1-M4 measured,
+everything stopped and dropped again."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import func, select, update
+
+from annotator import create_app
+from annotator.bench import measures
+from annotator.bench.explain import explain_next
+from annotator.bench.servers import Database, Server, start_server
+from annotator.db import get_engine, get_session
+from annotator.models import Passage, Project, Role
+from annotator.services import accounts
+
+PROJECT = "bench"
+UPLOAD_PROJECT = "bench-upload"
+REVIEWERS = 4
+
+
+@dataclass
+class Options:
+    workdir: Path
+    pg_server: str
+    make_corpus: Path
+    saves: int = 3000
+    next_count: int = 200
+    upload: bool = True
+    log: Any = sys.stderr
+
+
+@dataclass
+class Result:
+    database: str
+    documents: int
+    figures: dict[str, Any] = field(default_factory=dict)
+    explain: str = ""
+    full_scans: list[str] = field(default_factory=list)
+
+
+def corpus_for(documents: int, given: Path | None, options: Options) -> Path:
+    """The given corpus, or one made by the shared script (kept in the work dir for reuse)."""
+    if given is not None:
+        return given
+    path = options.workdir / f"corpus-{documents}.jsonl"
+    if not path.exists():
+        subprocess.run(
+            [sys.executable, str(options.make_corpus), str(documents), str(path)], check=True
+        )
+    return path
+
+
+def run_one(kind: str, documents: int, corpus: Path, options: Options) -> Result:
+    database = Database(kind, options.workdir, options.pg_server)
+    result = Result(kind, documents)
+    result.figures["load_before"] = os.getloadavg()[0]
+    servers: list[Server] = []
+    try:
+        env = {**os.environ, "DATABASE_URL": database.url, "SECRET_KEY": secrets.token_hex(32)}
+        env.pop("ANNOTATOR_DATABASE_URL", None)
+        app = create_app({"DATABASE_URL": database.url, "SECRET_KEY": env["SECRET_KEY"]})
+        users = _prepare(app)
+        _say(options, f"[{kind} N={documents}] M1 import (CLI)")
+        result.figures["m1_cli"] = measures.import_cli(corpus, PROJECT, env)
+        project_id = _open_project(app)
+        _say(options, f"[{kind} N={documents}] startup")
+        serve = start_server("serve", env)
+        servers.append(serve)
+        result.figures["startup_serve"] = serve.startup_s
+        serve.stop()
+        gunicorn = start_server("gunicorn", env)
+        servers.append(gunicorn)
+        result.figures["startup_gunicorn"] = gunicorn.startup_s
+        _say(options, f"[{kind} N={documents}] M2 annotate ({options.saves} saves)")
+        result.figures["m2"] = measures.annotate(
+            gunicorn, users["reviewers"], project_id, options.saves
+        )
+        _say(options, f"[{kind} N={documents}] M4 next ({options.next_count} requests)")
+        result.figures["m4_next"], result.figures["m4_page"] = measures.next_requests(
+            gunicorn, users["next"], project_id, options.next_count
+        )
+        result.explain, result.full_scans = explain_next(app, users["next"][0], project_id)
+        _say(options, f"[{kind} N={documents}] M3 export (web, CLI)")
+        result.figures["m3_web"] = measures.export_web(gunicorn, users["admin"], PROJECT)
+        out = options.workdir / f"export-{kind}-{documents}.csv"
+        result.figures["m3_cli"] = measures.export_cli(out, PROJECT, env)
+        if options.upload:
+            _say(options, f"[{kind} N={documents}] M1 import (upload)")
+            result.figures["m1_upload"] = measures.import_upload(
+                gunicorn, users["admin"], corpus, UPLOAD_PROJECT
+            )
+        result.figures["passages"] = _count_passages(app)
+        result.figures["load_after"] = os.getloadavg()[0]
+        with app.app_context():
+            get_engine().dispose()
+    finally:
+        for server in servers:
+            server.stop()
+        database.drop()
+    return result
+
+
+def _prepare(app: Flask) -> dict[str, Any]:
+    """Schema, outlet registry and the benchmark's users (an admin, 4 reviewers, one more
+    reviewer for "Next")."""
+    from annotator.cli import prepare_database
+
+    password = secrets.token_urlsafe(16)
+    with app.app_context():
+        prepare_database()
+        session = get_session()
+        accounts.create_user(session, "bench-admin", password, Role.ADMIN)
+        names = [f"bench-reviewer-{i}" for i in range(1, REVIEWERS + 1)] + ["bench-next"]
+        for name in names:
+            accounts.create_user(session, name, password)
+    return {
+        "admin": ("bench-admin", password),
+        "reviewers": [(name, password) for name in names[:REVIEWERS]],
+        "next": ("bench-next", password),
+    }
+
+
+def _open_project(app: Flask) -> int:
+    with app.app_context():
+        session = get_session()
+        session.execute(update(Project).where(Project.name == PROJECT).values(open_to_all=True))
+        session.commit()
+        project_id = session.scalar(select(Project.id).where(Project.name == PROJECT))
+        assert project_id is not None
+        return project_id
+
+
+def _count_passages(app: Flask) -> int:
+    with app.app_context():
+        session = get_session()
+        project_id = select(Project.id).where(Project.name == PROJECT).scalar_subquery()
+        count = session.scalar(select(func.count(Passage.id)).where(Passage.project_id == project_id))
+        return int(count or 0)
+
+
+def _say(options: Options, message: str) -> None:
+    print(message, file=options.log, flush=True)

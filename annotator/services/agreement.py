@@ -1,0 +1,361 @@
+"""Agreement figures for a project: reviewers' labels from the database, fed to annotator.stats.
+
+Rater ids are usernames (unique), so every figure reads without a lookup table. Passages are
+grouped by their detected outlet (``Passage.outlet_id``), not by reviewers' outlet corrections.
+
+Per-label figures are **one-vs-rest**: for label L every rating is recoded as L or "(other)"
+and the usual figures are computed on the recoded data, so kappa/alpha for L say how well
+reviewers agree on "is this L or not" (Fleiss' category-specific kappa generalised). The
+``label`` *filter* is different: it keeps the claims on which at least one reviewer chose L,
+with all their ratings, which is the set a curator looks at when auditing that label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy.orm import Session, aliased
+
+from annotator.models import Annotation, Claim, FinalLabel, Label, Outlet, Passage, Project, User
+from annotator.stats import (
+    AgreementSummary,
+    agreement_summary,
+    cohen_kappa_pairs,
+    confusion_matrix,
+    wilson_interval,
+)
+
+LABELS: list[str] = [label.value for label in Label]
+NO_OUTLET = "(no outlet)"
+OTHER = "(other)"
+SETTLED = "(settled)"
+
+
+class UnknownProject(LookupError):
+    """No project by that name."""
+
+
+@dataclass(frozen=True)
+class RatingFilter:
+    """Which claims count. ``outlet`` is an outlet name or NO_OUTLET; ``role`` a passage role;
+    ``label`` keeps claims where at least one reviewer chose that label. None = no filter."""
+
+    outlet: str | None = None
+    role: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class RatingRow:
+    """One reviewer's label on one claim, with what the breakdowns group by."""
+
+    claim_id: int
+    reviewer: str
+    label: str
+    outlet: str
+    role: str
+    final: str | None
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    """Agreement figures for one slice of the claims (an outlet, a role, a label)."""
+
+    name: str
+    summary: AgreementSummary
+
+
+@dataclass(frozen=True)
+class AgreementReport:
+    """Everything the agreement page, its JSON and ``annotator stats`` show."""
+
+    project: str
+    filters: dict[str, str | None]
+    overall: AgreementSummary
+    by_outlet: list[GroupFigures]
+    by_role: list[GroupFigures]
+    by_label: list[GroupFigures]
+
+
+@dataclass(frozen=True)
+class LabelScore:
+    """How well the row labels predict the column labels for one label."""
+
+    label: str
+    precision: float | None
+    recall: float | None
+    support: int
+
+
+@dataclass(frozen=True)
+class Confusion:
+    """Counts of (row label, column label) on the claims both sides labelled."""
+
+    rows: str
+    columns: str
+    labels: list[str]
+    matrix: list[list[int]]
+    n: int
+    scores: list[LabelScore] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float | None:
+        """Share of claims on the diagonal; None without claims."""
+        return sum(self.matrix[i][i] for i in range(len(self.labels))) / self.n if self.n else None
+
+
+@dataclass(frozen=True)
+class ReviewerAccuracy:
+    """A reviewer against the settled labels: share of agreement (Wilson 95%) and kappa."""
+
+    reviewer: str
+    n: int
+    agreed: int
+    accuracy: float | None
+    ci_low: float
+    ci_high: float
+    kappa: float | None
+
+
+def passage_conditions(project: Project, outlet: str | None, role: str | None) -> list[Any]:
+    """WHERE clauses on ``Passage`` for a project and optional outlet (name) and role."""
+    conditions: list[ColumnElement[bool]] = [Passage.project_id == project.id]
+    if outlet == NO_OUTLET:
+        conditions.append(Passage.outlet_id.is_(None))
+    elif outlet:
+        conditions.append(Passage.outlet_id.in_(select(Outlet.id).where(Outlet.name == outlet)))
+    if role:
+        conditions.append(Passage.role == role)
+    return conditions
+
+
+def someone_chose(label: str) -> ColumnElement[bool]:
+    """True for claims on which at least one reviewer chose ``label``."""
+    other = aliased(Annotation)
+    return exists().where(other.claim_id == Claim.id, other.label == label)
+
+
+def _ratings_query(project: Project, filters: RatingFilter) -> Select[*tuple[Any, ...]]:
+    query = (
+        select(
+            Annotation.claim_id,
+            User.username,
+            Annotation.label,
+            Outlet.name,
+            Passage.role,
+            FinalLabel.label,
+        )
+        .join(Claim, Claim.id == Annotation.claim_id)
+        .join(Passage, Passage.id == Claim.passage_id)
+        .join(User, User.id == Annotation.user_id)
+        .outerjoin(Outlet, Outlet.id == Passage.outlet_id)
+        .outerjoin(FinalLabel, FinalLabel.claim_id == Claim.id)
+        .where(*passage_conditions(project, filters.outlet, filters.role))
+        .order_by(Annotation.claim_id, User.username)
+    )
+    if filters.label:
+        query = query.where(someone_chose(filters.label))
+    return query
+
+
+def load_ratings(
+    session: Session, project: Project, filters: RatingFilter | None = None
+) -> list[RatingRow]:
+    """Every reviewer label of the project's claims that pass ``filters``, in one query."""
+    rows = session.execute(_ratings_query(project, filters or RatingFilter()))
+    return [
+        RatingRow(claim, reviewer, label, outlet or NO_OUTLET, role, final)
+        for claim, reviewer, label, outlet, role, final in rows
+    ]
+
+
+def summarise(rows: Iterable[RatingRow]) -> AgreementSummary:
+    """All agreement figures for these rows (labels in the usual order)."""
+    return agreement_summary([(r.claim_id, r.reviewer, r.label) for r in rows], LABELS)
+
+
+def _groups(rows: Sequence[RatingRow], key: str) -> list[GroupFigures]:
+    """Figures per distinct value of ``key``, sorted by name."""
+    names = sorted({getattr(r, key) for r in rows})
+    return [GroupFigures(n, summarise(r for r in rows if getattr(r, key) == n)) for n in names]
+
+
+def one_vs_rest(rows: Sequence[RatingRow], label: str) -> AgreementSummary:
+    """Figures after recoding every label as ``label`` or OTHER."""
+    ratings = [(r.claim_id, r.reviewer, label if r.label == label else OTHER) for r in rows]
+    return agreement_summary(ratings, [label, OTHER])
+
+
+def build_report(
+    project_name: str, rows: Sequence[RatingRow], filters: RatingFilter
+) -> AgreementReport:
+    """The whole report from loaded rows (pure: no database)."""
+    observed = {r.label for r in rows}
+    labels = LABELS + sorted(observed - set(LABELS))
+    return AgreementReport(
+        project=project_name,
+        filters=asdict(filters),
+        overall=summarise(rows),
+        by_outlet=_groups(rows, "outlet"),
+        by_role=_groups(rows, "role"),
+        by_label=[GroupFigures(lab, one_vs_rest(rows, lab)) for lab in labels if lab in observed],
+    )
+
+
+def agreement_report(
+    session: Session, project: Project, filters: RatingFilter | None = None
+) -> AgreementReport:
+    """Load and compute the project's agreement report."""
+    filters = filters or RatingFilter()
+    return build_report(project.name, load_ratings(session, project, filters), filters)
+
+
+def project_named(session: Session, name: str) -> Project:
+    """The project called ``name``; UnknownProject otherwise."""
+    project = session.scalar(select(Project).where(Project.name == name))
+    if project is None:
+        raise UnknownProject(f"No project named {name!r}.")
+    return project
+
+
+def report_dict(report: AgreementReport) -> dict[str, Any]:
+    """JSON-ready form of the report (the page's JSON and ``annotator stats --format json``)."""
+    return asdict(report)
+
+
+def reviewers_of(rows: Iterable[RatingRow]) -> list[str]:
+    """Reviewers who labelled any of the rows, by name."""
+    return sorted({r.reviewer for r in rows})
+
+
+def _matrix_labels(pairs: Sequence[tuple[str, str]]) -> list[str]:
+    seen = {label for pair in pairs for label in pair}
+    return LABELS + sorted(seen - set(LABELS))
+
+
+def confusion_of(pairs: Sequence[tuple[str, str]], rows: str, columns: str) -> Confusion:
+    """Confusion of label pairs (row label, column label), with per-label precision/recall."""
+    labels = _matrix_labels(pairs)
+    matrix = confusion_matrix(pairs, labels)
+    return Confusion(rows, columns, labels, matrix, len(pairs), _scores(labels, matrix))
+
+
+def _scores(labels: list[str], matrix: list[list[int]]) -> list[LabelScore]:
+    """Precision = hits / row total (how often the row side was right when it said L);
+    recall = hits / column total (how much of L it found). None on empty totals."""
+    scores = []
+    for i, label in enumerate(labels):
+        predicted, actual = sum(matrix[i]), sum(row[i] for row in matrix)
+        hits = matrix[i][i]
+        scores.append(
+            LabelScore(
+                label,
+                hits / predicted if predicted else None,
+                hits / actual if actual else None,
+                actual,
+            )
+        )
+    return scores
+
+
+def reviewer_confusion(rows: Sequence[RatingRow], first: str, second: str) -> Confusion:
+    """Labels of ``first`` (rows) against ``second`` (columns) on the claims both labelled."""
+    by_claim: dict[int, dict[str, str]] = {}
+    for r in rows:
+        by_claim.setdefault(r.claim_id, {})[r.reviewer] = r.label
+    pairs = [(c[first], c[second]) for c in by_claim.values() if first in c and second in c]
+    return confusion_of(pairs, first, second)
+
+
+def suggester_confusion(
+    session: Session, project: Project, filters: RatingFilter | None = None
+) -> Confusion:
+    """The tool's suggested label (rows) against the settled label (columns)."""
+    filters = filters or RatingFilter()
+    query = (
+        select(Claim.suggested_label, FinalLabel.label)
+        .join(FinalLabel, FinalLabel.claim_id == Claim.id)
+        .join(Passage, Passage.id == Claim.passage_id)
+        .where(*passage_conditions(project, filters.outlet, filters.role))
+    )
+    if filters.label:
+        query = query.where(someone_chose(filters.label))
+    pairs = [(suggested, settled) for suggested, settled in session.execute(query)]
+    return confusion_of(pairs, "suggested", "settled")
+
+
+def reviewer_accuracy(rows: Sequence[RatingRow]) -> list[ReviewerAccuracy]:
+    """Each reviewer against the settled labels of the claims they labelled (curators only)."""
+    settled = [r for r in rows if r.final is not None]
+    return [
+        _accuracy(name, [r for r in settled if r.reviewer == name]) for name in reviewers_of(rows)
+    ]
+
+
+def _accuracy(reviewer: str, rows: list[RatingRow]) -> ReviewerAccuracy:
+    agreed = sum(r.label == r.final for r in rows)
+    low, high = wilson_interval(agreed, len(rows))
+    ratings = [(r.claim_id, reviewer, r.label) for r in rows]
+    ratings += [(r.claim_id, SETTLED, r.final or "") for r in rows]
+    pairs = cohen_kappa_pairs(ratings)
+    kappa = pairs[0].kappa if pairs else None
+    accuracy = agreed / len(rows) if rows else None
+    return ReviewerAccuracy(reviewer, len(rows), agreed, accuracy, low, high, kappa)
+
+
+def mean_kappa(summary: AgreementSummary, reviewer: str) -> float | None:
+    """Mean Cohen's kappa over the reviewer's pairs whose kappa is defined (None if none)."""
+    values = [
+        p.kappa
+        for p in summary.pairwise_kappa
+        if reviewer in (p.rater_a, p.rater_b) and p.kappa is not None
+    ]
+    return sum(values) / len(values) if values else None
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _table_line(name: str, s: AgreementSummary) -> str:
+    return (
+        f"{name[:28]:<28} {s.n_items:>6} {s.n_items_compared:>8} {_fmt(s.percent_agreement):>7} "
+        f"{_fmt(s.fleiss.kappa):>7} {_fmt(s.krippendorff_alpha):>7}"
+    )
+
+
+def format_table(report: AgreementReport) -> str:
+    """Plain-text tables of the report, for the terminal."""
+    header = f"{'':<28} {'claims':>6} {'compared':>8} {'agree':>7} {'fleiss':>7} {'alpha':>7}"
+    lines = [f"Agreement for project {report.project}", header]
+    lines.append(_table_line("all claims", report.overall))
+    sections = [
+        ("outlet", report.by_outlet),
+        ("role", report.by_role),
+        ("label (one-vs-rest)", report.by_label),
+    ]
+    for title, groups in sections:
+        lines += ["", f"By {title}", header]
+        lines += [_table_line(g.name, g.summary) for g in groups]
+    lines += ["", "Cohen's kappa per reviewer pair"]
+    lines += [
+        f"{p.rater_a} / {p.rater_b}: {_fmt(p.kappa)} on {p.n_items} claims"
+        for p in report.overall.pairwise_kappa
+    ] or ["(no pair of reviewers shares a claim)"]
+    return "\n".join(lines)
+
+
+def outlet_names(session: Session, project: Project) -> list[str]:
+    """The outlets the project's passages cite, by name, then NO_OUTLET if some cite none."""
+    rows = session.execute(
+        select(Outlet.name)
+        .select_from(Passage)
+        .outerjoin(Outlet, Outlet.id == Passage.outlet_id)
+        .where(Passage.project_id == project.id)
+        .distinct()
+    )
+    names = {name for (name,) in rows}
+    return sorted(n for n in names if n is not None) + ([NO_OUTLET] if None in names else [])

@@ -1,0 +1,218 @@
+"""Importing articles from a list of web addresses.
+
+Each address is fetched with a time limit and a size limit, read as HTML (article extraction)
+or plain text, and imported on its own: one failing address does not stop the others, and
+each gets a one-line result. Only http and https are fetched. Addresses that resolve to
+loopback, private, link-local or otherwise reserved networks are refused unless allowed
+(``FETCH_ALLOW_PRIVATE_ADDRESSES``), also after a redirect, so the import form cannot be
+used to reach the server's own network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.message import Message
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from annotator.services.html_reader import read_html
+from annotator.services.importing import ImportReport, import_records, prepare_project
+from annotator.services.readers import decode
+from annotator.services.records import DocumentRecord, ImportFileError
+
+MAX_URLS = 500
+MAX_ID_LENGTH = 255
+CHUNK = 64 * 1024
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+TEXT_TYPES = frozenset({"text/plain", "text/markdown"})
+USER_AGENT = "annotator-import/1 (+article import for annotation)"
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    timeout: float = 15.0  # seconds for the whole download
+    max_bytes: int = 5 * 1024 * 1024
+    allow_private: bool = False
+
+
+def settings_from(config: Mapping[str, Any]) -> FetchSettings:
+    """Limits from the app's ``FETCH_*`` settings (``ANNOTATOR_FETCH_*`` in the environment)."""
+    return FetchSettings(
+        timeout=float(config.get("FETCH_TIMEOUT", 15)),
+        max_bytes=int(config.get("FETCH_MAX_BYTES", 5 * 1024 * 1024)),
+        allow_private=_flag(config.get("FETCH_ALLOW_PRIVATE_ADDRESSES", False)),
+    )
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+class FetchError(ValueError):
+    """Why one address could not be imported."""
+
+
+def parse_url_list(text: str) -> list[str]:
+    """Addresses, one per line; blank lines and ``#`` comments are skipped, order kept,
+    repeats dropped."""
+    urls = [line.strip() for line in text.splitlines()]
+    urls = list(dict.fromkeys(u for u in urls if u and not u.startswith("#")))
+    if len(urls) > MAX_URLS:
+        raise FetchError(f"at most {MAX_URLS} addresses per import, not {len(urls)}")
+    return urls
+
+
+def import_urls(
+    session: Session,
+    urls: list[str],
+    project_name: str,
+    settings: FetchSettings,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[ImportReport, list[str]]:
+    """Fetch and import each address; returns the report and one result line per address."""
+    project = prepare_project(session, project_name)
+    report = ImportReport()
+    results: list[str] = []
+    for url in urls:
+        results.append(_import_one(session, project, url, settings, report))
+        if on_progress:
+            on_progress(1)
+    return report, results
+
+
+def _import_one(
+    session: Session, project: Any, url: str, settings: FetchSettings, report: ImportReport
+) -> str:
+    single = ImportReport()
+    try:
+        record = fetch_record(url, settings)
+        import_records(session, project, [record], single)
+    except (FetchError, ImportFileError) as exc:
+        session.rollback()
+        report.failed.append(f"{url}: {exc}")
+        return f"{url}: failed: {exc}"
+    report.merge(single)
+    if single.imported:
+        return f"{url}: imported as {record.external_id} ({single.passages} passages)"
+    if single.changed:
+        return f"{url}: updated to the new version"
+    return f"{url}: skipped as a duplicate"
+
+
+def url_id(url: str) -> str:
+    """The document id of a fetched page: its address, or a hash of a very long one."""
+    if len(url) <= MAX_ID_LENGTH:
+        return url
+    return "url-" + hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+def fetch_record(url: str, settings: FetchSettings) -> DocumentRecord:
+    """The article at the address, or FetchError saying why not."""
+    check_address(url, settings.allow_private)
+    data, content_type, charset = _download(url, settings)
+    text = _text(url, data, charset)
+    if content_type in HTML_TYPES:
+        return read_html(url, text, url_id(url), url=url)
+    if content_type in TEXT_TYPES:
+        if not text.strip():
+            raise FetchError("the page is empty")
+        return DocumentRecord(external_id=url_id(url), title=None, text=text, url=url, where=url)
+    raise FetchError(f"unsupported content type {content_type or '(none)'}; need HTML or text")
+
+
+def check_address(url: str, allow_private: bool) -> None:
+    """Refuse other schemes and, unless allowed, hosts on non-public networks."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise FetchError("not a valid address") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError("only http:// and https:// addresses can be fetched")
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as exc:
+        raise FetchError(f"the host {parts.hostname} cannot be resolved") from exc
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            raise FetchError(f"the host {parts.hostname} is on a private or local network")
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Re-check every redirect target like the first address."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Message, newurl: str
+    ) -> Any:
+        check_address(newurl, self.allow_private)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _download(url: str, settings: FetchSettings) -> tuple[bytes, str, str | None]:
+    opener = urllib.request.build_opener(_CheckedRedirects(settings.allow_private))
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})  # noqa: S310
+    deadline = time.monotonic() + settings.timeout
+    try:
+        with opener.open(request, timeout=settings.timeout) as response:
+            length = response.headers.get("Content-Length")
+            if length and length.isdigit() and int(length) > settings.max_bytes:
+                raise FetchError(_too_large(settings))
+            data = _read_limited(response, settings, deadline)
+            content_type = response.headers.get_content_type()
+            charset = response.headers.get_content_charset()
+    except urllib.error.HTTPError as exc:
+        raise FetchError(f"the server answered HTTP {exc.code}") from exc
+    except urllib.error.URLError as exc:
+        raise FetchError(f"cannot connect ({exc.reason})") from exc
+    except TimeoutError as exc:
+        raise FetchError(f"no answer within {settings.timeout:g} seconds") from exc
+    except OSError as exc:
+        raise FetchError(f"the download failed ({exc})") from exc
+    return data, content_type, charset
+
+
+def _read_limited(response: Any, settings: FetchSettings, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise FetchError(f"the download took longer than {settings.timeout:g} seconds")
+        chunk = response.read(CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > settings.max_bytes:
+            raise FetchError(_too_large(settings))
+        chunks.append(chunk)
+
+
+def _too_large(settings: FetchSettings) -> str:
+    return f"the page is larger than {settings.max_bytes // 1024} KiB"
+
+
+def _text(url: str, data: bytes, charset: str | None) -> str:
+    if charset:
+        try:
+            text = data.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            return decode(url, data)
+        if "\x00" in text:
+            raise FetchError("this looks like a binary file, not text")
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+    return decode(url, data)

@@ -1,0 +1,338 @@
+"""Importing existing labels from CSV: work done offline, or another tool's results.
+
+Columns (header names, any order; our own long CSV export has them all):
+``document_id``, ``reviewer``, ``label`` and either ``passage_index`` + ``claim_start`` +
+``claim_end`` (offsets into the passage text) or ``claim_text`` (optionally with
+``passage_index`` to disambiguate); optional ``unsure``, ``note``, ``updated_at``. Rows with
+neither reviewer nor label (untagged claims in an export) and skip rows are ignored. Cells our
+export neutralised for spreadsheets (a leading ``'``) are read back as they were.
+
+A file is imported entirely or not at all. Unknown reviewers are refused, or created as
+inactive accounts when asked (see ``reviewers``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from annotator.db import begin_write
+from annotator.models import Annotation, Claim, Document, Label, Passage, Project, User, utcnow
+from annotator.services import queue
+from annotator.services.exporting import FORMULA_PREFIXES
+from annotator.services.jsonl_reader import RecordError, parse_time
+from annotator.services.readers import CSV_FIELD_LIMIT, decode
+from annotator.services.records import ImportFileError
+from annotator.services.reviewers import resolve_reviewers
+
+TRUE_WORDS = frozenset({"yes", "true", "1", "y"})
+FALSE_WORDS = frozenset({"no", "false", "0", "n", ""})
+
+
+@dataclass(frozen=True)
+class LabelRow:
+    line: int
+    document_id: str
+    reviewer: str
+    label: str
+    passage_index: int | None
+    start: int | None
+    end: int | None
+    claim_text: str | None
+    unsure: bool | None
+    note: str | None
+    updated_at: datetime | None
+
+
+@dataclass
+class LabelReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    new_reviewers: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (
+            f"{self.created} labels added, {self.updated} changed, {self.unchanged} already there"
+        )
+        if self.new_reviewers:
+            text += f"; created inactive reviewers: {', '.join(self.new_reviewers)}"
+        return text
+
+
+def import_labels(
+    session: Session,
+    filename: str,
+    data: bytes,
+    project_name: str,
+    *,
+    create_reviewers: bool = False,
+) -> LabelReport:
+    """Validate the whole file, then store its labels in one transaction."""
+    rows = read_label_rows(filename, data)
+    begin_write(session)
+    try:
+        project = _project(session, filename, project_name)
+        report = LabelReport()
+        users = _users(session, filename, rows, create_reviewers, report)
+        claims = _match_claims(session, filename, project, rows)
+        _check_conflicts(filename, rows, claims, users)
+        touched = _store(session, rows, claims, users, report)
+        _complete(session, touched)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return report
+
+
+def read_label_rows(filename: str, data: bytes) -> list[LabelRow]:
+    text = decode(filename, data)
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [name.strip().lower() for name in reader.fieldnames or []]
+        _check_header(filename, header)
+        reader.fieldnames = header
+        rows = [row for raw in reader if (row := _row(filename, raw, reader.line_num))]
+    except csv.Error as exc:
+        raise ImportFileError(filename, f"malformed CSV ({exc})", reader.line_num) from exc
+    if not rows:
+        raise ImportFileError(filename, "the file holds no labels")
+    return rows
+
+
+def _check_header(filename: str, header: Sequence[str]) -> None:
+    missing = [name for name in ("document_id", "reviewer", "label") if name not in header]
+    has_offsets = {"passage_index", "claim_start", "claim_end"} <= set(header)
+    if not has_offsets and "claim_text" not in header:
+        missing.append("claim_text (or passage_index, claim_start and claim_end)")
+    if missing:
+        raise ImportFileError(filename, f"the header lacks {', '.join(missing)}", 1)
+
+
+def _cell(raw: dict[str, str | None], name: str) -> str:
+    """The cell without surrounding spaces, un-neutralised ('=1 -> =1)."""
+    value = (raw.get(name) or "").strip()
+    if value.startswith("'") and value[1:2] and value[1] in "".join(FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
+def _row(filename: str, raw: dict[str, str | None], line: int) -> LabelRow | None:
+    if None in raw:
+        raise ImportFileError(filename, "more fields than the header has columns", line)
+    reviewer, label = _cell(raw, "reviewer"), _cell(raw, "label")
+    if (not reviewer and not label) or _cell(raw, "skipped").lower() in TRUE_WORDS:
+        return None
+    try:
+        return _label_row(raw, line, reviewer, label)
+    except RecordError as exc:
+        raise ImportFileError(filename, str(exc), line) from exc
+
+
+def _label_row(raw: dict[str, str | None], line: int, reviewer: str, label: str) -> LabelRow:
+    if not reviewer:
+        raise RecordError("the reviewer is empty")
+    if label not in set(Label):
+        raise RecordError(f"unknown label {label!r}; use reported, quoted or editorial")
+    document_id = _cell(raw, "document_id")
+    if not document_id:
+        raise RecordError("the document_id is empty")
+    start, end = _int(raw, "claim_start"), _int(raw, "claim_end")
+    claim_text = _cell(raw, "claim_text") or None
+    passage_index = _int(raw, "passage_index")
+    if (start is None or end is None or passage_index is None) and claim_text is None:
+        raise RecordError("give claim_text, or passage_index with claim_start and claim_end")
+    note = raw.get("note")
+    return LabelRow(
+        line, document_id, reviewer, label, passage_index, start, end, claim_text,
+        _flag(raw), _cell(raw, "note") if note is not None else None,
+        parse_time(_cell(raw, "updated_at"), "updated_at"),
+    )  # fmt: skip
+
+
+def _int(raw: dict[str, str | None], name: str) -> int | None:
+    value = _cell(raw, name)
+    if not value:
+        return None
+    if not value.isdigit():
+        raise RecordError(f"{name} must be a whole number, not {value!r}")
+    return int(value)
+
+
+def _flag(raw: dict[str, str | None]) -> bool | None:
+    if "unsure" not in raw:
+        return None
+    value = _cell(raw, "unsure").lower()
+    if value not in TRUE_WORDS | FALSE_WORDS:
+        raise RecordError(f"unsure must be yes or no, not {value!r}")
+    return value in TRUE_WORDS
+
+
+def _project(session: Session, filename: str, name: str) -> Project:
+    project = session.scalar(select(Project).where(Project.name == name.strip()))
+    if project is None:
+        raise ImportFileError(filename, f"there is no project named {name!r}")
+    return project
+
+
+def _users(
+    session: Session, filename: str, rows: Sequence[LabelRow], create: bool, report: LabelReport
+) -> dict[str, int]:
+    names = sorted({row.reviewer for row in rows})
+    known = set(session.scalars(select(User.username).where(User.username.in_(names))))
+    try:
+        users = resolve_reviewers(session, names, create=create)
+    except ValueError as exc:  # UnknownReviewers included
+        raise ImportFileError(filename, str(exc)) from exc
+    report.new_reviewers = [name for name in names if name not in known]
+    return users
+
+
+def _match_claims(
+    session: Session, filename: str, project: Project, rows: Sequence[LabelRow]
+) -> dict[int, Claim]:
+    """The claim each row means, by line number."""
+    wanted = sorted({row.document_id for row in rows})
+    documents = {
+        doc.external_id: doc
+        for doc in session.scalars(
+            select(Document)
+            .where(Document.project_id == project.id, Document.external_id.in_(wanted))
+            .options(selectinload(Document.passages).selectinload(Passage.claims))
+        )
+    }
+    matched = {}
+    for row in rows:
+        document = documents.get(row.document_id)
+        if document is None:
+            raise ImportFileError(
+                filename, f"no document {row.document_id!r} in project {project.name}", row.line
+            )
+        matched[row.line] = _claim_for(filename, document, row)
+    return matched
+
+
+def _claim_for(filename: str, document: Document, row: LabelRow) -> Claim:
+    passages = document.passages
+    if row.passage_index is not None:
+        passages = [p for p in passages if p.index == row.passage_index]
+        if not passages:
+            raise ImportFileError(
+                filename,
+                f"document {row.document_id!r} has no passage {row.passage_index}",
+                row.line,
+            )
+    claims = [c for p in passages for c in p.claims]
+    if row.start is not None and row.end is not None and row.passage_index is not None:
+        found = [c for c in claims if (c.start, c.end) == (row.start, row.end)]
+        what = f"claim at {row.start}:{row.end} in passage {row.passage_index}"
+    else:
+        wanted = " ".join((row.claim_text or "").split())
+        found = [c for c in claims if " ".join(c.text.split()) == wanted]
+        what = f"claim with the text {_short(wanted)!r}"
+    if not found:
+        raise ImportFileError(filename, f"document {row.document_id!r} has no {what}", row.line)
+    if len(found) > 1:
+        raise ImportFileError(
+            filename, f"{len(found)} claims match ({what}); add passage_index", row.line
+        )
+    return found[0]
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _check_conflicts(
+    filename: str, rows: Sequence[LabelRow], claims: dict[int, Claim], users: dict[str, int]
+) -> None:
+    seen: dict[tuple[int, int], LabelRow] = {}
+    for row in rows:
+        key = (claims[row.line].id, users[row.reviewer])
+        earlier = seen.setdefault(key, row)
+        if earlier is not row and earlier.label != row.label:
+            raise ImportFileError(
+                filename,
+                f"{row.reviewer} labels this claim twice, differently (line {earlier.line})",
+                row.line,
+            )
+
+
+def _store(
+    session: Session,
+    rows: Sequence[LabelRow],
+    claims: dict[int, Claim],
+    users: dict[str, int],
+    report: LabelReport,
+) -> set[tuple[int, int]]:
+    """Insert or update the annotations; returns the (passage id, user id) pairs touched."""
+    claim_ids = sorted({claim.id for claim in claims.values()})
+    stored = {
+        (a.claim_id, a.user_id): a
+        for a in session.scalars(select(Annotation).where(Annotation.claim_id.in_(claim_ids)))
+    }
+    touched: set[tuple[int, int]] = set()
+    for row in rows:
+        claim, user_id = claims[row.line], users[row.reviewer]
+        annotation = stored.get((claim.id, user_id))
+        if annotation is None:
+            annotation = _new_annotation(claim, user_id, row)
+            session.add(annotation)
+            stored[(claim.id, user_id)] = annotation
+            report.created += 1
+        elif _apply(annotation, row):
+            report.updated += 1
+        else:
+            report.unchanged += 1
+        touched.add((claim.passage_id, user_id))
+    session.flush()
+    return touched
+
+
+def _new_annotation(claim: Claim, user_id: int, row: LabelRow) -> Annotation:
+    moment = row.updated_at or utcnow()
+    return Annotation(
+        claim_id=claim.id, user_id=user_id, label=row.label, unsure=bool(row.unsure),
+        note=row.note or "", version=1, created_at=moment, updated_at=moment,
+    )  # fmt: skip
+
+
+def _apply(annotation: Annotation, row: LabelRow) -> bool:
+    """Change the stored annotation to the row's values; False when nothing differs."""
+    changes = {"label": row.label}
+    if row.unsure is not None:
+        changes["unsure"] = row.unsure  # type: ignore[assignment]
+    if row.note is not None:
+        changes["note"] = row.note
+    if all(getattr(annotation, k) == v for k, v in changes.items()):
+        return False
+    for key, value in changes.items():
+        setattr(annotation, key, value)
+    annotation.version += 1
+    annotation.updated_at = row.updated_at or utcnow()
+    return True
+
+
+def _complete(session: Session, touched: set[tuple[int, int]]) -> None:
+    """A reviewer whose labels now cover a passage has completed it (queue counters)."""
+    for passage_id, user_id in sorted(touched):
+        passage = session.get(Passage, passage_id)
+        user = session.get(User, user_id)
+        if passage is None or user is None:
+            continue
+        labelled = session.scalars(
+            select(Annotation.claim_id).where(
+                Annotation.user_id == user_id,
+                Annotation.claim_id.in_([c.id for c in passage.claims]),
+            )
+        ).all()
+        if len(labelled) == len(passage.claims):
+            queue.record_completion(session, user, passage)

@@ -1,0 +1,249 @@
+"""File bytes -> document records: plain text, Markdown, HTML, JSONL, CSV and ZIP archives.
+
+Every reader validates the whole file before anything is stored, and its errors name the
+file and the line or record. Text is decoded from UTF-8 (with or without a byte-order mark),
+UTF-16 with a byte-order mark, or whatever encoding charset-normalizer detects; Windows and
+old Mac line endings become ``\\n``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import PurePosixPath
+
+from charset_normalizer import from_bytes
+
+from annotator.services.html_reader import read_html
+from annotator.services.jsonl_reader import read_jsonl
+from annotator.services.records import DocumentRecord, ImportFileError
+
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
+JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+CSV_SUFFIXES = frozenset({".csv"})
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+ZIP_SUFFIXES = frozenset({".zip"})
+SUPPORTED = TEXT_SUFFIXES | JSONL_SUFFIXES | CSV_SUFFIXES | HTML_SUFFIXES | ZIP_SUFFIXES
+
+CSV_FIELDS = ("id", "title", "text", "url", "site", "published")
+CSV_FIELD_LIMIT = 20 * 1024 * 1024
+# A ZIP may not unpack to more than this, nor hold more members (zip bombs).
+ZIP_MAX_TOTAL_BYTES = 200 * 1024 * 1024
+ZIP_MAX_MEMBERS = 2000
+MAX_ID_LENGTH = 255
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_HTML_START = re.compile(r"\s*(?:<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
+_ZIP_MAGIC = b"PK\x03\x04"
+# A well-formed multi-byte UTF-8 character (U+0080 and up): rare by chance in 8-bit text.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+Reader = Callable[[str, str], list[DocumentRecord]]
+
+
+def supported_types() -> str:
+    return ", ".join(sorted(SUPPORTED))
+
+
+def read_records(filename: str, data: bytes) -> list[DocumentRecord]:
+    """Parse one uploaded or local file into document records, or raise ImportFileError."""
+    suffix = PurePosixPath(filename).suffix.lower()
+    if suffix in ZIP_SUFFIXES or (suffix not in SUPPORTED and data.startswith(_ZIP_MAGIC)):
+        return read_zip(filename, data)
+    text = decode(filename, data)
+    reader = _reader_for(suffix, text)
+    if reader is None:
+        raise ImportFileError(
+            filename, f"unsupported file type {suffix or '(none)'}; use {supported_types()}"
+        )
+    return reader(filename, text)
+
+
+def _reader_for(suffix: str, text: str) -> Reader | None:
+    if suffix in JSONL_SUFFIXES:
+        return read_jsonl
+    if suffix in CSV_SUFFIXES:
+        return read_csv
+    if suffix in HTML_SUFFIXES or (suffix not in SUPPORTED and _HTML_START.match(text)):
+        return _read_html_file
+    if suffix in TEXT_SUFFIXES:
+        return _read_article
+    return None
+
+
+def decode(filename: str, data: bytes) -> str:
+    """Bytes -> text with ``\\n`` line ends; refuses binary files."""
+    text = _decode_bytes(filename, data)
+    if "\x00" in text:
+        raise ImportFileError(filename, "this looks like a binary file, not text")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decode_bytes(filename: str, data: bytes) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise ImportFileError(
+                    filename, f"not valid {encoding} despite its byte-order mark"
+                ) from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if _UTF8_SEQUENCE.search(data):  # UTF-8 with bad bytes: damaged, not a legacy encoding
+            raise ImportFileError(
+                filename, f"not valid UTF-8 (byte {exc.start}), though the rest of it is UTF-8"
+            ) from exc
+    best = from_bytes(data).best()
+    if best is None:
+        raise ImportFileError(
+            filename, "not valid UTF-8 and its encoding could not be detected (a binary file?)"
+        )
+    return str(best)
+
+
+def _read_article(filename: str, text: str) -> list[DocumentRecord]:
+    if not text.strip():
+        raise ImportFileError(filename, "the file is empty")
+    external_id = _id_from_name(filename)
+    return [DocumentRecord(external_id=external_id, title=None, text=text, where=filename)]
+
+
+def _read_html_file(filename: str, text: str) -> list[DocumentRecord]:
+    return [read_html(filename, text, _id_from_name(filename))]
+
+
+def _id_from_name(filename: str) -> str:
+    return PurePosixPath(filename).stem[:MAX_ID_LENGTH] or filename
+
+
+def read_csv(filename: str, text: str) -> list[DocumentRecord]:
+    """CSV with a header: ``id`` and ``text`` required, ``title, url, site, published``
+    optional, any other column kept as document metadata."""
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    reader = csv.reader(io.StringIO(text, newline=""), dialect=_dialect(text), strict=True)
+    try:
+        header = [name.strip().lower() for name in next(reader, [])]
+        _check_header(filename, header)
+        records = [
+            _csv_record(filename, header, row, reader.line_num)
+            for row in reader
+            if any(cell.strip() for cell in row)
+        ]
+    except csv.Error as exc:
+        raise ImportFileError(filename, f"malformed CSV ({exc})", reader.line_num) from exc
+    if not records:
+        raise ImportFileError(filename, "the file holds no records")
+    return records
+
+
+def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    """Comma by default; semicolon or tab when the header uses them (spreadsheet exports)."""
+    first_line = text.split("\n", 1)[0]
+    try:
+        return csv.Sniffer().sniff(first_line, delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
+def _check_header(filename: str, header: list[str]) -> None:
+    if not header:
+        raise ImportFileError(filename, "the file is empty")
+    missing = [name for name in ("id", "text") if name not in header]
+    if missing:
+        raise ImportFileError(filename, f"the header lacks the column(s) {', '.join(missing)}", 1)
+    duplicates = sorted({name for name in header if header.count(name) > 1})
+    if duplicates:
+        raise ImportFileError(filename, f"duplicate column(s) {', '.join(duplicates)}", 1)
+
+
+def _csv_record(filename: str, header: list[str], row: list[str], line: int) -> DocumentRecord:
+    if len(row) > len(header):
+        raise ImportFileError(filename, "more fields than the header has columns", line)
+    values = dict(zip(header, row, strict=False))
+    external_id = values.get("id", "").strip()
+    body = values.get("text", "")
+    if not external_id or not body.strip():
+        raise ImportFileError(filename, 'fields "id" and "text" must not be empty', line)
+    if len(external_id) > MAX_ID_LENGTH:
+        raise ImportFileError(filename, f'"id" is longer than {MAX_ID_LENGTH} characters', line)
+    extra = {k: v for k, v in values.items() if k not in CSV_FIELDS and k and v != ""}
+    return DocumentRecord(
+        external_id=external_id,
+        title=values.get("title", "").strip() or None,
+        text=body,
+        url=values.get("url", "").strip() or None,
+        site=values.get("site", "").strip() or None,
+        published=values.get("published", "").strip() or None,
+        metadata=extra or None,
+        where=f"{filename}, line {line}",
+    )
+
+
+def read_zip(filename: str, data: bytes) -> list[DocumentRecord]:
+    """Every supported file in the archive (folders, hidden files and nested archives
+    skipped); refused whole when it would unpack too large or holds too many members."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise ImportFileError(filename, f"not a valid ZIP archive ({exc})") from exc
+    with archive:
+        members = [info for info in archive.infolist() if _wanted_member(info)]
+        _check_zip_size(filename, members)
+        records: list[DocumentRecord] = []
+        budget = ZIP_MAX_TOTAL_BYTES
+        for info in members:
+            content = _read_member(filename, archive, info, budget)
+            budget -= len(content)
+            records.extend(read_records(f"{filename}/{info.filename}", content))
+    if not records:
+        raise ImportFileError(filename, f"the archive holds no {supported_types()} files")
+    return records
+
+
+def _wanted_member(info: zipfile.ZipInfo) -> bool:
+    path = PurePosixPath(info.filename)
+    if info.is_dir() or any(part.startswith((".", "__MACOSX")) for part in path.parts):
+        return False
+    return path.suffix.lower() in SUPPORTED - ZIP_SUFFIXES
+
+
+def _check_zip_size(filename: str, members: list[zipfile.ZipInfo]) -> None:
+    if len(members) > ZIP_MAX_MEMBERS:
+        raise ImportFileError(
+            filename, f"the archive holds {len(members)} files; at most {ZIP_MAX_MEMBERS}"
+        )
+    declared = sum(info.file_size for info in members)
+    if declared > ZIP_MAX_TOTAL_BYTES:
+        raise ImportFileError(filename, _too_large_message())
+
+
+def _read_member(
+    filename: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int
+) -> bytes:
+    """The member's bytes, reading no more than the budget allows (headers can lie)."""
+    try:
+        with archive.open(info) as handle:
+            content = handle.read(budget + 1)
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as exc:
+        raise ImportFileError(f"{filename}/{info.filename}", f"cannot be unpacked ({exc})") from exc
+    if len(content) > budget:
+        raise ImportFileError(filename, _too_large_message())
+    return content
+
+
+def _too_large_message() -> str:
+    return f"the archive unpacks to more than {ZIP_MAX_TOTAL_BYTES // (1024 * 1024)} MiB"

@@ -1,0 +1,150 @@
+"""What an import file holds once parsed: plain data, no database.
+
+A ``DocumentRecord`` is either an article to analyse (``passages`` None: the text pipeline
+splits it) or a document restored from our own JSONL export (``passages`` given: stored as it
+is, with its annotations, skips, final labels and suggestions).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import datetime
+from typing import Any
+
+# About 500 pages; news articles are far shorter, and a passage page must still render.
+MAX_DOCUMENT_CHARS = 1_000_000
+# NUL: PostgreSQL text cannot hold it; lone surrogates (JSON "\ud800"): not encodable.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def contains_nul(value: Any) -> bool:
+    """Whether a parsed JSON value holds a NUL character anywhere (PostgreSQL text cannot)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(item) for item in value)
+    return False
+
+
+class ImportFileError(ValueError):
+    """A file that cannot be imported; the message names the file and, where known, the line
+    or record."""
+
+    def __init__(self, filename: str, reason: str, line: int | None = None) -> None:
+        where = f"{filename}, line {line}" if line is not None else filename
+        super().__init__(f"{where}: {reason}")
+        self.filename = filename
+        self.line = line
+
+
+@dataclass(frozen=True)
+class AnnotationRecord:
+    reviewer: str
+    label: str
+    unsure: bool = False
+    note: str = ""
+    updated_at: datetime | None = None
+    # The reviewer's view of the passage's outlet: an outlet name, None for "author's own
+    # words"; ``outlet_given`` False when the record does not say.
+    outlet: str | None = None
+    outlet_given: bool = False
+
+
+@dataclass(frozen=True)
+class SuggestionRecord:
+    source: str
+    label: str
+    score: float | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ClaimRecord:
+    start: int
+    end: int
+    suggested_label: str
+    suggestion_reason: str
+    final_label: str | None = None
+    annotations: tuple[AnnotationRecord, ...] = ()
+    suggestions: tuple[SuggestionRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class SkipRecord:
+    reviewer: str
+    reason: str = ""
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    index: int
+    text: str
+    role: str
+    outlet: str | None
+    cue: str | None
+    claims: tuple[ClaimRecord, ...] = ()
+    skips: tuple[SkipRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    external_id: str
+    title: str | None
+    text: str
+    url: str | None = None
+    site: str | None = None
+    published: str | None = None
+    metadata: dict[str, Any] | None = None
+    passages: tuple[PassageRecord, ...] | None = None
+    where: str = ""  # "file, line 3": where the record came from, for error messages
+
+    @property
+    def content_hash(self) -> str:
+        payload = f"{self.title or ''}\x00{self.text}".encode()
+        return hashlib.sha256(payload).hexdigest()
+
+    def reviewers(self) -> set[str]:
+        """Every reviewer named by the record's annotations and skips."""
+        names: set[str] = set()
+        for passage in self.passages or ():
+            names.update(skip.reviewer for skip in passage.skips)
+            for claim in passage.claims:
+                names.update(a.reviewer for a in claim.annotations)
+        return names
+
+
+def check_storable(records: Iterable[DocumentRecord]) -> None:
+    """Refuse, with the record's place in its file, a document over MAX_DOCUMENT_CHARS
+    characters or any string in it (title, text, notes...) holding NUL or a lone surrogate:
+    the database would fail on it halfway through the import otherwise."""
+    for record in records:
+        where = record.where or f"document {record.external_id!r}"
+        if len(record.text) > MAX_DOCUMENT_CHARS:
+            reason = f"{len(record.text):,} characters; the limit is {MAX_DOCUMENT_CHARS:,}"
+            raise ImportFileError(where, f"the document is too long ({reason})")
+        for value in _strings(record):
+            if (bad := _UNSTORABLE.search(value)) is not None:
+                code = f"U+{ord(bad[0]):04X}"
+                raise ImportFileError(where, f"contains {code}, which cannot be stored")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string inside a record: its fields, nested records, tuples and dicts."""
+    if isinstance(value, str):
+        yield value
+    elif is_dataclass(value):
+        for item in fields(value):
+            yield from _strings(getattr(value, item.name))
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)

@@ -1,0 +1,282 @@
+"""JSON API for scripts under /api/v1 (described by /api/v1/openapi.json).
+
+Authentication: ``Authorization: Bearer <personal token>`` (tokens are made on the account
+page). Such a request carries no cookie, so it needs no CSRF token. A request without a
+bearer token may use the browser's session cookie instead, and then its writes need the
+CSRF token (``X-CSRFToken``) like every form of the site. Permissions are the pages': project
+membership to read and tag, curator to post suggestions, admin to import, curator or admin
+(global role) to export. Every error is JSON: ``{"ok": false, "error": "..."}``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    request,
+    stream_with_context,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from annotator.db import get_session
+from annotator.extensions import csrf
+from annotator.models import Document, Passage, Project, Role, User
+from annotator.openapi import openapi_spec
+from annotator.services import annotating, catalogue, export_formats, importing, suggestions
+from annotator.services.annotating import SaveError, StaleSave, TagSubmission
+from annotator.services.jsonl_reader import RecordError, record_from_object
+from annotator.services.projects import visible_projects
+from annotator.services.records import ImportFileError, contains_nul
+from annotator.services.tokens import user_for_token
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # checked below, only for requests authenticated by the session cookie
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PUBLIC = frozenset({"api.openapi"})
+MAX_IMPORT_DOCUMENTS = 1000
+
+
+def _error(status: int, message: str) -> Response:
+    response = jsonify(ok=False, error=message)
+    response.status_code = status
+    return response
+
+
+@bp.before_request
+def _authenticate() -> Response | None:
+    """Bearer token first; otherwise the session cookie, whose writes need CSRF."""
+    if any("\x00" in value for value in request.args.values()):
+        return _error(400, "Query parameters must not contain NUL characters.")
+    if request.endpoint in PUBLIC:
+        return None
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        user = user_for_token(get_session(), secret.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            return _error(401, "Invalid or revoked API token (Authorization: Bearer <token>).")
+        g._login_user = user  # Flask-Login's per-request user: current_user is the token's owner
+        return None
+    if not current_user.is_authenticated:
+        return _error(401, "Authentication required: send Authorization: Bearer <token>.")
+    if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
+    return None
+
+
+def _user() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def _json_body() -> Any:
+    payload = request.get_json(silent=True)
+    if payload is None:
+        abort(_error(400, "Expected a JSON body (Content-Type: application/json)."))
+    if contains_nul(payload):
+        abort(_error(400, "Text must not contain NUL characters (\\u0000)."))
+    return payload
+
+
+def _int_arg(name: str, default: int) -> int:
+    value = request.args.get(name, "")
+    if not value:
+        return default
+    if not value.isdigit() or int(value) > catalogue.MAX_ID:
+        abort(_error(400, f'"{name}" must be an integer from 0 to {catalogue.MAX_ID}.'))
+    return int(value)
+
+
+def _project(project_id: int) -> Project:
+    project = catalogue.visible_project(get_session(), _user(), project_id)
+    if project is None:
+        abort(_error(404, "No such project (or you are not a member)."))
+    return project
+
+
+def _document(document_id: int) -> Document:
+    document = catalogue.visible_document(get_session(), _user(), document_id)
+    if document is None:
+        abort(_error(404, "No such document (or you are not a member of its project)."))
+    return document
+
+
+def _passage(passage_id: int) -> Passage:
+    passage = catalogue.visible_passage(get_session(), _user(), passage_id)
+    if passage is None:
+        abort(_error(404, "No such passage (or you are not a member of its project)."))
+    return passage
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    return jsonify(openapi_spec(request.host_url.rstrip("/")))
+
+
+@bp.get("/projects")
+def list_projects() -> ResponseReturnValue:
+    session, user = get_session(), _user()
+    items = [catalogue.project_dict(session, user, p) for p in visible_projects(session, user)]
+    return jsonify(ok=True, projects=items)
+
+
+@bp.get("/projects/<int:project_id>/documents")
+def list_documents(project_id: int) -> ResponseReturnValue:
+    project = _project(project_id)
+    after, limit = _int_arg("after", 0), _int_arg("limit", 100)
+    items, next_after = catalogue.document_page(get_session(), project, after, limit)
+    return jsonify(ok=True, documents=items, next_after=next_after)
+
+
+@bp.post("/projects/<int:project_id>/documents")
+def import_documents(project_id: int) -> ResponseReturnValue:
+    """Admins only, as the import page: ``{"documents": [<JSONL records>]}``, all or nothing."""
+    project = _project(project_id)
+    if not _user().is_admin:
+        return _error(403, "Importing documents needs the admin role.")
+    payload = _json_body()
+    items = payload.get("documents") if isinstance(payload, dict) else None
+    if not isinstance(items, list) or not 0 < len(items) <= MAX_IMPORT_DOCUMENTS:
+        return _error(400, f'"documents" must be a list of 1 to {MAX_IMPORT_DOCUMENTS} objects.')
+    records = []
+    for n, obj in enumerate(items):
+        try:
+            records.append(record_from_object(obj, f"documents[{n}]"))
+        except RecordError as exc:
+            return _error(400, f"documents[{n}]: {exc}")
+    report = importing.ImportReport()
+    try:
+        importing.import_records(get_session(), project, records, report)
+    except ImportFileError as exc:
+        return _error(400, str(exc))
+    return jsonify(
+        ok=True,
+        imported=report.imported,
+        updated=report.changed,
+        duplicates=report.duplicates,
+        lost_tags=report.lost_tags,
+        passages=report.passages,
+    )
+
+
+@bp.get("/documents/<int:document_id>")
+def get_document(document_id: int) -> ResponseReturnValue:
+    document = _document(document_id)
+    passages = catalogue.passages_of(get_session(), document)
+    return jsonify(ok=True, document=catalogue.document_dict(document), passages=passages)
+
+
+@bp.get("/documents/<int:document_id>/passages")
+def list_passages(document_id: int) -> ResponseReturnValue:
+    document = _document(document_id)
+    return jsonify(ok=True, passages=catalogue.passages_of(get_session(), document))
+
+
+@bp.get("/passages/<int:passage_id>")
+def get_passage(passage_id: int) -> ResponseReturnValue:
+    passage = _passage(passage_id)
+    claims = catalogue.claims_of(get_session(), passage)
+    return jsonify(ok=True, passage=catalogue.passage_dict(passage), claims=claims)
+
+
+@bp.get("/passages/<int:passage_id>/claims")
+def list_claims(passage_id: int) -> ResponseReturnValue:
+    passage = _passage(passage_id)
+    return jsonify(ok=True, claims=catalogue.claims_of(get_session(), passage))
+
+
+@bp.get("/passages/<int:passage_id>/tags")
+def get_tags(passage_id: int) -> ResponseReturnValue:
+    passage = _passage(passage_id)
+    return jsonify(ok=True, **catalogue.tags_of(get_session(), _user(), passage))
+
+
+@bp.put("/passages/<int:passage_id>/tags")
+def put_tags(passage_id: int) -> ResponseReturnValue:
+    """Same rules as the annotation page: versions guard against stale saves (409)."""
+    passage = _passage(passage_id)
+    session, user = get_session(), _user()
+    try:
+        submission = _submission(_json_body())
+        annotating.save_passage(session, user, passage, submission)
+    except StaleSave as exc:
+        response = jsonify(
+            ok=False, error=str(exc), current={str(k): v for k, v in exc.current.items()}
+        )
+        response.status_code = 409
+        return response
+    except SaveError as exc:
+        return _error(400, str(exc))
+    return jsonify(ok=True, **catalogue.tags_of(session, user, passage))
+
+
+def _submission(payload: Any) -> TagSubmission:
+    if not isinstance(payload, dict):
+        raise SaveError("Expected a JSON object.")
+    outlet = payload.get("outlet", "")
+    if not isinstance(outlet, str):
+        raise SaveError('"outlet" must be "", "none" or an outlet id as a string.')
+    return TagSubmission(
+        labels=_by_claim(payload.get("labels", {}), str, "labels"),
+        versions=_by_claim(payload.get("versions", {}), int, "versions"),
+        unsure=_by_claim(payload.get("unsure", {}), bool, "unsure"),
+        notes=_by_claim(payload.get("notes", {}), str, "notes"),
+        outlet_choice=outlet,
+    )
+
+
+def _by_claim(value: Any, kind: type, name: str) -> dict[int, Any]:
+    if not isinstance(value, dict):
+        raise SaveError(f'"{name}" must be an object keyed by claim id.')
+    result: dict[int, Any] = {}
+    for key, item in value.items():
+        if not str(key).isdigit() or not 0 < int(key) <= catalogue.MAX_ID:
+            raise SaveError(f'"{name}" keys must be claim ids.')
+        if not isinstance(item, kind) or (kind is not bool and isinstance(item, bool)):
+            raise SaveError(f'"{name}" has values of the wrong type.')
+        result[int(key)] = item
+    return result
+
+
+@bp.post("/suggestions")
+def post_suggestions() -> ResponseReturnValue:
+    try:
+        source, items = suggestions.parse_suggestions(_json_body())
+        stored = suggestions.post_suggestions(get_session(), _user(), source, items)
+    except suggestions.SuggestionError as exc:
+        return _error(exc.status, str(exc))
+    return jsonify(ok=True, source=source, stored=stored)
+
+
+@bp.get("/export")
+def export() -> ResponseReturnValue:
+    """Streamed, like the browser download; curators and admins only (as the export page)."""
+    if _user().role not in (Role.ADMIN, Role.CURATOR):
+        return _error(403, "Exports are for curators and admins.")
+    fmt = request.args.get("format", "csv")
+    if fmt not in export_formats.FORMATS:
+        return _error(400, f"format must be one of {', '.join(export_formats.FORMATS)}.")
+    try:
+        export_filter = export_formats.filter_from_args(request.args)
+    except export_formats.FilterError as exc:
+        return _error(400, str(exc))
+    spec = export_formats.FORMATS[fmt]
+    excel = request.args.get("excel") in ("1", "true", "yes")
+    chunks = export_formats.export_chunks(get_session(), fmt, export_filter, excel=excel)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return Response(
+        stream_with_context(chunks),
+        mimetype=spec.mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="annotations-{stamp}.{spec.extension}"'
+        },
+    )

@@ -1,0 +1,280 @@
+"""Agreement, adjudication and report pages of a project.
+
+Agreement and the outlet report are open to every project member; adjudication, reviewer
+accuracy and the reviewer report are for curators (non-members get 404, reviewers 403).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from annotator.db import get_session
+from annotator.models import Claim, FinalLabel, Label, PassageRole, Project
+from annotator.services import adjudication, agreement, projects, reports
+from annotator.services.adjudication import AdjudicationError, QueueFilter, StaleFinal
+from annotator.services.agreement import RatingFilter
+from annotator.views.passages import load_project
+
+bp = Blueprint("reports", __name__)
+
+LABELS = [label.value for label in Label]
+ROLES = [role.value for role in PassageRole]
+PAIR_SEPARATOR = "-"
+LABEL_PAIRS = [(a, b) for i, a in enumerate(LABELS) for b in LABELS[i + 1 :]]
+CHART_LEFT, CHART_WIDTH, CHART_ROW = 190, 480, 28
+
+
+def _curated_project(project_id: int) -> Project:
+    """The project if the user curates it: 404 for non-members, 403 for reviewers."""
+    project = load_project(project_id)
+    if not projects.can_curate(get_session(), current_user, project):
+        abort(403)
+    return project
+
+
+def _choice(name: str, allowed: list[str]) -> str | None:
+    value = request.args.get(name, "")
+    return value if value in allowed else None
+
+
+def _rating_filter() -> RatingFilter:
+    return RatingFilter(
+        outlet=request.args.get("outlet") or None,
+        role=_choice("role", ROLES),
+        label=_choice("label", LABELS),
+    )
+
+
+def _queue_filter() -> QueueFilter:
+    given = request.args.get("pair", "").split(PAIR_SEPARATOR)
+    pair = next((p for p in LABEL_PAIRS if sorted(p) == sorted(given)), None)
+    return QueueFilter(
+        outlet=request.args.get("outlet") or None,
+        role=_choice("role", ROLES),
+        pair=pair,
+        reviewer=request.args.get("reviewer") or None,
+        include_settled=request.args.get("settled") == "1",
+    )
+
+
+def _filter_args() -> dict[str, Any]:
+    """The current query string minus the page number, to carry filters through forms."""
+    return {k: v for k, v in request.args.items() if k != "page" and v}
+
+
+@bp.route("/projects/<int:project_id>/agreement")
+def agreement_page(project_id: int) -> ResponseReturnValue:
+    project = load_project(project_id)
+    session = get_session()
+    filters = _rating_filter()
+    rows = agreement.load_ratings(session, project, filters)
+    curator = projects.can_curate(session, current_user, project)
+    context: dict[str, Any] = {
+        "project": project,
+        "report": agreement.build_report(project.name, rows, filters),
+        "filters": filters,
+        "outlets": agreement.outlet_names(session, project),
+        "roles": ROLES,
+        "labels": LABELS,
+        "curator": curator,
+        "suggester": agreement.suggester_confusion(session, project, filters),
+    }
+    if curator:
+        context.update(_curator_figures(rows))
+    return render_template("reports/agreement.html", **context)
+
+
+def _curator_figures(rows: list[agreement.RatingRow]) -> dict[str, Any]:
+    """Reviewer-level figures: accuracy against settled labels and a pair's confusion."""
+    reviewers = agreement.reviewers_of(rows)
+    first = request.args.get("a") if request.args.get("a") in reviewers else None
+    second = request.args.get("b") if request.args.get("b") in reviewers else None
+    if len(reviewers) >= 2:
+        first = first or reviewers[0]
+        second = second or next(r for r in reviewers if r != first)
+    pair = agreement.reviewer_confusion(rows, first, second) if first and second else None
+    return {
+        "reviewers": reviewers,
+        "pair": pair,
+        "accuracy": agreement.reviewer_accuracy(rows),
+    }
+
+
+@bp.route("/projects/<int:project_id>/agreement.json")
+def agreement_json(project_id: int) -> ResponseReturnValue:
+    """The figures of the agreement page, as ``annotator stats --format json`` prints them."""
+    project = load_project(project_id)
+    report = agreement.agreement_report(get_session(), project, _rating_filter())
+    return jsonify(agreement.report_dict(report))
+
+
+@bp.route("/projects/<int:project_id>/adjudicate")
+def adjudicate(project_id: int) -> ResponseReturnValue:
+    return _queue_page(_curated_project(project_id))
+
+
+def _queue_page(project: Project, status: int = 200) -> ResponseReturnValue:
+    session = get_session()
+    filters = _queue_filter()
+    page = request.args.get("page", default=1, type=int) or 1
+    context = {
+        "project": project,
+        "queue": adjudication.disagreement_queue(session, project, filters, page),
+        "filters": filters,
+        "filter_args": _filter_args(),
+        "outlets": agreement.outlet_names(session, project),
+        "reviewers": [m.user.username for m in projects.members_of(session, project)],
+        "roles": ROLES,
+        "labels": LABELS,
+        "pairs": LABEL_PAIRS,
+    }
+    return render_template("reports/adjudicate.html", **context), status
+
+
+@bp.route("/projects/<int:project_id>/adjudicate/<int:claim_id>", methods=["POST"])
+def settle(project_id: int, claim_id: int) -> ResponseReturnValue:
+    """Settle one claim (form or JSON ``{"label", "version"}``); stale versions get 409."""
+    project = _curated_project(project_id)
+    wants_json = request.is_json
+    data: Any = request.get_json(silent=True) if wants_json else request.form
+    if not hasattr(data, "get"):
+        abort(400)
+    label, version = str(data.get("label", "")), str(data.get("version", ""))
+    if not version.isdigit():
+        return _refuse(project, "The form was altered: the version is not a number.", 400)
+    try:
+        final = adjudication.settle(
+            get_session(), current_user, project, claim_id, label, int(version)
+        )
+    except adjudication.UnknownClaim:
+        abort(404)
+    except adjudication.NotCurator:
+        abort(403)
+    except StaleFinal as exc:
+        current = exc.current
+        state = {"label": current.label, "version": current.version} if current else None
+        return _refuse(project, str(exc), 409, current=state)
+    except AdjudicationError as exc:
+        return _refuse(project, str(exc), 400)
+    if wants_json:
+        return jsonify(ok=True, label=final.label, version=final.version)
+    flash(f"Settled as {final.label}.", "success")
+    return redirect(url_for("reports.adjudicate", project_id=project.id, **_filter_args()))
+
+
+def _refuse(
+    project: Project, message: str, status: int, current: Any = None
+) -> ResponseReturnValue:
+    if request.is_json:
+        return jsonify(ok=False, error=message, current=current), status
+    flash(message, "error")
+    return _queue_page(project, status)
+
+
+@bp.route("/projects/<int:project_id>/adjudicate/unanimous", methods=["POST"])
+def accept_unanimous(project_id: int) -> ResponseReturnValue:
+    """Settle every unanimous claim (within the outlet/role/reviewer filters) at once."""
+    project = _curated_project(project_id)
+    try:
+        accepted = adjudication.accept_unanimous(
+            get_session(), current_user, project, _queue_filter()
+        )
+    except AdjudicationError as exc:
+        return _refuse(project, str(exc), 409)
+    if request.is_json:
+        return jsonify(ok=True, accepted=accepted)
+    flash(f"Accepted {accepted} unanimous label{'s' if accepted != 1 else ''}.", "success")
+    return redirect(url_for("reports.adjudicate", project_id=project.id, **_filter_args()))
+
+
+@dataclass(frozen=True)
+class Segment:
+    label: str
+    x: float
+    width: float
+    share: float
+
+
+def _segments(row: reports.OutletRow) -> list[Segment]:
+    """The stacked bar of one outlet: one segment per label, widths in SVG units."""
+    segments, x = [], float(CHART_LEFT)
+    for label in LABELS:
+        share = row.shares[label].share or 0.0
+        segments.append(Segment(label, x, share * CHART_WIDTH, share))
+        x += share * CHART_WIDTH
+    return segments
+
+
+@bp.route("/projects/<int:project_id>/reports/outlets")
+def outlet_report(project_id: int) -> ResponseReturnValue:
+    project = load_project(project_id)
+    basis = reports.parse_basis(request.args.get("basis"))
+    report = reports.outlet_report(get_session(), project, basis)
+    sort = request.args.get("sort", "outlet")
+    sort = sort if sort in reports.SORT_KEYS else "outlet"
+    descending = request.args.get("order") == "desc"
+    rows = reports.sort_rows(report.rows, sort, descending)
+    return render_template(
+        "reports/outlets.html",
+        project=project,
+        report=report,
+        rows=rows,
+        bars=[(row, _segments(row)) for row in rows],
+        chart={"left": CHART_LEFT, "width": CHART_WIDTH, "row": CHART_ROW},
+        sort=sort,
+        descending=descending,
+        bases=list(reports.Basis),
+        basis_text=reports.BASIS_TEXT,
+        labels=LABELS,
+    )
+
+
+@bp.route("/projects/<int:project_id>/reports/outlets.csv")
+def outlet_csv(project_id: int) -> ResponseReturnValue:
+    project = load_project(project_id)
+    basis = reports.parse_basis(request.args.get("basis"))
+    report = reports.outlet_report(get_session(), project, basis)
+    filename = f"outlets-project-{project.id}-{basis.value}.csv"
+    return Response(
+        reports.iter_outlet_csv(report),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/projects/<int:project_id>/reports/reviewers")
+def reviewer_report(project_id: int) -> ResponseReturnValue:
+    project = _curated_project(project_id)
+    rows = reports.reviewer_report(get_session(), project)
+    return render_template("reports/reviewers.html", project=project, rows=rows)
+
+
+@bp.app_template_global()
+def curates(project: Project) -> bool:
+    """Whether the current user curates ``project`` (for links and curator-only blocks)."""
+    return projects.can_curate(get_session(), current_user, project)
+
+
+@bp.app_template_global()
+def final_label_of(claim: Claim) -> FinalLabel | None:
+    """The claim's settled label, loaded once per passage and request."""
+    cache: dict[int, dict[int, FinalLabel]] = g.setdefault("final_labels", {})
+    if claim.passage_id not in cache:
+        cache[claim.passage_id] = adjudication.passage_final_labels(get_session(), claim.passage_id)
+    return cache[claim.passage_id].get(claim.id)

@@ -1,0 +1,258 @@
+"""Wide CSV, Label Studio tasks, doccano JSONL, the Excel option and the export filters.
+
+The Label Studio and doccano files are checked against those tools' documented import
+rules: Label Studio's JSON task format (a list of tasks whose ``data`` holds the value the
+labeling config's object tag names, ``annotations``/``predictions`` with ``result`` regions
+whose ``from_name``/``to_name``/``type`` match the config's control and object tags and whose
+``value`` holds ``start``, ``end``, ``text`` and ``labels`` drawn from the config), and
+doccano's sequence-labelling JSONL (one object a line with ``text`` and ``label``: a list of
+``[start, end, label]`` with character offsets).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from annotator.models import Annotation, FinalLabel, Passage, Role, User
+from annotator.services import annotating, suggestions
+from annotator.services.annotating import TagSubmission
+from annotator.services.export_formats import (
+    BOM,
+    LABEL_STUDIO_CONFIG,
+    export_chunks,
+    filter_from_args,
+    iter_label_studio,
+)
+from annotator.services.exporting import ExportFilter
+from tests.helpers import import_fixture
+
+
+@pytest.fixture
+def world(session, make_user):
+    """ann labels every claim reported; bob labels the first passage's claims quoted and the
+    rest reported; the first claim is settled as quoted; model-x suggests editorial for it."""
+    import_fixture(session, "harbour.txt", "two.jsonl")
+    ann, bob = make_user("ann"), make_user("bob", Role.ADMIN)
+    passages = session.scalars(
+        select(Passage).where(Passage.claim_count > 0).order_by(Passage.id)
+    ).all()
+    for user in (ann, bob):
+        for n, passage in enumerate(passages):
+            label = "quoted" if user is bob and n == 0 else "reported"
+            ids = [c.id for c in passage.claims]
+            annotating.save_passage(
+                session, user, passage, TagSubmission({i: label for i in ids}, {i: 0 for i in ids})
+            )
+    first_claim = passages[0].claims[0]
+    session.add(FinalLabel(claim_id=first_claim.id, label="quoted", user_id=bob.id))
+    session.commit()
+    suggestions.post_suggestions(
+        session, bob, "model-x", [suggestions.SuggestionInput(first_claim.id, "editorial", 0.9, "")]
+    )
+    return passages
+
+
+def _text(session, fmt, **args):
+    return "".join(export_chunks(session, fmt, filter_from_args(args)))
+
+
+def _rows(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+# Label Studio
+
+
+def _config():
+    root = ET.fromstring(LABEL_STUDIO_CONFIG)
+    labels = root.find("Labels")
+    text = root.find("Text")
+    return {
+        "from_name": labels.get("name"),
+        "to_name": text.get("name"),
+        "type": labels.tag.lower(),
+        "data_key": text.get("value").lstrip("$"),
+        "values": {label.get("value") for label in labels.findall("Label")},
+    }
+
+
+def check_label_studio(tasks):
+    config = _config()
+    assert isinstance(tasks, list) and tasks
+    for task in tasks:
+        assert isinstance(task["data"], dict)
+        text = task["data"][config["data_key"]]
+        assert isinstance(text, str)
+        for key in ("annotations", "predictions"):
+            assert isinstance(task.get(key, []), list)
+        for item in [*task.get("annotations", []), *task.get("predictions", [])]:
+            assert isinstance(item["result"], list)
+            if "model_version" in item:
+                assert isinstance(item["model_version"], str)
+            for region in item["result"]:
+                assert isinstance(region["id"], str) and region["id"]
+                assert region["from_name"] == config["from_name"]
+                assert region["to_name"] == config["to_name"]
+                assert region["type"] == config["type"]
+                value = region["value"]
+                assert isinstance(value["start"], int) and isinstance(value["end"], int)
+                assert 0 <= value["start"] < value["end"] <= len(text)
+                assert value["text"] == text[value["start"] : value["end"]]
+                assert value["labels"] and set(value["labels"]) <= config["values"]
+                if "score" in region:
+                    assert isinstance(region["score"], int | float)
+
+
+def test_label_studio_tasks_follow_the_task_format(session, world):
+    tasks = json.loads(_text(session, "label-studio"))
+    check_label_studio(tasks)
+    first = next(t for t in tasks if t["data"]["text"] == world[0].text)
+    assert sorted(first["meta"]["reviewers"]) == ["ann", "bob"]
+    labels = {
+        reviewer: {r["value"]["labels"][0] for r in annotation["result"]}
+        for reviewer, annotation in zip(first["meta"]["reviewers"], first["annotations"], strict=True)
+    }
+    assert labels == {"ann": {"reported"}, "bob": {"quoted"}}
+    versions = {p["model_version"]: p for p in first["predictions"]}
+    assert set(versions) == {"annotator", "model-x"}
+    assert versions["model-x"]["result"][0]["score"] == 0.9
+    assert len(versions["annotator"]["result"]) == len(world[0].claims)
+
+
+def test_label_studio_streams_one_task_at_a_time(session, world):
+    chunks = list(iter_label_studio(session, ExportFilter()))
+    assert chunks[0] == "[" and chunks[-1] == "\n]\n"
+    assert len(chunks) == 2 + len(session.scalars(select(Passage)).all())
+
+
+# doccano
+
+
+def check_doccano(lines):
+    for line in lines:
+        obj = json.loads(line)
+        assert isinstance(obj["text"], str)
+        assert isinstance(obj["label"], list)
+        previous_end = 0
+        for span in obj["label"]:
+            start, end, label = span
+            assert isinstance(start, int) and isinstance(end, int) and isinstance(label, str)
+            assert previous_end <= start < end <= len(obj["text"])
+            previous_end = end
+
+
+def test_doccano_lines_follow_sequence_labelling_jsonl(session, world):
+    text = _text(session, "doccano")
+    lines = text.splitlines()
+    check_doccano(lines)
+    by_text = {json.loads(line)["text"]: json.loads(line) for line in lines}
+    first = by_text[world[0].text]
+    # the settled claim carries its final label; the others of the passage have no agreement
+    assert first["label"][0][2] == "quoted"
+    assert len(first["label"]) == 1 or all(s[2] in ("quoted", "reported") for s in first["label"])
+    second = by_text[world[1].text]
+    assert {s[2] for s in second["label"]} == {"reported"}  # unanimous
+    assert second["reviewers"]["ann"][0][2] == "reported"
+
+
+# wide CSV and Excel
+
+
+def test_wide_csv_has_one_row_per_claim_with_reviewers_side_by_side(session, world):
+    rows = _rows(_text(session, "csv-wide"))
+    claims = sum(len(p.claims) for p in session.scalars(select(Passage)))
+    assert len(rows) == claims
+    assert list(rows[0])[-3:] == ["final_label", "label_ann", "label_bob"]
+    settled = next(r for r in rows if r["final_label"])
+    assert (settled["label_ann"], settled["label_bob"], settled["final_label"]) == (
+        "reported", "quoted", "quoted",
+    )  # fmt: skip
+
+
+def test_excel_option_puts_a_bom_first(session, world, runner, tmp_path):
+    assert _text(session, "csv").startswith("document_id")
+    text = "".join(export_chunks(session, "csv", ExportFilter(), excel=True))
+    assert text.startswith(BOM + "document_id")
+    out = tmp_path / "wide.csv"
+    result = runner.invoke(args=["export", "--wide", "--excel", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfdocument_id")
+    assert not "".join(export_chunks(session, "jsonl", ExportFilter(), excel=True)).startswith(BOM)
+
+
+# filters
+
+
+def test_filters_on_reviewer_label_role_outlet_and_settled(session, world):
+    everything = _rows(_text(session, "csv"))
+    assert {r["reviewer"] for r in everything} == {"ann", "bob"}
+    assert {r["reviewer"] for r in _rows(_text(session, "csv", reviewer="bob"))} == {"bob"}
+    quoted = _rows(_text(session, "csv", label="quoted"))
+    assert quoted and {(r["label"], r["reviewer"]) for r in quoted} == {("quoted", "bob")}
+    excerpts = _rows(_text(session, "csv", role="excerpt"))
+    assert {r["passage_role"] for r in excerpts} <= {"excerpt"}
+    assert len(excerpts) < len(everything)
+    reuters = _rows(_text(session, "csv", outlet="reuters"))
+    assert reuters and {r["detected_outlet"] for r in reuters} == {"Reuters"}
+    none = _rows(_text(session, "csv", outlet="none"))
+    assert none and all(r["detected_outlet"] == "" for r in none)
+    settled = _rows(_text(session, "csv", settled="1"))
+    assert {r["final_label"] for r in settled} == {"quoted"} and len(settled) == 2
+    assert _rows(_text(session, "csv", project="nope")) == []
+    jsonl = _text(session, "jsonl", reviewer="ann").splitlines()
+    reviewers = {
+        a["reviewer"]
+        for line in jsonl
+        for p in json.loads(line)["passages"]
+        for c in p["claims"]
+        for a in c["annotations"]
+    }
+    assert reviewers == {"ann"}
+
+
+def test_date_range_filter(session, world):
+    old = datetime(2020, 3, 1, 12, tzinfo=UTC)
+    ann = session.scalar(select(User.id).where(User.username == "ann"))
+    session.execute(update(Annotation).where(Annotation.user_id == ann).values(updated_at=old))
+    session.commit()
+    march = _rows(_text(session, "csv", since="2020-03-01", until="2020-03-01"))
+    assert march and {r["reviewer"] for r in march} == {"ann"}
+    today = datetime.now(UTC).date()
+    recent = _rows(_text(session, "csv", since=(today - timedelta(days=1)).isoformat()))
+    assert {r["reviewer"] for r in recent} == {"bob"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [({"role": "boss"}, "role"), ({"label": "x"}, "label"), ({"since": "yesterday"}, "since")],
+)
+def test_bad_filters_are_refused(args, message):
+    from annotator.services.export_formats import FilterError
+
+    with pytest.raises(FilterError, match=message):
+        filter_from_args(args)
+
+
+def test_browser_download_with_format_and_filters(client, world, make_user, login):
+    make_user("cora", Role.CURATOR)
+    login("cora")
+    page = client.get("/export/").get_data(as_text=True)
+    assert 'value="label-studio"' in page and 'name="settled"' in page
+    response = client.get("/export/download?format=label-studio&reviewer=ann")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert ".json" in response.headers["Content-Disposition"]
+    tasks = json.loads(response.get_data(as_text=True))
+    check_label_studio(tasks)
+    assert all(t["meta"]["reviewers"] == ["ann"] for t in tasks)
+    excel = client.get("/export/download?format=csv-wide&excel=1")
+    assert excel.get_data().startswith(b"\xef\xbb\xbf")
+    assert client.get("/export/download?format=pdf").status_code == 404
+    assert client.get("/export/download?since=never").status_code == 400

@@ -1,0 +1,156 @@
+"""Importing a list of addresses, against a local HTTP server on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from annotator.models import Document, Role
+from annotator.services import fetching
+from tests.helpers import FIXTURES, count
+
+PAGES: dict[str, tuple[int, str, bytes]] = {
+    "/article.html": (200, "text/html; charset=utf-8", (FIXTURES / "kremlin.html").read_bytes()),
+    "/plain.txt": (200, "text/plain; charset=iso-8859-1", "Café closes\n\nThe café closed.".encode("latin-1")),
+    "/missing": (404, "text/html", b"not here"),
+    "/image.png": (200, "image/png", b"\x89PNG...."),
+    "/big.html": (200, "text/html", b"<p>" + b"x" * 300_000 + b"</p>"),
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        if self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "/article.html")
+            self.end_headers()
+            return
+        if self.path == "/slow":
+            import time
+
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            time.sleep(3)
+            return
+        status, content_type, body = PAGES.get(self.path, (404, "text/plain", b"no"))
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        return
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+LOCAL = fetching.FetchSettings(timeout=1.5, max_bytes=100_000, allow_private=True)
+
+
+def test_each_address_gets_a_result(session, server):
+    urls = [f"{server}{path}" for path in ("/article.html", "/plain.txt", "/missing", "/image.png", "/big.html", "/redirect")]
+    report, results = fetching.import_urls(session, urls, "default", LOCAL)
+    assert results[0] == f"{server}/article.html: imported as {server}/article.html (6 passages)"
+    assert results[1].startswith(f"{server}/plain.txt: imported as")
+    assert results[2] == f"{server}/missing: failed: the server answered HTTP 404"
+    assert "unsupported content type image/png" in results[3]
+    assert "larger than 97 KiB" in results[4]
+    assert results[5].startswith(f"{server}/redirect: imported as {server}/redirect")
+    assert len(report.imported) == 3 and len(report.failed) == 3
+    article = session.scalar(select(Document).where(Document.external_id == f"{server}/article.html"))
+    assert article.url == f"{server}/article.html"
+    assert article.title == "Kremlin denies talks with Kyiv (Tass)"
+    plain = session.scalar(select(Document).where(Document.external_id == f"{server}/plain.txt"))
+    assert plain.title == "Café closes"
+
+
+def test_fetching_again_is_a_duplicate(session, server):
+    fetching.import_urls(session, [f"{server}/article.html"], "default", LOCAL)
+    _, results = fetching.import_urls(session, [f"{server}/article.html"], "default", LOCAL)
+    assert results == [f"{server}/article.html: skipped as a duplicate"]
+
+
+def test_slow_server_times_out(session, server):
+    report, results = fetching.import_urls(session, [f"{server}/slow"], "default", LOCAL)
+    assert "failed" in results[0] and ("1.5 seconds" in results[0] or "timed out" in results[0])
+    assert count(session, Document) == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://127.0.0.1:9/x", "private or local network"),
+        ("http://localhost/x", "private or local network"),
+        ("http://[::1]/x", "private or local network"),
+        ("http://10.1.2.3/x", "private or local network"),
+        ("file:///etc/passwd", "only http:// and https://"),
+        ("ftp://example.org/x", "only http:// and https://"),
+    ],
+)
+def test_local_and_other_schemes_are_refused_by_default(url, message):
+    with pytest.raises(fetching.FetchError, match=message):
+        fetching.check_address(url, allow_private=False)
+
+
+def test_redirect_to_a_local_address_is_refused(session, server):
+    # With private addresses refused the test server itself is out of reach: the check
+    # happens before any connection, so no request leaves for any address.
+    settings = fetching.FetchSettings(timeout=1.5, max_bytes=100_000, allow_private=False)
+    report, results = fetching.import_urls(session, [f"{server}/redirect"], "default", settings)
+    assert "private or local network" in results[0]
+
+
+def test_url_list_parsing():
+    text = "# my list\nhttps://a.example/1\n\n  https://a.example/1 \nhttps://b.example/2\n"
+    assert fetching.parse_url_list(text) == ["https://a.example/1", "https://b.example/2"]
+
+
+def test_cli_urls_option(runner, app, session, server, tmp_path):
+    app.config["FETCH_ALLOW_PRIVATE_ADDRESSES"] = True
+    app.config["FETCH_TIMEOUT"] = 2
+    listing = tmp_path / "urls.txt"
+    listing.write_text(f"{server}/article.html\n{server}/missing\n", encoding="utf-8")
+    result = runner.invoke(args=["import", "--urls", str(listing)])
+    assert result.exit_code == 1
+    assert f"{server}/article.html: imported as" in result.output
+    assert f"{server}/missing: failed: the server answered HTTP 404" in result.output
+    assert "1 imported" in result.output and "1 failed" in result.output
+
+
+def test_browser_textarea(client, app, make_user, login, session, server):
+    app.config["FETCH_ALLOW_PRIVATE_ADDRESSES"] = True
+    make_user("boss", Role.ADMIN)
+    login("boss")
+    response = client.post(
+        "/admin/import",
+        data={"urls": f"{server}/article.html\n{server}/image.png"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert f"{server}/article.html: imported as" in page
+    assert "unsupported content type image/png" in page
+    assert count(session, Document) == 1
+
+
+def test_browser_form_needs_files_or_addresses(client, make_user, login):
+    make_user("boss", Role.ADMIN)
+    login("boss")
+    response = client.post("/admin/import", data={"project": "x"}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert b"Choose at least one file or give at least one address." in response.data

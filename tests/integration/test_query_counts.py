@@ -1,0 +1,99 @@
+"""Pages cost a fixed number of SQL queries however large the project: the annotation page,
+"Next", a save, the dashboard and the CSV export are counted at two project sizes."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+
+from annotator.models import Project
+from annotator.services.importing import import_files
+from tests.conftest import SHARED
+
+SMALL, LARGE = 2, 8  # documents; both fit in one export page (DOCUMENTS_PER_PAGE = 100)
+CLAIM = re.compile(r'<fieldset class="claim[^"]*" id="claim-(\d+)"')
+
+
+@contextmanager
+def counted(engine: Engine) -> Iterator[list[str]]:
+    """Every statement sent to the database while the block runs."""
+    statements: list[str] = []
+
+    def listener(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "after_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "after_cursor_execute", listener)
+
+
+def _project(session: Any, tmp_path: Path, documents: int) -> int:
+    corpus = tmp_path / f"corpus-{documents}.jsonl"
+    subprocess.run(
+        [sys.executable, str(SHARED / "bench" / "make_corpus.py"), str(documents), str(corpus)],
+        check=True,
+    )
+    name = f"size-{documents}"
+    report = import_files(session, [(corpus.name, corpus.read_bytes())], name)
+    assert report.imported and not report.failed
+    project = session.scalar(select(Project).where(Project.name == name))
+    project.open_to_all = True
+    session.commit()
+    return int(project.id)
+
+
+def _save_all(client: Any, passage_id: int) -> Any:
+    claims = CLAIM.findall(client.get(f"/passages/{passage_id}").get_data(as_text=True))
+    body = {"labels": dict.fromkeys(claims, "quoted"), "versions": dict.fromkeys(claims, 0)}
+    return client.post(f"/passages/{passage_id}", json=body)
+
+
+def _query_counts(client: Any, engine: Engine, project_id: int, name: str) -> dict[str, int]:
+    """Work a little first (so the reviewer has history), then count each request."""
+    for _ in range(2):
+        passage_id = int(client.get(f"/projects/{project_id}/next").location.rsplit("/", 1)[1])
+        assert _save_all(client, passage_id).status_code == 200
+    counts = {}
+    with counted(engine) as statements:
+        response = client.get(f"/projects/{project_id}/next")
+    counts["next"] = len(statements)
+    passage_id = int(response.location.rsplit("/", 1)[1])
+    requests = {
+        "page": f"/passages/{passage_id}",
+        "dashboard": f"/projects/{project_id}/dashboard",
+        "export": f"/export/annotations.csv?all_claims=1&project={name}",
+    }
+    for name, url in requests.items():
+        with counted(engine) as statements:
+            reply = client.get(url)
+            reply.get_data()
+        assert reply.status_code == 200, (name, reply.status_code)
+        counts[name] = len(statements)
+    with counted(engine) as statements:
+        assert _save_all(client, passage_id).status_code == 200
+    counts["page + save"] = len(statements)
+    return counts
+
+
+@pytest.mark.slow
+def test_query_counts_do_not_grow_with_the_project(
+    app: Any, client: Any, session: Any, engine: Engine, make_user: Any, login: Any, tmp_path: Path
+) -> None:
+    small = _project(session, tmp_path, SMALL)
+    large = _project(session, tmp_path, LARGE)
+    login(make_user("counter", role="admin"))  # exports are for curators and admins
+    small_counts = _query_counts(client, engine, small, f"size-{SMALL}")
+    large_counts = _query_counts(client, engine, large, f"size-{LARGE}")
+    assert small_counts == large_counts
+    assert max(small_counts.values()) <= 60, small_counts

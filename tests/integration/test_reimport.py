@@ -1,0 +1,112 @@
+"""Re-importing a changed version of a document keeps the tags of unchanged claims."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from annotator.models import Annotation, Document, FinalLabel, Passage, Review, ReviewStatus
+from annotator.services import annotating
+from annotator.services.annotating import TagSubmission
+from annotator.services.importing import import_files
+
+V1 = {
+    "id": "doc-1",
+    "title": "Council approves budget (AP)",
+    "text": "The council approved the budget on Monday.\n\n"
+    "The mayor said the vote was a relief. Critics called it reckless.\n\n"
+    "Clearly, this budget is a mistake.",
+}
+
+
+def _line(doc: dict[str, str]) -> bytes:
+    return (json.dumps(doc) + "\n").encode()
+
+
+def _tag_everything(session, user, label="reported"):
+    for passage in session.scalars(select(Passage).order_by(Passage.index)):
+        labels = {c.id: label for c in passage.claims}
+        if labels:
+            annotating.save_passage(session, user, passage, TagSubmission(labels, {c: 0 for c in labels}))
+
+
+def test_changed_document_keeps_tags_of_unchanged_claims(session, make_user):
+    import_files(session, [("v1.jsonl", _line(V1))], "default")
+    ann = make_user("ann")
+    _tag_everything(session, ann)
+    assert session.scalars(select(Annotation)).all()
+    document_id = session.scalar(select(Document.id))
+    changed = dict(V1, text=V1["text"].replace("Critics called it reckless.", "Critics called it a gamble."))
+    report = import_files(session, [("v2.jsonl", _line(changed))], "default")
+    assert report.changed == ["doc-1"] and report.imported == [] and not report.failed
+    assert "1 updated to a new version" in report.summary()
+    assert session.scalar(select(Document.id)) == document_id  # same row
+    kept = {
+        a.claim_id: a
+        for a in session.scalars(select(Annotation))
+    }
+    texts = {}
+    for passage in session.scalars(select(Passage)):
+        for claim in passage.claims:
+            texts[claim.id] = claim.text
+    kept_texts = sorted(texts[c] for c in kept)
+    assert "The council approved the budget on Monday." in kept_texts
+    assert "Clearly, this budget is a mistake." in kept_texts
+    assert not any("reckless" in t or "gamble" in t for t in kept_texts)
+    # Claims are matched by passage text and claim text: the whole changed paragraph loses
+    # its tags (its context changed), and each lost claim is reported.
+    assert "The mayor said the vote was a relief." not in kept_texts
+    assert len(report.lost_tags) == 2
+    assert 'claim "Critics called it reckless."' in report.lost_tags[1]
+    assert all("doc-1, passage 2" in line and "(ann)" in line for line in report.lost_tags)
+
+
+def test_progress_follows_the_carried_tags(session, make_user):
+    import_files(session, [("v1.jsonl", _line(V1))], "default")
+    ann = make_user("ann")
+    _tag_everything(session, ann)
+    changed = dict(V1, text=V1["text"] + "\n\nA new paragraph was added.")
+    import_files(session, [("v2.jsonl", _line(changed))], "default")
+    passages = session.scalars(select(Passage).order_by(Passage.index)).all()
+    assert passages[-1].text == "A new paragraph was added."
+    completed = {
+        r.passage_id
+        for r in session.scalars(select(Review).where(Review.status == ReviewStatus.COMPLETED))
+    }
+    assert completed == {p.id for p in passages[:-1] if p.claim_count}
+    assert all(p.completed_count == 1 for p in passages[:-1] if p.claim_count)
+    assert passages[-1].completed_count == 0
+    document = session.scalar(select(Document))
+    assert document.open_passages == sum(1 for p in passages if p.claim_count)  # overlap 2
+    assert document.started_by == 1
+
+
+def test_final_labels_are_carried_and_reported_when_lost(session, make_user):
+    import_files(session, [("v1.jsonl", _line(V1))], "default")
+    claims = [c for p in session.scalars(select(Passage).order_by(Passage.index)) for c in p.claims]
+    session.add_all([FinalLabel(claim_id=c.id, label="editorial") for c in claims])
+    session.commit()
+    changed = dict(V1, text=V1["text"].replace("Clearly, this budget is a mistake.", "It passed 7-2."))
+    report = import_files(session, [("v2.jsonl", _line(changed))], "default")
+    assert len(session.scalars(select(FinalLabel)).all()) == len(claims) - 1
+    assert report.lost_tags and "its final label" in report.lost_tags[0]
+
+
+def test_same_content_again_is_a_duplicate(session):
+    import_files(session, [("v1.jsonl", _line(V1))], "default")
+    report = import_files(session, [("v1.jsonl", _line(V1))], "default")
+    assert report.duplicates == ["doc-1"] and report.changed == []
+
+
+def test_cli_reports_updates_and_lost_tags(runner, session, make_user, tmp_path):
+    first = tmp_path / "v1.jsonl"
+    first.write_bytes(_line(V1))
+    assert runner.invoke(args=["import", str(first)]).exit_code == 0
+    _tag_everything(session, make_user("ann"))
+    second = tmp_path / "v2.jsonl"
+    second.write_bytes(_line(dict(V1, text="Completely new text replaces it all.")))
+    result = runner.invoke(args=["import", str(second)])
+    assert result.exit_code == 0, result.output
+    assert "updated to a new version: doc-1" in result.output
+    assert "lost labels: doc-1, passage" in result.output
