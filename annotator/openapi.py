@@ -193,15 +193,18 @@ EXPORT_PARAMETERS = [
 ]  # fmt: skip
 
 
+def _array(name: str) -> dict[str, Any]:
+    return {"type": "array", "items": _ref(name)}
+
+
 def _paths() -> dict[str, Any]:
     project_id, document_id, passage_id = (
         _id_param("project_id"), _id_param("document_id"), _id_param("passage_id"),
     )  # fmt: skip
-    array = lambda name: {"type": "array", "items": _ref(name)}  # noqa: E731
     return {
         "/api/v1/projects": {"get": {
             "summary": "Projects the user may see", "operationId": "listProjects",
-            "responses": {"200": _ok(_object({"projects": array("Project")})), **_errors(401)},
+            "responses": {"200": _ok(_object({"projects": _array("Project")})), **_errors(401)},
         }},
         "/api/v1/projects/{project_id}/documents": {
             "get": {
@@ -212,7 +215,7 @@ def _paths() -> dict[str, Any]:
                                _query("limit", {"type": "integer", "minimum": 1,
                                                 "maximum": 500}, "Page size")],
                 "responses": {"200": _ok(_object({
-                    "documents": array("Document"),
+                    "documents": _array("Document"),
                     "next_after": {"type": "integer", "nullable": True}})),
                     **_errors(400, 401, 404)},
             },
@@ -221,7 +224,7 @@ def _paths() -> dict[str, Any]:
                 "operationId": "importDocuments",
                 "parameters": [project_id],
                 "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": _object({"documents": {**array("DocumentInput"), "minItems": 1}},
+                    "schema": _object({"documents": {**_array("DocumentInput"), "minItems": 1}},
                                       ["documents"])}}},
                 "responses": {"200": _ok(_object({
                     "imported": {"type": "array", "items": {"type": "string"}},
@@ -236,26 +239,26 @@ def _paths() -> dict[str, Any]:
             "summary": "A document with its passages", "operationId": "getDocument",
             "parameters": [document_id],
             "responses": {"200": _ok(_object({"document": _ref("Document"),
-                                              "passages": array("Passage")})),
+                                              "passages": _array("Passage")})),
                           **_errors(401, 404)},
         }},
         "/api/v1/documents/{document_id}/passages": {"get": {
             "summary": "Passages of a document", "operationId": "listPassages",
             "parameters": [document_id],
-            "responses": {"200": _ok(_object({"passages": array("Passage")})),
+            "responses": {"200": _ok(_object({"passages": _array("Passage")})),
                           **_errors(401, 404)},
         }},
         "/api/v1/passages/{passage_id}": {"get": {
             "summary": "A passage with its claims", "operationId": "getPassage",
             "parameters": [passage_id],
             "responses": {"200": _ok(_object({"passage": _ref("Passage"),
-                                              "claims": array("Claim")})),
+                                              "claims": _array("Claim")})),
                           **_errors(401, 404)},
         }},
         "/api/v1/passages/{passage_id}/claims": {"get": {
             "summary": "Claims of a passage with all suggestions", "operationId": "listClaims",
             "parameters": [passage_id],
-            "responses": {"200": _ok(_object({"claims": array("Claim")})), **_errors(401, 404)},
+            "responses": {"200": _ok(_object({"claims": _array("Claim")})), **_errors(401, 404)},
         }},
         "/api/v1/passages/{passage_id}/tags": {
             "get": {
@@ -278,7 +281,7 @@ def _paths() -> dict[str, Any]:
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": _object({"source": {"type": "string", "minLength": 1,
                                               "maxLength": 100},
-                                   "suggestions": {**array("SuggestionInput"), "minItems": 1}},
+                                   "suggestions": {**_array("SuggestionInput"), "minItems": 1}},
                                   ["source", "suggestions"])}}},
             "responses": {"200": _ok(_object({"source": {"type": "string"},
                                               "stored": {"type": "integer"}})),

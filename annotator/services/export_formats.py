@@ -227,8 +227,8 @@ def _doccano_line(rows: Sequence[Any]) -> dict[str, Any]:
     first = rows[0]
     spans: list[list[Any]] = []
     reviewers: dict[str, list[list[Any]]] = {}
-    for _, claim_rows in groupby(rows, key=lambda r: r.claim_pk):
-        claim_rows = list(claim_rows)
+    for _, group in groupby(rows, key=lambda r: r.claim_pk):
+        claim_rows = list(group)
         row = claim_rows[0]
         labels = {r.username: r.label for r in claim_rows if r.username and r.label}
         for name, label in labels.items():

@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from email.message import Message
+from http.client import HTTPMessage
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -158,7 +158,7 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
         self.allow_private = allow_private
 
     def redirect_request(
-        self, req: Any, fp: Any, code: int, msg: str, headers: Message, newurl: str
+        self, req: Any, fp: Any, code: int, msg: str, headers: HTTPMessage, newurl: str
     ) -> Any:
         check_address(newurl, self.allow_private)
         return super().redirect_request(req, fp, code, msg, headers, newurl)

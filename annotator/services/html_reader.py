@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import trafilatura
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 
 from annotator.services.records import DocumentRecord, ImportFileError
 

@@ -12,7 +12,7 @@ import itertools
 import json
 import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from annotator.models import Label, PassageRole
 from annotator.services.records import (
@@ -210,7 +210,7 @@ def _claim(raw: Any, passage_text: str, what: str) -> ClaimRecord:
     return ClaimRecord(start, end, label, reason, final, annotations, suggestions)
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

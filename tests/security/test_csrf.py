@@ -44,19 +44,29 @@ def test_there_are_state_changing_routes_to_check():
 
 
 @pytest.mark.parametrize(("method", "endpoint", "rule"), UNSAFE)
-@pytest.mark.parametrize("forgery", FORGERIES)
-def test_forged_request_is_refused_and_changes_nothing(
-    app: Flask, session: Session, world: World, method: str, endpoint: str, rule: str, forgery: str
+def test_forged_requests_are_refused_and_change_nothing(
+    app: Flask, session: Session, world: World, method: str, endpoint: str, rule: str
 ):
     client = app.test_client()
     log_in_as(client, world.users["admin"])
     url = _build(app, endpoint, rule, world)
-    before = fingerprint(session)
-    response = client.open(url, method=method, **FORGERIES[forgery])
     # An /api route that takes API tokens only may refuse the cookie outright instead.
     refusals = {400, 401, 403} if rule.startswith("/api") else {400}
-    assert response.status_code in refusals, f"{method} {url}: HTTP {response.status_code}"
+    before = fingerprint(session)
+    answers = {
+        name: refusal(client.open(url, method=method, **kw)) for name, kw in FORGERIES.items()
+    }
+    assert all(answer in refusals for answer in answers.values()), f"{method} {url}: {answers}"
     assert fingerprint(session) == before
+
+
+def refusal(response) -> object:
+    """400 when the CSRF check refused it (and not, say, form validation), else the status."""
+    if response.status_code == 400:
+        return (
+            400 if "Security check failed" in response.get_data(as_text=True) else "400 (not CSRF)"
+        )
+    return response.status_code
 
 
 def test_forged_login_does_not_log_in(app: Flask, world: World):

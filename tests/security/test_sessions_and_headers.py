@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from annotator import create_app
 from annotator.security import CONTENT_SECURITY_POLICY, is_web_url, proxy_count
+from annotator.services import accounts
 from tests.conftest import PASSWORD, REPO
 from tests.security.conftest import World, log_in_as
 
@@ -115,6 +116,28 @@ def test_logout_ends_copies_of_the_session_and_the_remember_cookie(app, client, 
     assert client.get("/").status_code == 302
     assert copy.get("/").status_code == 302
     assert remembered.get("/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        lambda session, user, admin: accounts.set_password(session, user, "a new password"),
+        lambda session, user, admin: accounts.set_active(session, user, False, admin),
+    ],
+    ids=["password reset", "deactivation"],
+)
+def test_admin_actions_end_every_session_of_the_user(app, client, session, make_user, ending):
+    """The service level of tests/integration/test_admin.py's reset and deactivation tests:
+    a copied cookie stops working too."""
+    user = make_user("rita")
+    admin = make_user("adam", "admin")
+    log_in(client, "rita")
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert copy.get("/").status_code == 200
+    ending(session, user, admin)
+    assert client.get("/").status_code == 302
+    assert copy.get("/").status_code == 302
 
 
 def test_passwords_are_hashed_with_scrypt(make_user):

@@ -1,0 +1,41 @@
+"""The import page in real Chromium: the upload goes through XMLHttpRequest with a progress
+bar, and the result replaces the page without a navigation."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from annotator.db import get_session
+from annotator.services import accounts
+from tests.conftest import PASSWORD
+from tests.helpers import FIXTURES
+
+pytestmark = pytest.mark.browser
+
+
+def test_upload_shows_progress_and_the_report(page: Page, live_server, tmp_path):
+    with live_server.app.app_context():
+        accounts.create_user(get_session(), "boss", PASSWORD, "admin")
+    big = tmp_path / "big.jsonl"
+    line = (FIXTURES / "two.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    padding = "x" * 2000
+    big.write_text(
+        "\n".join(line.replace('"a-1"', f'"big-{n}"').replace("}", f', "metadata": {{"pad": "{padding}"}}}}', 1)
+                  for n in range(300)) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Username").fill("boss")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(live_server.url + "/")
+    page.goto(live_server.url + "/admin/import")
+    page.set_input_files("#file", [str(big), str(FIXTURES / "kremlin.html")])
+    requests = []
+    page.on("request", lambda request: requests.append(request.resource_type))
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("#import-progress")).to_be_visible()
+    expect(page.locator("#import-report")).to_contain_text("301 imported", timeout=60_000)
+    assert "xhr" in requests and "document" not in requests  # no page navigation
+    expect(page.get_by_role("button", name="Import")).to_be_enabled()
