@@ -8,8 +8,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from annotator.bench.measures import Timed
 from annotator.bench.report import table
-from annotator.bench.run import Options, corpus_for, run_one
+from annotator.bench.run import Options, Result, corpus_for, run_one
 from annotator.bench.servers import directory_mb
 
 DEFAULT_MAKE_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "bench" / "make_corpus.py"
@@ -17,21 +18,45 @@ DEFAULT_MAKE_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "bench" /
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m annotator.bench", description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000],
-                        help="documents per corpus (N=1000 gives 28,000 passages)")
-    parser.add_argument("--databases", nargs="+", choices=["sqlite", "postgresql"],
-                        default=["sqlite", "postgresql"])
-    parser.add_argument("--corpus", type=Path, action="append", default=[],
-                        help="use this JSONL corpus instead of making one (one per --sizes entry)")
-    parser.add_argument("--make-corpus", type=Path, default=DEFAULT_MAKE_CORPUS,
-                        help="the corpus script (default: ../shared/bench/make_corpus.py)")
-    parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432/postgres",
-                        help="PostgreSQL server; a fresh database is created there and dropped")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[1000, 10000],
+        help="documents per corpus (N=1000 gives 28,000 passages)",
+    )
+    parser.add_argument(
+        "--databases", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"]
+    )
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        action="append",
+        default=[],
+        help="use this JSONL corpus instead of making one (one per --sizes entry)",
+    )
+    parser.add_argument(
+        "--make-corpus",
+        type=Path,
+        default=DEFAULT_MAKE_CORPUS,
+        help="the corpus script (default: ../shared/bench/make_corpus.py)",
+    )
+    parser.add_argument(
+        "--pg-server",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="PostgreSQL server; a fresh database is created there and dropped",
+    )
     parser.add_argument("--saves", type=int, default=3000, help="M2: passages saved in all")
-    parser.add_argument("--next", dest="next_count", type=int, default=200,
-                        help="M4: sequential Next requests")
-    parser.add_argument("--upload-sizes", type=int, nargs="*", default=[1000],
-                        help="sizes at which M1 also runs through the upload form")
+    parser.add_argument(
+        "--next", dest="next_count", type=int, default=200, help="M4: sequential Next requests"
+    )
+    parser.add_argument(
+        "--upload-sizes",
+        type=int,
+        nargs="*",
+        default=[1000],
+        help="sizes at which M1 also runs through the upload form",
+    )
     parser.add_argument("--workdir", type=Path, help="keep corpora and results here")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument("--explain", type=Path, help="write the EXPLAIN plans of Next here")
@@ -52,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             corpus = corpus_for(documents, args.corpus[index] if args.corpus else None, options)
             for database in args.databases:
                 results.append(run_one(database, documents, corpus, options))
+                print(table(results[-1:], 0.0), file=sys.stderr, flush=True)  # partial results
+                if args.json:
+                    args.json.write_text(json.dumps([_plain(r) for r in results], indent=2))
     print(table(results, directory_mb(Path(sys.prefix))))
     if args.explain:
         args.explain.write_text(
@@ -62,15 +90,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _plain(result: object) -> dict[str, object]:
-    figures = {}
-    for key, value in result.figures.items():  # type: ignore[attr-defined]
-        if hasattr(value, "latencies"):
-            value = {k: getattr(value, k) for k in ("items", "seconds", "rate", "rss_mib",
-                     "errors", "extra", "p50", "p95", "p99")}  # fmt: skip
+def _plain(result: Result) -> dict[str, object]:
+    figures: dict[str, object] = {}
+    for key, value in result.figures.items():
+        if isinstance(value, Timed):
+            names = ("items", "seconds", "rate", "rss_mib", "errors", "extra", "p50", "p95", "p99")
+            value = {name: getattr(value, name) for name in names}
         figures[key] = value
-    return {"database": result.database, "documents": result.documents,  # type: ignore[attr-defined]
-            "figures": figures, "full_scans": result.full_scans}  # type: ignore[attr-defined]
+    return {
+        "database": result.database,
+        "documents": result.documents,
+        "figures": figures,
+        "full_scans": result.full_scans,
+    }
 
 
 if __name__ == "__main__":

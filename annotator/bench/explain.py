@@ -39,7 +39,9 @@ def explain_next(app: Flask, username: str, project_id: int) -> tuple[str, list[
 def _capture(engine: Engine, app: Flask, username: str, project_id: int) -> list[tuple[str, Any]]:
     seen: list[tuple[str, Any]] = []
 
-    def listener(_c: Any, _cur: Any, statement: str, parameters: Any, _ctx: Any, _many: bool) -> None:
+    def listener(
+        _c: Any, _cur: Any, statement: str, parameters: Any, _ctx: Any, _many: bool
+    ) -> None:
         if statement.lstrip().upper().startswith("SELECT"):
             seen.append((statement, parameters))
 
@@ -48,7 +50,8 @@ def _capture(engine: Engine, app: Flask, username: str, project_id: int) -> list
         session = get_session()
         user = session.scalar(select(User).where(User.username == username))
         project = session.get(Project, project_id)
-        assert user is not None and project is not None
+        if user is None or project is None:
+            raise RuntimeError(f"no user {username!r} or project {project_id}")
         minutes = int(app.config["RESERVATION_MINUTES"])
         queue.next_passage(session, user, project, timedelta(minutes=minutes))
     finally:

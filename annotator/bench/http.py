@@ -47,7 +47,11 @@ class Browser:
         return http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT_S)
 
     def request(
-        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Reply:
         all_headers = dict(headers or {})
         if self.cookies:
@@ -62,7 +66,9 @@ class Browser:
                 self.cookies[name.strip()] = rest.split(";", 1)[0]
         if response.getheader("Connection", "").lower() == "close":
             self.conn.close()
-        return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, data, elapsed)
+        return Reply(
+            response.status, {k.lower(): v for k, v in response.getheaders()}, data, elapsed
+        )
 
     def _send(
         self, method: str, path: str, body: bytes | None, headers: dict[str, str]
@@ -135,11 +141,11 @@ class Browser:
         boundary = uuid.uuid4().hex
         parts: list[bytes] = []
         for name, value in {**fields, "csrf_token": token}.items():
-            parts.append(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-            )
+            disposition = f'Content-Disposition: form-data; name="{name}"'
+            parts.append(f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode())
+        disposition = f'Content-Disposition: form-data; name="file"; filename="{filename}"'
         parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            f"--{boundary}\r\n{disposition}\r\n"
             "Content-Type: application/octet-stream\r\n\r\n".encode()
         )
         body = b"".join(parts) + data + f"\r\n--{boundary}--\r\n".encode()
@@ -162,7 +168,7 @@ def percentile(values: list[float], share: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    rank = max(int(round(share * len(ordered) + 0.5)) - 1, 0)
+    rank = max(round(share * len(ordered) + 0.5) - 1, 0)
     return ordered[min(rank, len(ordered) - 1)]
 
 

@@ -50,7 +50,9 @@ class Timed:
 
 def import_cli(corpus: Path, project: str, env: dict[str, str]) -> Timed:
     """M1 via ``annotator import``: the whole process, interpreter start included."""
-    seconds, rss, out = run_measured([tool("annotator"), "import", str(corpus), "--project", project], env)
+    seconds, rss, out = run_measured(
+        [tool("annotator"), "import", str(corpus), "--project", project], env
+    )
     match = re.search(r"\((\d+) passages\)", out)
     if match is None:
         raise RuntimeError(f"unexpected import output: {out!r}")
@@ -159,7 +161,9 @@ def export_web(server: Server, admin: tuple[str, str], project: str) -> Timed:
     pids = server.worker_pids()
     for pid in pids:
         reset_peak_rss(pid)
-    status, lines, seconds = browser.stream(f"/export/annotations.csv?all_claims=1&project={project}")
+    status, lines, seconds = browser.stream(
+        f"/export/annotations.csv?all_claims=1&project={project}"
+    )
     if status != 200:
         raise RuntimeError(f"export download failed: HTTP {status}")
     rss = max(peak_rss_mb(pid) for pid in pids)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from annotator.bench.measures import Timed
 from annotator.bench.run import Result
+
+Render = Callable[[dict[str, object]], str]
 
 
 def _row(cells: list[str]) -> str:
@@ -25,7 +29,7 @@ def table(results: list[Result], venv_mib: float) -> str:
     return "\n".join(lines)
 
 
-def _timed(key: str, fmt: str) -> object:
+def _timed(key: str, fmt: str) -> Render:
     def render(figures: dict[str, object]) -> str:
         value = figures.get(key)
         if not isinstance(value, Timed):
@@ -35,7 +39,7 @@ def _timed(key: str, fmt: str) -> object:
     return render
 
 
-def _seconds(key: str) -> object:
+def _seconds(key: str) -> Render:
     def render(figures: dict[str, object]) -> str:
         value = figures.get(key)
         return f"{value:.2f} s" if isinstance(value, float) else "-"
@@ -43,7 +47,7 @@ def _seconds(key: str) -> object:
     return render
 
 
-ROWS = [
+ROWS: list[tuple[str, Render]] = [
     ("passages in project", lambda f: str(f.get("passages", "-"))),
     ("M1 CLI import: passages/s (s, peak RSS)",
      _timed("m1_cli", "{t.rate:,.0f} ({t.seconds:.1f} s, {t.rss_mib:.0f} MiB)")),
@@ -54,6 +58,7 @@ ROWS = [
     ("M2 errors", _timed("m2", "{t.errors}")),
     ("M3 web export: rows, s, rows/s, worker peak RSS",
      _timed("m3_web", "{t.items:,}, {t.seconds:.2f} s, {t.rate:,.0f}, {t.rss_mib:.0f} MiB")),
+    ("M3 web export failure", lambda f: str(f.get("m3_web_error", "-"))),
     ("M3 CLI export: rows, s, rows/s, peak RSS",
      _timed("m3_cli", "{t.items:,}, {t.seconds:.2f} s, {t.rate:,.0f}, {t.rss_mib:.0f} MiB")),
     ("M4 Next p50 / p95 ms", _timed("m4_next", "{t.p50:.1f} / {t.p95:.1f}")),

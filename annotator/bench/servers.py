@@ -3,6 +3,7 @@ dropped for the run, and memory figures read from /proc."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -74,7 +75,7 @@ def start_server(kind: str, env: dict[str, str], workers: int = 2) -> Server:
     else:
         args = [tool("annotator"), "serve", "--host", "127.0.0.1", "--port", str(port)]
     start = time.perf_counter()
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 (our tools)
     url = f"http://127.0.0.1:{port}"
     deadline = start + STARTUP_LIMIT_S
     while time.perf_counter() < deadline:
@@ -105,10 +106,8 @@ def _children(pid: int) -> list[int]:
 
 def reset_peak_rss(pid: int) -> None:
     """Reset the kernel's peak-RSS mark (VmHWM) so a later reading covers only what follows."""
-    try:
+    with contextlib.suppress(OSError):
         Path(f"/proc/{pid}/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -124,7 +123,7 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, st
     rusage of that process, stdout)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        process = subprocess.Popen(args, env=env, stdout=out, stderr=err)
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=err)  # noqa: S603 (our tools)
         _pid, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)

@@ -154,8 +154,8 @@ def _kappa_from_table(table: list[list[int]]) -> float | None:
     # p_e = sum(rows[k] * cols[k]) / n**2 equals 1 only if one label takes all of both margins.
     if n == 0 or any(r * c == n * n for r, c in zip(rows, cols, strict=True)):
         return None
-    import numpy as np  # noqa: PLC0415
-    from statsmodels.stats.inter_rater import cohens_kappa  # noqa: PLC0415
+    import numpy as np
+    from statsmodels.stats.inter_rater import cohens_kappa
 
     return _finite_or_none(cohens_kappa(np.asarray(table, dtype=float), return_results=False))
 
@@ -204,7 +204,7 @@ def _fleiss(items: list[ItemRatings]) -> FleissResult:
     used = [labels for labels in items if len(labels) == m]
     categories = ordered_labels(lab for labels in used for lab in labels.values())
     table = [[list(labels.values()).count(c) for c in categories] for labels in used]
-    from statsmodels.stats.inter_rater import fleiss_kappa as _sm_fleiss_kappa  # noqa: PLC0415
+    from statsmodels.stats.inter_rater import fleiss_kappa as _sm_fleiss_kappa
 
     # With a single category expected agreement is 1 and kappa is 0/0.
     kappa = None if len(categories) < 2 else _finite_or_none(_sm_fleiss_kappa(table))
@@ -224,8 +224,8 @@ def _alpha(items: list[ItemRatings]) -> float | None:
     domain = ordered_labels(lab for labels in items for lab in labels.values())
     if len(domain) < 2:
         return None
-    import krippendorff  # noqa: PLC0415
-    import numpy as np  # noqa: PLC0415
+    import krippendorff
+    import numpy as np
 
     counts = [label_counts(labels.values()) for labels in items]
     value_counts = np.array([[c[label] for label in domain] for c in counts], dtype=int)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-
 __all__ = ["Share", "label_shares", "wilson_interval"]
 
 
@@ -47,7 +46,7 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
         raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
     if n == 0:
         return (0.0, 1.0)
-    from statsmodels.stats.proportion import proportion_confint  # noqa: PLC0415 (slow import)
+    from statsmodels.stats.proportion import proportion_confint
 
     low, high = proportion_confint(successes, n, alpha=1.0 - confidence, method="wilson")
     low = 0.0 if successes == 0 else max(0.0, float(low))

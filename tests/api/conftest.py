@@ -43,8 +43,12 @@ def api_world(session, make_user) -> ApiWorld:
     }
     session.add_all(
         [
-            ProjectMember(project_id=project.id, user_id=users["reviewer"].id, role=MemberRole.REVIEWER),
-            ProjectMember(project_id=project.id, user_id=users["curator"].id, role=MemberRole.CURATOR),
+            ProjectMember(
+                project_id=project.id, user_id=users["reviewer"].id, role=MemberRole.REVIEWER
+            ),
+            ProjectMember(
+                project_id=project.id, user_id=users["curator"].id, role=MemberRole.CURATOR
+            ),
         ]
     )
     session.commit()

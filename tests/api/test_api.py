@@ -17,9 +17,11 @@ def test_requests_without_a_valid_token_get_json_401(client, api_world):
     for headers in ({}, {"Authorization": "Bearer ann_wrong"}, {"Authorization": "Basic abc"}):
         response = client.get("/api/v1/projects", headers=headers)
         assert response.status_code == 401
-        assert response.json["ok"] is False and "token" in response.json["error"].lower()
+        assert response.json["ok"] is False
+        assert "token" in response.json["error"].lower()
     missing = client.get("/api/v1/nothing-here")
-    assert missing.status_code == 404 and missing.json["ok"] is False
+    assert missing.status_code == 404
+    assert missing.json["ok"] is False
 
 
 def test_projects_documents_passages_claims(client, api_world):
@@ -27,13 +29,16 @@ def test_projects_documents_passages_claims(client, api_world):
     projects = client.get("/api/v1/projects", headers=headers).json["projects"]
     assert {p["name"] for p in projects} >= {"study"}
     study = next(p for p in projects if p["name"] == "study")
-    assert study["documents"] == 3 and study["role"] == "reviewer"
+    assert study["documents"] == 3
+    assert study["role"] == "reviewer"
     page = client.get(f"/api/v1/projects/{study['id']}/documents?limit=2", headers=headers).json
-    assert len(page["documents"]) == 2 and page["next_after"] is not None
+    assert len(page["documents"]) == 2
+    assert page["next_after"] is not None
     rest = client.get(
         f"/api/v1/projects/{study['id']}/documents?after={page['next_after']}", headers=headers
     ).json
-    assert len(rest["documents"]) == 1 and rest["next_after"] is None
+    assert len(rest["documents"]) == 1
+    assert rest["next_after"] is None
     document = rest["documents"][0]
     detail = client.get(f"/api/v1/documents/{document['id']}", headers=headers).json
     assert detail["document"]["external_id"] == document["external_id"]
@@ -47,9 +52,18 @@ def test_projects_documents_passages_claims(client, api_world):
 
 def test_outsiders_see_nothing_of_the_project(client, api_world):
     headers = api_world.headers["outsider"]
-    assert "study" not in {p["name"] for p in client.get("/api/v1/projects", headers=headers).json["projects"]}
-    assert client.get(f"/api/v1/passages/{api_world.passage.id}", headers=headers).status_code == 404
-    assert client.get(f"/api/v1/projects/{api_world.project.id}/documents", headers=headers).status_code == 404
+    assert "study" not in {
+        p["name"] for p in client.get("/api/v1/projects", headers=headers).json["projects"]
+    }
+    assert (
+        client.get(f"/api/v1/passages/{api_world.passage.id}", headers=headers).status_code == 404
+    )
+    assert (
+        client.get(
+            f"/api/v1/projects/{api_world.project.id}/documents", headers=headers
+        ).status_code
+        == 404
+    )
 
 
 def test_tags_round_trip_with_versions_and_409(client, api_world):
@@ -63,16 +77,22 @@ def test_tags_round_trip_with_versions_and_409(client, api_world):
     tags = client.get(url, headers=headers).json["tags"]
     assert {tags[str(c)]["label"] for c in claim_ids} == {"quoted"}
     version = tags[str(claim_ids[0])]["version"]
-    assert version >= 1 and tags[str(claim_ids[0])]["note"] == "check"
+    assert version >= 1
+    assert tags[str(claim_ids[0])]["note"] == "check"
     first = str(claim_ids[0])
-    stale = client.put(url, json={"labels": {first: "reported"}, "versions": {first: 0}}, headers=headers)
+    stale = client.put(
+        url, json={"labels": {first: "reported"}, "versions": {first: 0}}, headers=headers
+    )
     assert stale.status_code == 409
     assert stale.json["current"][first] == "quoted"
-    fresh = client.put(url, json={"labels": {first: "reported"}, "versions": {first: version}}, headers=headers)
+    fresh = client.put(
+        url, json={"labels": {first: "reported"}, "versions": {first: version}}, headers=headers
+    )
     assert fresh.status_code == 200
     assert fresh.json["tags"][first]["version"] == version + 1
     bad = client.put(url, json={"labels": {str(claim_ids[0]): "maybe"}}, headers=headers)
-    assert bad.status_code == 400 and "Unknown label" in bad.json["error"]
+    assert bad.status_code == 400
+    assert "Unknown label" in bad.json["error"]
     assert client.put(url, data="x", headers=headers).status_code == 400
 
 
@@ -80,21 +100,34 @@ def test_suggestions_are_stored_shown_and_exported(client, api_world, login):
     claim = api_world.passage.claims[0]
     body = {"source": "my-model-v1", "suggestions": [
         {"claim_id": claim.id, "label": "editorial", "score": 0.82, "reason": "loaded words"}]}  # fmt: skip
-    assert client.post("/api/v1/suggestions", json=body, headers=api_world.headers["reviewer"]).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/suggestions", json=body, headers=api_world.headers["reviewer"]
+        ).status_code
+        == 403
+    )
     response = client.post("/api/v1/suggestions", json=body, headers=api_world.headers["curator"])
-    assert response.status_code == 200 and response.json["stored"] == 1
+    assert response.status_code == 200
+    assert response.json["stored"] == 1
     again = client.post("/api/v1/suggestions", json={**body, "suggestions": [
         {"claim_id": claim.id, "label": "quoted", "score": 0.6}]}, headers=api_world.headers["curator"])  # fmt: skip
     assert again.status_code == 200
-    claims = client.get(f"/api/v1/passages/{api_world.passage.id}/claims", headers=api_world.headers["reviewer"]).json
+    claims = client.get(
+        f"/api/v1/passages/{api_world.passage.id}/claims", headers=api_world.headers["reviewer"]
+    ).json
     assert claims["claims"][0]["suggestions"][0] | {"updated_at": None} == {
         "source": "my-model-v1", "label": "quoted", "score": 0.6, "reason": "", "updated_at": None,
     }  # fmt: skip
-    unknown = client.post("/api/v1/suggestions", json={"source": "x", "suggestions": [{"claim_id": 999999, "label": "quoted"}]}, headers=api_world.headers["curator"])
+    unknown = client.post(
+        "/api/v1/suggestions",
+        json={"source": "x", "suggestions": [{"claim_id": 999999, "label": "quoted"}]},
+        headers=api_world.headers["curator"],
+    )
     assert unknown.status_code == 404
     login(api_world.users["reviewer"])
     page = client.get(f"/passages/{api_world.passage.id}").get_data(as_text=True)
-    assert "Suggestion from my-model-v1" in page and "score 0.60" in page
+    assert "Suggestion from my-model-v1" in page
+    assert "score 0.60" in page
 
 
 @pytest.mark.parametrize(
@@ -117,11 +150,16 @@ def test_admin_imports_documents(client, session, api_world):
     response = client.post(url, json=docs, headers=api_world.headers["admin"])
     assert response.status_code == 200
     assert response.json["imported"] == ["api-1"]
-    assert session.scalar(select(Document.meta).where(Document.external_id == "api-1")) == {"desk": "city"}
+    assert session.scalar(select(Document.meta).where(Document.external_id == "api-1")) == {
+        "desk": "city"
+    }
     again = client.post(url, json=docs, headers=api_world.headers["admin"])
     assert again.json["duplicates"] == ["api-1"]
-    bad = client.post(url, json={"documents": [{"id": "x", "title": "t"}]}, headers=api_world.headers["admin"])
-    assert bad.status_code == 400 and bad.json["error"].startswith("documents[0]")
+    bad = client.post(
+        url, json={"documents": [{"id": "x", "title": "t"}]}, headers=api_world.headers["admin"]
+    )
+    assert bad.status_code == 400
+    assert bad.json["error"].startswith("documents[0]")
 
 
 def test_export_through_the_api(client, api_world):
@@ -130,9 +168,11 @@ def test_export_through_the_api(client, api_world):
     client.put(f"/api/v1/passages/{api_world.passage.id}/tags",
                json={"labels": {str(c): "quoted" for c in claim_ids}}, headers=api_world.headers["reviewer"])  # fmt: skip
     response = client.get("/api/v1/export?format=csv&project=study&label=quoted", headers=headers)
-    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert len(rows) == len(claim_ids) and {r["reviewer"] for r in rows} == {"rita"}
+    assert len(rows) == len(claim_ids)
+    assert {r["reviewer"] for r in rows} == {"rita"}
     assert client.get("/api/v1/export", headers=api_world.headers["reviewer"]).status_code == 403
     assert client.get("/api/v1/export?format=xml", headers=headers).status_code == 400
     assert client.get("/api/v1/export?until=soon", headers=headers).status_code == 400
@@ -141,9 +181,7 @@ def test_export_through_the_api(client, api_world):
 def test_openapi_description_is_public_and_lists_every_route(client, app):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    described = {
-        (method.upper(), path) for path, item in spec["paths"].items() for method in item
-    }
+    described = {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/") and rule.endpoint != "api.openapi":
             path = rule.rule.replace("<int:", "{").replace(">", "}")
@@ -165,13 +203,21 @@ def test_token_page_creates_shows_once_and_revokes(client, session, make_user, l
     token = session.scalar(select(ApiToken).where(ApiToken.user_id == user.id))
     start = page.index('value="ann_') + len('value="')
     secret = page[start : page.index('"', start)]
-    assert token.token_hash != secret and secret not in str(token.__dict__)
-    assert len(token.token_hash) == 64 and secret.startswith(token.prefix)
+    assert token.token_hash != secret
+    assert secret not in str(token.__dict__)
+    assert len(token.token_hash) == 64
+    assert secret.startswith(token.prefix)
     assert secret not in client.get("/account/tokens").get_data(as_text=True)
     api = app_client(client)
-    assert api.get("/api/v1/projects", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    assert (
+        api.get("/api/v1/projects", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 200
+    )
     assert client.post(f"/account/tokens/{token.id}/revoke").status_code == 302
-    assert api.get("/api/v1/projects", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    assert (
+        api.get("/api/v1/projects", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 401
+    )
 
 
 def app_client(client):
@@ -220,12 +266,18 @@ def test_cookie_sessions_need_csrf_but_bearer_tokens_do_not(client, session, api
     browser = client.application.test_client()
     login_page = browser.get("/login").get_data(as_text=True)
     token = _meta_csrf(login_page)
-    response = browser.post("/login", data={"username": "cora", "password": "correct horse battery", "csrf_token": token})
+    response = browser.post(
+        "/login",
+        data={"username": "cora", "password": "correct horse battery", "csrf_token": token},
+    )
     assert response.status_code == 302
     refused = browser.put(url, json={"labels": {str(claim.id): "reported"}})
-    assert refused.status_code == 400 and refused.json["ok"] is False
+    assert refused.status_code == 400
+    assert refused.json["ok"] is False
     page = browser.get("/").get_data(as_text=True)
-    accepted = browser.put(url, json={"labels": {str(claim.id): "reported"}}, headers={"X-CSRFToken": _meta_csrf(page)})
+    accepted = browser.put(
+        url, json={"labels": {str(claim.id): "reported"}}, headers={"X-CSRFToken": _meta_csrf(page)}
+    )
     assert accepted.status_code == 200
 
 

@@ -18,9 +18,7 @@ from annotator.openapi import openapi_spec
 
 MAX_EXAMPLES = 30
 OPERATIONS = sorted(
-    f"{method.upper()} {path}"
-    for path, item in openapi_spec()["paths"].items()
-    for method in item
+    f"{method.upper()} {path}" for path, item in openapi_spec()["paths"].items() for method in item
 )
 
 
@@ -60,7 +58,11 @@ def test_api_never_answers_5xx(app, api_world, label):
         _real_ids(case, api_world)
         for role in ("curator", "admin"):
             response = case.call(headers=api_world.headers[role])
-            assert response.status_code < 500, (case.method, case.formatted_path, response.text[:300])
+            assert response.status_code < 500, (
+                case.method,
+                case.formatted_path,
+                response.text[:300],
+            )
             if response.headers.get("Content-Type", "").startswith("application/json"):
                 assert response.json() is not None
 

@@ -48,7 +48,10 @@ def world(session, make_user):
             label = "quoted" if user is bob and n == 0 else "reported"
             ids = [c.id for c in passage.claims]
             annotating.save_passage(
-                session, user, passage, TagSubmission({i: label for i in ids}, {i: 0 for i in ids})
+                session,
+                user,
+                passage,
+                TagSubmission(dict.fromkeys(ids, label), dict.fromkeys(ids, 0)),
             )
     first_claim = passages[0].claims[0]
     session.add(FinalLabel(claim_id=first_claim.id, label="quoted", user_id=bob.id))
@@ -71,7 +74,7 @@ def _rows(text):
 
 
 def _config():
-    root = ET.fromstring(LABEL_STUDIO_CONFIG)
+    root = ET.fromstring(LABEL_STUDIO_CONFIG)  # noqa: S314 (our own constant)
     labels = root.find("Labels")
     text = root.find("Text")
     return {
@@ -85,7 +88,8 @@ def _config():
 
 def check_label_studio(tasks):
     config = _config()
-    assert isinstance(tasks, list) and tasks
+    assert isinstance(tasks, list)
+    assert tasks
     for task in tasks:
         assert isinstance(task["data"], dict)
         text = task["data"][config["data_key"]]
@@ -97,15 +101,18 @@ def check_label_studio(tasks):
             if "model_version" in item:
                 assert isinstance(item["model_version"], str)
             for region in item["result"]:
-                assert isinstance(region["id"], str) and region["id"]
+                assert isinstance(region["id"], str)
+                assert region["id"]
                 assert region["from_name"] == config["from_name"]
                 assert region["to_name"] == config["to_name"]
                 assert region["type"] == config["type"]
                 value = region["value"]
-                assert isinstance(value["start"], int) and isinstance(value["end"], int)
+                assert isinstance(value["start"], int)
+                assert isinstance(value["end"], int)
                 assert 0 <= value["start"] < value["end"] <= len(text)
                 assert value["text"] == text[value["start"] : value["end"]]
-                assert value["labels"] and set(value["labels"]) <= config["values"]
+                assert value["labels"]
+                assert set(value["labels"]) <= config["values"]
                 if "score" in region:
                     assert isinstance(region["score"], int | float)
 
@@ -117,7 +124,9 @@ def test_label_studio_tasks_follow_the_task_format(session, world):
     assert sorted(first["meta"]["reviewers"]) == ["ann", "bob"]
     labels = {
         reviewer: {r["value"]["labels"][0] for r in annotation["result"]}
-        for reviewer, annotation in zip(first["meta"]["reviewers"], first["annotations"], strict=True)
+        for reviewer, annotation in zip(
+            first["meta"]["reviewers"], first["annotations"], strict=True
+        )
     }
     assert labels == {"ann": {"reported"}, "bob": {"quoted"}}
     versions = {p["model_version"]: p for p in first["predictions"]}
@@ -128,7 +137,8 @@ def test_label_studio_tasks_follow_the_task_format(session, world):
 
 def test_label_studio_streams_one_task_at_a_time(session, world):
     chunks = list(iter_label_studio(session, ExportFilter()))
-    assert chunks[0] == "[" and chunks[-1] == "\n]\n"
+    assert chunks[0] == "["
+    assert chunks[-1] == "\n]\n"
     assert len(chunks) == 2 + len(session.scalars(select(Passage)).all())
 
 
@@ -143,7 +153,9 @@ def check_doccano(lines):
         previous_end = 0
         for span in obj["label"]:
             start, end, label = span
-            assert isinstance(start, int) and isinstance(end, int) and isinstance(label, str)
+            assert isinstance(start, int)
+            assert isinstance(end, int)
+            assert isinstance(label, str)
             assert previous_end <= start < end <= len(obj["text"])
             previous_end = end
 
@@ -195,16 +207,20 @@ def test_filters_on_reviewer_label_role_outlet_and_settled(session, world):
     assert {r["reviewer"] for r in everything} == {"ann", "bob"}
     assert {r["reviewer"] for r in _rows(_text(session, "csv", reviewer="bob"))} == {"bob"}
     quoted = _rows(_text(session, "csv", label="quoted"))
-    assert quoted and {(r["label"], r["reviewer"]) for r in quoted} == {("quoted", "bob")}
+    assert quoted
+    assert {(r["label"], r["reviewer"]) for r in quoted} == {("quoted", "bob")}
     excerpts = _rows(_text(session, "csv", role="excerpt"))
     assert {r["passage_role"] for r in excerpts} <= {"excerpt"}
     assert len(excerpts) < len(everything)
     reuters = _rows(_text(session, "csv", outlet="reuters"))
-    assert reuters and {r["detected_outlet"] for r in reuters} == {"Reuters"}
+    assert reuters
+    assert {r["detected_outlet"] for r in reuters} == {"Reuters"}
     none = _rows(_text(session, "csv", outlet="none"))
-    assert none and all(r["detected_outlet"] == "" for r in none)
+    assert none
+    assert all(r["detected_outlet"] == "" for r in none)
     settled = _rows(_text(session, "csv", settled="1"))
-    assert {r["final_label"] for r in settled} == {"quoted"} and len(settled) == 2
+    assert {r["final_label"] for r in settled} == {"quoted"}
+    assert len(settled) == 2
     assert _rows(_text(session, "csv", project="nope")) == []
     jsonl = _text(session, "jsonl", reviewer="ann").splitlines()
     reviewers = {
@@ -223,7 +239,8 @@ def test_date_range_filter(session, world):
     session.execute(update(Annotation).where(Annotation.user_id == ann).values(updated_at=old))
     session.commit()
     march = _rows(_text(session, "csv", since="2020-03-01", until="2020-03-01"))
-    assert march and {r["reviewer"] for r in march} == {"ann"}
+    assert march
+    assert {r["reviewer"] for r in march} == {"ann"}
     today = datetime.now(UTC).date()
     recent = _rows(_text(session, "csv", since=(today - timedelta(days=1)).isoformat()))
     assert {r["reviewer"] for r in recent} == {"bob"}
@@ -244,7 +261,8 @@ def test_browser_download_with_format_and_filters(client, world, make_user, logi
     make_user("cora", Role.CURATOR)
     login("cora")
     page = client.get("/export/").get_data(as_text=True)
-    assert 'value="label-studio"' in page and 'name="settled"' in page
+    assert 'value="label-studio"' in page
+    assert 'name="settled"' in page
     response = client.get("/export/download?format=label-studio&reviewer=ann")
     assert response.status_code == 200
     assert response.mimetype == "application/json"

@@ -15,7 +15,11 @@ from tests.helpers import FIXTURES, count
 
 PAGES: dict[str, tuple[int, str, bytes]] = {
     "/article.html": (200, "text/html; charset=utf-8", (FIXTURES / "kremlin.html").read_bytes()),
-    "/plain.txt": (200, "text/plain; charset=iso-8859-1", "Café closes\n\nThe café closed.".encode("latin-1")),
+    "/plain.txt": (
+        200,
+        "text/plain; charset=iso-8859-1",
+        "Café closes\n\nThe café closed.".encode("latin-1"),
+    ),
     "/missing": (404, "text/html", b"not here"),
     "/image.png": (200, "image/png", b"\x89PNG...."),
     "/big.html": (200, "text/html", b"<p>" + b"x" * 300_000 + b"</p>"),
@@ -23,7 +27,7 @@ PAGES: dict[str, tuple[int, str, bytes]] = {
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         if self.path == "/redirect":
             self.send_response(302)
             self.send_header("Location", "/article.html")
@@ -63,7 +67,17 @@ LOCAL = fetching.FetchSettings(timeout=1.5, max_bytes=100_000, allow_private=Tru
 
 
 def test_each_address_gets_a_result(session, server):
-    urls = [f"{server}{path}" for path in ("/article.html", "/plain.txt", "/missing", "/image.png", "/big.html", "/redirect")]
+    urls = [
+        f"{server}{path}"
+        for path in (
+            "/article.html",
+            "/plain.txt",
+            "/missing",
+            "/image.png",
+            "/big.html",
+            "/redirect",
+        )
+    ]
     report, results = fetching.import_urls(session, urls, "default", LOCAL)
     assert results[0] == f"{server}/article.html: imported as {server}/article.html (6 passages)"
     assert results[1].startswith(f"{server}/plain.txt: imported as")
@@ -71,8 +85,11 @@ def test_each_address_gets_a_result(session, server):
     assert "unsupported content type image/png" in results[3]
     assert "larger than 97 KiB" in results[4]
     assert results[5].startswith(f"{server}/redirect: imported as {server}/redirect")
-    assert len(report.imported) == 3 and len(report.failed) == 3
-    article = session.scalar(select(Document).where(Document.external_id == f"{server}/article.html"))
+    assert len(report.imported) == 3
+    assert len(report.failed) == 3
+    article = session.scalar(
+        select(Document).where(Document.external_id == f"{server}/article.html")
+    )
     assert article.url == f"{server}/article.html"
     assert article.title == "Kremlin denies talks with Kyiv (Tass)"
     plain = session.scalar(select(Document).where(Document.external_id == f"{server}/plain.txt"))
@@ -86,8 +103,9 @@ def test_fetching_again_is_a_duplicate(session, server):
 
 
 def test_slow_server_times_out(session, server):
-    report, results = fetching.import_urls(session, [f"{server}/slow"], "default", LOCAL)
-    assert "failed" in results[0] and ("1.5 seconds" in results[0] or "timed out" in results[0])
+    _report, results = fetching.import_urls(session, [f"{server}/slow"], "default", LOCAL)
+    assert "failed" in results[0]
+    assert "1.5 seconds" in results[0] or "timed out" in results[0]
     assert count(session, Document) == 0
 
 
@@ -111,7 +129,7 @@ def test_redirect_to_a_local_address_is_refused(session, server):
     # With private addresses refused the test server itself is out of reach: the check
     # happens before any connection, so no request leaves for any address.
     settings = fetching.FetchSettings(timeout=1.5, max_bytes=100_000, allow_private=False)
-    report, results = fetching.import_urls(session, [f"{server}/redirect"], "default", settings)
+    _report, results = fetching.import_urls(session, [f"{server}/redirect"], "default", settings)
     assert "private or local network" in results[0]
 
 
@@ -129,7 +147,8 @@ def test_cli_urls_option(runner, app, session, server, tmp_path):
     assert result.exit_code == 1
     assert f"{server}/article.html: imported as" in result.output
     assert f"{server}/missing: failed: the server answered HTTP 404" in result.output
-    assert "1 imported" in result.output and "1 failed" in result.output
+    assert "1 imported" in result.output
+    assert "1 failed" in result.output
 
 
 def test_browser_textarea(client, app, make_user, login, session, server):
@@ -151,6 +170,8 @@ def test_browser_textarea(client, app, make_user, login, session, server):
 def test_browser_form_needs_files_or_addresses(client, make_user, login):
     make_user("boss", Role.ADMIN)
     login("boss")
-    response = client.post("/admin/import", data={"project": "x"}, content_type="multipart/form-data")
+    response = client.post(
+        "/admin/import", data={"project": "x"}, content_type="multipart/form-data"
+    )
     assert response.status_code == 400
     assert b"Choose at least one file or give at least one address." in response.data

@@ -31,13 +31,17 @@ def _zip(members: dict[str, bytes]) -> bytes:
 
 
 def test_html_article_keeps_text_and_blockquote_excerpts(session):
-    report = import_files(session, [("kremlin.html", (FIXTURES / "kremlin.html").read_bytes())], "default")
+    report = import_files(
+        session, [("kremlin.html", (FIXTURES / "kremlin.html").read_bytes())], "default"
+    )
     assert report.imported == ["kremlin"], report.failed
     document = session.scalar(select(Document))
     assert document.title == "Kremlin denies talks with Kyiv (Tass)"
     assert document.site == "Daily Digest"
     texts = [p.text for p in document.passages]
-    assert not any("Home" in t or "mugs" in t or "cheap pills" in t or "Copyright" in t for t in texts)
+    assert not any(
+        "Home" in t or "mugs" in t or "cheap pills" in t or "Copyright" in t for t in texts
+    )
     quoted = [p for p in document.passages if p.text.startswith("Peskov said")]
     assert len(quoted) == 1
     assert quoted[0].role == "excerpt"
@@ -46,7 +50,7 @@ def test_html_article_keeps_text_and_blockquote_excerpts(session):
 
 
 def test_html_without_article_is_refused():
-    with pytest.raises(ImportFileError, match="page.html: no article text"):
+    with pytest.raises(ImportFileError, match=r"page\.html: no article text"):
         readers.read_records("page.html", b"<html><body><nav>Home</nav></body></html>")
 
 
@@ -55,7 +59,11 @@ def test_csv_keeps_extra_columns_as_metadata_and_handles_crlf(session):
     assert report.imported == ["n-1", "n-2"], report.failed
     first = session.scalar(select(Document).where(Document.external_id == "n-1"))
     assert first.meta == {"topic": "shipping", "language": "en"}
-    assert (first.url, first.site, first.published) == ("https://example.org/n-1", "Example", "2024-05-01")
+    assert (first.url, first.site, first.published) == (
+        "https://example.org/n-1",
+        "Example",
+        "2024-05-01",
+    )
     assert [p.text for p in first.passages] == [
         "Port reopens (Reuters)",
         "The port reopened on Monday, officials said.",
@@ -71,7 +79,7 @@ def test_csv_keeps_extra_columns_as_metadata_and_handles_crlf(session):
     ("content", "message"),
     [
         ("title,text\nA,b\n", "news.csv, line 1: the header lacks the column(s) id"),
-        ("id,text\nx,\n", "news.csv, line 2: fields \"id\" and \"text\" must not be empty"),
+        ("id,text\nx,\n", 'news.csv, line 2: fields "id" and "text" must not be empty'),
         ("id,text\nx,body,extra\n", "news.csv, line 2: more fields than the header"),
         ('id,text\nx,"ok"\ny,"unclosed\n', "news.csv, line 3"),
         ("id,text\nx,one\nx,two\n", 'news.csv, line 3: id "x" appears twice'),
@@ -93,10 +101,16 @@ def test_semicolon_csv_from_a_spreadsheet(session):
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        ("Caf\u00e9 reopens\n\nThe caf\u00e9 on the square reopened.".encode("cp1252"), "Café reopens"),
+        (
+            "Caf\u00e9 reopens\n\nThe caf\u00e9 on the square reopened.".encode("cp1252"),
+            "Café reopens",
+        ),
         (b"\xef\xbb\xbfBOM headline\r\n\r\nBody text here.", "BOM headline"),
         ("UTF-16 headline\r\n\r\nBody.".encode("utf-16"), "UTF-16 headline"),
-        ("Ελληνικά νέα σήμερα\n\nΗ κυβέρνηση ανακοίνωσε νέα μέτρα.".encode("iso-8859-7"), "Ελληνικά νέα σήμερα"),
+        (
+            "Ελληνικά νέα σήμερα\n\nΗ κυβέρνηση ανακοίνωσε νέα μέτρα.".encode("iso-8859-7"),  # noqa: RUF001
+            "Ελληνικά νέα σήμερα",
+        ),
     ],
 )
 def test_encodings_and_byte_order_marks(session, data, expected):
@@ -117,7 +131,9 @@ def test_zip_of_mixed_files(session):
         }
     )
     report = import_files(session, [("batch.zip", archive)], "default")
-    assert sorted(report.imported) == sorted(["harbour", "a-1", "a-2", "n-1", "n-2", "page"]), report.failed
+    assert sorted(report.imported) == sorted(["harbour", "a-1", "a-2", "n-1", "n-2", "page"]), (
+        report.failed
+    )
     assert count(session, Document) == 6
 
 
@@ -131,7 +147,7 @@ def test_zip_with_a_bad_member_imports_nothing_and_names_it(session):
 def test_zip_bomb_is_refused(monkeypatch):
     monkeypatch.setattr(readers, "ZIP_MAX_TOTAL_BYTES", 10_000)
     archive = _zip({"huge.txt": b"a" * 50_000})
-    with pytest.raises(ImportFileError, match="bomb.zip: the archive unpacks to more than"):
+    with pytest.raises(ImportFileError, match=r"bomb\.zip: the archive unpacks to more than"):
         readers.read_records("bomb.zip", archive)
 
 
@@ -175,7 +191,8 @@ def test_browser_upload_of_html_and_csv_lists_the_result(client, make_user, logi
     response = client.post("/admin/import", data=data, content_type="multipart/form-data")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "3 imported" in page and "1 failed" in page
+    assert "3 imported" in page
+    assert "1 failed" in page
     assert "bad.csv, line 2" in page
     assert 'src="/static/js/import.js"' in page
     assert count(session, Document) == 3

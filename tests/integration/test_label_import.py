@@ -73,7 +73,9 @@ def test_changed_label_bumps_the_version(session, make_user, passage):
     assert (annotation.label, annotation.version) == ("reported", 2)
 
 
-def test_our_own_csv_export_imports_back(client, session, make_user, login, passage, runner, tmp_path):
+def test_our_own_csv_export_imports_back(
+    client, session, make_user, login, passage, runner, tmp_path
+):
     make_user("ann")
     login("ann")
     labels = {str(c.id): "quoted" for c in passage.claims}
@@ -93,7 +95,10 @@ def test_our_own_csv_export_imports_back(client, session, make_user, login, pass
     [
         ({"label": "maybe"}, "line 3: unknown label 'maybe'"),
         ({"document_id": "nope"}, "line 3: no document 'nope' in project default"),
-        ({"claim_text": "Not a claim at all."}, "line 3: document '{doc}' has no claim with the text"),
+        (
+            {"claim_text": "Not a claim at all."},
+            "line 3: document '{doc}' has no claim with the text",
+        ),
         ({"passage_index": "99"}, "line 3: document '{doc}' has no passage 99"),
         ({"reviewer": ""}, "line 3: the reviewer is empty"),
         ({"label": "editorial", "claim_text": "SAME"}, "line 3: ann labels this claim twice"),
@@ -123,11 +128,12 @@ def test_unknown_reviewers_are_refused_or_created_inactive(session, passage):
     report = import_labels(session, "labels.csv", _csv([row]), "default", create_reviewers=True)
     assert report.new_reviewers == ["other-tool"]
     user = session.scalar(select(User).where(User.username == "other-tool"))
-    assert user.active is False and user.role == "reviewer"
+    assert user.active is False
+    assert user.role == "reviewer"
 
 
 def test_header_must_name_a_claim(session):
-    with pytest.raises(ImportFileError, match="labels.csv, line 1: the header lacks claim_text"):
+    with pytest.raises(ImportFileError, match=r"labels\.csv, line 1: the header lacks claim_text"):
         import_labels(session, "labels.csv", b"document_id,reviewer,label\na,b,quoted\n", "default")
 
 
@@ -150,7 +156,8 @@ def test_browser_form_for_admins(client, session, make_user, login, passage):
         data={"file": (io.BytesIO(b"document_id,reviewer,label\n"), "x.csv"), "project": "default"},
         content_type="multipart/form-data",
     )
-    assert bad.status_code == 400 and b"Nothing was imported" in bad.data
+    assert bad.status_code == 400
+    assert b"Nothing was imported" in bad.data
 
 
 def test_reviewers_cannot_open_the_label_import(client, make_user, login):

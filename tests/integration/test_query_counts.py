@@ -46,7 +46,8 @@ def _project(session: Any, tmp_path: Path, documents: int) -> int:
     )
     name = f"size-{documents}"
     report = import_files(session, [(corpus.name, corpus.read_bytes())], name)
-    assert report.imported and not report.failed
+    assert report.imported
+    assert not report.failed
     project = session.scalar(select(Project).where(Project.name == name))
     project.open_to_all = True
     session.commit()

@@ -28,7 +28,9 @@ def _tag_everything(session, user, label="reported"):
     for passage in session.scalars(select(Passage).order_by(Passage.index)):
         labels = {c.id: label for c in passage.claims}
         if labels:
-            annotating.save_passage(session, user, passage, TagSubmission(labels, {c: 0 for c in labels}))
+            annotating.save_passage(
+                session, user, passage, TagSubmission(labels, dict.fromkeys(labels, 0))
+            )
 
 
 def test_changed_document_keeps_tags_of_unchanged_claims(session, make_user):
@@ -37,15 +39,16 @@ def test_changed_document_keeps_tags_of_unchanged_claims(session, make_user):
     _tag_everything(session, ann)
     assert session.scalars(select(Annotation)).all()
     document_id = session.scalar(select(Document.id))
-    changed = dict(V1, text=V1["text"].replace("Critics called it reckless.", "Critics called it a gamble."))
+    changed = dict(
+        V1, text=V1["text"].replace("Critics called it reckless.", "Critics called it a gamble.")
+    )
     report = import_files(session, [("v2.jsonl", _line(changed))], "default")
-    assert report.changed == ["doc-1"] and report.imported == [] and not report.failed
+    assert report.changed == ["doc-1"]
+    assert report.imported == []
+    assert not report.failed
     assert "1 updated to a new version" in report.summary()
     assert session.scalar(select(Document.id)) == document_id  # same row
-    kept = {
-        a.claim_id: a
-        for a in session.scalars(select(Annotation))
-    }
+    kept = {a.claim_id: a for a in session.scalars(select(Annotation))}
     texts = {}
     for passage in session.scalars(select(Passage)):
         for claim in passage.claims:
@@ -87,16 +90,20 @@ def test_final_labels_are_carried_and_reported_when_lost(session, make_user):
     claims = [c for p in session.scalars(select(Passage).order_by(Passage.index)) for c in p.claims]
     session.add_all([FinalLabel(claim_id=c.id, label="editorial") for c in claims])
     session.commit()
-    changed = dict(V1, text=V1["text"].replace("Clearly, this budget is a mistake.", "It passed 7-2."))
+    changed = dict(
+        V1, text=V1["text"].replace("Clearly, this budget is a mistake.", "It passed 7-2.")
+    )
     report = import_files(session, [("v2.jsonl", _line(changed))], "default")
     assert len(session.scalars(select(FinalLabel)).all()) == len(claims) - 1
-    assert report.lost_tags and "its final label" in report.lost_tags[0]
+    assert report.lost_tags
+    assert "its final label" in report.lost_tags[0]
 
 
 def test_same_content_again_is_a_duplicate(session):
     import_files(session, [("v1.jsonl", _line(V1))], "default")
     report = import_files(session, [("v1.jsonl", _line(V1))], "default")
-    assert report.duplicates == ["doc-1"] and report.changed == []
+    assert report.duplicates == ["doc-1"]
+    assert report.changed == []
 
 
 def test_cli_reports_updates_and_lost_tags(runner, session, make_user, tmp_path):

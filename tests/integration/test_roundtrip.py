@@ -22,16 +22,18 @@ def _seed_work(session, make_user):
     import_files(session, [("two.jsonl", (FIXTURES / "two.jsonl").read_bytes())], "study")
     csv = "id,title,text,topic\nc-1,Port reopens,The port reopened on Monday.,shipping\n"
     import_files(session, [("more.csv", csv.encode())], "study")
-    passages = session.scalars(select(Passage).where(Passage.claim_count > 0).order_by(Passage.id)).all()
+    passages = session.scalars(
+        select(Passage).where(Passage.claim_count > 0).order_by(Passage.id)
+    ).all()
     ann, bob = make_user("ann"), make_user("bob", Role.ADMIN)
     first, second = passages[0], passages[1]
     ids = [c.id for c in first.claims]
     reuters = session.scalar(select(Outlet.id).where(Outlet.name == "Reuters"))
     annotating.save_passage(session, ann, first, TagSubmission(
-        {i: "reported" for i in ids}, {i: 0 for i in ids}, {ids[0]: True}, {ids[0]: "=check"}, "none",
+        dict.fromkeys(ids, "reported"), dict.fromkeys(ids, 0), {ids[0]: True}, {ids[0]: "=check"}, "none",
     ))  # fmt: skip
     annotating.save_passage(session, bob, first, TagSubmission(
-        {i: "quoted" for i in ids}, {i: 0 for i in ids}, {}, {}, str(reuters),
+        dict.fromkeys(ids, "quoted"), dict.fromkeys(ids, 0), {}, {}, str(reuters),
     ))  # fmt: skip
     annotating.skip_passage(session, bob, second, "garbled text")
     session.add(FinalLabel(claim_id=ids[0], label="quoted", user_id=bob.id))
@@ -82,7 +84,9 @@ def test_restored_progress_feeds_the_queue(runner, session, make_user, tmp_path)
     tagged = session.scalar(select(Passage).where(Passage.completed_count > 0))
     expected = (tagged.index, tagged.completed_count)
     _empty(session)
-    runner.invoke(args=["import", "--project", "study", "--create-reviewers", str(tmp_path / "first.jsonl")])
+    runner.invoke(
+        args=["import", "--project", "study", "--create-reviewers", str(tmp_path / "first.jsonl")]
+    )
     restored = session.scalar(select(Passage).where(Passage.completed_count > 0))
     assert (restored.index, restored.completed_count) == expected
 
