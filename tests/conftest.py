@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from flask import Flask
 from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
@@ -176,6 +177,10 @@ def empty_database(engine: Engine) -> None:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name not in keep:
                 connection.execute(delete(table))
+
+
+# CI machines have two cores shared by the server and the browser: give pages time.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")

@@ -105,7 +105,10 @@ def skip(passage_id: int) -> ResponseReturnValue:
             400,
             request.is_json,
         )
-    annotating.skip_passage(get_session(), current_user, passage, form.reason.data or "")
+    try:
+        annotating.skip_passage(get_session(), current_user, passage, form.reason.data or "")
+    except SaveError as exc:
+        return _refuse(passage, project, str(exc), 400, request.is_json)
     flash("Skipped; the passage goes back to the pool for others.", "info")
     return redirect(url_for("passages.project_next", project_id=project.id))
 

@@ -334,3 +334,17 @@ def test_project_complete_when_every_passage_has_its_reviews(session, study):
     assert not dashboard.totals(session, study).project_complete
     session.execute(update(Passage).where(Passage.project_id == study.id).values(completed_count=1))
     assert dashboard.totals(session, study).project_complete
+
+
+def test_nul_characters_in_notes_and_skip_reasons_are_refused(client, login, session, study):
+    login("ann")
+    passage_id = take_next(client, study)
+    key = str(session.get(Passage, passage_id).claims[0].id)
+    body = {"labels": {key: "quoted"}, "notes": {key: "bad\x00note"}}
+    response = client.post(f"/passages/{passage_id}", json=body)
+    assert response.status_code == 400
+    assert b"NUL" in response.data
+    skip = client.post(f"/passages/{passage_id}/skip", data={"reason": "bad\x00reason"})
+    assert skip.status_code == 400
+    assert session.scalar(select(Annotation.id)) is None
+    assert session.scalar(select(Review.status).where(Review.passage_id == passage_id)) == "reserved"
