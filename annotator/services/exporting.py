@@ -32,6 +32,7 @@ from annotator.models import (
     Suggestion,
     User,
 )
+from annotator.services.suggestions import for_claims
 
 CSV_COLUMNS = (
     "document_id",
@@ -226,24 +227,10 @@ def iter_pages(
             session.rollback()
             return
         rows = session.execute(query.where(Document.id.in_(page))).all()
-        extra = _suggestions_of(session, {r.claim_pk for r in rows}) if suggestions else {}
+        extra = for_claims(session, sorted({r.claim_pk for r in rows})) if suggestions else {}
         session.rollback()  # ends the read transaction and returns the connection to the pool
         yield rows, extra
         last_id = page[-1]
-
-
-def _suggestions_of(session: Session, claim_ids: set[int]) -> dict[int, list[Suggestion]]:
-    found: dict[int, list[Suggestion]] = {}
-    if not claim_ids:
-        return found
-    query = (
-        select(Suggestion)
-        .where(Suggestion.claim_id.in_(sorted(claim_ids)))
-        .order_by(Suggestion.claim_id, Suggestion.source)
-    )
-    for suggestion in session.scalars(query):
-        found.setdefault(suggestion.claim_id, []).append(suggestion)
-    return found
 
 
 def _document_ids_query(export_filter: ExportFilter) -> Select[Any]:
