@@ -18,7 +18,7 @@ login_manager.session_protection = "basic"
 
 @login_manager.user_loader
 def load_user(identity: str) -> User | None:
-    """Resolve ``"<id>:<epoch>"``; a stale epoch (password reset, deactivation) logs the user out."""
+    """Resolve ``"<id>:<epoch>"``; a stale epoch (password reset, deactivation) logs out."""
     user_id, _, epoch = identity.partition(":")
     if not user_id.isdigit():
         return None

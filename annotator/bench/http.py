@@ -119,13 +119,17 @@ class Browser:
         match = PASSAGE_URL.search(urlsplit(reply.headers.get("location", "")).path)
         return reply, int(match.group(1)) if match else None
 
-    def save_all(self, passage_id: int, html: str, label: str) -> tuple[Reply, int]:
-        """Label every claim of the page, as the page's fetch() does; returns (reply, claims)."""
+    def save_all(
+        self, passage_id: int, html: str, label: str, then: str | None = None
+    ) -> tuple[Reply, int]:
+        """Label every claim of the page, as the page's fetch() does; returns (reply, claims).
+        ``then="next"`` is the page's "Save & next": the reply names the next passage."""
         claims = [int(c) for c in CLAIM.findall(html)]
         versions = {int(c): int(v) for c, v in VERSION.findall(html)}
         body = {
             "labels": {str(c): label for c in claims},
             "versions": {str(c): versions.get(c, 0) for c in claims},
+            **({"then": then} if then else {}),
         }
         headers = {
             "Content-Type": "application/json",
@@ -134,6 +138,11 @@ class Browser:
         }
         reply = self.request("POST", f"/passages/{passage_id}", json.dumps(body).encode(), headers)
         return reply, len(claims)
+
+    def next_after_save(self, reply: Reply) -> int | None:
+        """The passage a "Save & next" reply sends the page to, or None (nothing left)."""
+        match = PASSAGE_URL.search(str(as_json(reply).get("next_url", "")))
+        return int(match.group(1)) if match else None
 
     def upload(self, path: str, filename: str, data: bytes, fields: dict[str, str]) -> Reply:
         """POST a multipart form with one file, the CSRF token taken from the form page."""

@@ -77,9 +77,10 @@ def import_upload(server: Server, admin: tuple[str, str], corpus: Path, project:
 def annotate(
     server: Server, reviewers: list[tuple[str, str]], project_id: int, saves: int
 ) -> Timed:
-    """M2: the reviewers work concurrently, each "Next" -> page -> JSON save of every claim,
+    """M2: the reviewers work concurrently as the page does: one "Next", then page -> JSON
+    "Save & next" (every claim labelled; the reply names the next passage) -> that page ...,
     until ``saves`` passages are saved in all. Latency is the save request's; throughput is
-    saves over the wall time of the whole phase (so "Next" and the page count against it)."""
+    saves over the wall time of the whole phase (so the pages count against it)."""
     quota = [saves // len(reviewers) + (i < saves % len(reviewers)) for i in range(len(reviewers))]
     browsers = [Browser(server.url) for _ in reviewers]
     for browser, (name, password) in zip(browsers, reviewers, strict=True):
@@ -91,21 +92,24 @@ def annotate(
         result = Timed()
         browser = browsers[index]
         start_gate.wait()
+        _, passage_id = browser.next_passage(project_id)
         for step in range(quota[index] * 3):  # bounded; errors may cost retries
             if result.items >= quota[index] or time.perf_counter() > deadline:
                 break
-            _, passage_id = browser.next_passage(project_id)
             if passage_id is None:
                 result.errors += 1
                 break
             page = browser.get(f"/passages/{passage_id}")
-            reply, claims = browser.save_all(passage_id, page.text, LABELS[(step + index) % 3])
+            label = LABELS[(step + index) % 3]
+            reply, claims = browser.save_all(passage_id, page.text, label, then="next")
             result.latencies.append(reply.seconds)
             if page.status == 200 and reply.status == 200:
                 result.items += 1
                 result.extra += claims
+                passage_id = browser.next_after_save(reply)
             else:
                 result.errors += 1
+                _, passage_id = browser.next_passage(project_id)
         browser.close()
         return result
 
@@ -128,8 +132,8 @@ def annotate(
 def next_requests(
     server: Server, reviewer: tuple[str, str], project_id: int, count: int
 ) -> tuple[Timed, Timed]:
-    """M4: ``count`` sequential "Next" requests by one reviewer who works as the page does
-    (each served passage is then opened and saved, untimed for "Next"). Returns the "Next"
+    """M4: ``count`` sequential "Next" requests (the page's "Next" link and key) by one
+    reviewer; each served passage is then opened and saved, untimed for "Next". Returns the "Next"
     latencies and, for reference, those of the passage page that follows."""
     browser = Browser(server.url)
     browser.log_in(*reviewer)

@@ -17,6 +17,7 @@ from annotator.models import (
     Change,
     ChangeKind,
     Label,
+    MemberRole,
     Outlet,
     OutletCorrection,
     Passage,
@@ -29,7 +30,6 @@ from annotator.models import (
 )
 from annotator.services import queue
 from annotator.services.records import contains_nul
-from annotator.services.projects import can_curate
 
 AUTHOR_OWN_WORDS = "none"
 DETECTED = "detected"
@@ -380,9 +380,10 @@ def neighbours(session: Session, passage: Passage) -> tuple[Passage | None, Pass
     return before, after
 
 
-def may_see_others(session: Session, user: User, project: Project, review: Review | None) -> bool:
-    """Curators always; reviewers per the project's setting (by default once they finished)."""
-    if can_curate(session, user, project):
+def may_see_others(role: str | None, project: Project, review: Review | None) -> bool:
+    """Curators always; reviewers per the project's setting (by default once they finished).
+    ``role`` is the user's role in the project (``projects.member_role``)."""
+    if role == MemberRole.CURATOR:
         return True
     if project.reveal_labels == RevealLabels.ALWAYS:
         return True
@@ -390,12 +391,8 @@ def may_see_others(session: Session, user: User, project: Project, review: Revie
     return project.reveal_labels == RevealLabels.AFTER_COMPLETION and finished
 
 
-def others_labels(
-    session: Session, user: User, passage: Passage, project: Project, review: Review | None
-) -> dict[int, list[Annotation]]:
-    """Other reviewers' annotations per claim, when the user may see them."""
-    if not may_see_others(session, user, project, review):
-        return {}
+def others_labels(session: Session, user: User, passage: Passage) -> dict[int, list[Annotation]]:
+    """Other reviewers' annotations per claim (ask ``may_see_others`` first)."""
     rows = session.scalars(
         select(Annotation)
         .where(
@@ -411,11 +408,9 @@ def others_labels(
     return result
 
 
-def history_of(
-    session: Session, passage: Passage, user: User, project: Project, review: Review | None
-) -> list[Change]:
-    """The passage's changes, newest first: everyone's when the user may see others' work,
-    otherwise the user's own."""
+def history_of(session: Session, passage: Passage, only_user: User | None) -> list[Change]:
+    """The passage's changes, newest first: everyone's, or only ``only_user``'s when the user
+    may not see others' work (see ``may_see_others``)."""
     query = (
         select(Change)
         .where(Change.passage_id == passage.id)
@@ -423,6 +418,6 @@ def history_of(
         .order_by(Change.id.desc())
         .limit(200)
     )
-    if not may_see_others(session, user, project, review):
-        query = query.where(Change.user_id == user.id)
+    if only_user is not None:
+        query = query.where(Change.user_id == only_user.id)
     return list(session.scalars(query))

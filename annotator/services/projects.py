@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from annotator.models import (
@@ -79,14 +79,37 @@ def member_role(session: Session, user: User, project: Project) -> str | None:
     """The user's role in the project (admins act as curators everywhere), or None."""
     if user.is_admin:
         return MemberRole.CURATOR
-    role = session.scalar(
+    membership = session.scalar(
         select(ProjectMember.role).where(
             ProjectMember.project_id == project.id, ProjectMember.user_id == user.id
         )
     )
-    if role is None and project.open_to_all:
+    return _effective_role(user, project, membership)
+
+
+def project_and_role(session: Session, user: User, project_id: int) -> tuple[Project, str] | None:
+    """The project and the user's role in it, or None when it does not exist or the user has
+    no role there: ``member_role`` in one query, for the pages every request of the
+    annotation loop opens."""
+    row = session.execute(
+        select(Project, ProjectMember.role)
+        .outerjoin(
+            ProjectMember,
+            and_(ProjectMember.project_id == Project.id, ProjectMember.user_id == user.id),
+        )
+        .where(Project.id == project_id)
+    ).first()
+    if row is None:
+        return None
+    project, membership = row
+    role = MemberRole.CURATOR if user.is_admin else _effective_role(user, project, membership)
+    return (project, role) if role is not None else None
+
+
+def _effective_role(user: User, project: Project, membership: str | None) -> str | None:
+    if membership is None and project.open_to_all:
         return MemberRole.CURATOR if user.role == MemberRole.CURATOR else MemberRole.REVIEWER
-    return role
+    return membership
 
 
 def can_curate(session: Session, user: User, project: Project) -> bool:

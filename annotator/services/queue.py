@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import ScalarSelect, exists, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from annotator.db import begin_write
 from annotator.models import Document, Passage, Project, Review, ReviewStatus, User, utcnow
@@ -23,26 +25,28 @@ NEW_DOCUMENTS_PER_LOOK = 20
 
 def next_passage(
     session: Session, user: User, project: Project, reservation: timedelta
-) -> Passage | None:
-    """Reserve and return the next passage for the user, or None when nothing is left."""
+) -> int | None:
+    """Reserve the next passage for the user and return its id, or None when nothing is left."""
     begin_write(session)
     now = utcnow()
-    for document_id in _documents_to_try(session, user, project):
+    current = _current_document(session, user, project)
+    for document_id in _documents_to_try(session, user, project, current):
         passage_id = _open_passage_in(session, user, project, document_id, now)
         if passage_id is not None and _reserve(
-            session, user, project, passage_id, now, reservation
+            session, user, project, passage_id, now, reservation, started=document_id == current
         ):
             session.commit()
-            return session.get(Passage, passage_id)
+            return passage_id
     session.commit()
     return None
 
 
-def _documents_to_try(session: Session, user: User, project: Project) -> Iterator[int]:
+def _documents_to_try(
+    session: Session, user: User, project: Project, current: int | None
+) -> Iterator[int]:
     """The document the user is working on, then unstarted documents (fewest reviewers first),
     then documents the user started and left. Lazily: each list is only queried when the
     ones before it had no room, which is rare."""
-    current = _current_document(session, user, project)
     groups: tuple[Callable[[], list[int]], ...] = (
         lambda: [current] if current is not None else [],
         lambda: _unstarted_documents(session, user, project),
@@ -92,7 +96,7 @@ def _started_documents(session: Session, user: User, project: Project) -> list[i
     )
 
 
-def _others_reserving(passage_column: object, user: User, now: datetime) -> object:
+def _others_reserving(passage_column: Any, user: User, now: datetime) -> ScalarSelect[int]:
     return (
         select(func.count(Review.id))
         .where(
@@ -122,8 +126,7 @@ def _open_passage_in(
             Passage.claim_count > 0,
             Passage.completed_count < project.overlap,
             ~finished_by_user,
-            Passage.completed_count + _others_reserving(Passage.id, user, now)  # type: ignore[operator]
-            < project.overlap,
+            Passage.completed_count + _others_reserving(Passage.id, user, now) < project.overlap,
         )
         .order_by(Passage.index)
         .limit(1)
@@ -137,24 +140,32 @@ def _reserve(
     passage_id: int,
     now: datetime,
     reservation: timedelta,
+    *,
+    started: bool,
 ) -> bool:
-    """Reserve under a row lock, re-checking room (another reviewer may have just taken it)."""
-    passage = session.scalar(select(Passage).where(Passage.id == passage_id).with_for_update())
-    if passage is None:
+    """Reserve under a row lock, re-checking room (another reviewer may have just taken it).
+    ``started``: the user is known to have reviews in the passage's document already."""
+    locked = session.execute(
+        select(Passage.document_id, Passage.completed_count)
+        .where(Passage.id == passage_id)
+        .with_for_update()
+    ).first()
+    if locked is None:
         return False
-    others = session.scalar(
-        select(_others_reserving(passage.id, user, now))  # type: ignore[call-overload]
-    )
-    if passage.completed_count + (others or 0) >= project.overlap:
+    document_id, completed = locked
+    # Counted after the lock, in a statement of its own: on PostgreSQL a statement sees the
+    # data as of its start, so a count inside the locking query could miss the reservation
+    # of the reviewer it waited for.
+    others = session.scalar(select(_others_reserving(passage_id, user, now)))
+    if completed + (others or 0) >= project.overlap:
         return False
     review = session.scalar(
-        select(Review).where(Review.passage_id == passage.id, Review.user_id == user.id)
+        select(Review).where(Review.passage_id == passage_id, Review.user_id == user.id)
     )
     if review is None:
-        _count_document_start(session, user, passage.document_id)
-        review = Review(
-            passage_id=passage.id, document_id=passage.document_id, user_id=user.id, reason=""
-        )
+        if not started:
+            _count_document_start(session, user, document_id)
+        review = Review(passage_id=passage_id, document_id=document_id, user_id=user.id, reason="")
         session.add(review)
     review.status = ReviewStatus.RESERVED
     review.reserved_until = now + reservation
@@ -208,7 +219,7 @@ def withdraw_completion(session: Session, user: User, passage: Passage) -> None:
 def _change_completed_count(session: Session, passage: Passage, delta: int) -> None:
     """Atomic counter update; the document's open count changes when the passage crosses the
     project's overlap."""
-    overlap = session.scalar(select(Project.overlap).where(Project.id == passage.project_id)) or 1
+    overlap = _project_of(session, passage).overlap
     after = (
         session.scalar(
             update(Passage)
@@ -226,7 +237,15 @@ def _change_completed_count(session: Session, passage: Passage, delta: int) -> N
             .where(Document.id == passage.document_id)
             .values(open_passages=Document.open_passages + (-1 if crossed_down else 1))
         )
-    session.refresh(passage, ["completed_count"])
+    set_committed_value(passage, "completed_count", after)
+
+
+def _project_of(session: Session, passage: Passage) -> Project:
+    """The passage's project, from the session when the request has loaded it already."""
+    project = session.get(Project, passage.project_id)
+    if project is None:
+        raise LookupError(f"passage {passage.id} has no project")
+    return project
 
 
 def skip(session: Session, user: User, passage: Passage, reason: str) -> None:

@@ -19,11 +19,11 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from annotator.db import get_session
 from annotator.forms import EmptyForm, SkipForm
-from annotator.models import Annotation, Label, Passage, Project
+from annotator.models import Annotation, Label, MemberRole, Passage, Project
 from annotator.services import annotating, outlets, progress, projects, queue, suggestions
 from annotator.services.annotating import SaveError, StaleSave, TagSubmission
 from annotator.views.highlight import claim_blocks
@@ -52,55 +52,69 @@ def next_passage() -> ResponseReturnValue:
 
 @bp.route("/projects/<int:project_id>/next")
 def project_next(project_id: int) -> ResponseReturnValue:
-    project = load_project(project_id)
+    return redirect(_next_url(load_project(project_id)))
+
+
+def _next_url(project: Project) -> str:
+    """Reserve the user's next passage in the project: its page, or the project list (with a
+    message) when nothing is left."""
     minutes = int(current_app.config["RESERVATION_MINUTES"])
-    passage = queue.next_passage(get_session(), current_user, project, timedelta(minutes=minutes))
-    if passage is None:
+    passage_id = queue.next_passage(
+        get_session(), current_user, project, timedelta(minutes=minutes)
+    )
+    if passage_id is None:
         flash(f"Nothing left for you in {project.name}: every passage has its reviews.", "info")
-        return redirect(url_for("passages.index"))
-    return redirect(url_for("passages.show", passage_id=passage.id))
+        return url_for("passages.index")
+    return url_for("passages.show", passage_id=passage_id)
 
 
 @bp.route("/passages/<int:passage_id>")
 def show(passage_id: int) -> ResponseReturnValue:
-    passage, project = _load_passage(passage_id)
-    return render_template("passages/show.html", **_page_context(passage, project))
+    passage, project, role = _load_passage(passage_id, for_page=True)
+    return render_template("passages/show.html", **_page_context(passage, project, role))
 
 
 @bp.route("/passages/<int:passage_id>", methods=["POST"])
 def save(passage_id: int) -> ResponseReturnValue:
-    passage, project = _load_passage(passage_id)
+    """Save the page's tags. A JSON save with ``"then": "next"`` also reserves the next passage
+    and answers with its URL, so "Save & next" costs the page one request instead of two."""
+    passage, project, role = _load_passage(passage_id)
     wants_json = request.is_json
     session = get_session()
     try:
         submission = _json_submission() if wants_json else _form_submission(passage)
         stored = annotating.save_passage(session, current_user, passage, submission)
     except StaleSave as exc:
-        return _refuse(passage, project, str(exc), 409, wants_json, current=exc.current)
+        return _refuse(passage, project, role, str(exc), 409, wants_json, current=exc.current)
     except SaveError as exc:
-        return _refuse(passage, project, str(exc), 400, wants_json)
+        return _refuse(passage, project, role, str(exc), 400, wants_json)
     if wants_json:
-        stats = progress.reviewer_progress(session, current_user, project)
-        return jsonify(
-            ok=True,
-            annotations=_annotation_json(stored),
-            progress=stats.text,
-            complete=stats.mine_complete,
-        )
+        return jsonify(ok=True, annotations=_annotation_json(stored), **_after_save(project))
     flash("Saved.", "success")
     if request.form.get("after_save") == "next":
         return redirect(url_for("passages.project_next", project_id=project.id))
     return redirect(url_for("passages.show", passage_id=passage.id))
 
 
+def _after_save(project: Project) -> dict[str, Any]:
+    """The JSON save's answer beyond the stored tags: where to go next, or the progress
+    figures for a page that stays."""
+    payload = request.get_json(silent=True)
+    if isinstance(payload, dict) and payload.get("then") == "next":
+        return {"next_url": _next_url(project)}
+    stats = progress.reviewer_progress(get_session(), current_user, project)
+    return {"progress": stats.text, "complete": stats.mine_complete}
+
+
 @bp.route("/passages/<int:passage_id>/skip", methods=["POST"])
 def skip(passage_id: int) -> ResponseReturnValue:
-    passage, project = _load_passage(passage_id)
+    passage, project, role = _load_passage(passage_id)
     form = SkipForm()
     if not form.validate_on_submit():
         return _refuse(
             passage,
             project,
+            role,
             "The skip reason is too long or the form expired.",
             400,
             request.is_json,
@@ -108,7 +122,7 @@ def skip(passage_id: int) -> ResponseReturnValue:
     try:
         annotating.skip_passage(get_session(), current_user, passage, form.reason.data or "")
     except SaveError as exc:
-        return _refuse(passage, project, str(exc), 400, request.is_json)
+        return _refuse(passage, project, role, str(exc), 400, request.is_json)
     flash("Skipped; the passage goes back to the pool for others.", "info")
     return redirect(url_for("passages.project_next", project_id=project.id))
 
@@ -133,6 +147,7 @@ def undo() -> ResponseReturnValue:
 def _refuse(
     passage: Passage,
     project: Project,
+    role: str,
     message: str,
     status: int,
     wants_json: bool,
@@ -141,7 +156,7 @@ def _refuse(
     if wants_json:
         return jsonify(ok=False, error=message, current=current or {}), status
     flash(message, "error")
-    return render_template("passages/show.html", **_page_context(passage, project)), status
+    return render_template("passages/show.html", **_page_context(passage, project, role)), status
 
 
 def _json_submission() -> TagSubmission:
@@ -199,32 +214,35 @@ def _annotation_json(stored: dict[int, Annotation]) -> dict[str, Any]:
 
 def load_project(project_id: int) -> Project:
     """The project if the user may work in it; 404 otherwise (no hint that it exists)."""
-    session = get_session()
-    project = session.get(Project, project_id)
-    if project is None or projects.member_role(session, current_user, project) is None:
+    return _project_and_role(project_id)[0]
+
+
+def _project_and_role(project_id: int) -> tuple[Project, str]:
+    found = projects.project_and_role(get_session(), current_user, project_id)
+    if found is None:
         abort(404)
-    return project
+    return found
 
 
-def _load_passage(passage_id: int) -> tuple[Passage, Project]:
+def _load_passage(passage_id: int, *, for_page: bool = False) -> tuple[Passage, Project, str]:
+    """The passage with its claims (and, for the page, its document and outlet), its project
+    and the user's role there; 404 when either is out of the user's reach."""
+    options = [selectinload(Passage.claims)]
+    if for_page:
+        options += [joinedload(Passage.document), joinedload(Passage.outlet)]
     passage = get_session().scalar(
-        select(Passage)
-        .where(Passage.id == passage_id)
-        .options(
-            selectinload(Passage.claims),
-            selectinload(Passage.document),
-            selectinload(Passage.outlet),
-        )
+        select(Passage).where(Passage.id == passage_id).options(*options)
     )
     if passage is None:
         abort(404)
-    return passage, load_project(passage.project_id)
+    return passage, *_project_and_role(passage.project_id)
 
 
-def _page_context(passage: Passage, project: Project) -> dict[str, Any]:
+def _page_context(passage: Passage, project: Project, role: str) -> dict[str, Any]:
     session = get_session()
     stats = progress.reviewer_progress(session, current_user, project)
     review = annotating.review_of(session, current_user, passage)
+    sees_others = annotating.may_see_others(role, project, review)
     return {
         "passage": passage,
         "project": project,
@@ -234,14 +252,14 @@ def _page_context(passage: Passage, project: Project) -> dict[str, Any]:
         "blocks": claim_blocks(passage),
         "annotations": annotating.annotations_of(session, current_user, passage),
         "correction": annotating.correction_of(session, current_user, passage),
-        "others": annotating.others_labels(session, current_user, passage, project, review),
-        "history": annotating.history_of(session, passage, current_user, project, review),
+        "others": annotating.others_labels(session, current_user, passage) if sees_others else {},
+        "history": annotating.history_of(session, passage, None if sees_others else current_user),
         "review": review,
         "outlets": outlets.list_outlets(session),
         "labels": list(Label),
         "form": EmptyForm(),
         "skip_form": SkipForm(),
         "stats": stats,
-        "can_curate": projects.can_curate(session, current_user, project),
+        "can_curate": role == MemberRole.CURATOR,
         "outside_suggestions": suggestions.for_claims(session, [c.id for c in passage.claims]),
     }

@@ -69,19 +69,21 @@
     statusBox.className = "save-status " + (kind || "");
   }
 
-  async function save() {
+  // Resolves to the server's answer, or null when nothing was saved. With then = "next" the
+  // server also reserves the next passage and answers with its URL (one request, not two).
+  async function save(then) {
     showStatus("Saving…");
     let response;
     try {
       response = await fetch(saveUrl, {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken, Accept: "application/json" },
-        body: JSON.stringify(collect()),
+        body: JSON.stringify(Object.assign(collect(), then ? { then: then } : {})),
         credentials: "same-origin",
       });
     } catch (err) {
       showStatus("Could not reach the server; nothing was saved. Try again.", "error");
-      return false;
+      return null;
     }
     const data = await response.json().catch(() => ({}));
     if (!response.ok) {
@@ -90,7 +92,7 @@
         message += " Current values: " + Object.entries(data.current).map(([id, label]) => "claim " + claimNumber(id) + " = " + label).join(", ") + ". Reload to continue.";
       }
       showStatus(message, "error");
-      return false;
+      return null;
     }
     Object.entries(data.annotations).forEach(([id, annotation]) => {
       const fieldset = document.getElementById("claim-" + id);
@@ -99,9 +101,9 @@
       fieldset.classList.add("saved");
       fieldset.querySelector("[data-state]").textContent = "Saved as " + annotation.label;
     });
-    document.getElementById("progress").textContent = data.progress;
+    if (data.progress) document.getElementById("progress").textContent = data.progress;
     showStatus("Saved.", "ok");
-    return true;
+    return data;
   }
 
   function claimNumber(id) {
@@ -116,8 +118,8 @@
   form.addEventListener("submit", async (event) => {
     const action = event.submitter ? event.submitter.value : "stay";
     event.preventDefault();
-    const ok = await save();
-    if (ok && action === "next") window.location.assign(form.dataset.nextUrl);
+    const saved = await save(action === "next" ? "next" : null);
+    if (saved && saved.next_url) window.location.assign(saved.next_url);
   });
   claims.forEach((fieldset, index) => fieldset.addEventListener("focusin", () => {
     if (focused !== index) focusClaim(index);

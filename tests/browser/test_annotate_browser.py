@@ -76,3 +76,18 @@ def test_keyboard_tagging_survives_reload_and_reaches_the_csv(page: Page, seeded
     assert tags[("0", "0")] == ("rita", "editorial")
     assert tags[("1", "0")] == ("rita", "quoted")
     assert tags[("1", "1")] == ("rita", "editorial")
+
+
+def test_save_and_next_goes_straight_to_the_reserved_passage(page: Page, seeded):
+    server, (headline_claims, second_claims) = seeded
+    log_in(page, server.url)
+    page.get_by_role("main").get_by_role("link", name="Next passage").click()
+    expect(page.locator(f"#claim-{headline_claims[0]}")).to_be_visible()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.keyboard.press("2")  # quoted
+    page.get_by_role("button", name="Save and next").click()
+    expect(page.locator(f"#claim-{second_claims[0]}")).to_be_visible()
+    assert not any(url.endswith("/next") for url in requested), requested
+    page.go_back()
+    expect(page.locator(f'#claim-{headline_claims[0]} input[value="quoted"]')).to_be_checked()

@@ -120,6 +120,42 @@ def test_json_save_then_stale_save_is_refused(client, reviewer, session):
     assert session.scalar(select(Annotation.label)) == "reported"
 
 
+def test_json_save_and_next_reserves_the_next_passage(client, reviewer, session):
+    opened = client.get("/next", follow_redirects=True).request.path
+    first = int(re.search(r"/passages/(\d+)", opened).group(1))
+    passage = session.get(Passage, first)
+    body = {"labels": {str(c.id): "reported" for c in passage.claims}, "then": "next"}
+    reply = client.post(f"/passages/{first}", json=body)
+    assert reply.status_code == 200
+    assert "progress" not in reply.json
+    following = int(re.search(r"/passages/(\d+)$", reply.json["next_url"]).group(1))
+    assert following != first
+    reserved = session.scalar(
+        select(Review).where(Review.passage_id == following, Review.user_id == reviewer.id)
+    )
+    assert reserved is not None
+    assert reserved.status == "reserved"
+    assert (
+        session.scalar(
+            select(Review.status).where(Review.passage_id == first, Review.user_id == reviewer.id)
+        )
+        == "completed"
+    )
+
+
+def test_json_save_and_next_at_the_end_sends_to_the_project_list(client, reviewer, session):
+    passages = session.scalars(select(Passage).where(Passage.claim_count > 0)).all()
+    for passage in passages[:-1]:
+        body = {"labels": {str(c.id): "quoted" for c in passage.claims}}
+        assert client.post(f"/passages/{passage.id}", json=body).status_code == 200
+    last = passages[-1]
+    body = {"labels": {str(c.id): "quoted" for c in last.claims}, "then": "next"}
+    reply = client.post(f"/passages/{last.id}", json=body)
+    assert reply.status_code == 200
+    assert reply.json["next_url"] == "/"
+    assert b"Nothing left for you" in client.get("/").data
+
+
 @pytest.mark.parametrize(
     ("labels", "message"),
     [
