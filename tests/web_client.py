@@ -40,19 +40,27 @@ class Reviewer:
 
     def next_passage(self, project_id: int) -> tuple[int, str] | None:
         """Follow "Next"; returns (passage id, page html) or None when nothing is left."""
-        response = self.http.get(f"{self.base}/projects/{project_id}/next", timeout=30)
+        return self.open(f"/projects/{project_id}/next")
+
+    def open(self, path: str) -> tuple[int, str] | None:
+        """GET a page; (passage id, page html) when it is (or redirects to) a passage page."""
+        response = self.http.get(self.base + path, timeout=30)
         response.raise_for_status()
         match = re.search(r"/passages/(\d+)$", response.url)
         return (int(match.group(1)), response.text) if match else None
 
-    def save_all(self, passage_id: int, html: str, label: str) -> requests.Response:
-        """Label every claim on the page, as the page's own fetch() does."""
+    def save_all(
+        self, passage_id: int, html: str, label: str, then: str | None = None
+    ) -> requests.Response:
+        """Label every claim on the page, as the page's own fetch() does (``then="next"``:
+        its "Save and next", answered with the next passage's URL)."""
         claims = [int(c) for c in CLAIM.findall(html)]
         versions = {int(c): int(v) for c, v in VERSION.findall(html)}
         token = CSRF_META.search(html).group(1)
         body = {
             "labels": {str(c): label for c in claims},
             "versions": {str(c): versions.get(c, 0) for c in claims},
+            **({"then": then} if then else {}),
         }
         return self.http.post(
             f"{self.base}/passages/{passage_id}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -116,11 +117,25 @@ def review_of(session: Session, user: User, passage: Passage) -> Review | None:
     )
 
 
+@dataclass(frozen=True)
+class Saved:
+    """What a save stored, by claim id, and the passage reserved next (when asked for)."""
+
+    annotations: dict[int, Annotation]
+    next_passage_id: int | None = None
+
+
 def save_passage(
-    session: Session, user: User, passage: Passage, submission: TagSubmission
-) -> dict[int, Annotation]:
+    session: Session,
+    user: User,
+    passage: Passage,
+    submission: TagSubmission,
+    *,
+    reserve_next: timedelta | None = None,
+) -> Saved:
     """Store the submission atomically. Unknown claims, labels or outlets and stale versions
-    are refused without changing anything."""
+    are refused without changing anything. With ``reserve_next`` the user's next passage in
+    the project is reserved for that long in the same transaction ("Save and next")."""
     begin_write(session)
     _validate(submission, {claim.id for claim in passage.claims})
     if submission.outlet_choice:
@@ -136,6 +151,7 @@ def save_passage(
         _apply_outlet_choice(session, history, submission.outlet_choice)
         if len(stored) == len(passage.claims):
             queue.record_completion(session, user, passage)
+        next_id = _reserve_next(session, user, passage, reserve_next) if reserve_next else None
     except IntegrityError as exc:  # flushed early: same race as in _commit_or_stale
         session.rollback()
         raise _stale(session, user, passage) from exc
@@ -143,7 +159,14 @@ def save_passage(
         session.rollback()
         raise
     _commit_or_stale(session, user, passage)
-    return stored
+    return Saved(stored, next_id)
+
+
+def _reserve_next(
+    session: Session, user: User, passage: Passage, reservation: timedelta
+) -> int | None:
+    session.flush()  # the queue must see this passage as completed
+    return queue.reserve_next(session, user, queue.project_of(session, passage), reservation)
 
 
 def _check_versions(submission: TagSubmission, stored: Mapping[int, Annotation]) -> None:

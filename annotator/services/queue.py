@@ -28,6 +28,15 @@ def next_passage(
 ) -> int | None:
     """Reserve the next passage for the user and return its id, or None when nothing is left."""
     begin_write(session)
+    passage_id = reserve_next(session, user, project, reservation)
+    session.commit()
+    return passage_id
+
+
+def reserve_next(
+    session: Session, user: User, project: Project, reservation: timedelta
+) -> int | None:
+    """``next_passage`` inside the caller's write transaction (which the caller commits)."""
     now = utcnow()
     current = _current_document(session, user, project)
     for document_id in _documents_to_try(session, user, project, current):
@@ -35,9 +44,7 @@ def next_passage(
         if passage_id is not None and _reserve(
             session, user, project, passage_id, now, reservation, started=document_id == current
         ):
-            session.commit()
             return passage_id
-    session.commit()
     return None
 
 
@@ -219,7 +226,7 @@ def withdraw_completion(session: Session, user: User, passage: Passage) -> None:
 def _change_completed_count(session: Session, passage: Passage, delta: int) -> None:
     """Atomic counter update; the document's open count changes when the passage crosses the
     project's overlap."""
-    overlap = _project_of(session, passage).overlap
+    overlap = project_of(session, passage).overlap
     after = (
         session.scalar(
             update(Passage)
@@ -240,7 +247,7 @@ def _change_completed_count(session: Session, passage: Passage, delta: int) -> N
     set_committed_value(passage, "completed_count", after)
 
 
-def _project_of(session: Session, passage: Passage) -> Project:
+def project_of(session: Session, passage: Passage) -> Project:
     """The passage's project, from the session when the request has loaded it already."""
     project = session.get(Project, passage.project_id)
     if project is None:

@@ -56,16 +56,21 @@ def project_next(project_id: int) -> ResponseReturnValue:
 
 
 def _next_url(project: Project) -> str:
-    """Reserve the user's next passage in the project: its page, or the project list (with a
-    message) when nothing is left."""
-    minutes = int(current_app.config["RESERVATION_MINUTES"])
-    passage_id = queue.next_passage(
-        get_session(), current_user, project, timedelta(minutes=minutes)
-    )
-    if passage_id is None:
+    """Reserve the user's next passage in the project and return where to go."""
+    passage_id = queue.next_passage(get_session(), current_user, project, _reservation())
+    return _url_of(passage_id, project)
+
+
+def _reservation() -> timedelta:
+    return timedelta(minutes=int(current_app.config["RESERVATION_MINUTES"]))
+
+
+def _url_of(next_passage_id: int | None, project: Project) -> str:
+    """The next passage's page, or the project list (with a message) when nothing is left."""
+    if next_passage_id is None:
         flash(f"Nothing left for you in {project.name}: every passage has its reviews.", "info")
         return url_for("passages.index")
-    return url_for("passages.show", passage_id=passage_id)
+    return url_for("passages.show", passage_id=next_passage_id)
 
 
 @bp.route("/passages/<int:passage_id>")
@@ -77,33 +82,44 @@ def show(passage_id: int) -> ResponseReturnValue:
 @bp.route("/passages/<int:passage_id>", methods=["POST"])
 def save(passage_id: int) -> ResponseReturnValue:
     """Save the page's tags. A JSON save with ``"then": "next"`` also reserves the next passage
-    and answers with its URL, so "Save & next" costs the page one request instead of two."""
+    (in the same transaction) and answers with its URL, so "Save and next" costs the page one
+    request instead of two."""
     passage, project, role = _load_passage(passage_id)
     wants_json = request.is_json
     session = get_session()
     try:
         submission = _json_submission() if wants_json else _form_submission(passage)
-        stored = annotating.save_passage(session, current_user, passage, submission)
+        then_next = wants_json and _json_then() == "next"
+        saved = annotating.save_passage(
+            session,
+            current_user,
+            passage,
+            submission,
+            reserve_next=_reservation() if then_next else None,
+        )
     except StaleSave as exc:
         return _refuse(passage, project, role, str(exc), 409, wants_json, current=exc.current)
     except SaveError as exc:
         return _refuse(passage, project, role, str(exc), 400, wants_json)
     if wants_json:
-        return jsonify(ok=True, annotations=_annotation_json(stored), **_after_save(project))
+        answer = _annotation_json(saved.annotations)
+        if then_next:
+            return jsonify(
+                ok=True, annotations=answer, next_url=_url_of(saved.next_passage_id, project)
+            )
+        stats = progress.reviewer_progress(session, current_user, project)
+        return jsonify(
+            ok=True, annotations=answer, progress=stats.text, complete=stats.mine_complete
+        )
     flash("Saved.", "success")
     if request.form.get("after_save") == "next":
         return redirect(url_for("passages.project_next", project_id=project.id))
     return redirect(url_for("passages.show", passage_id=passage.id))
 
 
-def _after_save(project: Project) -> dict[str, Any]:
-    """The JSON save's answer beyond the stored tags: where to go next, or the progress
-    figures for a page that stays."""
+def _json_then() -> str:
     payload = request.get_json(silent=True)
-    if isinstance(payload, dict) and payload.get("then") == "next":
-        return {"next_url": _next_url(project)}
-    stats = progress.reviewer_progress(get_session(), current_user, project)
-    return {"progress": stats.text, "complete": stats.mine_complete}
+    return str(payload.get("then", "")) if isinstance(payload, dict) else ""
 
 
 @bp.route("/passages/<int:passage_id>/skip", methods=["POST"])

@@ -44,20 +44,27 @@ def busy_project(live_server, tmp_path: Path):
 
 
 def work_until_done(base_url: str, index: int, project_id: int) -> list[tuple[int, int, str]]:
-    """Returns the (passage, claim, label) of every save the server acknowledged."""
+    """Returns the (passage, claim, label) of every save the server acknowledged. Even
+    reviewers move on with "Save and next", odd ones with a save and then "Next"."""
     reviewer = Reviewer(base_url, f"worker{index}")
     reviewer.log_in()
+    then = "next" if index % 2 == 0 else None
     acknowledged: list[tuple[int, int, str]] = []
     served: set[int] = set()
-    while (found := reviewer.next_passage(project_id)) is not None:
+    found = reviewer.next_passage(project_id)
+    while found is not None:
         passage_id, html = found
         assert passage_id not in served, "the queue served a passage twice to one reviewer"
         served.add(passage_id)
         label = LABELS[(passage_id + index) % 3]
-        response = reviewer.save_all(passage_id, html, label)
+        response = reviewer.save_all(passage_id, html, label, then)
         assert response.status_code == 200, response.text
         for claim_id in response.json()["annotations"]:
             acknowledged.append((passage_id, int(claim_id), label))
+        if then:
+            found = reviewer.open(response.json()["next_url"])
+        else:
+            found = reviewer.next_passage(project_id)
     return acknowledged
 
 
