@@ -58,9 +58,9 @@ def passages_to_review(session: Session, project: Project) -> int:
     )
     if not isinstance(bind, Engine):  # bound to an outer transaction (tests): may roll back
         return session.scalar(count) or 0
-    newest = session.scalar(
-        select(func.max(Passage.id)).where(Passage.project_id == project.id)
-    ) or 0
+    newest = (
+        session.scalar(select(func.max(Passage.id)).where(Passage.project_id == project.id)) or 0
+    )
     key, now = (str(bind.url), project.id), time.monotonic()
     cached = _totals.get(key)
     if cached is not None and cached[0] == newest and now - cached[1] < TOTAL_TTL_S:
