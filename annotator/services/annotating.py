@@ -166,7 +166,10 @@ def _reserve_next(
     session: Session, user: User, passage: Passage, reservation: timedelta
 ) -> int | None:
     session.flush()  # the queue must see this passage as completed
-    return queue.reserve_next(session, user, queue.project_of(session, passage), reservation)
+    project = queue.project_of(session, passage)
+    return queue.reserve_next(
+        session, user, project, reservation, current_document=passage.document_id
+    )
 
 
 def _check_versions(submission: TagSubmission, stored: Mapping[int, Annotation]) -> None:

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ScalarSelect, exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -34,17 +36,26 @@ def next_passage(
 
 
 def reserve_next(
-    session: Session, user: User, project: Project, reservation: timedelta
+    session: Session,
+    user: User,
+    project: Project,
+    reservation: timedelta,
+    *,
+    current_document: int | None = None,
 ) -> int | None:
-    """``next_passage`` inside the caller's write transaction (which the caller commits)."""
+    """``next_passage`` inside the caller's write transaction (which the caller commits).
+    ``current_document``: the document the user is known to be working on (the one of the
+    passage just saved), so that it need not be looked up."""
     now = utcnow()
-    current = _current_document(session, user, project)
+    current = current_document or _current_document(session, user, project)
     for document_id in _documents_to_try(session, user, project, current):
         passage_id = _open_passage_in(session, user, project, document_id, now)
-        if passage_id is not None and _reserve(
-            session, user, project, passage_id, now, reservation, started=document_id == current
-        ):
-            return passage_id
+        if passage_id is None or not _still_has_room(session, user, project, passage_id, now):
+            continue
+        if document_id != current:
+            _count_document_start(session, user, document_id)
+        _upsert_reservation(session, user, passage_id, document_id, now, now + reservation)
+        return passage_id
     return None
 
 
@@ -140,45 +151,40 @@ def _open_passage_in(
     )
 
 
-def _reserve(
-    session: Session,
-    user: User,
-    project: Project,
-    passage_id: int,
-    now: datetime,
-    reservation: timedelta,
-    *,
-    started: bool,
+def _still_has_room(
+    session: Session, user: User, project: Project, passage_id: int, now: datetime
 ) -> bool:
-    """Reserve under a row lock, re-checking room (another reviewer may have just taken it).
-    ``started``: the user is known to have reviews in the passage's document already."""
-    locked = session.execute(
-        select(Passage.document_id, Passage.completed_count)
-        .where(Passage.id == passage_id)
-        .with_for_update()
-    ).first()
-    if locked is None:
-        return False
-    document_id, completed = locked
-    # Counted after the lock, in a statement of its own: on PostgreSQL a statement sees the
-    # data as of its start, so a count inside the locking query could miss the reservation
-    # of the reviewer it waited for.
-    others = session.scalar(select(_others_reserving(passage_id, user, now)))
-    if completed + (others or 0) >= project.overlap:
-        return False
-    review = session.scalar(
-        select(Review).where(Review.passage_id == passage_id, Review.user_id == user.id)
+    """Lock the passage and re-check its room: on PostgreSQL another reviewer may have taken
+    it since ``_open_passage_in`` looked. On SQLite this transaction has held the database's
+    write lock (BEGIN IMMEDIATE) since before that look, so nothing can have changed."""
+    if session.get_bind().dialect.name == "sqlite":
+        return True
+    completed = session.scalar(
+        select(Passage.completed_count).where(Passage.id == passage_id).with_for_update()
     )
-    if review is None:
-        if not started:
-            _count_document_start(session, user, document_id)
-        review = Review(passage_id=passage_id, document_id=document_id, user_id=user.id, reason="")
-        session.add(review)
-    review.status = ReviewStatus.RESERVED
-    review.reserved_until = now + reservation
-    review.updated_at = now
-    session.flush()
-    return True
+    if completed is None:
+        return False
+    # Counted after the lock, in a statement of its own: a statement sees the data as of its
+    # start, so a count inside the locking query could miss the reservation it waited for.
+    others = session.scalar(select(_others_reserving(passage_id, user, now)))
+    return completed + (others or 0) < project.overlap
+
+
+def _upsert_reservation(
+    session: Session, user: User, passage_id: int, document_id: int, now: datetime, until: datetime
+) -> None:
+    """Reserve the passage for the user: a new review, or the user's expired reservation
+    renewed (``_open_passage_in`` never offers a passage the user completed or skipped)."""
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    reserved = {"status": ReviewStatus.RESERVED, "reserved_until": until, "updated_at": now}
+    session.execute(
+        insert(Review)
+        .values(
+            passage_id=passage_id, document_id=document_id, user_id=user.id, reason="", **reserved
+        )
+        .on_conflict_do_update(index_elements=["passage_id", "user_id"], set_=reserved)
+    )
 
 
 def _count_document_start(session: Session, user: User, document_id: int) -> None:
@@ -195,18 +201,32 @@ def _count_document_start(session: Session, user: User, document_id: int) -> Non
 
 def record_completion(session: Session, user: User, passage: Passage) -> None:
     """Mark the user's review completed and keep the passage/document counters in step."""
-    review = session.scalar(
-        select(Review).where(Review.passage_id == passage.id, Review.user_id == user.id)
+    completed_now = session.scalar(
+        update(Review)
+        .where(
+            Review.passage_id == passage.id,
+            Review.user_id == user.id,
+            Review.status != ReviewStatus.COMPLETED,
+        )
+        .values(status=ReviewStatus.COMPLETED, reserved_until=None, updated_at=utcnow())
+        .returning(Review.id)
     )
-    if review is not None and review.status == ReviewStatus.COMPLETED:
-        return
-    if review is None:
+    if completed_now is None:
+        already = session.scalar(
+            select(exists().where(Review.passage_id == passage.id, Review.user_id == user.id))
+        )
+        if already:
+            return
         _count_document_start(session, user, passage.document_id)
-        review = Review(passage_id=passage.id, document_id=passage.document_id, user_id=user.id)
-        session.add(review)
-    review.status = ReviewStatus.COMPLETED
-    review.reserved_until = None
-    review.updated_at = utcnow()
+        session.add(
+            Review(
+                passage_id=passage.id,
+                document_id=passage.document_id,
+                user_id=user.id,
+                status=ReviewStatus.COMPLETED,
+                updated_at=utcnow(),
+            )
+        )
     _change_completed_count(session, passage, +1)
 
 

@@ -19,7 +19,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from annotator.db import get_session
 from annotator.forms import EmptyForm, SkipForm
@@ -243,12 +243,11 @@ def _project_and_role(project_id: int) -> tuple[Project, str]:
 def _load_passage(passage_id: int, *, for_page: bool = False) -> tuple[Passage, Project, str]:
     """The passage with its claims (and, for the page, its document and outlet), its project
     and the user's role there; 404 when either is out of the user's reach."""
-    options = [selectinload(Passage.claims)]
+    options = [joinedload(Passage.claims)]
     if for_page:
         options += [joinedload(Passage.document), joinedload(Passage.outlet)]
-    passage = get_session().scalar(
-        select(Passage).where(Passage.id == passage_id).options(*options)
-    )
+    query = select(Passage).where(Passage.id == passage_id).options(*options)
+    passage = get_session().scalars(query).unique().one_or_none()
     if passage is None:
         abort(404)
     return passage, *_project_and_role(passage.project_id)
