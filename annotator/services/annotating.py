@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -90,31 +90,52 @@ class _History:
         )
 
 
+# The queries of the annotation page and the save are built once, with bound parameters:
+# building a statement costs SQLAlchemy more than running it does (docs/benchmarks.md).
+_ANNOTATIONS_OF = select(Annotation).where(
+    Annotation.user_id == bindparam("user_id"),
+    Annotation.claim_id.in_(bindparam("claim_ids", expanding=True)),
+)
+# re-read rows already in the session: the lock may have waited for a writer
+_ANNOTATIONS_FOR_UPDATE = _ANNOTATIONS_OF.with_for_update().execution_options(
+    populate_existing=True
+)
+_CORRECTION_OF = select(OutletCorrection).where(
+    OutletCorrection.user_id == bindparam("user_id"),
+    OutletCorrection.passage_id == bindparam("passage_id"),
+)
+_REVIEW_OF = select(Review).where(
+    Review.passage_id == bindparam("passage_id"), Review.user_id == bindparam("user_id")
+)
+_NEIGHBOURS = select(Passage).where(
+    Passage.document_id == bindparam("document_id"),
+    Passage.index.in_([bindparam("before"), bindparam("after")]),
+)
+_HISTORY = (
+    select(Change)
+    .where(Change.passage_id == bindparam("passage_id"))
+    .options(selectinload(Change.user))
+    .order_by(Change.id.desc())
+    .limit(200)
+)
+_OWN_HISTORY = _HISTORY.where(Change.user_id == bindparam("user_id"))
+
+
 def annotations_of(
     session: Session, user: User, passage: Passage, *, for_update: bool = False
 ) -> dict[int, Annotation]:
     """The user's annotations on the passage's claims, by claim id (optionally row-locked)."""
-    claim_ids = [claim.id for claim in passage.claims]
-    query = select(Annotation).where(
-        Annotation.user_id == user.id, Annotation.claim_id.in_(claim_ids)
-    )
-    if for_update:  # re-read rows already in the session: the lock may have waited for a writer
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return {a.claim_id: a for a in session.scalars(query)}
+    query = _ANNOTATIONS_FOR_UPDATE if for_update else _ANNOTATIONS_OF
+    params = {"user_id": user.id, "claim_ids": [claim.id for claim in passage.claims]}
+    return {a.claim_id: a for a in session.scalars(query, params)}
 
 
 def correction_of(session: Session, user: User, passage: Passage) -> OutletCorrection | None:
-    return session.scalar(
-        select(OutletCorrection).where(
-            OutletCorrection.user_id == user.id, OutletCorrection.passage_id == passage.id
-        )
-    )
+    return session.scalar(_CORRECTION_OF, {"user_id": user.id, "passage_id": passage.id})
 
 
 def review_of(session: Session, user: User, passage: Passage) -> Review | None:
-    return session.scalar(
-        select(Review).where(Review.passage_id == passage.id, Review.user_id == user.id)
-    )
+    return session.scalar(_REVIEW_OF, {"passage_id": passage.id, "user_id": user.id})
 
 
 @dataclass(frozen=True)
@@ -135,7 +156,7 @@ def save_passage(
 ) -> Saved:
     """Store the submission atomically. Unknown claims, labels or outlets and stale versions
     are refused without changing anything. With ``reserve_next`` the user's next passage in
-    the project is reserved for that long in the same transaction ("Save and next")."""
+    the project is reserved for that long once the save is committed ("Save and next")."""
     begin_write(session)
     _validate(submission, {claim.id for claim in passage.claims})
     if submission.outlet_choice:
@@ -151,7 +172,6 @@ def save_passage(
         _apply_outlet_choice(session, history, submission.outlet_choice)
         if len(stored) == len(passage.claims):
             queue.record_completion(session, user, passage)
-        next_id = _reserve_next(session, user, passage, reserve_next) if reserve_next else None
     except IntegrityError as exc:  # flushed early: same race as in _commit_or_stale
         session.rollback()
         raise _stale(session, user, passage) from exc
@@ -159,17 +179,24 @@ def save_passage(
         session.rollback()
         raise
     _commit_or_stale(session, user, passage)
-    return Saved(stored, next_id)
+    if reserve_next is None:
+        return Saved(stored)
+    return Saved(stored, _reserve_next(session, user, passage, reserve_next))
 
 
 def _reserve_next(
     session: Session, user: User, passage: Passage, reservation: timedelta
 ) -> int | None:
-    session.flush()  # the queue must see this passage as completed
+    """The reservation runs in a transaction of its own: on PostgreSQL, locking the next
+    passage while still holding the saved one's row lock can deadlock with a reviewer who
+    does the same the other way round."""
+    begin_write(session)
     project = queue.project_of(session, passage)
-    return queue.reserve_next(
+    passage_id = queue.reserve_next(
         session, user, project, reservation, current_document=passage.document_id
     )
+    session.commit()
+    return passage_id
 
 
 def _check_versions(submission: TagSubmission, stored: Mapping[int, Annotation]) -> None:
@@ -396,10 +423,12 @@ def _sync_completion(session: Session, user: User, passage: Passage) -> None:
 def neighbours(session: Session, passage: Passage) -> tuple[Passage | None, Passage | None]:
     """The passages just before and after this one in its document, shown as context."""
     siblings = session.scalars(
-        select(Passage).where(
-            Passage.document_id == passage.document_id,
-            Passage.index.in_((passage.index - 1, passage.index + 1)),
-        )
+        _NEIGHBOURS,
+        {
+            "document_id": passage.document_id,
+            "before": passage.index - 1,
+            "after": passage.index + 1,
+        },
     ).all()
     before = next((p for p in siblings if p.index == passage.index - 1), None)
     after = next((p for p in siblings if p.index == passage.index + 1), None)
@@ -437,13 +466,6 @@ def others_labels(session: Session, user: User, passage: Passage) -> dict[int, l
 def history_of(session: Session, passage: Passage, only_user: User | None) -> list[Change]:
     """The passage's changes, newest first: everyone's, or only ``only_user``'s when the user
     may not see others' work (see ``may_see_others``)."""
-    query = (
-        select(Change)
-        .where(Change.passage_id == passage.id)
-        .options(selectinload(Change.user))
-        .order_by(Change.id.desc())
-        .limit(200)
-    )
-    if only_user is not None:
-        query = query.where(Change.user_id == only_user.id)
-    return list(session.scalars(query))
+    if only_user is None:
+        return list(session.scalars(_HISTORY, {"passage_id": passage.id}))
+    return list(session.scalars(_OWN_HISTORY, {"passage_id": passage.id, "user_id": only_user.id}))

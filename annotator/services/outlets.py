@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
@@ -40,6 +41,11 @@ def seed_default_outlets(session: Session) -> int:
     return len(DEFAULT_OUTLETS)
 
 
+class OutletChoice(NamedTuple):
+    id: int
+    name: str
+
+
 def load_registry(session: Session) -> tuple[OutletRegistry, dict[str, int]]:
     """The registry the pipeline matches against, and canonical name -> outlet id."""
     outlets = session.scalars(select(Outlet).options(selectinload(Outlet.aliases))).all()
@@ -47,8 +53,10 @@ def load_registry(session: Session) -> tuple[OutletRegistry, dict[str, int]]:
     return registry, {o.name: o.id for o in outlets}
 
 
-def list_outlets(session: Session) -> list[Outlet]:
-    return list(session.scalars(select(Outlet).order_by(func.lower(Outlet.name))))
+def list_outlets(session: Session) -> list[OutletChoice]:
+    """Every outlet's id and name, by name: the choices of an outlet menu."""
+    rows = session.execute(select(Outlet.id, Outlet.name).order_by(func.lower(Outlet.name)))
+    return [OutletChoice(outlet_id, name) for outlet_id, name in rows]
 
 
 def outlet_rows(session: Session) -> list[OutletRow]:

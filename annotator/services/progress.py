@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -26,21 +26,28 @@ class ReviewerProgress:
         return self.total > 0 and self.completed >= self.total
 
 
+_COMPLETED_AND_NEWEST = select(  # built once: the page and every save ask
+    select(func.count(Review.id))
+    .join(Passage, Passage.id == Review.passage_id)
+    .where(
+        Review.user_id == bindparam("user_id"),
+        Review.status == ReviewStatus.COMPLETED,
+        Passage.project_id == bindparam("project_id"),
+    )
+    .scalar_subquery(),
+    select(func.max(Passage.id))
+    .where(Passage.project_id == bindparam("project_id"))
+    .scalar_subquery(),
+)
+_PASSAGES_IN_DOCUMENT = select(func.count(Passage.id)).where(
+    Passage.document_id == bindparam("document_id")
+)
+
+
 def reviewer_progress(session: Session, user: User, project: Project) -> ReviewerProgress:
     """Passages of the project the user completed, out of all its passages with claims."""
-    completed_by_user = (
-        select(func.count(Review.id))
-        .join(Passage, Passage.id == Review.passage_id)
-        .where(
-            Review.user_id == user.id,
-            Review.status == ReviewStatus.COMPLETED,
-            Passage.project_id == project.id,
-        )
-        .scalar_subquery()
-    )
-    completed, newest = session.execute(
-        select(completed_by_user, _newest_passage_id(project).scalar_subquery())
-    ).one()
+    params = {"user_id": user.id, "project_id": project.id}
+    completed, newest = session.execute(_COMPLETED_AND_NEWEST, params).one()
     return ReviewerProgress(completed or 0, passages_to_review(session, project, newest or 0))
 
 
@@ -78,7 +85,4 @@ def passages_to_review(session: Session, project: Project, newest: int | None = 
 
 
 def document_passage_count(session: Session, document_id: int) -> int:
-    return (
-        session.scalar(select(func.count(Passage.id)).where(Passage.document_id == document_id))
-        or 0
-    )
+    return session.scalar(_PASSAGES_IN_DOCUMENT, {"document_id": document_id}) or 0

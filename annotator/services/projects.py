@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from annotator.models import (
@@ -87,17 +87,22 @@ def member_role(session: Session, user: User, project: Project) -> str | None:
     return _effective_role(user, project, membership)
 
 
+_PROJECT_AND_MEMBERSHIP = (  # built once: every request of the annotation loop asks
+    select(Project, ProjectMember.role)
+    .outerjoin(
+        ProjectMember,
+        and_(ProjectMember.project_id == Project.id, ProjectMember.user_id == bindparam("user_id")),
+    )
+    .where(Project.id == bindparam("project_id"))
+)
+
+
 def project_and_role(session: Session, user: User, project_id: int) -> tuple[Project, str] | None:
     """The project and the user's role in it, or None when it does not exist or the user has
     no role there: ``member_role`` in one query, for the pages every request of the
     annotation loop opens."""
     row = session.execute(
-        select(Project, ProjectMember.role)
-        .outerjoin(
-            ProjectMember,
-            and_(ProjectMember.project_id == Project.id, ProjectMember.user_id == user.id),
-        )
-        .where(Project.id == project_id)
+        _PROJECT_AND_MEMBERSHIP, {"user_id": user.id, "project_id": project_id}
     ).first()
     if row is None:
         return None

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ScalarSelect, exists, func, select, update
+from sqlalchemy import ScalarSelect, bindparam, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -114,17 +114,39 @@ def _started_documents(session: Session, user: User, project: Project) -> list[i
     )
 
 
-def _others_reserving(passage_column: Any, user: User, now: datetime) -> ScalarSelect[int]:
+def _others_reserving(passage_column: Any) -> ScalarSelect[int]:
+    """Active reservations of the passage by others (parameters ``user_id`` and ``now``)."""
     return (
         select(func.count(Review.id))
         .where(
             Review.passage_id == passage_column,
             Review.status == ReviewStatus.RESERVED,
-            Review.reserved_until > now,
-            Review.user_id != user.id,
+            Review.reserved_until > bindparam("now"),
+            Review.user_id != bindparam("user_id"),
         )
         .scalar_subquery()
     )
+
+
+# Built once, with bound parameters: "Save and next" and "Next" run it every time, and
+# building it cost more than running it.
+_OPEN_PASSAGE = (
+    select(Passage.id)
+    .where(
+        Passage.document_id == bindparam("document_id"),
+        Passage.claim_count > 0,
+        Passage.completed_count < bindparam("overlap"),
+        ~exists().where(
+            Review.passage_id == Passage.id,
+            Review.user_id == bindparam("user_id"),
+            Review.status != ReviewStatus.RESERVED,
+        ),
+        Passage.completed_count + _others_reserving(Passage.id) < bindparam("overlap"),
+    )
+    .order_by(Passage.index)
+    .limit(1)
+)
+_OTHERS_RESERVING = select(_others_reserving(bindparam("passage_id")))
 
 
 def _open_passage_in(
@@ -132,23 +154,8 @@ def _open_passage_in(
 ) -> int | None:
     """First passage (by index) of the document that still has room and that the user has
     neither completed nor skipped."""
-    finished_by_user = exists().where(
-        Review.passage_id == Passage.id,
-        Review.user_id == user.id,
-        Review.status != ReviewStatus.RESERVED,
-    )
-    return session.scalar(
-        select(Passage.id)
-        .where(
-            Passage.document_id == document_id,
-            Passage.claim_count > 0,
-            Passage.completed_count < project.overlap,
-            ~finished_by_user,
-            Passage.completed_count + _others_reserving(Passage.id, user, now) < project.overlap,
-        )
-        .order_by(Passage.index)
-        .limit(1)
-    )
+    params = {"document_id": document_id, "overlap": project.overlap, "user_id": user.id}
+    return session.scalar(_OPEN_PASSAGE, {**params, "now": now})
 
 
 def _still_has_room(
@@ -166,7 +173,8 @@ def _still_has_room(
         return False
     # Counted after the lock, in a statement of its own: a statement sees the data as of its
     # start, so a count inside the locking query could miss the reservation it waited for.
-    others = session.scalar(select(_others_reserving(passage_id, user, now)))
+    params = {"passage_id": passage_id, "user_id": user.id, "now": now}
+    others = session.scalar(_OTHERS_RESERVING, params)
     return completed + (others or 0) < project.overlap
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from annotator.db import begin_write
@@ -133,17 +133,19 @@ def _upsert(
     suggestion.updated_at = utcnow()
 
 
+_FOR_CLAIMS = (  # built once: the annotation page runs it on every load
+    select(Suggestion)
+    .where(Suggestion.claim_id.in_(bindparam("claim_ids", expanding=True)))
+    .order_by(Suggestion.claim_id, Suggestion.source)
+)
+
+
 def for_claims(session: Session, claim_ids: Sequence[int]) -> dict[int, list[Suggestion]]:
     """Outside suggestions by claim id, sources in name order."""
     found: dict[int, list[Suggestion]] = {}
     if not claim_ids:
         return found
-    query = (
-        select(Suggestion)
-        .where(Suggestion.claim_id.in_(list(claim_ids)))
-        .order_by(Suggestion.claim_id, Suggestion.source)
-    )
-    for suggestion in session.scalars(query):
+    for suggestion in session.scalars(_FOR_CLAIMS, {"claim_ids": list(claim_ids)}):
         found.setdefault(suggestion.claim_id, []).append(suggestion)
     return found
 

@@ -18,7 +18,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from annotator.db import get_session
@@ -82,7 +82,7 @@ def show(passage_id: int) -> ResponseReturnValue:
 @bp.route("/passages/<int:passage_id>", methods=["POST"])
 def save(passage_id: int) -> ResponseReturnValue:
     """Save the page's tags. A JSON save with ``"then": "next"`` also reserves the next passage
-    (in the same transaction) and answers with its URL, so "Save and next" costs the page one
+    and answers with its URL, so "Save and next" costs the page one
     request instead of two."""
     passage, project, role = _load_passage(passage_id)
     wants_json = request.is_json
@@ -240,14 +240,20 @@ def _project_and_role(project_id: int) -> tuple[Project, str]:
     return found
 
 
+# Built once: the page and every save load a passage (see annotating._ANNOTATIONS_OF).
+_PASSAGE_WITH_CLAIMS = (
+    select(Passage).where(Passage.id == bindparam("passage_id")).options(joinedload(Passage.claims))
+)
+_PASSAGE_FOR_PAGE = _PASSAGE_WITH_CLAIMS.options(
+    joinedload(Passage.document), joinedload(Passage.outlet)
+)
+
+
 def _load_passage(passage_id: int, *, for_page: bool = False) -> tuple[Passage, Project, str]:
     """The passage with its claims (and, for the page, its document and outlet), its project
     and the user's role there; 404 when either is out of the user's reach."""
-    options = [joinedload(Passage.claims)]
-    if for_page:
-        options += [joinedload(Passage.document), joinedload(Passage.outlet)]
-    query = select(Passage).where(Passage.id == passage_id).options(*options)
-    passage = get_session().scalars(query).unique().one_or_none()
+    query = _PASSAGE_FOR_PAGE if for_page else _PASSAGE_WITH_CLAIMS
+    passage = get_session().scalars(query, {"passage_id": passage_id}).unique().one_or_none()
     if passage is None:
         abort(404)
     return passage, *_project_and_role(passage.project_id)
