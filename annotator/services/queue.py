@@ -183,16 +183,34 @@ def _upsert_reservation(
 ) -> None:
     """Reserve the passage for the user: a new review, or the user's expired reservation
     renewed (``_open_passage_in`` never offers a passage the user completed or skipped)."""
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    reserved = {"status": ReviewStatus.RESERVED, "reserved_until": until, "updated_at": now}
-    session.execute(
+    params = {"passage": passage_id, "document": document_id, "reviewer": user.id}
+    upsert = _UPSERT_RESERVATION[session.get_bind().dialect.name]
+    session.execute(upsert, {**params, "until": until, "now": now})
+
+
+def _upsert_reservation_statement(insert: Any) -> Any:
+    reserved = {
+        "status": ReviewStatus.RESERVED,
+        "reserved_until": bindparam("until", type_=Review.reserved_until.type),
+        "updated_at": bindparam("now", type_=Review.updated_at.type),
+    }
+    return (
         insert(Review)
         .values(
-            passage_id=passage_id, document_id=document_id, user_id=user.id, reason="", **reserved
+            passage_id=bindparam("passage"),
+            document_id=bindparam("document"),
+            user_id=bindparam("reviewer"),
+            reason="",
+            **reserved,
         )
         .on_conflict_do_update(index_elements=["passage_id", "user_id"], set_=reserved)
     )
+
+
+_UPSERT_RESERVATION = {
+    "sqlite": _upsert_reservation_statement(sqlite_insert),
+    "postgresql": _upsert_reservation_statement(postgresql_insert),
+}
 
 
 def _count_document_start(session: Session, user: User, document_id: int) -> None:
@@ -207,18 +225,26 @@ def _count_document_start(session: Session, user: User, document_id: int) -> Non
         )
 
 
+_COMPLETE_REVIEW = (
+    update(Review)
+    .where(
+        Review.passage_id == bindparam("passage"),
+        Review.user_id == bindparam("reviewer"),
+        Review.status != ReviewStatus.COMPLETED,
+    )
+    .values(
+        status=ReviewStatus.COMPLETED,
+        reserved_until=None,
+        updated_at=bindparam("now", type_=Review.updated_at.type),
+    )
+    .returning(Review.id)
+)
+
+
 def record_completion(session: Session, user: User, passage: Passage) -> None:
     """Mark the user's review completed and keep the passage/document counters in step."""
-    completed_now = session.scalar(
-        update(Review)
-        .where(
-            Review.passage_id == passage.id,
-            Review.user_id == user.id,
-            Review.status != ReviewStatus.COMPLETED,
-        )
-        .values(status=ReviewStatus.COMPLETED, reserved_until=None, updated_at=utcnow())
-        .returning(Review.id)
-    )
+    params = {"passage": passage.id, "reviewer": user.id, "now": utcnow()}
+    completed_now = session.scalar(_COMPLETE_REVIEW, params)
     if completed_now is None:
         already = session.scalar(
             select(exists().where(Review.passage_id == passage.id, Review.user_id == user.id))
@@ -251,19 +277,19 @@ def withdraw_completion(session: Session, user: User, passage: Passage) -> None:
     _change_completed_count(session, passage, -1)
 
 
+_ADD_TO_COMPLETED = (
+    update(Passage)
+    .where(Passage.id == bindparam("passage"))
+    .values(completed_count=Passage.completed_count + bindparam("delta"))
+    .returning(Passage.completed_count)
+)
+
+
 def _change_completed_count(session: Session, passage: Passage, delta: int) -> None:
     """Atomic counter update; the document's open count changes when the passage crosses the
     project's overlap."""
     overlap = project_of(session, passage).overlap
-    after = (
-        session.scalar(
-            update(Passage)
-            .where(Passage.id == passage.id)
-            .values(completed_count=Passage.completed_count + delta)
-            .returning(Passage.completed_count)
-        )
-        or 0
-    )
+    after = session.scalar(_ADD_TO_COMPLETED, {"passage": passage.id, "delta": delta}) or 0
     crossed_down = delta > 0 and after == overlap
     crossed_up = delta < 0 and after == overlap - 1
     if crossed_down or crossed_up:
