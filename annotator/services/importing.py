@@ -9,8 +9,7 @@ restored with their annotations (see ``jsonl_reader`` and ``restore``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -212,41 +211,19 @@ def _store_new(
     options: ImportOptions,
 ) -> None:
     registry, outlet_ids = outlets
-    with ThreadPoolExecutor(max_workers=1) as analyser:
-        for batch, analysed in _analysed_ahead(analyser, records, registry):
-            ensure_outlets(session, analysed, outlet_ids)
-            stored = insert_documents(session, project, batch, analysed, outlet_ids)
-            for record, item in zip(batch, stored, strict=True):
-                if record.passages is not None:
-                    extras = extras_from_record(record, item, users, outlet_ids)
-                    write_extras(session, project, item, extras)
-            report.passages += sum(len(item.passage_ids) for item in stored)
-            report.imported += [r.external_id for r in batch]
-            if options.on_progress:
-                options.on_progress(len(batch))
-
-
-def _analysed_ahead(
-    analyser: Executor, records: Sequence[DocumentRecord], registry: OutletRegistry
-) -> Iterator[tuple[Sequence[DocumentRecord], list[list[PassageDraft]]]]:
-    """The records in batches of BATCH_SIZE with their passages. The analyser thread works on
-    the next batch while the caller stores this one, so that the analysis goes on while the
-    database works (PostgreSQL's COPY and foreign-key checks run in the server's process)
-    instead of waiting for it. At most one batch ahead, to bound memory; the session stays
-    in the caller's thread."""
-    batches = [records[start : start + BATCH_SIZE] for start in range(0, len(records), BATCH_SIZE)]
-    upcoming = None
-    for index, batch in enumerate(batches):
-        current = upcoming or analyser.submit(_analyse_batch, batch, registry)
-        if index + 1 < len(batches):
-            upcoming = analyser.submit(_analyse_batch, batches[index + 1], registry)
-        yield batch, current.result()
-
-
-def _analyse_batch(
-    batch: Sequence[DocumentRecord], registry: OutletRegistry
-) -> list[list[PassageDraft]]:
-    return [_analyse(record, registry) for record in batch]
+    for start in range(0, len(records), BATCH_SIZE):
+        batch = records[start : start + BATCH_SIZE]
+        analysed = [_analyse(r, registry) for r in batch]
+        ensure_outlets(session, analysed, outlet_ids)
+        stored = insert_documents(session, project, batch, analysed, outlet_ids)
+        for record, item in zip(batch, stored, strict=True):
+            if record.passages is not None:
+                extras = extras_from_record(record, item, users, outlet_ids)
+                write_extras(session, project, item, extras)
+        report.passages += sum(len(item.passage_ids) for item in stored)
+        report.imported += [r.external_id for r in batch]
+        if options.on_progress:
+            options.on_progress(len(batch))
 
 
 def _store_changed(

@@ -1,13 +1,20 @@
-"""Bulk inserts of analysed documents: passages and claims, returning the new ids."""
+"""Bulk inserts of analysed documents: passages and claims, returning the new ids.
+
+On PostgreSQL passages and claims are written with COPY, with ids drawn from the tables'
+sequences beforehand; elsewhere with one executemany per table and the ids read back."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Connection, Table, insert, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from annotator.models import Claim, Document, Outlet, Passage, Project
 from annotator.services.records import DocumentRecord, PassageRecord
@@ -114,25 +121,21 @@ def insert_passages(
     documents: Sequence[tuple[int, Sequence[PassageDraft]]],
     outlet_ids: dict[str, int],
 ) -> list[StoredDocument]:
-    """Bulk-insert the passages and claims of existing documents."""
+    """Bulk-insert the passages and claims of existing documents (COPY on PostgreSQL)."""
     passage_rows = [
         _passage_row(project, document_id, draft, outlet_ids)
         for document_id, drafts in documents
         for draft in drafts
     ]
-    passage_ids: Sequence[int] = []
-    if passage_rows:
-        passage_ids = _insert_ids(session, Passage, passage_rows, "document_id", "index")
+    passage_ids = _insert_many(session, Passage, passage_rows, "document_id", "index")
     drafts_in_order = [draft for _, drafts in documents for draft in drafts]
     claim_rows = [
         _claim_row(passage_id, index, claim)
         for passage_id, draft in zip(passage_ids, drafts_in_order, strict=True)
         for index, claim in enumerate(draft.claims)
     ]
-    claim_ids: Sequence[int] = []
-    if claim_rows:
-        claim_ids = _insert_ids(session, Claim, claim_rows, "passage_id", "index")
-    return _stored(documents, list(passage_ids), list(claim_ids))
+    claim_ids = _insert_many(session, Claim, claim_rows, "passage_id", "index")
+    return _stored(documents, passage_ids, claim_ids)
 
 
 IDS_PER_LOOKUP = 500
@@ -149,6 +152,89 @@ def refresh_statistics(session: Session, passages: int) -> None:
     session.commit()
 
 
+def _insert_many(
+    session: Session, model: Any, rows: Sequence[dict[str, Any]], parent: str, key: str
+) -> list[int]:
+    """Insert the rows and return their ids in row order: COPY on PostgreSQL, where the
+    executemany sends one INSERT per row (29,000 passages and 40,000 claims in-process on the
+    loaded shared machine: 6.1 s, COPY 1.5 s), the generic executemany elsewhere."""
+    if not rows:
+        return []
+    if _uses_copy(session):
+        return _copy_ids(session, model.__table__, rows)
+    return _insert_ids(session, model, rows, parent, key)
+
+
+def _uses_copy(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _copy_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """PostgreSQL: COPY the rows (all with the keys of the first) under ids taken from the
+    table's sequence first, so that nothing has to be read back. Runs on the session's
+    connection, inside its transaction."""
+    connection = session.connection()
+    ids = _next_ids(connection, table, len(rows))
+    defaults = _scalar_defaults(table, rows[0])
+    values = itemgetter(*rows[0])
+    quote = connection.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in ["id", *rows[0], *defaults])
+    statement = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
+    driver: Any = connection.connection.driver_connection
+    with (
+        _as_sqlalchemy_errors(connection, statement),
+        driver.cursor() as cursor,
+        cursor.copy(statement) as copy,
+    ):
+        for row_id, row in zip(ids, rows, strict=True):
+            copy.write_row((row_id, *values(row), *defaults.values()))
+    return ids
+
+
+def _next_ids(connection: Connection, table: Table, count: int) -> list[int]:
+    """``count`` new ids from the sequence of ``table.id``, ascending. The sequence is named
+    as a parameter: pg_get_serial_sequence() inside the query ran once per row (5x slower)."""
+    sequence = connection.scalar(
+        text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
+    )
+    query = text(
+        "SELECT ARRAY(SELECT nextval(CAST(:sequence AS regclass)) FROM generate_series(1, :count))"
+    )
+    return sorted(connection.scalar(query, {"sequence": sequence, "count": count}))
+
+
+def _scalar_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """The column defaults that insert() would fill in for the columns the row leaves out
+    (COPY knows only the server's)."""
+    defaults = {}
+    for column in table.columns:
+        if column.primary_key or column.name in row or column.default is None:
+            continue
+        if not isinstance(column.default, ScalarElementColumnDefault):
+            raise ValueError(f"COPY cannot compute the default of {table.name}.{column.name}")
+        defaults[column.name] = column.default.arg
+    return defaults
+
+
+@contextmanager
+def _as_sqlalchemy_errors(connection: Connection, statement: str) -> Iterator[None]:
+    """Raise the driver's errors as SQLAlchemy raises them for its own statements (the error
+    pages tell an unavailable database by them), invalidating a lost connection."""
+    driver_error = connection.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except driver_error as exc:
+        lost = connection.dialect.is_disconnect(exc, connection.connection, None)
+        if lost:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            statement,
+            None,
+            exc,
+            driver_error,
+            connection_invalidated=lost,
+            dialect=connection.dialect,
+        ) from exc
 
 
 def _insert_ids(

@@ -1,0 +1,128 @@
+"""PostgreSQL writes passages and claims with COPY (ids from the sequences); SQLite, and this
+test's "generic" imports, with executemany. Both must store the same rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from annotator.errors import database_unavailable
+from annotator.models import Claim, Document, Passage, Project
+from annotator.services import storing
+from tests.conftest import empty_database
+from tests.helpers import counts, import_fixture
+
+FILES = ("harbour.txt", "two.jsonl", "kremlin.html", "formula.jsonl")
+DOCUMENT_COLUMNS = (
+    *("external_id", "title", "url", "site", "published", "meta", "content_hash"),
+    *("open_passages", "started_by"),
+)
+PASSAGE_COLUMNS = (
+    *("index", "text", "role", "outlet_id", "cue", "cue_start", "cue_end"),
+    *("claim_count", "completed_count"),
+)
+CLAIM_COLUMNS = ("index", "start", "end", "suggested_label", "suggestion_reason")
+
+
+def _import(session: Any, monkeypatch: pytest.MonkeyPatch, project: str, copy: bool) -> None:
+    with monkeypatch.context() as patch:
+        if not copy:
+            patch.setattr(storing, "_uses_copy", lambda _session: False)
+        report = import_fixture(session, *FILES, project=project)
+    assert not report.failed
+    assert report.passages
+
+
+def _stored(session: Any, project: str) -> list[tuple[Any, ...]]:
+    """The project's documents, passages and claims without ids, in id order."""
+    project_id = session.scalar(select(Project.id).where(Project.name == project))
+    rows: list[tuple[Any, ...]] = []
+    for document in _in_id_order(session, Document, Document.project_id == project_id):
+        rows.append(_values(document, DOCUMENT_COLUMNS))
+        for passage in _in_id_order(session, Passage, Passage.document_id == document.id):
+            assert passage.project_id == project_id
+            rows.append(_values(passage, PASSAGE_COLUMNS))
+            for claim in _in_id_order(session, Claim, Claim.passage_id == passage.id):
+                rows.append(_values(claim, CLAIM_COLUMNS))
+    return rows
+
+
+def _values(row: Any, names: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(getattr(row, name) for name in names)
+
+
+def _in_id_order(session: Any, model: Any, where: Any) -> list[Any]:
+    return list(session.scalars(select(model).where(where).order_by(model.id)))
+
+
+def _indexes_in_id_order(session: Any, model: Any, parent: Any) -> dict[int, list[int]]:
+    """Per parent (document or passage), the indexes of its rows in id order."""
+    found: dict[int, list[int]] = {}
+    for parent_id, index in session.execute(select(parent, model.index).order_by(model.id)):
+        found.setdefault(parent_id, []).append(index)
+    return found
+
+
+def test_copy_stores_what_the_generic_insert_stores(session, monkeypatch):
+    _import(session, monkeypatch, "copied", copy=True)
+    _import(session, monkeypatch, "generic", copy=False)
+    assert _stored(session, "copied") == _stored(session, "generic")
+
+
+def test_ids_follow_the_indexes(session, monkeypatch):
+    _import(session, monkeypatch, "copied", copy=True)
+    for model, parent in ((Passage, Passage.document_id), (Claim, Claim.passage_id)):
+        for indexes in _indexes_in_id_order(session, model, parent).values():
+            assert indexes == list(range(len(indexes)))
+
+
+def test_copy_is_the_postgresql_path(session):
+    assert storing._uses_copy(session) == (session.get_bind().dialect.name == "postgresql")
+
+
+def test_a_failing_insert_imports_nothing_and_raises_sqlalchemy_errors(session, monkeypatch):
+    before = counts(session)
+
+    def dangling_outlet(*args: Any) -> dict[str, Any]:
+        return {**passage_row(*args), "outlet_id": 2_000_000_000}
+
+    passage_row = storing._passage_row
+    monkeypatch.setattr(storing, "_passage_row", dangling_outlet)
+    with pytest.raises(IntegrityError):
+        import_fixture(session, "two.jsonl", project="dangling")
+    assert counts(session) == before
+    monkeypatch.undo()
+    assert not import_fixture(session, "two.jsonl", project="dangling").failed
+    assert counts(session) != before
+
+
+def test_a_connection_lost_during_copy_reads_as_database_unavailable(engine: Engine, monkeypatch):
+    """Real commits on the test database (emptied after), since the connection dies."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("COPY is the PostgreSQL path")
+    next_ids = storing._next_ids
+
+    def cut_off(connection: Any, table: Any, count: int) -> list[int]:
+        ids = next_ids(connection, table, count)
+        backend = connection.scalar(text("SELECT pg_backend_pid()"))
+        with engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        return ids
+
+    monkeypatch.setattr(storing, "_next_ids", cut_off)
+    try:
+        with Session(engine) as session, pytest.raises(OperationalError) as raised:
+            import_fixture(session, "two.jsonl", project="cut off")
+        assert raised.value.connection_invalidated
+        assert database_unavailable(raised.value)
+        with Session(engine) as session:
+            project = select(Project.id).where(Project.name == "cut off").scalar_subquery()
+            stored = select(func.count()).where(Document.project_id == project)
+            assert session.scalar(stored) == 0
+    finally:
+        empty_database(engine)
