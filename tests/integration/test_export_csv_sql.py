@@ -1,0 +1,357 @@
+"""The CSV export is written by the database (SQL on SQLite, COPY on PostgreSQL); these tests
+hold it to the Python reference: ``csv_record`` on the claim rows, written by the csv module.
+Every cell that can hold user text gets hostile values: quotes, commas, line ends, formula
+signs, characters outside the BMP (SQL substr must count them as Python does), printf
+directives and empty strings."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from annotator.models import (
+    Annotation,
+    Claim,
+    Document,
+    FinalLabel,
+    Outlet,
+    OutletCorrection,
+    Passage,
+    Project,
+    Review,
+    ReviewStatus,
+    User,
+)
+from annotator.services.exporting import (
+    CSV_COLUMNS,
+    FORMULA_PREFIXES,
+    ExportFilter,
+    csv_record,
+    iter_csv,
+    iter_pages,
+)
+
+HOSTILE = [
+    "=1+1",
+    "+1",
+    "-1",
+    "@SUM(A1)",
+    "\tTab first",
+    "\rCR first",
+    "plain",
+    "comma, inside",
+    'quote " inside',
+    '"quoted"',
+    "line\nbreak",
+    "crlf\r\nend",
+    "ends in CR\r",
+    "it's",
+    "zoë naïve",
+    "😀 emoji first",
+    "mid 😀 emoji, comma",
+    "\u202eright-to-left",
+    "  spaced  ",
+    "%s %w %q %% %d",
+    "back\\slash",
+    "=",
+    "-",
+    '"',
+    ",",
+    "\n",
+    "'already",
+    "a\u00a0b",
+    "é=",
+]
+ALPHABET = ",\"\r\n=+-@\t 'a%é😀\\"
+
+
+def random_texts(count: int, seed: int = 4180) -> list[str]:
+    generator = random.Random(seed)
+    return [
+        "".join(generator.choice(ALPHABET) for _ in range(generator.randint(1, 12)))
+        for _ in range(count)
+    ]
+
+
+def reference_csv(session: Session, export_filter: ExportFilter) -> str:
+    """The export as the Python code writes it: csv_record on the claim rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for rows, _ in iter_pages(session, export_filter):
+        writer.writerows(csv_record(row) for row in rows)
+    return buffer.getvalue()
+
+
+def exported(session: Session, export_filter: ExportFilter) -> str:
+    return "".join(iter_csv(session, export_filter))
+
+
+@pytest.fixture
+def hostile_project(session: Session) -> Project:
+    """Documents, passages and claims whose every text cell is hostile, with annotations,
+    skips, outlet corrections and final labels."""
+    values = HOSTILE + random_texts(40)
+    project = Project(name='=proj, "x"\n')
+    evil = Outlet(name='=Evil, "Outlet"\r\nInc')
+    plain = Outlet(name="zoë-news")
+    users = [User(username=name, password_hash="-") for name in ("=ann", "bob, jr", '"q"', "zoë")]
+    session.add_all([project, evil, plain, *users])
+    session.flush()
+    moments = [
+        datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC),  # a zero fraction, left out by isoformat
+        datetime(2026, 3, 4, 5, 6, 7, 890, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ]
+    for number, value in enumerate(values):
+        document = Document(
+            project_id=project.id,
+            external_id=f"{value}#{number}",
+            title=value,
+            url=[None, "", value][number % 3],
+            content_hash=str(number),
+        )
+        session.add(document)
+        session.flush()
+        texts = [value, values[(number + 1) % len(values)], "😀 filler, 😀"]
+        passage_text = " | ".join(texts)
+        passage = Passage(
+            project_id=project.id,
+            document_id=document.id,
+            index=0,
+            text=passage_text,
+            role=["author", "excerpt"][number % 2],
+            outlet_id=[None, evil.id, plain.id][number % 3],
+            cue=[None, "", value][(number + 1) % 3],
+            claim_count=len(texts),
+        )
+        session.add(passage)
+        session.flush()
+        start = 0
+        claims = []
+        for index, claim_text in enumerate(texts):
+            claims.append(
+                Claim(
+                    passage_id=passage.id,
+                    index=index,
+                    start=start,
+                    end=start + len(claim_text),
+                    suggested_label="reported",
+                    suggestion_reason="",
+                )
+            )
+            start += len(claim_text) + len(" | ")
+        session.add_all(claims)
+        session.flush()
+        for user_number, user in enumerate(users if number % 6 else []):  # some left untagged
+            moment = moments[(number + user_number) % len(moments)] + timedelta(days=number)
+            if (number + user_number) % 5 == 4:
+                session.add(
+                    Review(
+                        passage_id=passage.id,
+                        document_id=document.id,
+                        user_id=user.id,
+                        status=ReviewStatus.SKIPPED,
+                        reason=values[-number],
+                        updated_at=moment,
+                    )
+                )
+                continue
+            for claim in claims[: 1 + (number + user_number) % 3]:
+                session.add(
+                    Annotation(
+                        claim_id=claim.id,
+                        user_id=user.id,
+                        label=["reported", "quoted", "editorial"][user_number % 3],
+                        unsure=bool(user_number % 2),
+                        note=["", value][user_number % 2],
+                        created_at=moment,
+                        updated_at=moment,
+                    )
+                )
+            if (number + user_number) % 4 == 1:
+                outlet_id = [None, evil.id, plain.id][user_number % 3]
+                session.add(
+                    OutletCorrection(passage_id=passage.id, user_id=user.id, outlet_id=outlet_id)
+                )
+        if number % 3 == 0:
+            session.add(FinalLabel(claim_id=claims[0].id, label="quoted"))
+    session.commit()
+    return project
+
+
+FILTERS = [
+    ExportFilter(),
+    ExportFilter(all_claims=True),
+    ExportFilter(project='=proj, "x"\n', all_claims=True),
+    ExportFilter(project="no such project", all_claims=True),
+    ExportFilter(reviewer="bob, jr"),
+    ExportFilter(label="quoted", all_claims=True),
+    ExportFilter(outlet='=evil, "outlet"\r\ninc'),
+    ExportFilter(outlet="none", all_claims=True),
+    ExportFilter(role="excerpt"),
+    ExportFilter(since=date(2026, 3, 20), until=date(2026, 4, 10)),
+    ExportFilter(settled_only=True, all_claims=True),
+]
+
+
+@pytest.mark.parametrize("export_filter", FILTERS, ids=range(len(FILTERS)))
+def test_csv_export_is_the_python_reference(session, hostile_project, export_filter):
+    assert exported(session, export_filter) == reference_csv(session, export_filter)
+
+
+def test_reference_covers_the_hostile_cells(session, hostile_project):
+    """The comparison above is only as good as the data: every kind of cell is exercised."""
+    text = exported(session, ExportFilter(all_claims=True))
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert len(rows) > 3 * len(HOSTILE)
+    titles = {row["document_title"] for row in rows}
+    assert {"'=1+1", "'\tTab first", "'\rCR first", "comma, inside", "line\nbreak"} <= titles
+    assert "😀 emoji first" in {row["claim_text"] for row in rows}
+    assert '\'=Evil, "Outlet"\r\nInc' in {row["outlet"] for row in rows}
+    assert {"'=ann", "bob, jr", '"q"', "zoë"} <= {row["reviewer"] for row in rows}
+    assert {"yes", "no", ""} == {row["skipped"] for row in rows}
+    stamps = [row["updated_at"] for row in rows if row["updated_at"]]
+    assert any(stamp[19:20] != "." for stamp in stamps), "a zero fraction, left out"
+    assert any(stamp[19:26] == ".000890" for stamp in stamps)
+    cells = [cell for row in rows for cell in row.values()]
+    assert not [cell for cell in cells if cell.startswith(FORMULA_PREFIXES)]
+    assert text.count("\r\n") >= len(rows) + 1
+
+
+def test_csv_line_ends_and_quoting_are_the_csv_modules(session, hostile_project):
+    """Spot checks written out by hand, independent of csv_record."""
+    text = exported(session, ExportFilter(all_claims=True))
+    assert text.startswith(",".join(CSV_COLUMNS) + "\r\n")
+    assert text.endswith("\r\n")
+    assert ',"\'=proj, ""x""\n",' in text  # neutralised, then quoted as one cell
+    assert '"\'=Evil, ""Outlet""\r\nInc"' in text
+    assert ',"line\nbreak",' in text
+
+
+def test_timestamps_stored_another_way_on_sqlite(session, hostile_project):
+    """SQLAlchemy writes "YYYY-MM-DD HH:MM:SS.ffffff" on SQLite; a value stored some other way
+    is still written as the datetime SQLAlchemy reads from it."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite stores timestamps as text")
+    session.execute(text("UPDATE annotations SET updated_at = '2026-05-06T07:08:09+02:00'"))
+    session.execute(text("UPDATE reviews SET updated_at = '2026-05-06 07:08:09'"))
+    session.commit()
+    export_filter = ExportFilter(all_claims=True)
+    result = exported(session, export_filter)
+    assert result == reference_csv(session, export_filter)
+    assert "2026-05-06T07:08:09+02:00" in result
+    assert ",2026-05-06T07:08:09," in result
+
+
+def test_timestamps_in_the_session_time_zone_on_postgresql(session, hostile_project):
+    """psycopg returns timestamptz in the connection's time zone, as to_char writes them."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    connection = session.get_bind()
+    connection.exec_driver_sql("SET TIME ZONE 'America/St_Johns'")  # -03:30 / -02:30
+    try:
+        export_filter = ExportFilter(reviewer="zoë")
+        result = exported(session, export_filter)
+        assert result == reference_csv(session, export_filter)
+        assert "-03:30" in result or "-02:30" in result
+    finally:
+        connection.exec_driver_sql("SET TIME ZONE 'UTC'")
+
+
+def test_pages_of_documents_read_separately(session, hostile_project, monkeypatch):
+    """Page boundaries change nothing (three documents a page here)."""
+    export_filter = ExportFilter(all_claims=True)
+    whole = exported(session, export_filter)
+    monkeypatch.setattr("annotator.services.exporting.DOCUMENTS_PER_PAGE", 3)
+    assert exported(session, export_filter) == whole
+    assert list(iter_csv(session, export_filter))[2]  # the header, then a chunk per page
+
+
+def test_pages_with_interleaved_projects_and_late_passages(session, monkeypatch):
+    """Pages hold documents of other projects, and a passage added late has an id far from
+    its document's: every claim and entry still lands in its row, exactly once."""
+    monkeypatch.setattr("annotator.services.exporting.DOCUMENTS_PER_PAGE", 2)
+    projects = [Project(name="A"), Project(name="B")]
+    users = [User(username="u1", password_hash="-"), User(username="u2", password_hash="-")]
+    session.add_all([*projects, *users])
+    session.flush()
+    documents = []
+    for number in range(6):
+        project = projects[number % 2]
+        document = Document(
+            project_id=project.id, external_id=f"d{number}", title="t", content_hash=str(number)
+        )
+        session.add(document)
+        session.flush()
+        documents.append(document)
+        _passage_with_work(session, document, 0, users, skip=number == 3)
+    _passage_with_work(session, documents[0], 1, users, skip=False)  # the highest passage id
+    session.commit()
+
+    for export_filter in (ExportFilter(all_claims=True), ExportFilter(project="A")):
+        rows = list(csv.DictReader(io.StringIO(exported(session, export_filter), newline="")))
+        got = [
+            (r["document_id"], r["passage_index"], r["claim_index"], r["reviewer"], r["skipped"])
+            for r in rows
+        ]
+        assert got == _expected_keys(documents, export_filter)
+
+
+def _passage_with_work(
+    session: Session, document: Document, index: int, users: list[User], *, skip: bool
+) -> None:
+    passage = Passage(
+        project_id=document.project_id, document_id=document.id, index=index,
+        text="One, two. Three.", role="author", claim_count=2,
+    )  # fmt: skip
+    session.add(passage)
+    session.flush()
+    claims = [
+        Claim(passage_id=passage.id, index=0, start=0, end=9, suggested_label="reported",
+              suggestion_reason=""),
+        Claim(passage_id=passage.id, index=1, start=10, end=16, suggested_label="quoted",
+              suggestion_reason=""),
+    ]  # fmt: skip
+    session.add_all(claims)
+    session.flush()
+    session.add(Annotation(claim_id=claims[0].id, user_id=users[0].id, label="quoted"))
+    if skip:
+        session.add(
+            Review(
+                passage_id=passage.id,
+                document_id=document.id,
+                user_id=users[1].id,
+                status=ReviewStatus.SKIPPED,
+                reason="r",
+            )
+        )
+
+
+def _expected_keys(
+    documents: list[Document], export_filter: ExportFilter
+) -> list[tuple[str, str, str, str, str]]:
+    """Rows as the fixture above builds them: u1 labelled claim 0 of every passage, u2 skipped
+    the passage of d3 (a row for each of its claims)."""
+    keys = []
+    for number, document in enumerate(documents):
+        if export_filter.project == "A" and number % 2:
+            continue
+        for passage_index in (0, 1) if number == 0 else (0,):
+            for claim_index in (0, 1):
+                entries = [("u1", "no")] if claim_index == 0 else []
+                if number == 3:
+                    entries.append(("u2", "yes"))
+                if not entries and export_filter.all_claims:
+                    entries = [("", "")]
+                keys += [
+                    (document.external_id, str(passage_index), str(claim_index), user, skipped)
+                    for user, skipped in entries
+                ]
+    return keys
