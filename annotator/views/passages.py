@@ -82,8 +82,7 @@ def show(passage_id: int) -> ResponseReturnValue:
 @bp.route("/passages/<int:passage_id>", methods=["POST"])
 def save(passage_id: int) -> ResponseReturnValue:
     """Save the page's tags. A JSON save with ``"then": "next"`` also reserves the next passage
-    and answers with its URL, so "Save and next" costs the page one
-    request instead of two."""
+    and answers with its URL, so "Save and next" costs the page one request instead of two."""
     passage, project, role = _load_passage(passage_id)
     wants_json = request.is_json
     session = get_session()
