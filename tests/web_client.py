@@ -26,6 +26,7 @@ class Reviewer:
         self.base = base_url
         self.username = username
         self.http = requests.Session()
+        self.csrf_token = ""
 
     def log_in(self) -> None:
         page = self.http.get(self.base + "/login", timeout=30)
@@ -53,10 +54,11 @@ class Reviewer:
         self, passage_id: int, html: str, label: str, then: str | None = None
     ) -> requests.Response:
         """Label every claim on the page, as the page's own fetch() does (``then="next"``:
-        its "Save and next", answered with the next passage's URL)."""
+        its "Save and next", answered with the next passage's URL and page content)."""
         claims = [int(c) for c in CLAIM.findall(html)]
         versions = {int(c): int(v) for c, v in VERSION.findall(html)}
-        token = CSRF_META.search(html).group(1)
+        meta = CSRF_META.search(html)  # page content shown in place keeps the page's token
+        self.csrf_token = meta.group(1) if meta else self.csrf_token
         body = {
             "labels": {str(c): label for c in claims},
             "versions": {str(c): versions.get(c, 0) for c in claims},
@@ -65,6 +67,6 @@ class Reviewer:
         return self.http.post(
             f"{self.base}/passages/{passage_id}",
             json=body,
-            headers={"X-CSRFToken": token, "Accept": "application/json"},
+            headers={"X-CSRFToken": self.csrf_token, "Accept": "application/json"},
             timeout=30,
         )

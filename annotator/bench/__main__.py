@@ -51,6 +51,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--next", dest="next_count", type=int, default=200, help="M4: sequential Next requests"
     )
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="gunicorn threads per worker (1: gunicorn's sync worker)",
+    )
+    parser.add_argument(
         "--upload-sizes",
         type=int,
         nargs="*",
@@ -73,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         results = []
         for index, documents in enumerate(args.sizes):
             options = Options(workdir, args.pg_server, args.make_corpus, args.saves,
-                              args.next_count, documents in args.upload_sizes)  # fmt: skip
+                              args.next_count, args.threads,
+                              upload=documents in args.upload_sizes)  # fmt: skip
             corpus = corpus_for(documents, args.corpus[index] if args.corpus else None, options)
             for database in args.databases:
                 results.append(run_one(database, documents, corpus, options))

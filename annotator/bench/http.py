@@ -41,6 +41,7 @@ class Browser:
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.cookies: dict[str, str] = {}
+        self.csrf_token = ""  # the session's token, from the first full page
         self.conn = self._connect()
 
     def _connect(self) -> http.client.HTTPConnection:
@@ -122,8 +123,9 @@ class Browser:
     def save_all(
         self, passage_id: int, html: str, label: str, then: str | None = None
     ) -> tuple[Reply, int]:
-        """Label every claim of the page, as the page's fetch() does; returns (reply, claims).
-        ``then="next"`` is the page's "Save & next": the reply names the next passage."""
+        """Label every claim of the page (or of the page content a "Save & next" answered
+        with), as the page's fetch() does; returns (reply, claims). ``then="next"`` is the
+        page's "Save & next": the reply holds the next passage's URL and page content."""
         claims = [int(c) for c in CLAIM.findall(html)]
         versions = {int(c): int(v) for c, v in VERSION.findall(html)}
         body = {
@@ -134,15 +136,24 @@ class Browser:
         headers = {
             "Content-Type": "application/json",
             "Accept": "application/json",
-            "X-CSRFToken": _search(CSRF_META, html, "page CSRF token"),
+            "X-CSRFToken": self._csrf_token(html),
         }
         reply = self.request("POST", f"/passages/{passage_id}", json.dumps(body).encode(), headers)
         return reply, len(claims)
 
-    def next_after_save(self, reply: Reply) -> int | None:
-        """The passage a "Save & next" reply sends the page to, or None (nothing left)."""
-        match = PASSAGE_URL.search(str(as_json(reply).get("next_url", "")))
-        return int(match.group(1)) if match else None
+    def _csrf_token(self, html: str) -> str:
+        """The token of the page's ``<meta>``; page content shown in place has none, and the
+        page keeps using the one it was loaded with."""
+        if not self.csrf_token:
+            self.csrf_token = _search(CSRF_META, html, "page CSRF token")
+        return self.csrf_token
+
+    def next_after_save(self, reply: Reply) -> tuple[int | None, str]:
+        """The passage a "Save & next" reply shows next and its page content, or (None, "")
+        when nothing is left."""
+        answer = as_json(reply)
+        match = PASSAGE_URL.search(str(answer.get("next_url", "")))
+        return (int(match.group(1)), str(answer.get("page", ""))) if match else (None, "")
 
     def upload(self, path: str, filename: str, data: bytes, fields: dict[str, str]) -> Reply:
         """POST a multipart form with one file, the CSRF token taken from the form page."""

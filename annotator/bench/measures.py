@@ -77,10 +77,11 @@ def import_upload(server: Server, admin: tuple[str, str], corpus: Path, project:
 def annotate(
     server: Server, reviewers: list[tuple[str, str]], project_id: int, saves: int
 ) -> Timed:
-    """M2: the reviewers work concurrently as the page does: one "Next", then page -> JSON
-    "Save & next" (every claim labelled; the reply names the next passage) -> that page ...,
-    until ``saves`` passages are saved in all. Latency is the save request's; throughput is
-    saves over the wall time of the whole phase (so the pages count against it)."""
+    """M2: the reviewers work concurrently as the page does: one "Next" and its page, then
+    JSON "Save & next" (every claim labelled) again and again, each reply holding the next
+    passage's page content, until ``saves`` passages are saved in all. Latency is the save
+    request's (which includes reserving and rendering the next passage); throughput is saves
+    over the wall time of the whole phase."""
     quota = [saves // len(reviewers) + (i < saves % len(reviewers)) for i in range(len(reviewers))]
     browsers = [Browser(server.url) for _ in reviewers]
     for browser, (name, password) in zip(browsers, reviewers, strict=True):
@@ -92,24 +93,23 @@ def annotate(
         result = Timed()
         browser = browsers[index]
         start_gate.wait()
-        _, passage_id = browser.next_passage(project_id)
+        passage_id, html = open_next(browser, project_id)
         for step in range(quota[index] * 3):  # bounded; errors may cost retries
             if result.items >= quota[index] or time.perf_counter() > deadline:
                 break
             if passage_id is None:
                 result.errors += 1
                 break
-            page = browser.get(f"/passages/{passage_id}")
             label = LABELS[(step + index) % 3]
-            reply, claims = browser.save_all(passage_id, page.text, label, then="next")
+            reply, claims = browser.save_all(passage_id, html, label, then="next")
             result.latencies.append(reply.seconds)
-            if page.status == 200 and reply.status == 200:
+            if reply.status == 200:
                 result.items += 1
                 result.extra += claims
-                passage_id = browser.next_after_save(reply)
+                passage_id, html = browser.next_after_save(reply)
             else:
                 result.errors += 1
-                _, passage_id = browser.next_passage(project_id)
+                passage_id, html = open_next(browser, project_id)
         browser.close()
         return result
 
@@ -127,6 +127,15 @@ def annotate(
         total.latencies += part.latencies
     total.errors += max(saves - total.items - total.errors, 0)
     return total
+
+
+def open_next(browser: Browser, project_id: int) -> tuple[int | None, str]:
+    """ "Next" and the page it leads to: (passage id, page HTML), or (None, "")."""
+    _, passage_id = browser.next_passage(project_id)
+    if passage_id is None:
+        return None, ""
+    page = browser.get(f"/passages/{passage_id}")
+    return (passage_id, page.text) if page.status == 200 else (None, "")
 
 
 def next_requests(

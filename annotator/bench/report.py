@@ -64,7 +64,7 @@ ROWS: list[tuple[str, Render]] = [
     ("M4 Next p50 / p95 ms", _timed("m4_next", "{t.p50:.1f} / {t.p95:.1f}")),
     ("(M4 passage page p50 / p95 ms)", _timed("m4_page", "{t.p50:.1f} / {t.p95:.1f}")),
     ("startup: annotator serve -> 200 on /login", _seconds("startup_serve")),
-    ("startup: gunicorn 2 workers -> 200 on /login", _seconds("startup_gunicorn")),
+    ("startup: gunicorn -> 200 on /login", _seconds("startup_gunicorn")),
     ("machine load (1-min average) before / after",
      lambda f: f"{f.get('load_before', 0):.1f} / {f.get('load_after', 0):.1f}"),
 ]  # fmt: skip

@@ -34,6 +34,7 @@ class Options:
     make_corpus: Path
     saves: int = 3000
     next_count: int = 200
+    threads: int = 1
     upload: bool = True
     log: Any = sys.stderr
 
@@ -77,7 +78,7 @@ def run_one(kind: str, documents: int, corpus: Path, options: Options) -> Result
         servers.append(serve)
         result.figures["startup_serve"] = serve.startup_s
         serve.stop()
-        gunicorn = start_server("gunicorn", env)
+        gunicorn = start_server("gunicorn", env, threads=options.threads)
         servers.append(gunicorn)
         result.figures["startup_gunicorn"] = gunicorn.startup_s
         _say(options, f"[{kind} N={documents}] M2 annotate ({options.saves} saves)")

@@ -65,13 +65,15 @@ class Server:
                 self.process.wait(timeout=10)
 
 
-def start_server(kind: str, env: dict[str, str], workers: int = 2) -> Server:
-    """Start gunicorn (``workers`` sync workers) or ``annotator serve`` and wait for the first
-    200 on /login; ``startup_s`` is the time from spawning the process to that answer."""
+def start_server(kind: str, env: dict[str, str], workers: int = 2, threads: int = 1) -> Server:
+    """Start gunicorn (``workers`` workers of ``threads`` threads each; one thread is
+    gunicorn's sync worker) or ``annotator serve`` and wait for the first 200 on /login;
+    ``startup_s`` is the time from spawning the process to that answer."""
     port = free_port()
     if kind == "gunicorn":
-        args = [tool("gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-                "--log-level", "warning", "annotator:create_app()"]  # fmt: skip
+        args = [tool("gunicorn"), "--workers", str(workers), "--threads", str(threads),
+                "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+                "annotator:create_app()"]  # fmt: skip
     else:
         args = [tool("annotator"), "serve", "--host", "127.0.0.1", "--port", str(port)]
     start = time.perf_counter()

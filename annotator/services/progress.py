@@ -39,9 +39,6 @@ _COMPLETED_AND_NEWEST = select(  # built once: the page and every save ask
     .where(Passage.project_id == bindparam("project_id"))
     .scalar_subquery(),
 )
-_PASSAGES_IN_DOCUMENT = select(func.count(Passage.id)).where(
-    Passage.document_id == bindparam("document_id")
-)
 
 
 def reviewer_progress(session: Session, user: User, project: Project) -> ReviewerProgress:
@@ -82,7 +79,3 @@ def passages_to_review(session: Session, project: Project, newest: int | None = 
     total = session.scalar(count) or 0
     _totals[key] = (newest, now, total)
     return total
-
-
-def document_passage_count(session: Session, document_id: int) -> int:
-    return session.scalar(_PASSAGES_IN_DOCUMENT, {"document_id": document_id}) or 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -18,8 +19,8 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased, joinedload
 
 from annotator.db import get_session
 from annotator.forms import EmptyForm, SkipForm
@@ -75,14 +76,16 @@ def _url_of(next_passage_id: int | None, project: Project) -> str:
 
 @bp.route("/passages/<int:passage_id>")
 def show(passage_id: int) -> ResponseReturnValue:
-    passage, project, role = _load_passage(passage_id, for_page=True)
-    return render_template("passages/show.html", **_page_context(passage, project, role))
+    page = _page_of(passage_id)
+    project, role = _project_and_role(page.passage.project_id)
+    return render_template("passages/show.html", **_page_context(page, project, role))
 
 
 @bp.route("/passages/<int:passage_id>", methods=["POST"])
 def save(passage_id: int) -> ResponseReturnValue:
     """Save the page's tags. A JSON save with ``"then": "next"`` also reserves the next passage
-    and answers with its URL, so "Save and next" costs the page one request instead of two."""
+    and answers with its URL and its page's content, so "Save and next" costs the page one
+    request instead of three (save, "Next", page)."""
     passage, project, role = _load_passage(passage_id)
     wants_json = request.is_json
     session = get_session()
@@ -103,9 +106,7 @@ def save(passage_id: int) -> ResponseReturnValue:
     if wants_json:
         answer = _annotation_json(saved.annotations)
         if then_next:
-            return jsonify(
-                ok=True, annotations=answer, next_url=_url_of(saved.next_passage_id, project)
-            )
+            return _next_page_answer(answer, saved.next_passage_id, project, role)
         stats = progress.reviewer_progress(session, current_user, project)
         return jsonify(
             ok=True, annotations=answer, progress=stats.text, complete=stats.mine_complete
@@ -114,6 +115,22 @@ def save(passage_id: int) -> ResponseReturnValue:
     if request.form.get("after_save") == "next":
         return redirect(url_for("passages.project_next", project_id=project.id))
     return redirect(url_for("passages.show", passage_id=passage.id))
+
+
+def _next_page_answer(
+    annotations: dict[str, Any], next_passage_id: int | None, project: Project, role: str
+) -> ResponseReturnValue:
+    """The answer to "Save and next": the next passage's URL and, when there is one, the
+    content of its page and its title, which the page shows in place of its own."""
+    if next_passage_id is None:
+        return jsonify(ok=True, annotations=annotations, next_url=_url_of(None, project))
+    context = _page_context(_page_of(next_passage_id), project, role)
+    return jsonify(
+        ok=True,
+        annotations=annotations,
+        next_url=_url_of(next_passage_id, project),
+        page=render_template("passages/_annotate.html", **context),
+    )
 
 
 def _json_then() -> str:
@@ -171,7 +188,8 @@ def _refuse(
     if wants_json:
         return jsonify(ok=False, error=message, current=current or {}), status
     flash(message, "error")
-    return render_template("passages/show.html", **_page_context(passage, project, role)), status
+    context = _page_context(_page_of(passage.id), project, role)
+    return render_template("passages/show.html", **context), status
 
 
 def _json_submission() -> TagSubmission:
@@ -243,31 +261,60 @@ def _project_and_role(project_id: int) -> tuple[Project, str]:
 _PASSAGE_WITH_CLAIMS = (
     select(Passage).where(Passage.id == bindparam("passage_id")).options(joinedload(Passage.claims))
 )
-_PASSAGE_FOR_PAGE = _PASSAGE_WITH_CLAIMS.options(
-    joinedload(Passage.document), joinedload(Passage.outlet)
+_SIBLING = aliased(Passage)
+_PASSAGE_FOR_PAGE = (
+    select(
+        Passage,
+        select(func.count(_SIBLING.id))
+        .where(_SIBLING.document_id == Passage.document_id)
+        .scalar_subquery(),
+    )
+    .where(Passage.id == bindparam("passage_id"))
+    .options(joinedload(Passage.claims), joinedload(Passage.document), joinedload(Passage.outlet))
 )
 
 
-def _load_passage(passage_id: int, *, for_page: bool = False) -> tuple[Passage, Project, str]:
-    """The passage with its claims (and, for the page, its document and outlet), its project
-    and the user's role there; 404 when either is out of the user's reach."""
-    query = _PASSAGE_FOR_PAGE if for_page else _PASSAGE_WITH_CLAIMS
-    passage = get_session().scalars(query, {"passage_id": passage_id}).unique().one_or_none()
-    if passage is None:
+def _load_passage(passage_id: int) -> tuple[Passage, Project, str]:
+    """The passage with its claims, its project and the user's role there; 404 when either is
+    out of the user's reach."""
+    passage = get_session().scalars(_PASSAGE_WITH_CLAIMS, {"passage_id": passage_id}).unique()
+    found = passage.one_or_none()
+    if found is None:
         abort(404)
-    return passage, *_project_and_role(passage.project_id)
+    return found, *_project_and_role(found.project_id)
 
 
-def _page_context(passage: Passage, project: Project, role: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _PagePassage:
+    """A passage loaded for its page: claims, document and outlet, and how many passages its
+    document has (the page says "passage 3 of 12")."""
+
+    passage: Passage
+    passages_in_document: int
+
+
+def _page_of(passage_id: int) -> _PagePassage:
+    """The passage as its page needs it, in one query; 404 when there is none. The caller
+    checks the user's access to its project."""
+    rows = get_session().execute(_PASSAGE_FOR_PAGE, {"passage_id": passage_id}).unique()
+    found = rows.one_or_none()
+    if found is None:
+        abort(404)
+    return _PagePassage(*found)
+
+
+def _page_context(page: _PagePassage, project: Project, role: str) -> dict[str, Any]:
     session = get_session()
+    passage = page.passage
     stats = progress.reviewer_progress(session, current_user, project)
     review = annotating.review_of(session, current_user, passage)
     sees_others = annotating.may_see_others(role, project, review)
     return {
+        "page_title": f"{passage.document.title} · passage {passage.index + 1}",
         "passage": passage,
         "project": project,
         "document": passage.document,
-        "passage_count": progress.document_passage_count(session, passage.document_id),
+        "passage_count": page.passages_in_document,
         "neighbours": annotating.neighbours(session, passage),
         "blocks": claim_blocks(passage),
         "annotations": annotating.annotations_of(session, current_user, passage),

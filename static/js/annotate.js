@@ -1,14 +1,51 @@
 // Keyboard tagging and saving without a page reload. The page works without this file.
+// "Save and next" shows the next passage in place: the server answers with its page's content.
 (function () {
   "use strict";
-  const form = document.getElementById("tag-form");
-  if (!form) return;
-  const claims = Array.from(form.querySelectorAll("fieldset.claim"));
-  const statusBox = document.getElementById("save-status");
-  const saveUrl = form.getAttribute("action");
+  if (!document.getElementById("tag-form")) return;
   const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
   const LABEL_KEYS = { "1": "reported", "2": "quoted", "3": "editorial", r: "reported", q: "quoted", e: "editorial" };
+  // The passage on screen; set by start() for the page and for each passage shown in place.
+  let form, claims, statusBox, saveUrl;
   let focused = 0;
+
+  function start() {
+    form = document.getElementById("tag-form");
+    claims = Array.from(form.querySelectorAll("fieldset.claim"));
+    statusBox = document.getElementById("save-status");
+    saveUrl = form.getAttribute("action");
+    focused = 0;
+    form.addEventListener("change", (event) => {
+      const fieldset = event.target.closest("fieldset.claim");
+      if (fieldset) markDirty(fieldset);
+    });
+    form.addEventListener("submit", async (event) => {
+      const action = event.submitter ? event.submitter.value : "stay";
+      event.preventDefault();
+      const saved = await save(action === "next" ? "next" : null);
+      if (saved && saved.next_url) goTo(saved);
+    });
+    claims.forEach((fieldset, index) => fieldset.addEventListener("focusin", () => {
+      if (focused !== index) focusClaim(index);
+    }));
+    focusClaim(0);
+  }
+
+  // After "Save and next": the next passage's page content in place of this one (and in the
+  // browser's history), or a plain visit when there is none (nothing left to review).
+  function goTo(saved) {
+    if (!saved.page) return window.location.assign(saved.next_url);
+    const layout = document.querySelector(".annotate-layout");
+    const template = document.createElement("template");
+    template.innerHTML = saved.page;
+    const next = template.content.querySelector(".annotate-layout");
+    layout.replaceWith(next);
+    document.title = next.dataset.title;
+    history.pushState({}, "", saved.next_url);
+    document.querySelectorAll(".flashes").forEach((box) => box.remove());
+    window.scrollTo(0, 0);
+    start();
+  }
 
   function focusClaim(index) {
     if (!claims.length) return;
@@ -111,20 +148,6 @@
     return index + 1;
   }
 
-  form.addEventListener("change", (event) => {
-    const fieldset = event.target.closest("fieldset.claim");
-    if (fieldset) markDirty(fieldset);
-  });
-  form.addEventListener("submit", async (event) => {
-    const action = event.submitter ? event.submitter.value : "stay";
-    event.preventDefault();
-    const saved = await save(action === "next" ? "next" : null);
-    if (saved && saved.next_url) window.location.assign(saved.next_url);
-  });
-  claims.forEach((fieldset, index) => fieldset.addEventListener("focusin", () => {
-    if (focused !== index) focusClaim(index);
-  }));
-
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const target = event.target;
@@ -151,5 +174,8 @@
     }
   });
 
-  focusClaim(0);
+  // Back and forward between passages shown in place: load the page the address names.
+  window.addEventListener("popstate", () => window.location.reload());
+
+  start();
 })();

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from annotator.db import get_session
-from annotator.models import Passage
+from annotator.models import Claim, Passage
 from annotator.services import accounts
 from tests.conftest import PASSWORD
 from tests.helpers import import_fixture
@@ -78,16 +78,34 @@ def test_keyboard_tagging_survives_reload_and_reaches_the_csv(page: Page, seeded
     assert tags[("1", "1")] == ("rita", "editorial")
 
 
-def test_save_and_next_goes_straight_to_the_reserved_passage(page: Page, seeded):
+def test_save_and_next_shows_the_reserved_passage_in_place(page: Page, seeded):
     server, (headline_claims, second_claims) = seeded
     log_in(page, server.url)
     page.get_by_role("main").get_by_role("link", name="Next passage").click()
     expect(page.locator(f"#claim-{headline_claims[0]}")).to_be_visible()
+    first_url = page.url
     requested: list[str] = []
-    page.on("request", lambda request: requested.append(request.url))
+    page.on("request", lambda request: requested.append(request.method + " " + request.url))
     page.keyboard.press("2")  # quoted
     page.get_by_role("button", name="Save and next").click()
     expect(page.locator(f"#claim-{second_claims[0]}")).to_be_visible()
-    assert not any(url.endswith("/next") for url in requested), requested
+    expect(page.locator(f"#claim-{headline_claims[0]}")).to_have_count(0)
+    # one request: the save, answered with the next passage's page content
+    assert requested == [f"POST {first_url}"], requested
+    with server.app.app_context():
+        second = get_session().get_one(Claim, second_claims[0]).passage
+        assert page.url == f"{server.url}/passages/{second.id}"
+        assert page.title() == f"{second.document.title} · passage {second.index + 1} · annotator"
+
+    page.keyboard.press("3")  # the keys work on the passage shown in place
+    page.keyboard.press("j")
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    expect(page.locator("#save-status")).to_have_text("Saved.")
+    page.reload()
+    expect(page.locator(f'#claim-{second_claims[0]} input[value="editorial"]')).to_be_checked()
+    expect(page.locator(f'#claim-{second_claims[1]} input[value="reported"]')).to_be_checked()
+
     page.go_back()
+    assert page.url == first_url
     expect(page.locator(f'#claim-{headline_claims[0]} input[value="quoted"]')).to_be_checked()

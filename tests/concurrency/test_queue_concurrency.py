@@ -3,6 +3,7 @@ complete; afterwards the overlap holds exactly and every acknowledged save is st
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -61,11 +62,14 @@ def work_until_done(base_url: str, index: int, project_id: int) -> list[tuple[in
         assert response.status_code == 200, response.text
         for claim_id in response.json()["annotations"]:
             acknowledged.append((passage_id, int(claim_id), label))
-        if then:
-            found = reviewer.open(response.json()["next_url"])
-        else:
-            found = reviewer.next_passage(project_id)
+        found = shown_next(response.json()) if then else reviewer.next_passage(project_id)
     return acknowledged
+
+
+def shown_next(answer: dict) -> tuple[int, str] | None:
+    """The passage a "Save and next" answer shows in place, with its page content."""
+    match = re.search(r"/passages/(\d+)$", answer["next_url"])
+    return (int(match.group(1)), answer["page"]) if match else None
 
 
 def test_eight_reviewers_complete_the_project_exactly(busy_project):

@@ -135,6 +135,13 @@ def test_json_save_and_next_reserves_the_next_passage(client, reviewer, session)
     )
     assert reserved is not None
     assert reserved.status == "reserved"
+    shown = session.get(Passage, following)
+    page = reply.json["page"]  # the next passage's page content, shown in place
+    assert f'action="/passages/{following}"' in page
+    assert all(f'id="claim-{c.id}"' in page for c in shown.claims)
+    assert f'id="claim-{passage.claims[0].id}"' not in page
+    assert f"passage {shown.index + 1} of " in page
+    assert f'data-title="{shown.document.title} · passage {shown.index + 1} · annotator"' in page
     assert (
         session.scalar(
             select(Review.status).where(Review.passage_id == first, Review.user_id == reviewer.id)
@@ -153,6 +160,7 @@ def test_json_save_and_next_at_the_end_sends_to_the_project_list(client, reviewe
     reply = client.post(f"/passages/{last.id}", json=body)
     assert reply.status_code == 200
     assert reply.json["next_url"] == "/"
+    assert "page" not in reply.json
     assert b"Nothing left for you" in client.get("/").data
 
 

@@ -1,5 +1,6 @@
 """Pages cost a fixed number of SQL queries however large the project: the annotation page,
-"Next", a save, the dashboard and the CSV export are counted at two project sizes."""
+"Next", a save, "Save and next", the dashboard and the CSV export are counted at two project
+sizes."""
 
 from __future__ import annotations
 
@@ -54,10 +55,11 @@ def _project(session: Any, tmp_path: Path, documents: int) -> int:
     return int(project.id)
 
 
-def _save_all(client: Any, passage_id: int) -> Any:
-    claims = CLAIM.findall(client.get(f"/passages/{passage_id}").get_data(as_text=True))
+def _save_all(client: Any, passage_id: int, html: str | None = None, then: str = "") -> Any:
+    page = html or client.get(f"/passages/{passage_id}").get_data(as_text=True)
+    claims = CLAIM.findall(page)
     body = {"labels": dict.fromkeys(claims, "quoted"), "versions": dict.fromkeys(claims, 0)}
-    return client.post(f"/passages/{passage_id}", json=body)
+    return client.post(f"/passages/{passage_id}", json={**body, "then": then})
 
 
 def _query_counts(client: Any, engine: Engine, project_id: int, name: str) -> dict[str, int]:
@@ -84,6 +86,13 @@ def _query_counts(client: Any, engine: Engine, project_id: int, name: str) -> di
     with counted(engine) as statements:
         assert _save_all(client, passage_id).status_code == 200
     counts["page + save"] = len(statements)
+    passage_id = int(client.get(f"/projects/{project_id}/next").location.rsplit("/", 1)[1])
+    page = client.get(f"/passages/{passage_id}").get_data(as_text=True)
+    with counted(engine) as statements:
+        reply = _save_all(client, passage_id, page, then="next")
+    assert reply.status_code == 200
+    assert "page" in reply.json
+    counts["save and next, with the next page"] = len(statements)
     return counts
 
 
