@@ -7,8 +7,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -65,29 +66,41 @@ class TagSubmission:
     outlet_choice: str = ""
 
 
+# Rows written in one executemany each, without the unit of work: a save adds several.
+_INSERT_CHANGES = insert(Change.__table__)  # type: ignore[arg-type]
+_INSERT_ANNOTATIONS = insert(Annotation.__table__)  # type: ignore[arg-type]
+
+
 class _History:
-    """Collects the changes of one save so that undo can revert them together."""
+    """Collects the changes of one save so that undo can revert them together; ``write``
+    stores them (before the transaction commits)."""
 
     def __init__(self, session: Session, user: User, passage: Passage) -> None:
         self.session, self.user, self.passage = session, user, passage
         self.batch = uuid.uuid4().hex
+        self.rows: list[dict[str, Any]] = []
 
     def record(
         self, kind: str, old: str | None, new: str | None, claim_id: int | None = None
     ) -> None:
         if old == new:
             return
-        self.session.add(
-            Change(
-                user_id=self.user.id,
-                passage_id=self.passage.id,
-                claim_id=claim_id,
-                batch=self.batch,
-                kind=kind,
-                old_value=old,
-                new_value=new,
-            )
+        self.rows.append(
+            {
+                "user_id": self.user.id,
+                "passage_id": self.passage.id,
+                "claim_id": claim_id,
+                "batch": self.batch,
+                "kind": kind,
+                "old_value": old,
+                "new_value": new,
+            }
         )
+
+    def write(self) -> None:
+        if self.rows:
+            self.session.execute(_INSERT_CHANGES, self.rows)
+            self.rows = []
 
 
 # The queries of the annotation page and the save are built once, with bound parameters:
@@ -165,11 +178,16 @@ def save_passage(
         stored = annotations_of(session, user, passage, for_update=True)
         _check_versions(submission, stored)
         history = _History(session, user, passage)
+        new: list[Annotation] = []
         for claim_id, label in submission.labels.items():
-            annotation = _apply_label(session, history, stored.get(claim_id), claim_id, label)
+            annotation = _apply_label(history, stored.get(claim_id), claim_id, label)
+            if claim_id not in stored:
+                new.append(annotation)
             stored[claim_id] = annotation
             _apply_extras(history, annotation, submission)
+        _insert_annotations(session, new)
         _apply_outlet_choice(session, history, submission.outlet_choice)
+        history.write()
         if len(stored) == len(passage.claims):
             queue.record_completion(session, user, passage)
     except IntegrityError as exc:  # flushed early: same race as in _commit_or_stale
@@ -208,15 +226,16 @@ def _check_versions(submission: TagSubmission, stored: Mapping[int, Annotation])
 
 
 def _apply_label(
-    session: Session, history: _History, annotation: Annotation | None, claim_id: int, label: str
+    history: _History, annotation: Annotation | None, claim_id: int, label: str
 ) -> Annotation:
+    """Label the stored annotation, or make a new one (not yet stored: see
+    ``_insert_annotations``)."""
     now = utcnow()
     if annotation is None:
         annotation = Annotation(
             claim_id=claim_id, user_id=history.user.id, label=label, version=1, unsure=False,
             note="", created_at=now, updated_at=now,
         )  # fmt: skip
-        session.add(annotation)
         history.record(ChangeKind.LABEL, None, label, claim_id)
     elif annotation.label != label:
         history.record(ChangeKind.LABEL, annotation.label, label, claim_id)
@@ -240,6 +259,26 @@ def _apply_extras(history: _History, annotation: Annotation, submission: TagSubm
         history.record(ChangeKind.NOTE, annotation.note, submission.notes[claim_id], claim_id)
         annotation.note = submission.notes[claim_id]
         _touch(annotation)
+
+
+def _insert_annotations(session: Session, annotations: list[Annotation]) -> None:
+    """New annotations in one statement. They stay outside the session: the save answers
+    with their values, and nothing else in the request reads them back."""
+    if annotations:
+        session.execute(_INSERT_ANNOTATIONS, [_annotation_row(a) for a in annotations])
+
+
+def _annotation_row(annotation: Annotation) -> dict[str, Any]:
+    return {
+        "claim_id": annotation.claim_id,
+        "user_id": annotation.user_id,
+        "label": annotation.label,
+        "unsure": annotation.unsure,
+        "note": annotation.note,
+        "version": annotation.version,
+        "created_at": annotation.created_at,
+        "updated_at": annotation.updated_at,
+    }
 
 
 def _touch(annotation: Annotation) -> None:
@@ -322,6 +361,7 @@ def skip_passage(session: Session, user: User, passage: Passage, reason: str) ->
     history = _History(session, user, passage)
     queue.skip(session, user, passage, reason)
     history.record(ChangeKind.SKIP, old, ReviewStatus.SKIPPED + (f": {reason}" if reason else ""))
+    history.write()
     session.commit()
 
 
@@ -353,6 +393,7 @@ def undo_last(session: Session, user: User) -> Change | None:
         _revert(session, history, change)
         change.undone = True
     _sync_completion(session, user, passage)
+    history.write()
     session.commit()
     return last
 
