@@ -476,15 +476,19 @@ def neighbours(session: Session, passage: Passage) -> tuple[Passage | None, Pass
     return before, after
 
 
-def may_see_others(role: str | None, project: Project, review: Review | None) -> bool:
-    """Curators always; reviewers per the project's setting (by default once they finished).
-    ``role`` is the user's role in the project (``projects.member_role``)."""
+def may_see_others(
+    session: Session, user: User, passage: Passage, project: Project, role: str | None
+) -> bool:
+    """Curators always; reviewers per the project's setting (by default once they finished
+    the passage, which is only looked up then). ``role`` is the user's role in the project
+    (``projects.member_role``)."""
     if role == MemberRole.CURATOR:
         return True
-    if project.reveal_labels == RevealLabels.ALWAYS:
-        return True
-    finished = review is not None and review.status == ReviewStatus.COMPLETED
-    return project.reveal_labels == RevealLabels.AFTER_COMPLETION and finished
+    reveal = project.reveal_labels
+    if reveal != RevealLabels.AFTER_COMPLETION:
+        return reveal == RevealLabels.ALWAYS
+    review = review_of(session, user, passage)
+    return review is not None and review.status == ReviewStatus.COMPLETED
 
 
 def others_labels(session: Session, user: User, passage: Passage) -> dict[int, list[Annotation]]:

@@ -307,8 +307,7 @@ def _page_context(page: _PagePassage, project: Project, role: str) -> dict[str, 
     session = get_session()
     passage = page.passage
     stats = progress.reviewer_progress(session, current_user, project)
-    review = annotating.review_of(session, current_user, passage)
-    sees_others = annotating.may_see_others(role, project, review)
+    sees_others = annotating.may_see_others(session, current_user, passage, project, role)
     return {
         "page_title": f"{passage.document.title} · passage {passage.index + 1}",
         "passage": passage,
@@ -321,7 +320,6 @@ def _page_context(page: _PagePassage, project: Project, role: str) -> dict[str, 
         "correction": annotating.correction_of(session, current_user, passage),
         "others": annotating.others_labels(session, current_user, passage) if sees_others else {},
         "history": annotating.history_of(session, passage, None if sees_others else current_user),
-        "review": review,
         "outlets": outlets.list_outlets(session),
         "labels": list(Label),
         "form": EmptyForm(),

@@ -17,6 +17,7 @@ from annotator.models import (
     Passage,
     Project,
     Review,
+    User,
     utcnow,
 )
 from annotator.services import projects
@@ -294,6 +295,34 @@ def test_others_labels_hidden_until_finished(client, login, session, study):
     assert "sarcasm?" in html
 
 
+@pytest.mark.parametrize(
+    ("reveal", "before_finishing", "after_finishing"),
+    [("always", True, True), ("never", False, False), ("after_completion", False, True)],
+)
+def test_reveal_setting_decides_when_reviewers_see_others(
+    client, login, session, study, reveal, before_finishing, after_finishing
+):
+    study.reveal_labels = reveal
+    session.commit()
+    passage = session.scalars(
+        select(Passage).where(Passage.project_id == study.id, Passage.claim_count == 1)
+    ).first()
+    key = str(passage.claims[0].id)
+    login("ann")
+    client.post(f"/passages/{passage.id}", json={"labels": {key: "editorial"}})
+    login("bob")
+    shown = "ann: editorial" in client.get(f"/passages/{passage.id}").get_data(as_text=True)
+    assert shown is before_finishing
+    client.post(f"/passages/{passage.id}", json={"labels": {key: "quoted"}})
+    shown = "ann: editorial" in client.get(f"/passages/{passage.id}").get_data(as_text=True)
+    assert shown is after_finishing
+    cat = session.scalar(select(User).where(User.username == "cat"))
+    projects.add_member(session, study, cat, MemberRole.CURATOR)
+    session.commit()
+    login("cat")  # curators see everyone's labels whatever the setting
+    assert "ann: editorial" in client.get(f"/passages/{passage.id}").get_data(as_text=True)
+
+
 def test_hidden_suggestions_are_not_shown_or_preselected(client, login, session, study):
     study.show_suggestions = False
     session.commit()
@@ -347,4 +376,6 @@ def test_nul_characters_in_notes_and_skip_reasons_are_refused(client, login, ses
     skip = client.post(f"/passages/{passage_id}/skip", data={"reason": "bad\x00reason"})
     assert skip.status_code == 400
     assert session.scalar(select(Annotation.id)) is None
-    assert session.scalar(select(Review.status).where(Review.passage_id == passage_id)) == "reserved"
+    assert (
+        session.scalar(select(Review.status).where(Review.passage_id == passage_id)) == "reserved"
+    )
