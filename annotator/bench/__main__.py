@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             corpus = corpus_for(documents, args.corpus[index] if args.corpus else None, options)
             for database in args.databases:
                 results.append(run_one(database, documents, corpus, options))
-                print(table(results[-1:], 0.0), file=sys.stderr, flush=True)  # partial results
+                print(table(results[-1:]), file=sys.stderr, flush=True)  # partial results
                 if args.json:
                     args.json.write_text(json.dumps([_plain(r) for r in results], indent=2))
     print(table(results, directory_mb(Path(sys.prefix))))

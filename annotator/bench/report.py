@@ -14,7 +14,9 @@ def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def table(results: list[Result], venv_mib: float) -> str:
+def table(results: list[Result], venv_mib: float | None = None) -> str:
+    """The figures as a Markdown table (plus the venv's size, when measured, and the growth
+    from the smallest to the largest corpus)."""
     lines = [
         _row(["measure", *[f"{r.database} N={r.documents}" for r in results]]),
         _row(["---"] * (len(results) + 1)),
@@ -22,7 +24,8 @@ def table(results: list[Result], venv_mib: float) -> str:
     for label, render in ROWS:
         lines.append(_row([label, *[render(r.figures) for r in results]]))
     lines.append(_row(["EXPLAIN: full scans in Next", *[str(len(r.full_scans)) for r in results]]))
-    lines += ["", f"installed venv size: {venv_mib:.0f} MiB"]
+    if venv_mib is not None:
+        lines += ["", f"installed venv size: {venv_mib:.0f} MiB"]
     ratios = _ratios(results)
     if ratios:
         lines += ["", *ratios]

@@ -45,6 +45,7 @@
     document.querySelectorAll(".flashes").forEach((box) => box.remove());
     window.scrollTo(0, 0);
     start();
+    showStatus("Saved; this is the next passage.", "ok");
   }
 
   function focusClaim(index) {

@@ -90,6 +90,7 @@ def test_save_and_next_shows_the_reserved_passage_in_place(page: Page, seeded):
     page.get_by_role("button", name="Save and next").click()
     expect(page.locator(f"#claim-{second_claims[0]}")).to_be_visible()
     expect(page.locator(f"#claim-{headline_claims[0]}")).to_have_count(0)
+    expect(page.locator("#save-status")).to_have_text("Saved; this is the next passage.")
     # one request: the save, answered with the next passage's page content
     assert requested == [f"POST {first_url}"], requested
     with server.app.app_context():
