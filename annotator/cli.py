@@ -58,6 +58,16 @@ def db_check() -> None:
     click.echo("Models and migrations agree.")
 
 
+@db.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION (an id from annotator/migrations/versions). Take a
+    backup first: a downgrade drops what the later schema added."""
+    migrate.downgrade(get_engine(), revision)
+    click.echo(f"Database is at {revision}.")
+
+
 @db.command("revision")
 @click.option("-m", "--message", required=True)
 @with_appcontext

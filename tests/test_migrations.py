@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
-from annotator import migrate
-from annotator.db import Base
+import pytest
+from sqlalchemy import MetaData, insert, inspect, text
+from sqlalchemy.engine import Engine, make_url
+
+from annotator import create_app, migrate
+from annotator.db import Base, get_engine, make_engine, normalise_url
+from tests.conftest import CliRunner
 
 
 def test_migrations_match_models(engine):
@@ -15,3 +24,75 @@ def test_migrations_match_models(engine):
 def test_every_model_table_exists(engine):
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
+
+
+@pytest.fixture
+def blank_engine(tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of the suite's kind, for migrating step by step."""
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if not server_url:
+        engine = make_engine(f"sqlite:///{tmp_path / 'blank.db'}")
+        yield engine
+        engine.dispose()
+        return
+    admin_url = make_url(normalise_url(server_url))
+    admin = make_engine(
+        admin_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
+    name = f"annotator_migrate_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(admin_url.set(database=name).render_as_string(hide_password=False))
+    yield engine
+    engine.dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_reviews_get_their_passages_project_when_migrated(blank_engine):
+    migrate.upgrade(blank_engine, "2b4fabdc973d")
+    now = datetime.now(UTC)
+    tables = MetaData()
+    tables.reflect(blank_engine)
+    with blank_engine.begin() as connection:
+        for number in (1, 2):
+            connection.execute(
+                insert(tables.tables["projects"]),
+                {"id": number, "name": f"p{number}", "guidelines": "", "created_at": now},
+            )
+            connection.execute(
+                insert(tables.tables["documents"]),
+                {"id": number, "project_id": number, "external_id": "d", "title": "t",
+                 "content_hash": "h", "imported_at": now},
+            )  # fmt: skip
+            connection.execute(
+                insert(tables.tables["passages"]),
+                {"id": number, "project_id": number, "document_id": number, "index": 0,
+                 "text": "x", "role": "author", "claim_count": 1},
+            )  # fmt: skip
+        connection.execute(
+            insert(tables.tables["users"]),
+            {"id": 1, "username": "u", "password_hash": "x", "role": "reviewer", "active": True,
+             "session_epoch": 0, "created_at": now},
+        )  # fmt: skip
+        connection.execute(
+            insert(tables.tables["reviews"]),
+            [{"passage_id": n, "document_id": n, "user_id": 1, "status": "completed",
+              "reason": "", "updated_at": now} for n in (1, 2)],
+        )  # fmt: skip
+    migrate.upgrade(blank_engine)
+    with blank_engine.connect() as connection:
+        rows = connection.execute(text("SELECT passage_id, project_id FROM reviews ORDER BY 1"))
+        assert rows.all() == [(1, 1), (2, 2)]
+    index_names = {i["name"] for i in inspect(blank_engine).get_indexes("reviews")}
+    assert "ix_reviews_user_id_status_project_id" in index_names
+    assert "ix_reviews_user_id_status" not in index_names
+    app = create_app({"DATABASE_URL": blank_engine.url.render_as_string(hide_password=False),
+                      "SECRET_KEY": "x" * 32, "TESTING": True})  # fmt: skip
+    result = CliRunner(app).invoke(["db", "downgrade", "2b4fabdc973d"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        get_engine().dispose()
+    columns = {c["name"] for c in inspect(blank_engine).get_columns("reviews")}
+    assert "project_id" not in columns

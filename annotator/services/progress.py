@@ -27,12 +27,11 @@ class ReviewerProgress:
 
 
 _COMPLETED_AND_NEWEST = select(  # built once: the page and every save ask
-    select(func.count(Review.id))
-    .join(Passage, Passage.id == Review.passage_id)
+    select(func.count())
     .where(
         Review.user_id == bindparam("user_id"),
         Review.status == ReviewStatus.COMPLETED,
-        Passage.project_id == bindparam("project_id"),
+        Review.project_id == bindparam("project_id"),
     )
     .scalar_subquery(),
     select(func.max(Passage.id))

@@ -54,7 +54,9 @@ def reserve_next(
             continue
         if document_id != current:
             _count_document_start(session, user, document_id)
-        _upsert_reservation(session, user, passage_id, document_id, now, now + reservation)
+        _upsert_reservation(
+            session, user, project, (passage_id, document_id), now, now + reservation
+        )
         return passage_id
     return None
 
@@ -179,11 +181,23 @@ def _still_has_room(
 
 
 def _upsert_reservation(
-    session: Session, user: User, passage_id: int, document_id: int, now: datetime, until: datetime
+    session: Session,
+    user: User,
+    project: Project,
+    passage: tuple[int, int],
+    now: datetime,
+    until: datetime,
 ) -> None:
     """Reserve the passage for the user: a new review, or the user's expired reservation
-    renewed (``_open_passage_in`` never offers a passage the user completed or skipped)."""
-    params = {"passage": passage_id, "document": document_id, "reviewer": user.id}
+    renewed (``_open_passage_in`` never offers a passage the user completed or skipped).
+    ``passage``: its id and its document's."""
+    passage_id, document_id = passage
+    params = {
+        "passage": passage_id,
+        "document": document_id,
+        "project": project.id,
+        "reviewer": user.id,
+    }
     upsert = _UPSERT_RESERVATION[session.get_bind().dialect.name]
     session.execute(upsert, {**params, "until": until, "now": now})
 
@@ -199,6 +213,7 @@ def _upsert_reservation_statement(insert: Any) -> Any:
         .values(
             passage_id=bindparam("passage"),
             document_id=bindparam("document"),
+            project_id=bindparam("project"),
             user_id=bindparam("reviewer"),
             reason="",
             **reserved,
@@ -256,6 +271,7 @@ def record_completion(session: Session, user: User, passage: Passage) -> None:
             Review(
                 passage_id=passage.id,
                 document_id=passage.document_id,
+                project_id=passage.project_id,
                 user_id=user.id,
                 status=ReviewStatus.COMPLETED,
                 updated_at=utcnow(),
@@ -316,7 +332,12 @@ def skip(session: Session, user: User, passage: Passage, reason: str) -> None:
     )
     if review is None:
         _count_document_start(session, user, passage.document_id)
-        review = Review(passage_id=passage.id, document_id=passage.document_id, user_id=user.id)
+        review = Review(
+            passage_id=passage.id,
+            document_id=passage.document_id,
+            project_id=passage.project_id,
+            user_id=user.id,
+        )
         session.add(review)
     elif review.status == ReviewStatus.COMPLETED:
         _change_completed_count(session, passage, -1)

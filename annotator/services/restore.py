@@ -150,7 +150,8 @@ def _write_progress(
                 "updated_at": latest[key], "status": ReviewStatus.COMPLETED,
             }  # fmt: skip
     if reviews:
-        rows = [{**row, "document_id": stored.document_id} for row in reviews.values()]
+        where = {"document_id": stored.document_id, "project_id": project.id}
+        rows = [{**row, **where} for row in reviews.values()]
         session.execute(insert(Review), rows)
     _write_counters(session, project, stored, reviews, claim_counts)
 

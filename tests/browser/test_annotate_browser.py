@@ -40,12 +40,19 @@ def log_in(page: Page, url: str) -> None:
     page.wait_for_url(url + "/")
 
 
+def keys_ready(page: Page) -> None:
+    """Wait for the page's script (it focuses the first claim): keys pressed before it has
+    loaded would go nowhere."""
+    expect(page.locator("fieldset.claim.focused")).to_have_count(1)
+
+
 def test_keyboard_tagging_survives_reload_and_reaches_the_csv(page: Page, seeded):
     server, (headline_claims, second_claims) = seeded
     log_in(page, server.url)
     page.get_by_role("main").get_by_role("link", name="Next passage").click()
     expect(page.locator(".badge.outlet")).to_contain_text("Reuters")
     expect(page.locator(".passage-text mark.cue")).to_have_text("(Reuters)")
+    keys_ready(page)
 
     page.keyboard.press("3")  # editorial, on the focused first claim
     page.keyboard.press("Enter")
@@ -55,8 +62,10 @@ def test_keyboard_tagging_survives_reload_and_reaches_the_csv(page: Page, seeded
     expect(headline.locator('input[value="editorial"]')).to_be_checked()
     expect(headline.locator("[data-state]")).to_contain_text("Saved as editorial")
 
+    keys_ready(page)
     page.keyboard.press("n")
     expect(page.locator(f"#claim-{second_claims[0]}")).to_be_visible()
+    keys_ready(page)
     page.keyboard.press("q")
     page.keyboard.press("j")
     page.keyboard.press("e")
@@ -83,6 +92,7 @@ def test_save_and_next_shows_the_reserved_passage_in_place(page: Page, seeded):
     log_in(page, server.url)
     page.get_by_role("main").get_by_role("link", name="Next passage").click()
     expect(page.locator(f"#claim-{headline_claims[0]}")).to_be_visible()
+    keys_ready(page)
     first_url = page.url
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.method + " " + request.url))

@@ -66,6 +66,7 @@ def test_two_reviewers_tag_skip_undo_and_see_the_dashboard(browser: Browser, tea
     expect(ann.locator("fieldset.claim").first.locator("[data-state]")).to_have_text(
         "Not saved yet"
     )
+    expect(ann.locator("fieldset.claim.focused")).to_have_count(1)  # the page's keys are live
 
     ann.keyboard.press("3")
     ann.keyboard.press("Enter")

@@ -156,6 +156,7 @@ def hostile_project(session: Session) -> Project:
                     Review(
                         passage_id=passage.id,
                         document_id=document.id,
+                        project_id=passage.project_id,
                         user_id=user.id,
                         status=ReviewStatus.SKIPPED,
                         reason=values[-number],
@@ -327,6 +328,7 @@ def _passage_with_work(
             Review(
                 passage_id=passage.id,
                 document_id=document.id,
+                project_id=passage.project_id,
                 user_id=users[1].id,
                 status=ReviewStatus.SKIPPED,
                 reason="r",
