@@ -36,11 +36,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
+        _track_writes(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    _track_writes(engine)
+    return engine
 
 
 WRITE_OPTION = "annotator_write"
+WROTE = "annotator_wrote"
+CONNECTION = "annotator_connection"
+READ_KEYWORDS = frozenset({"SELECT", "EXPLAIN", "SHOW", "BEGIN", "PRAGMA"})
+
+
+def _track_writes(engine: Engine) -> None:
+    """Note on the connection whether its current transaction has sent anything but reads
+    (see ``_close_session``). Statements are judged by their first word; anything not known
+    to be a read counts as a write."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.info[WROTE] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_execute(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        words = statement.split(None, 1)
+        if not words or words[0].upper() not in READ_KEYWORDS:
+            connection.info[WROTE] = True
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -84,7 +106,9 @@ def init_app(app: Flask) -> None:
     """Bind an engine and a session factory to the app; close the request session afterwards."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["annotator.engine"] = engine
-    app.extensions["annotator.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    _remember_connection(factory)
+    app.extensions["annotator.sessionmaker"] = factory
     app.teardown_appcontext(_close_session)
 
 
@@ -101,7 +125,38 @@ def get_session() -> Session:
     return session
 
 
-def _close_session(_exc: BaseException | None) -> None:
+def _close_session(exc: BaseException | None) -> None:
+    """End the request's session. A transaction that only read is committed rather than
+    rolled back: psycopg forgets its prepared statements on every ROLLBACK (it sends
+    DEALLOCATE ALL), so rolling back each request's reads made PostgreSQL parse and plan the
+    hot statements again and again (43% of its CPU per saved passage). Anything else, and any
+    transaction of a request that failed, is rolled back."""
     session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    if session is None:
+        return
+    if exc is None and _only_read(session):
+        session.commit()
+    session.close()
+
+
+def _only_read(session: Session) -> bool:
+    """True when the session's transaction holds a connection that has only read, and no
+    change waits in the session."""
+    connection = session.info.get(CONNECTION)
+    if connection is None or session.new or session.dirty or session.deleted:
+        return False
+    return connection.info.get(WROTE) is False
+
+
+def _remember_connection(factory: sessionmaker[Session]) -> None:
+    """Keep the connection of the session's current transaction in ``session.info`` (looking
+    it up with ``session.connection()`` would open one when there is none)."""
+
+    @event.listens_for(factory, "after_begin")
+    def _on_begin(session: Session, _transaction: Any, connection: Any) -> None:
+        session.info[CONNECTION] = connection
+
+    @event.listens_for(factory, "after_transaction_end")
+    def _on_end(session: Session, transaction: Any) -> None:
+        if transaction.parent is None:
+            session.info.pop(CONNECTION, None)

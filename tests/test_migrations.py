@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import MetaData, insert, inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from annotator import create_app, migrate
-from annotator.db import Base, get_engine, make_engine, normalise_url
+from annotator.db import Base, get_engine, make_engine
 from tests.conftest import CliRunner
 
 
@@ -27,27 +24,10 @@ def test_every_model_table_exists(engine):
 
 
 @pytest.fixture
-def blank_engine(tmp_path: Path) -> Iterator[Engine]:
-    """An empty database of the suite's kind, for migrating step by step."""
-    server_url = os.environ.get("TEST_DATABASE_URL")
-    if not server_url:
-        engine = make_engine(f"sqlite:///{tmp_path / 'blank.db'}")
-        yield engine
-        engine.dispose()
-        return
-    admin_url = make_url(normalise_url(server_url))
-    admin = make_engine(
-        admin_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
-    )
-    name = f"annotator_migrate_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(admin_url.set(database=name).render_as_string(hide_password=False))
+def blank_engine(fresh_database_url: str) -> Iterator[Engine]:
+    engine = make_engine(fresh_database_url)
     yield engine
     engine.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_reviews_get_their_passages_project_when_migrated(blank_engine):
