@@ -132,17 +132,25 @@ def _others_reserving(passage_column: Any) -> ScalarSelect[int]:
 
 # Built once, with bound parameters: "Save and next" and "Next" run it every time, and
 # building it cost more than running it.
+# Whether the user completed or skipped the passage, as a count rather than NOT EXISTS:
+# PostgreSQL turned NOT EXISTS into an anti-join against all of the user's reviews, whose cost
+# grew with the work the reviewer had done; a count is one probe of (passage_id, user_id).
+_USER_FINISHED = (
+    select(func.count(Review.id))
+    .where(
+        Review.passage_id == Passage.id,
+        Review.user_id == bindparam("user_id"),
+        Review.status != ReviewStatus.RESERVED,
+    )
+    .scalar_subquery()
+)
 _OPEN_PASSAGE = (
     select(Passage.id)
     .where(
         Passage.document_id == bindparam("document_id"),
         Passage.claim_count > 0,
         Passage.completed_count < bindparam("overlap"),
-        ~exists().where(
-            Review.passage_id == Passage.id,
-            Review.user_id == bindparam("user_id"),
-            Review.status != ReviewStatus.RESERVED,
-        ),
+        _USER_FINISHED == 0,
         Passage.completed_count + _others_reserving(Passage.id) < bindparam("overlap"),
     )
     .order_by(Passage.index)
