@@ -139,6 +139,12 @@ def _close_session(exc: BaseException | None) -> None:
     session.close()
 
 
+def end_read(session: Session) -> None:
+    """End a transaction that only read, returning its connection to the pool: with COMMIT,
+    which keeps the driver's prepared statements (see ``_close_session``)."""
+    session.commit()
+
+
 def _only_read(session: Session) -> bool:
     """True when the session's transaction holds a connection that has only read, and no
     change waits in the session."""

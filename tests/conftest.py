@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 from flask import Flask
 from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
+from playwright.sync_api import expect
 from sqlalchemy import delete, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 
 from annotator import create_app, migrate
 from annotator.cli import cli
-from annotator.db import Base, make_engine, normalise_url
+from annotator.db import Base, get_engine, get_session, make_engine, normalise_url
 from annotator.models import Role, User
 from annotator.services import accounts, outlets
 
@@ -79,6 +79,20 @@ def fresh_database_url(tmp_path: Path) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def app_on_fresh_database(fresh_database_url: str) -> Iterator[Flask]:
+    """An app on a database of its own, migrated and with the outlet registry: for tests that
+    need real COMMITs and several connections, which the suite's rolled-back outer
+    transaction cannot give."""
+    app = create_app({"DATABASE_URL": fresh_database_url, "SECRET_KEY": "x" * 32, "TESTING": True})
+    with app.app_context():
+        migrate.upgrade(get_engine())
+        outlets.seed_default_outlets(get_session())
+    yield app
+    with app.app_context():
+        get_engine().dispose()
 
 
 @pytest.fixture(scope="session")

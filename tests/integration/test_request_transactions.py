@@ -4,28 +4,13 @@ request that failed, is rolled back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from flask import Flask
 from sqlalchemy import event, func, insert, select
 
-from annotator import create_app, migrate
 from annotator.db import get_engine, get_session
 from annotator.models import Project, utcnow
-
-
-@pytest.fixture
-def own_app(fresh_database_url: str) -> Iterator[Flask]:
-    """An app on a database of its own: these tests need real COMMITs and ROLLBACKs, not the
-    suite's rolled-back outer transaction."""
-    app = create_app({"DATABASE_URL": fresh_database_url, "SECRET_KEY": "x" * 32, "TESTING": True})
-    with app.app_context():
-        migrate.upgrade(get_engine())
-    yield app
-    with app.app_context():
-        get_engine().dispose()
 
 
 def _ends(app: Flask) -> list[str]:
@@ -47,43 +32,43 @@ def _new_project(name: str) -> dict[str, Any]:
     return {"name": name, "guidelines": "", "created_at": utcnow()}
 
 
-def test_a_request_that_only_read_is_committed(own_app):
-    ends = _ends(own_app)
-    with own_app.test_request_context():
+def test_a_request_that_only_read_is_committed(app_on_fresh_database):
+    ends = _ends(app_on_fresh_database)
+    with app_on_fresh_database.test_request_context():
         get_session().execute(select(Project.id)).all()
     assert ends == ["commit"]
 
 
-def test_a_write_left_uncommitted_is_rolled_back(own_app):
-    ends = _ends(own_app)
-    with own_app.test_request_context():
+def test_a_write_left_uncommitted_is_rolled_back(app_on_fresh_database):
+    ends = _ends(app_on_fresh_database)
+    with app_on_fresh_database.test_request_context():
         get_session().execute(insert(Project), _new_project("half-done"))
     assert ends == ["rollback"]
-    assert _projects(own_app) == 0
+    assert _projects(app_on_fresh_database) == 0
 
 
-def test_an_unfinished_orm_change_is_rolled_back(own_app):
-    ends = _ends(own_app)
-    with own_app.test_request_context():
+def test_an_unfinished_orm_change_is_rolled_back(app_on_fresh_database):
+    ends = _ends(app_on_fresh_database)
+    with app_on_fresh_database.test_request_context():
         session = get_session()
         session.execute(select(Project.id)).all()
         session.add(Project(**_new_project("pending")))
     assert ends == ["rollback"]
-    assert _projects(own_app) == 0
+    assert _projects(app_on_fresh_database) == 0
 
 
-def test_a_failed_request_is_rolled_back_even_if_it_only_read(own_app):
-    ends = _ends(own_app)
-    context = own_app.test_request_context()
+def test_a_failed_request_is_rolled_back_even_if_it_only_read(app_on_fresh_database):
+    ends = _ends(app_on_fresh_database)
+    context = app_on_fresh_database.test_request_context()
     context.push()
     get_session().execute(select(Project.id)).all()
     context.pop(RuntimeError("the view failed"))
     assert ends == ["rollback"]
 
 
-def test_a_committed_write_stays(own_app):
-    with own_app.test_request_context():
+def test_a_committed_write_stays(app_on_fresh_database):
+    with app_on_fresh_database.test_request_context():
         session = get_session()
         session.execute(insert(Project), _new_project("kept"))
         session.commit()
-    assert _projects(own_app) == 1
+    assert _projects(app_on_fresh_database) == 1
