@@ -135,7 +135,7 @@ def _close_session(exc: BaseException | None) -> None:
     if session is None:
         return
     if exc is None and _only_read(session):
-        session.commit()
+        end_read(session)
     session.close()
 
 

@@ -130,8 +130,6 @@ def _others_reserving(passage_column: Any) -> ScalarSelect[int]:
     )
 
 
-# Built once, with bound parameters: "Save and next" and "Next" run it every time, and
-# building it cost more than running it.
 # Whether the user completed or skipped the passage, as a count rather than NOT EXISTS:
 # PostgreSQL turned NOT EXISTS into an anti-join against all of the user's reviews, whose cost
 # grew with the work the reviewer had done; a count is one probe of (passage_id, user_id).
@@ -144,6 +142,8 @@ _USER_FINISHED = (
     )
     .scalar_subquery()
 )
+# Built once, with bound parameters: "Save and next" and "Next" run it every time, and
+# building it cost more than running it.
 _OPEN_PASSAGE = (
     select(Passage.id)
     .where(
