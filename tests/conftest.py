@@ -7,6 +7,7 @@ import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,46 +40,41 @@ def _backend_name() -> str:
     return "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh database for this run: a SQLite file, or a new database on the PostgreSQL
-    server named by TEST_DATABASE_URL (dropped afterwards)."""
+@contextmanager
+def _fresh_database(sqlite_file: Path, prefix: str) -> Iterator[str]:
+    """The URL of a new, empty database of the suite's kind: ``sqlite_file``, or a database
+    created on the PostgreSQL server named by TEST_DATABASE_URL and dropped afterwards."""
     server_url = os.environ.get("TEST_DATABASE_URL")
     if not server_url:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        yield f"sqlite:///{sqlite_file}"
         return
     admin_url = make_url(normalise_url(server_url))
-    name = f"annotator_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = make_engine(
         admin_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
     )
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield admin_url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The run's database (see ``_fresh_database``)."""
+    with _fresh_database(tmp_path_factory.mktemp("db") / "test.db", "annotator_test") as url:
+        yield url
 
 
 @pytest.fixture
 def fresh_database_url(tmp_path: Path) -> Iterator[str]:
-    """An empty database of the suite's kind for one test (no schema): a SQLite file, or a new
-    database on the TEST_DATABASE_URL server, dropped afterwards."""
-    server_url = os.environ.get("TEST_DATABASE_URL")
-    if not server_url:
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    admin_url = make_url(normalise_url(server_url))
-    admin = make_engine(
-        admin_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
-    )
-    name = f"annotator_fresh_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield admin_url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    """An empty database (no schema) for one test (see ``_fresh_database``)."""
+    with _fresh_database(tmp_path / "fresh.db", "annotator_fresh") as url:
+        yield url
 
 
 @pytest.fixture
