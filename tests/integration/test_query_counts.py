@@ -20,7 +20,7 @@ from annotator.models import Project
 from annotator.services.importing import import_files
 from tests.conftest import SHARED
 
-SMALL, LARGE = 2, 8  # documents; both fit in one export page (DOCUMENTS_PER_PAGE = 100)
+SMALL, LARGE = 2, 8  # documents; both fit in one export page (DOCUMENTS_PER_PAGE = 250)
 CLAIM = re.compile(r'<fieldset class="claim[^"]*" id="claim-(\d+)"')
 
 
