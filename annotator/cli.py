@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import sys
 import tempfile
@@ -35,6 +37,13 @@ SAMPLE_ARTICLE = Path(__file__).with_name("sample_article.md")
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
 def cli() -> None:
     """Annotate how news articles use their sources."""
+    atexit.register(_skip_final_garbage_collection)
+
+
+def _skip_final_garbage_collection() -> None:
+    """A command's last step. At exit the interpreter collects every object of the module graph
+    (~0.2 s, a fifth of a short command); the operating system frees the memory anyway."""
+    gc.freeze()
 
 
 @cli.group()

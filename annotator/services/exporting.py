@@ -329,7 +329,8 @@ def _csv_cells(
     cells come written from ``documents``."""
     detected, corrected, entries = tables.detected, tables.corrected, tables.entries
     reviewed = User.username.is_not(None)
-    outlet = case((OutletCorrection.id.is_not(None), corrected.name), else_=detected.name)
+    corrected_cell = text(corrected.name)
+    outlet = case((OutletCorrection.id.is_not(None), corrected_cell), else_=text(detected.name))
     claim_text = func.substr(Passage.text, Claim.start + _sql(1), Claim.end - Claim.start)
     return [
         documents.c.external_id,
@@ -337,7 +338,7 @@ def _csv_cells(
         documents.c.url,
         Passage.index,
         word(Passage.role),
-        text(outlet),
+        outlet,
         text(Passage.cue),
         Claim.index,
         Claim.start,
