@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -189,6 +190,16 @@ class Passage(Base):
     )
 
 
+class CsvForm(IntEnum):
+    """How a claim's text is written as a CSV cell (``exporting.csv_form_of``). It is decided
+    when the claim is stored, as its text never changes, so that the export does not test the
+    text of every claim again."""
+
+    AS_IS = 0  # nothing to quote, no formula sign first
+    QUOTED = 1  # a comma, quote or line end inside, no formula sign first
+    CHECKED = 2  # anything else, or not known: the export applies all the rules
+
+
 class Claim(Base):
     __tablename__ = "claims"
     __table_args__ = (UniqueConstraint("passage_id", "index"),)
@@ -200,6 +211,9 @@ class Claim(Base):
     end: Mapped[int] = mapped_column(Integer)
     suggested_label: Mapped[str] = mapped_column(String(20))
     suggestion_reason: Mapped[str] = mapped_column(Text)
+    csv_form: Mapped[int] = mapped_column(
+        SmallInteger, default=CsvForm.CHECKED, server_default=str(int(CsvForm.CHECKED))
+    )
     passage: Mapped[Passage] = relationship(back_populates="claims")
 
     @property

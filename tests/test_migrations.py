@@ -11,6 +11,8 @@ from sqlalchemy.engine import Engine
 
 from annotator import create_app, migrate
 from annotator.db import Base, get_engine, make_engine
+from annotator.models import CsvForm
+from annotator.services.exporting import csv_form_of
 from tests.conftest import CliRunner
 
 
@@ -76,3 +78,44 @@ def test_reviews_get_their_passages_project_when_migrated(blank_engine):
         get_engine().dispose()
     columns = {c["name"] for c in inspect(blank_engine).get_columns("reviews")}
     assert "project_id" not in columns
+
+
+def test_claims_get_their_csv_form_when_migrated(blank_engine):
+    migrate.upgrade(blank_engine, "7c1e5a90d3b4")
+    now = datetime.now(UTC)
+    tables = MetaData()
+    tables.reflect(blank_engine)
+    text_of = {1: "plain words", 2: 'a comma, and "quotes"', 3: "=SUM(A1)", 4: ""}
+    passage = " ".join(text_of.values())
+    with blank_engine.begin() as connection:
+        connection.execute(
+            insert(tables.tables["projects"]),
+            {"id": 1, "name": "p", "guidelines": "", "created_at": now},
+        )
+        connection.execute(
+            insert(tables.tables["documents"]),
+            {"id": 1, "project_id": 1, "external_id": "d", "title": "t", "content_hash": "h",
+             "imported_at": now},
+        )  # fmt: skip
+        connection.execute(
+            insert(tables.tables["passages"]),
+            {"id": 1, "project_id": 1, "document_id": 1, "index": 0, "text": passage,
+             "role": "author", "claim_count": len(text_of)},
+        )  # fmt: skip
+        start = 0
+        for claim_id, claim_text in text_of.items():
+            end = start + len(claim_text)
+            connection.execute(
+                insert(tables.tables["claims"]),
+                {"id": claim_id, "passage_id": 1, "index": claim_id, "start": start,
+                 "end": end, "suggested_label": "reported", "suggestion_reason": ""},
+            )  # fmt: skip
+            start = end + 1
+    migrate.upgrade(blank_engine)
+    with blank_engine.connect() as connection:
+        forms = dict(connection.execute(text("SELECT id, csv_form FROM claims")).all())
+    assert forms == {claim_id: csv_form_of(t) for claim_id, t in text_of.items()}
+    assert set(forms.values()) == set(CsvForm)
+    migrate.downgrade(blank_engine, "7c1e5a90d3b4")
+    columns = {c["name"] for c in inspect(blank_engine).get_columns("claims")}
+    assert "csv_form" not in columns

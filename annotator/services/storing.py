@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from annotator.models import Claim, Document, Outlet, Passage, Project
+from annotator.services.exporting import csv_form_of
 from annotator.services.records import DocumentRecord, PassageRecord
 from annotator.text.pipeline import ClaimDraft, PassageDraft
 
@@ -130,7 +131,7 @@ def insert_passages(
     passage_ids = _insert_many(session, Passage, passage_rows, "document_id", "index")
     drafts_in_order = [draft for _, drafts in documents for draft in drafts]
     claim_rows = [
-        _claim_row(passage_id, index, claim)
+        _claim_row(passage_id, index, claim, draft.text)
         for passage_id, draft in zip(passage_ids, drafts_in_order, strict=True)
         for index, claim in enumerate(draft.claims)
     ]
@@ -276,7 +277,7 @@ def _passage_row(
     }
 
 
-def _claim_row(passage_id: int, index: int, claim: ClaimDraft) -> dict[str, Any]:
+def _claim_row(passage_id: int, index: int, claim: ClaimDraft, passage_text: str) -> dict[str, Any]:
     return {
         "passage_id": passage_id,
         "index": index,
@@ -284,6 +285,7 @@ def _claim_row(passage_id: int, index: int, claim: ClaimDraft) -> dict[str, Any]
         "end": claim.end,
         "suggested_label": claim.label,
         "suggestion_reason": claim.reason,
+        "csv_form": int(csv_form_of(passage_text[claim.start : claim.end])),
     }
 
 

@@ -12,12 +12,13 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from annotator.models import (
     Annotation,
     Claim,
+    CsvForm,
     Document,
     FinalLabel,
     Outlet,
@@ -32,6 +33,7 @@ from annotator.services.exporting import (
     CSV_COLUMNS,
     FORMULA_PREFIXES,
     ExportFilter,
+    csv_form_of,
     csv_record,
     iter_csv,
     iter_pages,
@@ -144,6 +146,8 @@ def hostile_project(session: Session) -> Project:
                     end=start + len(claim_text),
                     suggested_label="reported",
                     suggestion_reason="",
+                    # as stored by an import, or left to the export (CHECKED) for a third
+                    csv_form=CsvForm.CHECKED if number % 3 == 2 else csv_form_of(claim_text),
                 )
             )
             start += len(claim_text) + len(" | ")
@@ -224,6 +228,7 @@ def test_reference_covers_the_hostile_cells(session, hostile_project):
     cells = [cell for row in rows for cell in row.values()]
     assert not [cell for cell in cells if cell.startswith(FORMULA_PREFIXES)]
     assert text.count("\r\n") >= len(rows) + 1
+    assert set(session.scalars(select(Claim.csv_form).distinct())) == set(CsvForm)
 
 
 def test_csv_line_ends_and_quoting_are_the_csv_modules(session, hostile_project):

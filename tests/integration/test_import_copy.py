@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from annotator.errors import database_unavailable
-from annotator.models import Claim, Document, Passage, Project
+from annotator.models import Claim, CsvForm, Document, Passage, Project
 from annotator.services import storing
+from annotator.services.exporting import csv_form_of
 from tests.conftest import empty_database
 from tests.helpers import counts, import_fixture
 
@@ -26,7 +27,7 @@ PASSAGE_COLUMNS = (
     *("index", "text", "role", "outlet_id", "cue", "cue_start", "cue_end"),
     *("claim_count", "completed_count"),
 )
-CLAIM_COLUMNS = ("index", "start", "end", "suggested_label", "suggestion_reason")
+CLAIM_COLUMNS = ("index", "start", "end", "suggested_label", "suggestion_reason", "csv_form")
 
 
 def _import(session: Any, monkeypatch: pytest.MonkeyPatch, project: str, copy: bool) -> None:
@@ -79,6 +80,17 @@ def test_ids_follow_the_indexes(session, monkeypatch):
     for model, parent in ((Passage, Passage.document_id), (Claim, Claim.passage_id)):
         for indexes in _indexes_in_id_order(session, model, parent).values():
             assert indexes == list(range(len(indexes)))
+
+
+@pytest.mark.parametrize("copy", [True, False], ids=["copy", "generic"])
+def test_claims_are_stored_with_the_csv_form_of_their_text(session, monkeypatch, copy):
+    _import(session, monkeypatch, "forms", copy=copy)
+    claims = session.scalars(
+        select(Claim).join(Passage).join(Project).where(Project.name == "forms")
+    )
+    forms = {(claim.text, claim.csv_form) for claim in claims}
+    assert forms == {(text, csv_form_of(text)) for text, _ in forms}
+    assert {CsvForm.AS_IS, CsvForm.QUOTED, CsvForm.CHECKED} <= {form for _, form in forms}
 
 
 def test_copy_is_the_postgresql_path(session):
