@@ -323,6 +323,29 @@ def test_reveal_setting_decides_when_reviewers_see_others(
     assert "ann: editorial" in client.get(f"/passages/{passage.id}").get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("reveal", "shown"), [("always", True), ("never", False), ("after_completion", False)])  # fmt: skip
+def test_save_and_next_shows_others_labels_as_the_reveal_setting_says(
+    client, login, session, study, reveal, shown
+):
+    """The next passage, reserved in the same request, is not finished by the reviewer."""
+    study.reveal_labels = reveal
+    session.commit()
+    login("ann")
+    for passage in session.scalars(
+        select(Passage).where(Passage.project_id == study.id, Passage.claim_count > 0)
+    ):
+        client.post(
+            f"/passages/{passage.id}",
+            json={"labels": {str(c.id): "editorial" for c in passage.claims}},
+        )
+    login("bob")
+    first = session.get(Passage, take_next(client, study))
+    labels = {str(c.id): "quoted" for c in first.claims}
+    answer = client.post(f"/passages/{first.id}", json={"labels": labels, "then": "next"}).json
+    assert answer["ok"] and answer["next_url"] != f"/passages/{first.id}"
+    assert ("ann: editorial" in answer["page"]) is shown
+
+
 def test_hidden_suggestions_are_not_shown_or_preselected(client, login, session, study):
     study.show_suggestions = False
     session.commit()
