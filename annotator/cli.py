@@ -37,6 +37,7 @@ SAMPLE_ARTICLE = Path(__file__).with_name("sample_article.md")
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
 def cli() -> None:
     """Annotate how news articles use their sources."""
+    atexit.unregister(_skip_final_garbage_collection)  # once, however often it is invoked
     atexit.register(_skip_final_garbage_collection)
 
 
