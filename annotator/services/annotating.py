@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from annotator.db import begin_write
+from annotator.db import begin_write, table_of
 from annotator.models import (
     Annotation,
     Change,
@@ -67,8 +67,8 @@ class TagSubmission:
 
 
 # Rows written in one executemany each, without the unit of work: a save adds several.
-_INSERT_CHANGES = insert(Change.__table__)  # type: ignore[arg-type]
-_INSERT_ANNOTATIONS = insert(Annotation.__table__)  # type: ignore[arg-type]
+_INSERT_CHANGES = insert(table_of(Change))
+_INSERT_ANNOTATIONS = insert(table_of(Annotation))
 
 
 class _History:
@@ -477,16 +477,25 @@ def neighbours(session: Session, passage: Passage) -> tuple[Passage | None, Pass
 
 
 def may_see_others(
-    session: Session, user: User, passage: Passage, project: Project, role: str | None
+    session: Session,
+    user: User,
+    passage: Passage,
+    project: Project,
+    role: str | None,
+    *,
+    just_reserved: bool = False,
 ) -> bool:
     """Curators always; reviewers per the project's setting (by default once they finished
     the passage, which is only looked up then). ``role`` is the user's role in the project
-    (``projects.member_role``)."""
+    (``projects.member_role``); ``just_reserved``: the passage was reserved for the user in
+    this request, so the user has not finished it."""
     if role == MemberRole.CURATOR:
         return True
     reveal = project.reveal_labels
     if reveal != RevealLabels.AFTER_COMPLETION:
         return reveal == RevealLabels.ALWAYS
+    if just_reserved:
+        return False
     review = review_of(session, user, passage)
     return review is not None and review.status == ReviewStatus.COMPLETED
 

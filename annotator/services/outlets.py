@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from annotator.db import table_of
 from annotator.models import Change, ChangeKind, Outlet, OutletAlias, OutletCorrection, Passage
 from annotator.text.outlets import DEFAULT_OUTLETS, OutletRegistry
 
@@ -53,10 +54,15 @@ def load_registry(session: Session) -> tuple[OutletRegistry, dict[str, int]]:
     return registry, {o.name: o.id for o in outlets}
 
 
+_OUTLETS = table_of(Outlet)
+_OUTLET_CHOICES = (  # built once: every annotation page shows the menu
+    select(_OUTLETS.c.id, _OUTLETS.c.name).order_by(func.lower(_OUTLETS.c.name))
+)
+
+
 def list_outlets(session: Session) -> list[OutletChoice]:
     """Every outlet's id and name, by name: the choices of an outlet menu."""
-    rows = session.execute(select(Outlet.id, Outlet.name).order_by(func.lower(Outlet.name)))
-    return [OutletChoice(outlet_id, name) for outlet_id, name in rows]
+    return [OutletChoice(outlet_id, name) for outlet_id, name in session.execute(_OUTLET_CHOICES)]
 
 
 def outlet_rows(session: Session) -> list[OutletRow]:

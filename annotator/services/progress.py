@@ -9,6 +9,7 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from annotator.db import table_of
 from annotator.models import Passage, Project, Review, ReviewStatus, User
 
 
@@ -26,16 +27,17 @@ class ReviewerProgress:
         return self.total > 0 and self.completed >= self.total
 
 
+_REVIEWS, _PASSAGES = table_of(Review), table_of(Passage)
 _COMPLETED_AND_NEWEST = select(  # built once: the page and every save ask
     select(func.count())
     .where(
-        Review.user_id == bindparam("user_id"),
-        Review.status == ReviewStatus.COMPLETED,
-        Review.project_id == bindparam("project_id"),
+        _REVIEWS.c.user_id == bindparam("user_id"),
+        _REVIEWS.c.status == ReviewStatus.COMPLETED,
+        _REVIEWS.c.project_id == bindparam("project_id"),
     )
     .scalar_subquery(),
-    select(func.max(Passage.id))
-    .where(Passage.project_id == bindparam("project_id"))
+    select(func.max(_PASSAGES.c.id))
+    .where(_PASSAGES.c.project_id == bindparam("project_id"))
     .scalar_subquery(),
 )
 

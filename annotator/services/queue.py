@@ -19,10 +19,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from annotator.db import begin_write
+from annotator.db import begin_write, table_of
 from annotator.models import Document, Passage, Project, Review, ReviewStatus, User, utcnow
 
 NEW_DOCUMENTS_PER_LOOK = 20
+# "Save and next" and "Next" run the statements below on every request; built on the tables,
+# once (building a statement costs SQLAlchemy more than running it).
+_PASSAGES = table_of(Passage)
+_REVIEWS = table_of(Review)
 
 
 def next_passage(
@@ -119,12 +123,12 @@ def _started_documents(session: Session, user: User, project: Project) -> list[i
 def _others_reserving(passage_column: Any) -> ScalarSelect[int]:
     """Active reservations of the passage by others (parameters ``user_id`` and ``now``)."""
     return (
-        select(func.count(Review.id))
+        select(func.count(_REVIEWS.c.id))
         .where(
-            Review.passage_id == passage_column,
-            Review.status == ReviewStatus.RESERVED,
-            Review.reserved_until > bindparam("now"),
-            Review.user_id != bindparam("user_id"),
+            _REVIEWS.c.passage_id == passage_column,
+            _REVIEWS.c.status == ReviewStatus.RESERVED,
+            _REVIEWS.c.reserved_until > bindparam("now"),
+            _REVIEWS.c.user_id != bindparam("user_id"),
         )
         .scalar_subquery()
     )
@@ -134,29 +138,32 @@ def _others_reserving(passage_column: Any) -> ScalarSelect[int]:
 # PostgreSQL turned NOT EXISTS into an anti-join against all of the user's reviews, whose cost
 # grew with the work the reviewer had done; a count is one probe of (passage_id, user_id).
 _USER_FINISHED = (
-    select(func.count(Review.id))
+    select(func.count(_REVIEWS.c.id))
     .where(
-        Review.passage_id == Passage.id,
-        Review.user_id == bindparam("user_id"),
-        Review.status != ReviewStatus.RESERVED,
+        _REVIEWS.c.passage_id == _PASSAGES.c.id,
+        _REVIEWS.c.user_id == bindparam("user_id"),
+        _REVIEWS.c.status != ReviewStatus.RESERVED,
     )
     .scalar_subquery()
 )
-# Built once, with bound parameters: "Save and next" and "Next" run it every time, and
-# building it cost more than running it.
 _OPEN_PASSAGE = (
-    select(Passage.id)
+    select(_PASSAGES.c.id)
     .where(
-        Passage.document_id == bindparam("document_id"),
-        Passage.claim_count > 0,
-        Passage.completed_count < bindparam("overlap"),
+        _PASSAGES.c.document_id == bindparam("document_id"),
+        _PASSAGES.c.claim_count > 0,
+        _PASSAGES.c.completed_count < bindparam("overlap"),
         _USER_FINISHED == 0,
-        Passage.completed_count + _others_reserving(Passage.id) < bindparam("overlap"),
+        _PASSAGES.c.completed_count + _others_reserving(_PASSAGES.c.id) < bindparam("overlap"),
     )
-    .order_by(Passage.index)
+    .order_by(_PASSAGES.c.index)
     .limit(1)
 )
 _OTHERS_RESERVING = select(_others_reserving(bindparam("passage_id")))
+_LOCK_PASSAGE = (
+    select(_PASSAGES.c.completed_count)
+    .where(_PASSAGES.c.id == bindparam("passage_id"))
+    .with_for_update()
+)
 
 
 def _open_passage_in(
@@ -176,9 +183,7 @@ def _still_has_room(
     write lock (BEGIN IMMEDIATE) since before that look, so nothing can have changed."""
     if session.get_bind().dialect.name == "sqlite":
         return True
-    completed = session.scalar(
-        select(Passage.completed_count).where(Passage.id == passage_id).with_for_update()
-    )
+    completed: int | None = session.scalar(_LOCK_PASSAGE, {"passage_id": passage_id})
     if completed is None:
         return False
     # Counted after the lock, in a statement of its own: a statement sees the data as of its
@@ -217,7 +222,7 @@ def _upsert_reservation_statement(insert: Any) -> Any:
         "updated_at": bindparam("now", type_=Review.updated_at.type),
     }
     return (
-        insert(Review)
+        insert(_REVIEWS)
         .values(
             passage_id=bindparam("passage"),
             document_id=bindparam("document"),
@@ -249,18 +254,18 @@ def _count_document_start(session: Session, user: User, document_id: int) -> Non
 
 
 _COMPLETE_REVIEW = (
-    update(Review)
+    update(_REVIEWS)
     .where(
-        Review.passage_id == bindparam("passage"),
-        Review.user_id == bindparam("reviewer"),
-        Review.status != ReviewStatus.COMPLETED,
+        _REVIEWS.c.passage_id == bindparam("passage"),
+        _REVIEWS.c.user_id == bindparam("reviewer"),
+        _REVIEWS.c.status != ReviewStatus.COMPLETED,
     )
     .values(
         status=ReviewStatus.COMPLETED,
         reserved_until=None,
         updated_at=bindparam("now", type_=Review.updated_at.type),
     )
-    .returning(Review.id)
+    .returning(_REVIEWS.c.id)
 )
 
 
@@ -302,10 +307,10 @@ def withdraw_completion(session: Session, user: User, passage: Passage) -> None:
 
 
 _ADD_TO_COMPLETED = (
-    update(Passage)
-    .where(Passage.id == bindparam("passage"))
-    .values(completed_count=Passage.completed_count + bindparam("delta"))
-    .returning(Passage.completed_count)
+    update(_PASSAGES)
+    .where(_PASSAGES.c.id == bindparam("passage"))
+    .values(completed_count=_PASSAGES.c.completed_count + bindparam("delta"))
+    .returning(_PASSAGES.c.completed_count)
 )
 
 

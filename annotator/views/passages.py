@@ -124,7 +124,7 @@ def _next_page_answer(
     content of its page and its title, which the page shows in place of its own."""
     if next_passage_id is None:
         return jsonify(ok=True, annotations=annotations, next_url=_url_of(None, project))
-    context = _page_context(_page_of(next_passage_id), project, role)
+    context = _page_context(_page_of(next_passage_id), project, role, just_reserved=True)
     return jsonify(
         ok=True,
         annotations=annotations,
@@ -303,11 +303,18 @@ def _page_of(passage_id: int) -> _PagePassage:
     return _PagePassage(*found)
 
 
-def _page_context(page: _PagePassage, project: Project, role: str) -> dict[str, Any]:
+def _page_context(
+    page: _PagePassage, project: Project, role: str, *, just_reserved: bool = False
+) -> dict[str, Any]:
+    """What the annotation page shows. ``just_reserved``: "Save and next" reserved the
+    passage in this request (see ``annotating.may_see_others``)."""
     session = get_session()
     passage = page.passage
     stats = progress.reviewer_progress(session, current_user, project)
-    sees_others = annotating.may_see_others(session, current_user, passage, project, role)
+    sees_others = annotating.may_see_others(
+        session, current_user, passage, project, role, just_reserved=just_reserved
+    )
+    claim_ids = [c.id for c in passage.claims]
     return {
         "page_title": f"{passage.document.title} · passage {passage.index + 1}",
         "passage": passage,
@@ -325,5 +332,7 @@ def _page_context(page: _PagePassage, project: Project, role: str) -> dict[str, 
         "skip_form": SkipForm(),
         "stats": stats,
         "can_curate": role == MemberRole.CURATOR,
-        "outside_suggestions": suggestions.for_claims(session, [c.id for c in passage.claims]),
+        "outside_suggestions": (
+            suggestions.for_claims(session, claim_ids) if project.show_suggestions else {}
+        ),
     }
