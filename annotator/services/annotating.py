@@ -4,7 +4,7 @@ keeping every change in the history, and undoing the last one."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -124,14 +124,23 @@ _NEIGHBOURS = select(Passage).where(
     Passage.document_id == bindparam("document_id"),
     Passage.index.in_([bindparam("before"), bindparam("after")]),
 )
+_CHANGES, _USERS = table_of(Change), table_of(User)
 _HISTORY = (
-    select(Change)
-    .where(Change.passage_id == bindparam("passage_id"))
-    .options(selectinload(Change.user))
-    .order_by(Change.id.desc())
+    select(
+        _CHANGES.c.claim_id,
+        _CHANGES.c.kind,
+        _CHANGES.c.old_value,
+        _CHANGES.c.new_value,
+        _CHANGES.c.undone,
+        _CHANGES.c.created_at,
+        _USERS.c.username,
+    )
+    .join_from(_CHANGES, _USERS, _USERS.c.id == _CHANGES.c.user_id)
+    .where(_CHANGES.c.passage_id == bindparam("passage_id"))
+    .order_by(_CHANGES.c.id.desc())
     .limit(200)
 )
-_OWN_HISTORY = _HISTORY.where(Change.user_id == bindparam("user_id"))
+_OWN_HISTORY = _HISTORY.where(_CHANGES.c.user_id == bindparam("user_id"))
 
 
 def annotations_of(
@@ -517,9 +526,11 @@ def others_labels(session: Session, user: User, passage: Passage) -> dict[int, l
     return result
 
 
-def history_of(session: Session, passage: Passage, only_user: User | None) -> list[Change]:
+def history_of(session: Session, passage: Passage, only_user: User | None) -> Sequence[Any]:
     """The passage's changes, newest first: everyone's, or only ``only_user``'s when the user
-    may not see others' work (see ``may_see_others``)."""
+    may not see others' work (see ``may_see_others``). Rows with ``claim_id``, ``kind``,
+    ``old_value``, ``new_value``, ``undone``, ``created_at`` and ``username`` (who)."""
     if only_user is None:
-        return list(session.scalars(_HISTORY, {"passage_id": passage.id}))
-    return list(session.scalars(_OWN_HISTORY, {"passage_id": passage.id, "user_id": only_user.id}))
+        return session.execute(_HISTORY, {"passage_id": passage.id}).all()
+    params = {"passage_id": passage.id, "user_id": only_user.id}
+    return session.execute(_OWN_HISTORY, params).all()

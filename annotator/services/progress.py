@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session
 
 from annotator.db import table_of
@@ -50,7 +50,7 @@ def reviewer_progress(session: Session, user: User, project: Project) -> Reviewe
 
 
 TOTAL_TTL_S = 60.0
-_totals: dict[tuple[str, int], tuple[int, float, int]] = {}
+_totals: dict[tuple[URL, int], tuple[int, float, int]] = {}
 
 
 def _newest_passage_id(project: Project) -> Select[tuple[int | None]]:
@@ -66,17 +66,21 @@ def passages_to_review(session: Session, project: Project, newest: int | None = 
     reuse the ids of the old ones (SQLite may, when they were the newest). Sessions bound to a
     connection rather than the engine (the tests' rolled-back transactions) always count."""
     bind = session.get_bind()
-    count = select(func.count(Passage.id)).where(
-        Passage.project_id == project.id, Passage.claim_count > 0
-    )
     if not isinstance(bind, Engine):  # bound to an outer transaction (tests): may roll back
-        return session.scalar(count) or 0
+        return _count_passages_to_review(session, project)
     if newest is None:
         newest = session.scalar(_newest_passage_id(project)) or 0
-    key, now = (str(bind.url), project.id), time.monotonic()
+    key, now = (bind.url, project.id), time.monotonic()
     cached = _totals.get(key)
     if cached is not None and cached[0] == newest and now - cached[1] < TOTAL_TTL_S:
         return cached[2]
-    total = session.scalar(count) or 0
+    total = _count_passages_to_review(session, project)
     _totals[key] = (newest, now, total)
     return total
+
+
+def _count_passages_to_review(session: Session, project: Project) -> int:
+    count = select(func.count(Passage.id)).where(
+        Passage.project_id == project.id, Passage.claim_count > 0
+    )
+    return session.scalar(count) or 0

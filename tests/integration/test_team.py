@@ -184,6 +184,8 @@ def test_unsure_and_notes_are_saved_and_kept_in_history(client, login, session, 
     html = client.get(f"/passages/{passage_id}").get_data(as_text=True)
     assert "History (3)" in html
     assert "speaker unclear" in html
+    assert "· ann · label: — → quoted" in html, "each change shows who made it"
+    assert "· ann · unsure: no → yes" in html
 
 
 def test_note_without_label_is_refused(client, login, session, study):
@@ -311,11 +313,14 @@ def test_reveal_setting_decides_when_reviewers_see_others(
     login("ann")
     client.post(f"/passages/{passage.id}", json={"labels": {key: "editorial"}})
     login("bob")
-    shown = "ann: editorial" in client.get(f"/passages/{passage.id}").get_data(as_text=True)
-    assert shown is before_finishing
+    page = client.get(f"/passages/{passage.id}").get_data(as_text=True)
+    assert ("ann: editorial" in page) is before_finishing
+    assert ("· ann · label: — → editorial" in page) is before_finishing, "others' history too"
     client.post(f"/passages/{passage.id}", json={"labels": {key: "quoted"}})
-    shown = "ann: editorial" in client.get(f"/passages/{passage.id}").get_data(as_text=True)
-    assert shown is after_finishing
+    page = client.get(f"/passages/{passage.id}").get_data(as_text=True)
+    assert ("ann: editorial" in page) is after_finishing
+    assert ("· ann · label: — → editorial" in page) is after_finishing
+    assert "· bob · label: — → quoted" in page, "a reviewer always sees their own history"
     cat = session.scalar(select(User).where(User.username == "cat"))
     projects.add_member(session, study, cat, MemberRole.CURATOR)
     session.commit()
