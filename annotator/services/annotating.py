@@ -120,10 +120,6 @@ _CORRECTION_OF = select(OutletCorrection).where(
 _REVIEW_OF = select(Review).where(
     Review.passage_id == bindparam("passage_id"), Review.user_id == bindparam("user_id")
 )
-_NEIGHBOURS = select(Passage).where(
-    Passage.document_id == bindparam("document_id"),
-    Passage.index.in_([bindparam("before"), bindparam("after")]),
-)
 _CHANGES, _USERS = table_of(Change), table_of(User)
 _HISTORY = (
     select(
@@ -468,21 +464,6 @@ def _sync_completion(session: Session, user: User, passage: Passage) -> None:
         queue.withdraw_completion(session, user, passage)
     elif review is None or review.status == ReviewStatus.RESERVED:
         queue.record_completion(session, user, passage)
-
-
-def neighbours(session: Session, passage: Passage) -> tuple[Passage | None, Passage | None]:
-    """The passages just before and after this one in its document, shown as context."""
-    siblings = session.scalars(
-        _NEIGHBOURS,
-        {
-            "document_id": passage.document_id,
-            "before": passage.index - 1,
-            "after": passage.index + 1,
-        },
-    ).all()
-    before = next((p for p in siblings if p.index == passage.index - 1), None)
-    after = next((p for p in siblings if p.index == passage.index + 1), None)
-    return before, after
 
 
 def may_see_others(

@@ -19,12 +19,12 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ScalarSelect, bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from annotator.db import get_session
 from annotator.forms import EmptyForm, SkipForm
-from annotator.models import Annotation, Label, MemberRole, Passage, Project
+from annotator.models import Annotation, Label, MemberRole, OutletCorrection, Passage, Project
 from annotator.services import annotating, outlets, progress, projects, queue, suggestions
 from annotator.services.annotating import SaveError, StaleSave, TagSubmission
 from annotator.views.highlight import claim_blocks
@@ -262,12 +262,33 @@ _PASSAGE_WITH_CLAIMS = (
     select(Passage).where(Passage.id == bindparam("passage_id")).options(joinedload(Passage.claims))
 )
 _SIBLING = aliased(Passage)
+
+
+def _sibling_text(offset: int) -> ScalarSelect[str]:
+    """The text of the passage ``offset`` places away in the same document (NULL if none)."""
+    return (
+        select(_SIBLING.text)
+        .where(
+            _SIBLING.document_id == Passage.document_id, _SIBLING.index == Passage.index + offset
+        )
+        .scalar_subquery()
+    )
+
+
 _PASSAGE_FOR_PAGE = (
     select(
         Passage,
         select(func.count(_SIBLING.id))
         .where(_SIBLING.document_id == Passage.document_id)
         .scalar_subquery(),
+        _sibling_text(-1),
+        _sibling_text(+1),
+        OutletCorrection,
+    )
+    .outerjoin(
+        OutletCorrection,
+        (OutletCorrection.passage_id == Passage.id)
+        & (OutletCorrection.user_id == bindparam("user_id")),
     )
     .where(Passage.id == bindparam("passage_id"))
     .options(joinedload(Passage.claims), joinedload(Passage.document), joinedload(Passage.outlet))
@@ -286,17 +307,22 @@ def _load_passage(passage_id: int) -> tuple[Passage, Project, str]:
 
 @dataclass(frozen=True)
 class _PagePassage:
-    """A passage loaded for its page: claims, document and outlet, and how many passages its
-    document has (the page says "passage 3 of 12")."""
+    """A passage loaded for its page: claims, document and outlet, how many passages its
+    document has (the page says "passage 3 of 12"), the texts of the passages before and
+    after it (shown as context) and the user's correction of its outlet, if any."""
 
     passage: Passage
     passages_in_document: int
+    text_before: str | None
+    text_after: str | None
+    correction: OutletCorrection | None
 
 
 def _page_of(passage_id: int) -> _PagePassage:
     """The passage as its page needs it, in one query; 404 when there is none. The caller
     checks the user's access to its project."""
-    rows = get_session().execute(_PASSAGE_FOR_PAGE, {"passage_id": passage_id}).unique()
+    params = {"passage_id": passage_id, "user_id": current_user.id}
+    rows = get_session().execute(_PASSAGE_FOR_PAGE, params).unique()
     found = rows.one_or_none()
     if found is None:
         abort(404)
@@ -321,10 +347,10 @@ def _page_context(
         "project": project,
         "document": passage.document,
         "passage_count": page.passages_in_document,
-        "neighbours": annotating.neighbours(session, passage),
+        "neighbours": (page.text_before, page.text_after),
         "blocks": claim_blocks(passage),
         "annotations": annotating.annotations_of(session, current_user, passage),
-        "correction": annotating.correction_of(session, current_user, passage),
+        "correction": page.correction,
         "others": annotating.others_labels(session, current_user, passage) if sees_others else {},
         "history": annotating.history_of(session, passage, None if sees_others else current_user),
         "outlets": outlets.list_outlets(session),

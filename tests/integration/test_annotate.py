@@ -73,6 +73,13 @@ def test_neighbouring_passages_are_shown_as_context(client, reviewer, session):
     assert 'aria-label="Next passage"' in html
     assert before.split("(")[0].strip() in html
     assert after[:30].replace('"', "&#34;") in html
+    first = passage.document.passages[0]
+    html = client.get(f"/passages/{first.id}").get_data(as_text=True)
+    assert 'aria-label="Previous passage"' not in html, "the first passage has none before it"
+    assert passage.text[:30].replace('"', "&#34;") in html
+    last = passage.document.passages[-1]
+    html = client.get(f"/passages/{last.id}").get_data(as_text=True)
+    assert 'aria-label="Next passage"' not in html, "the last passage has none after it"
 
 
 def test_form_save_stores_tags_and_outlet_correction(client, reviewer, session):
@@ -88,6 +95,24 @@ def test_form_save_stores_tags_and_outlet_correction(client, reviewer, session):
     assert (correction.user_id, correction.outlet_id) == (reviewer.id, ap.id)
     review = session.scalar(select(Review))
     assert (review.passage_id, review.status) == (passage.id, "completed")
+
+
+def test_the_page_shows_the_reviewers_own_outlet_correction_only(
+    client, reviewer, session, make_user, login
+):
+    passage = passage_with_most_claims(session)
+    ap = session.scalar(select(Outlet).where(Outlet.name == "AP"))
+    labels = ["editorial"] * len(passage.claims)
+    client.post(f"/passages/{passage.id}", data=_form_for(passage, labels, str(ap.id)))
+    html = client.get(f"/passages/{passage.id}").get_data(as_text=True)
+    assert f'<option value="{ap.id}" selected>AP</option>' in html
+    assert "(your correction)" in html
+    make_user("sam")
+    login("sam")
+    html = client.get(f"/passages/{passage.id}").get_data(as_text=True)
+    assert f'<option value="{ap.id}">AP</option>' in html, "rita's correction is hers"
+    assert "(detected)" in html
+    assert " selected>" not in html.split('id="outlet"')[1].split("</select>")[0]
 
 
 def test_author_own_words_correction(client, reviewer, session):
