@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from annotator.models import (
@@ -84,30 +85,51 @@ def member_role(session: Session, user: User, project: Project) -> str | None:
             ProjectMember.project_id == project.id, ProjectMember.user_id == user.id
         )
     )
+    return role_from_membership(user, project, membership)
+
+
+# The membership of the user ``:user_id`` in the project.
+_MEMBERSHIP = and_(
+    ProjectMember.project_id == Project.id, ProjectMember.user_id == bindparam("user_id")
+)
+
+
+def with_project_and_membership(query: Select[Any], project_id: Any) -> Select[Any]:
+    """``query`` with two more columns: the project whose id is ``project_id`` (a column of
+    the query) and the role of the user ``:user_id`` in it as a member (NULL when not one);
+    ``role_from_membership`` makes the user's role of them."""
+    return (
+        query.add_columns(Project, ProjectMember.role)
+        .join(Project, Project.id == project_id)
+        .outerjoin(ProjectMember, _MEMBERSHIP)
+    )
+
+
+def role_from_membership(user: User, project: Project, membership: str | None) -> str | None:
+    """The user's role in the project (admins act as curators everywhere), or None, from
+    their membership's role (None when they are not a member)."""
+    if user.is_admin:
+        return MemberRole.CURATOR
     return _effective_role(user, project, membership)
 
 
-_PROJECT_AND_MEMBERSHIP = (  # built once: every request of the annotation loop asks
+_PROJECT_AND_MEMBERSHIP = (  # built once: the annotation loop's pages ask
     select(Project, ProjectMember.role)
-    .outerjoin(
-        ProjectMember,
-        and_(ProjectMember.project_id == Project.id, ProjectMember.user_id == bindparam("user_id")),
-    )
+    .outerjoin(ProjectMember, _MEMBERSHIP)
     .where(Project.id == bindparam("project_id"))
 )
 
 
 def project_and_role(session: Session, user: User, project_id: int) -> tuple[Project, str] | None:
     """The project and the user's role in it, or None when it does not exist or the user has
-    no role there: ``member_role`` in one query, for the pages every request of the
-    annotation loop opens."""
+    no role there: ``member_role`` in one query."""
     row = session.execute(
         _PROJECT_AND_MEMBERSHIP, {"user_id": user.id, "project_id": project_id}
     ).first()
     if row is None:
         return None
     project, membership = row
-    role = MemberRole.CURATOR if user.is_admin else _effective_role(user, project, membership)
+    role = role_from_membership(user, project, membership)
     return (project, role) if role is not None else None
 
 

@@ -77,8 +77,8 @@ def _url_of(next_passage_id: int | None, project: Project) -> str:
 @bp.route("/passages/<int:passage_id>")
 def show(passage_id: int) -> ResponseReturnValue:
     page = _page_of(passage_id)
-    project, role = _project_and_role(page.passage.project_id)
-    return render_template("passages/show.html", **_page_context(page, project, role))
+    role = _role_or_404(page.project, page.membership)
+    return render_template("passages/show.html", **_page_context(page, page.project, role))
 
 
 @bp.route("/passages/<int:passage_id>", methods=["POST"])
@@ -247,19 +247,19 @@ def _annotation_json(stored: dict[int, Annotation]) -> dict[str, Any]:
 
 def load_project(project_id: int) -> Project:
     """The project if the user may work in it; 404 otherwise (no hint that it exists)."""
-    return _project_and_role(project_id)[0]
-
-
-def _project_and_role(project_id: int) -> tuple[Project, str]:
     found = projects.project_and_role(get_session(), current_user, project_id)
     if found is None:
         abort(404)
-    return found
+    return found[0]
 
 
-# Built once: the page and every save load a passage (see annotating._ANNOTATIONS_OF).
-_PASSAGE_WITH_CLAIMS = (
-    select(Passage).where(Passage.id == bindparam("passage_id")).options(joinedload(Passage.claims))
+# Built once: the page and every save load a passage (see annotating._ANNOTATIONS_OF), with
+# its project and the user's membership there (``_role_or_404``).
+_PASSAGE_WITH_CLAIMS = projects.with_project_and_membership(
+    select(Passage)
+    .where(Passage.id == bindparam("passage_id"))
+    .options(joinedload(Passage.claims)),
+    Passage.project_id,
 )
 _SIBLING = aliased(Passage)
 
@@ -275,7 +275,7 @@ def _sibling_text(offset: int) -> ScalarSelect[str]:
     )
 
 
-_PASSAGE_FOR_PAGE = (
+_PASSAGE_FOR_PAGE = projects.with_project_and_membership(
     select(
         Passage,
         select(func.count(_SIBLING.id))
@@ -291,36 +291,49 @@ _PASSAGE_FOR_PAGE = (
         & (OutletCorrection.user_id == bindparam("user_id")),
     )
     .where(Passage.id == bindparam("passage_id"))
-    .options(joinedload(Passage.claims), joinedload(Passage.document), joinedload(Passage.outlet))
+    .options(joinedload(Passage.claims), joinedload(Passage.document), joinedload(Passage.outlet)),
+    Passage.project_id,
 )
 
 
 def _load_passage(passage_id: int) -> tuple[Passage, Project, str]:
-    """The passage with its claims, its project and the user's role there; 404 when either is
-    out of the user's reach."""
-    passage = get_session().scalars(_PASSAGE_WITH_CLAIMS, {"passage_id": passage_id}).unique()
-    found = passage.one_or_none()
+    """The passage with its claims, its project and the user's role there, in one query; 404
+    when either is out of the user's reach."""
+    params = {"passage_id": passage_id, "user_id": current_user.id}
+    found = get_session().execute(_PASSAGE_WITH_CLAIMS, params).unique().one_or_none()
     if found is None:
         abort(404)
-    return found, *_project_and_role(found.project_id)
+    passage, project, membership = found
+    return passage, project, _role_or_404(project, membership)
+
+
+def _role_or_404(project: Project, membership: str | None) -> str:
+    """The user's role in the project; 404 when they have none (no hint that it exists)."""
+    role = projects.role_from_membership(current_user, project, membership)
+    if role is None:
+        abort(404)
+    return role
 
 
 @dataclass(frozen=True)
 class _PagePassage:
     """A passage loaded for its page: claims, document and outlet, how many passages its
     document has (the page says "passage 3 of 12"), the texts of the passages before and
-    after it (shown as context) and the user's correction of its outlet, if any."""
+    after it (shown as context), the user's correction of its outlet, if any, its project and
+    the user's membership there."""
 
     passage: Passage
     passages_in_document: int
     text_before: str | None
     text_after: str | None
     correction: OutletCorrection | None
+    project: Project
+    membership: str | None
 
 
 def _page_of(passage_id: int) -> _PagePassage:
     """The passage as its page needs it, in one query; 404 when there is none. The caller
-    checks the user's access to its project."""
+    checks the user's access to its project (``_role_or_404``)."""
     params = {"passage_id": passage_id, "user_id": current_user.id}
     rows = get_session().execute(_PASSAGE_FOR_PAGE, params).unique()
     found = rows.one_or_none()
