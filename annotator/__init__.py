@@ -16,10 +16,11 @@ def _asset_dir(name: str) -> Path:
     return packaged if packaged.is_dir() else _PKG.parent / name
 
 
-def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the application; ``overrides`` wins over environment configuration."""
-    from annotator import config, db, errors, extensions, security, throttle
-    from annotator.views import admin, auth, dashboard, exports, passages, reports
+def create_app(overrides: dict[str, Any] | None = None, *, web: bool = True) -> Flask:
+    """Build the application; ``overrides`` wins over environment configuration. With
+    ``web=False`` only the configuration and the database, for commands that serve no pages
+    (importing the pages, logins and their throttling is a sixth of a command's start-up)."""
+    from annotator import config, db
 
     app = Flask(
         __name__,
@@ -29,6 +30,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     config.load(app, overrides or {})
     db.init_app(app)
+    if web:
+        _add_web(app)
+    return app
+
+
+def _add_web(app: Flask) -> None:
+    """Pages, API, logins, CSRF protection, security headers, error pages and throttling."""
+    from annotator import errors, extensions, security, throttle
+    from annotator.views import admin, auth, dashboard, exports, passages, reports
+
     extensions.init_app(app)
     security.init_app(app)
     errors.register_error_handlers(app)
@@ -39,4 +50,3 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (account.bp, api.bp, imports.bp):
         app.register_blueprint(blueprint)
-    return app

@@ -8,33 +8,33 @@ import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from tqdm import tqdm
 
 from annotator import create_app, migrate
 from annotator.db import get_engine, get_session
 from annotator.models import Role
-from annotator.services import (
-    accounts,
-    agreement,
-    evaluation,
-    export_formats,
-    fetching,
-    importing,
-    label_import,
-    outlets,
-)
+from annotator.services import accounts, agreement, export_formats, outlets
 from annotator.services.projects import DEFAULT_PROJECT
-from annotator.services.records import ImportFileError
+
+if TYPE_CHECKING:
+    from annotator.services import importing
 
 SAMPLE_ARTICLE = Path(__file__).with_name("sample_article.md")
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
+def _command_app() -> Flask:
+    """The app the commands run in: configuration and database, no pages (``serve`` and
+    ``quickstart`` build the whole app to serve it). The import, evaluation and label-import
+    code loads in the commands that use it, so that the others start sooner."""
+    return create_app(web=False)
+
+
+@click.group(cls=FlaskGroup, create_app=_command_app, add_default_commands=False)
 def cli() -> None:
     """Annotate how news articles use their sources."""
     atexit.unregister(_skip_final_garbage_collection)  # once, however often it is invoked
@@ -134,6 +134,8 @@ def import_command(
 ) -> None:
     """Import articles: .txt/.md/.html (one article per file), .jsonl or .csv (one per line
     or row), .zip of these, and/or --urls FILE."""
+    from annotator.services import importing
+
     if not files and not url_list:
         raise click.UsageError("Give FILES to import, or --urls FILE, or both.")
     project_name = project or DEFAULT_PROJECT
@@ -150,6 +152,8 @@ def import_command(
 
 
 def _import_url_list(url_list: str, project_name: str, report: importing.ImportReport) -> None:
+    from annotator.services import fetching
+
     try:
         urls = fetching.parse_url_list(Path(url_list).read_text(encoding="utf-8-sig"))
     except (fetching.FetchError, UnicodeDecodeError) as exc:
@@ -188,6 +192,9 @@ def _read_files(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
 @with_appcontext
 def import_labels_command(file: str, project: str, create_reviewers: bool) -> None:
     """Import labels from CSV (document_id, claim offsets or claim_text, reviewer, label)."""
+    from annotator.services import label_import
+    from annotator.services.records import ImportFileError
+
     try:
         report = label_import.import_labels(
             get_session(),
@@ -265,9 +272,12 @@ def backup_command(out: Path) -> None:
 @click.argument("article", required=False, type=click.Path(exists=True, dir_okay=False))
 def evaluate_command(gold: str, article: str | None) -> None:
     """Score the text pipeline against a gold annotation (throw-away database)."""
+    from annotator.services import evaluation
+
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
-            {"DATABASE_URL": f"sqlite:///{Path(tmp) / 'evaluate.db'}", "SECRET_KEY": "evaluate"}
+            {"DATABASE_URL": f"sqlite:///{Path(tmp) / 'evaluate.db'}", "SECRET_KEY": "evaluate"},
+            web=False,
         )
         with app.app_context():
             prepare_database()
@@ -284,7 +294,6 @@ def evaluate_command(gold: str, article: str | None) -> None:
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@with_appcontext
 def serve_command(host: str, port: int) -> None:
     """Serve the app for local use (use gunicorn in production)."""
     _serve(host, port)
@@ -294,7 +303,7 @@ def _serve(host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+    run_simple(host, port, create_app(), threaded=True)
 
 
 @cli.command("quickstart")
@@ -304,6 +313,8 @@ def _serve(host: str, port: int) -> None:
 @with_appcontext
 def quickstart_command(host: str, port: int, no_serve: bool) -> None:
     """First run: migrate, load the sample article, create an admin, then serve."""
+    from annotator.services import importing
+
     prepare_database()
     session = get_session()
     report = importing.import_files(
@@ -318,6 +329,7 @@ def quickstart_command(host: str, port: int, no_serve: bool) -> None:
         accounts.create_user(session, "admin", password, Role.ADMIN)
         click.echo(f"Created user 'admin' with password: {password}")
         click.echo("This password is shown only once; change it after logging in.")
+    session.close()
     if not no_serve:
         _serve(host, port)
 

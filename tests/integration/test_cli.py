@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from annotator import cli, create_app, migrate
+from annotator.db import get_engine, get_session
 from annotator.models import Document, User
 from annotator.services import accounts
 from tests.conftest import SHARED
@@ -75,3 +82,41 @@ def test_evaluate_reports_a_bad_gold_file(runner, tmp_path):
     result = runner.invoke(args=["evaluate", str(bad)])
     assert result.exit_code != 0
     assert "cannot read the gold file" in result.output
+
+
+def test_an_app_without_the_web_part_has_the_database_and_no_pages(tmp_path):
+    url = f"sqlite:///{tmp_path / 'commands.db'}"
+    bare = create_app({"DATABASE_URL": url, "SECRET_KEY": "k" * 32}, web=False)
+    assert [rule.endpoint for rule in bare.url_map.iter_rules()] == ["static"]
+    assert not hasattr(bare, "login_manager")
+    with bare.app_context():
+        migrate.upgrade(get_engine())
+        assert get_session().scalar(select(func.count(User.id))) == 0
+    whole = create_app({"DATABASE_URL": url, "SECRET_KEY": "k" * 32})
+    assert "passages.show" in {rule.endpoint for rule in whole.url_map.iter_rules()}
+
+
+def test_the_installed_command_imports_and_exports_without_the_web_part(tmp_path):
+    """The real entry point (a fresh process): the commands' app has no pages, and the code
+    each command loads for itself is there when it runs."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'commands.db'}",
+        "SECRET_KEY": "k" * 32,
+    }
+    sample = Path(cli.__file__).with_name("sample_article.md")
+    out = tmp_path / "out.csv"
+    for args in (["db", "upgrade"], ["import", str(sample)], ["export", "--all-claims", str(out)]):
+        done = subprocess.run(
+            [sys.executable, "-c", "from annotator.cli import cli; cli()", *args],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    with out.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows, "the sample article's claims are exported"
+    assert {row["document_title"] for row in rows} == {rows[0]["document_title"]}
