@@ -244,10 +244,12 @@ def export_command(out: str, fmt: str, wide: bool, excel: bool, **filters: Any) 
         raise click.UsageError(str(exc)) from exc
     chunks = export_formats.export_chunks(get_session(), fmt, export_filter, excel=excel)
     if out == "-":
+        sys.stdout.flush()
         for chunk in chunks:
-            sys.stdout.write(chunk)
+            sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
         return
-    with open(out, "w", encoding="utf-8", newline="") as handle:
+    with open(out, "wb") as handle:
         for chunk in chunks:
             handle.write(chunk)
     click.echo(f"Wrote {out}.", err=True)

@@ -45,7 +45,7 @@ from annotator.services.exporting import (
     neutralise_cell,
 )
 
-BOM = "\ufeff"
+BOM = "\ufeff".encode()  # UTF-8's byte-order mark
 BUILT_IN_SOURCE = "annotator"
 WIDE_COLUMNS = (
     "document_id",
@@ -74,7 +74,7 @@ LABEL_STUDIO_CONFIG = """<View>
 CHUNK_ROWS = 2000
 
 
-def with_bom(chunks: Iterator[str]) -> Iterator[str]:
+def with_bom(chunks: Iterator[bytes]) -> Iterator[bytes]:
     """The "Excel" option: a UTF-8 byte-order mark so spreadsheets pick the right encoding."""
     yield BOM
     yield from chunks
@@ -255,11 +255,25 @@ def settled_label(final_label: str | None, labels: Sequence[str]) -> str | None:
     return labels[0] if len(distinct) == 1 else None
 
 
+Writer = Callable[[Session, ExportFilter], Iterator[bytes]]
+
+
+def _utf8(write: Callable[[Session, ExportFilter], Iterator[str]]) -> Writer:
+    """A writer of text as one of UTF-8 bytes (the CSV writer makes bytes itself: PostgreSQL's
+    COPY hands them over ready)."""
+
+    def write_utf8(session: Session, export_filter: ExportFilter) -> Iterator[bytes]:
+        for chunk in write(session, export_filter):
+            yield chunk.encode()
+
+    return write_utf8
+
+
 @dataclass(frozen=True)
 class Format:
-    """An export format: the writer, its media type and file extension."""
+    """An export format: the writer (UTF-8 chunks), its media type and file extension."""
 
-    write: Callable[[Session, ExportFilter], Iterator[str]]
+    write: Writer
     mimetype: str
     extension: str
     excel: bool = False  # whether the "Excel" option (a byte-order mark) applies
@@ -267,10 +281,10 @@ class Format:
 
 FORMATS: dict[str, Format] = {
     "csv": Format(iter_csv, "text/csv; charset=utf-8", "csv", excel=True),
-    "csv-wide": Format(iter_wide_csv, "text/csv; charset=utf-8", "csv", excel=True),
-    "jsonl": Format(iter_jsonl, "application/x-ndjson; charset=utf-8", "jsonl"),
-    "label-studio": Format(iter_label_studio, "application/json; charset=utf-8", "json"),
-    "doccano": Format(iter_doccano, "application/x-ndjson; charset=utf-8", "jsonl"),
+    "csv-wide": Format(_utf8(iter_wide_csv), "text/csv; charset=utf-8", "csv", excel=True),
+    "jsonl": Format(_utf8(iter_jsonl), "application/x-ndjson; charset=utf-8", "jsonl"),
+    "label-studio": Format(_utf8(iter_label_studio), "application/json; charset=utf-8", "json"),
+    "doccano": Format(_utf8(iter_doccano), "application/x-ndjson; charset=utf-8", "jsonl"),
 }
 FILTER_KEYS = ("project", "outlet", "role", "label", "reviewer", "since", "until")
 
@@ -281,8 +295,8 @@ class FilterError(ValueError):
 
 def export_chunks(
     session: Session, fmt: str, export_filter: ExportFilter, *, excel: bool = False
-) -> Iterator[str]:
-    """The export as text chunks; ``excel`` adds the byte-order mark to CSV formats."""
+) -> Iterator[bytes]:
+    """The export in UTF-8 chunks; ``excel`` adds the byte-order mark to CSV formats."""
     spec = FORMATS[fmt]
     chunks = spec.write(session, export_filter)
     return with_bom(chunks) if excel and spec.excel else chunks

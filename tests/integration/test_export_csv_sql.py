@@ -92,7 +92,7 @@ def reference_csv(session: Session, export_filter: ExportFilter) -> str:
 
 
 def exported(session: Session, export_filter: ExportFilter) -> str:
-    return "".join(iter_csv(session, export_filter))
+    return b"".join(iter_csv(session, export_filter)).decode()
 
 
 @pytest.fixture
@@ -269,6 +269,23 @@ def test_timestamps_in_the_session_time_zone_on_postgresql(session, hostile_proj
         assert "-03:30" in result or "-02:30" in result
     finally:
         connection.exec_driver_sql("SET TIME ZONE 'UTC'")
+
+
+def test_the_export_is_utf8_whatever_the_connection_encoding(session, hostile_project):
+    """COPY's bytes go out as they come on a UTF-8 connection, and are converted on another
+    (GB18030 covers all of Unicode, so the hostile characters survive it)."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    export_filter = ExportFilter(all_claims=True)
+    as_utf8 = exported(session, export_filter)
+    connection = session.get_bind()
+    connection.exec_driver_sql("SET client_encoding = 'GB18030'")
+    try:
+        assert exported(session, export_filter) == as_utf8
+    finally:
+        connection.exec_driver_sql("SET client_encoding = 'UTF8'")
+    assert as_utf8 == reference_csv(session, export_filter)
+    assert "😀" in as_utf8
 
 
 def test_pages_of_documents_read_separately(session, hostile_project, monkeypatch):

@@ -63,7 +63,7 @@ def world(session, make_user):
 
 
 def _text(session, fmt, **args):
-    return "".join(export_chunks(session, fmt, filter_from_args(args)))
+    return b"".join(export_chunks(session, fmt, filter_from_args(args))).decode()
 
 
 def _rows(text):
@@ -190,13 +190,13 @@ def test_wide_csv_has_one_row_per_claim_with_reviewers_side_by_side(session, wor
 
 def test_excel_option_puts_a_bom_first(session, world, runner, tmp_path):
     assert _text(session, "csv").startswith("document_id")
-    text = "".join(export_chunks(session, "csv", ExportFilter(), excel=True))
-    assert text.startswith(BOM + "document_id")
+    data = b"".join(export_chunks(session, "csv", ExportFilter(), excel=True))
+    assert data.startswith(BOM + b"document_id")
     out = tmp_path / "wide.csv"
     result = runner.invoke(args=["export", "--wide", "--excel", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"\xef\xbb\xbfdocument_id")
-    assert not "".join(export_chunks(session, "jsonl", ExportFilter(), excel=True)).startswith(BOM)
+    assert not b"".join(export_chunks(session, "jsonl", ExportFilter(), excel=True)).startswith(BOM)
 
 
 # filters
@@ -274,3 +274,17 @@ def test_browser_download_with_format_and_filters(client, world, make_user, logi
     assert excel.get_data().startswith(b"\xef\xbb\xbf")
     assert client.get("/export/download?format=pdf").status_code == 404
     assert client.get("/export/download?since=never").status_code == 400
+
+
+def test_the_command_writes_the_same_bytes_to_a_file_and_to_standard_output(
+    session, world, runner, tmp_path
+):
+    out = tmp_path / "all.csv"
+    assert runner.invoke(args=["export", "--all-claims", str(out)]).exit_code == 0
+    piped = runner.invoke(args=["export", "--all-claims", "-"])
+    assert piped.exit_code == 0, piped.output
+    assert piped.stdout_bytes == out.read_bytes()
+    assert out.read_bytes() == b"".join(
+        export_chunks(session, "csv", filter_from_args({"all_claims": "1"}))
+    )
+    assert b"\r\n" in out.read_bytes(), "CRLF line ends, untranslated"

@@ -44,7 +44,7 @@ def tagged(app_on_fresh_database, monkeypatch):
 def _export(app, monkeypatch, pages_at_once: int) -> str:
     monkeypatch.setattr(exporting, "CSV_PAGES_AT_ONCE", pages_at_once)
     with app.app_context():
-        return "".join(exporting.iter_csv(get_session(), ExportFilter(all_claims=True)))
+        return b"".join(exporting.iter_csv(get_session(), ExportFilter(all_claims=True))).decode()
 
 
 def test_pages_written_at_once_give_the_same_csv(tagged, monkeypatch):
@@ -67,7 +67,7 @@ def test_a_download_cut_short_returns_its_connections(tagged, monkeypatch):
         session = get_session()
         assert exporting._engine_for_parallel_pages(session) is not None  # pages at once
         chunks = exporting.iter_csv(session, ExportFilter(all_claims=True))
-        assert next(chunks).startswith("document_id,")
+        assert next(chunks).startswith(b"document_id,")
         assert next(chunks)  # the first page; the next ones are being written
         chunks.close()
         session.close()
