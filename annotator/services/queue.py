@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ScalarSelect, bindparam, exists, func, select, update
+from sqlalchemy import Integer, ScalarSelect, bindparam, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -54,13 +54,14 @@ def reserve_next(
     current = current_document or _current_document(session, user, project)
     for document_id in _documents_to_try(session, user, project, current):
         passage_id = _open_passage_in(session, user, project, document_id, now)
-        if passage_id is None or not _still_has_room(session, user, project, passage_id, now):
+        if passage_id is None:
             continue
-        if document_id != current:
-            _count_document_start(session, user, document_id)
-        _upsert_reservation(
-            session, user, project, (passage_id, document_id), now, now + reservation
-        )
+        first_start = document_id != current and not _started(session, user, document_id)
+        passage = (passage_id, document_id)
+        if not _reserve_if_room(session, user, project, passage, now, now + reservation):
+            continue
+        if first_start:
+            _add_document_start(session, document_id)
         return passage_id
     return None
 
@@ -158,12 +159,10 @@ _OPEN_PASSAGE = (
     .order_by(_PASSAGES.c.index)
     .limit(1)
 )
-_OTHERS_RESERVING = select(_others_reserving(bindparam("passage_id")))
-_LOCK_PASSAGE = (
-    select(_PASSAGES.c.completed_count)
-    .where(_PASSAGES.c.id == bindparam("passage_id"))
-    .with_for_update()
-)
+# Locks the passage it finds on PostgreSQL (another reviewer may be about to reserve it; see
+# ``_reserve_if_room``). SQLite has no row locks: there the transaction has held the
+# database's write lock (BEGIN IMMEDIATE) since before this look.
+_OPEN_PASSAGE_LOCKED = _OPEN_PASSAGE.with_for_update(of=_PASSAGES)
 
 
 def _open_passage_in(
@@ -172,85 +171,93 @@ def _open_passage_in(
     """First passage (by index) of the document that still has room and that the user has
     neither completed nor skipped."""
     params = {"document_id": document_id, "overlap": project.overlap, "user_id": user.id}
-    return session.scalar(_OPEN_PASSAGE, {**params, "now": now})
+    return session.scalar(_OPEN_PASSAGE_LOCKED, {**params, "now": now})
 
 
-def _still_has_room(
-    session: Session, user: User, project: Project, passage_id: int, now: datetime
-) -> bool:
-    """Lock the passage and re-check its room: on PostgreSQL another reviewer may have taken
-    it since ``_open_passage_in`` looked. On SQLite this transaction has held the database's
-    write lock (BEGIN IMMEDIATE) since before that look, so nothing can have changed."""
-    if session.get_bind().dialect.name == "sqlite":
-        return True
-    completed: int | None = session.scalar(_LOCK_PASSAGE, {"passage_id": passage_id})
-    if completed is None:
-        return False
-    # Counted after the lock, in a statement of its own: a statement sees the data as of its
-    # start, so a count inside the locking query could miss the reservation it waited for.
-    params = {"passage_id": passage_id, "user_id": user.id, "now": now}
-    others = session.scalar(_OTHERS_RESERVING, params)
-    return completed + (others or 0) < project.overlap
-
-
-def _upsert_reservation(
+def _reserve_if_room(
     session: Session,
     user: User,
     project: Project,
     passage: tuple[int, int],
     now: datetime,
     until: datetime,
-) -> None:
-    """Reserve the passage for the user: a new review, or the user's expired reservation
-    renewed (``_open_passage_in`` never offers a passage the user completed or skipped).
-    ``passage``: its id and its document's."""
+) -> bool:
+    """Reserve the passage for the user if it still has room: a new review, or the user's
+    expired reservation renewed (``_open_passage_in`` never offers a passage the user
+    completed or skipped). ``passage``: its id and its document's. The room is counted by
+    this statement, after ``_open_passage_in`` locked the passage: a statement sees the data
+    as of its start, so a count in the locking query could miss the reservation it waited
+    for."""
     passage_id, document_id = passage
     params = {
         "passage": passage_id,
         "document": document_id,
         "project": project.id,
-        "reviewer": user.id,
+        "user_id": user.id,
+        "overlap": project.overlap,
+        "until": until,
+        "now": now,
     }
-    upsert = _UPSERT_RESERVATION[session.get_bind().dialect.name]
-    session.execute(upsert, {**params, "until": until, "now": now})
+    upsert = _RESERVE_IF_ROOM[session.get_bind().dialect.name]
+    return session.scalar(upsert, params) is not None
 
 
-def _upsert_reservation_statement(insert: Any) -> Any:
+def _reserve_if_room_statement(insert: Any) -> Any:
+    """INSERT .. SELECT of the reservation, whose SELECT has a row only while the passage has
+    room; the upsert renews the user's expired reservation. Returns the review's id, or no
+    row when there was no room."""
     reserved = {
         "status": ReviewStatus.RESERVED,
         "reserved_until": bindparam("until", type_=Review.reserved_until.type),
         "updated_at": bindparam("now", type_=Review.updated_at.type),
     }
+    completed = select(_PASSAGES.c.completed_count).where(_PASSAGES.c.id == bindparam("passage"))
+    others = _others_reserving(bindparam("passage"))
+    room = completed.scalar_subquery() + others < bindparam("overlap")
+    row: dict[str, Any] = {
+        "passage_id": bindparam("passage", type_=Integer),
+        "document_id": bindparam("document", type_=Integer),
+        "project_id": bindparam("project", type_=Integer),
+        "user_id": bindparam("user_id", type_=Integer),
+        "status": literal(ReviewStatus.RESERVED.value),
+        "reason": literal(""),
+        "reserved_until": reserved["reserved_until"],
+        "updated_at": reserved["updated_at"],
+    }
     return (
         insert(_REVIEWS)
-        .values(
-            passage_id=bindparam("passage"),
-            document_id=bindparam("document"),
-            project_id=bindparam("project"),
-            user_id=bindparam("reviewer"),
-            reason="",
-            **reserved,
-        )
+        .from_select(list(row), select(*row.values()).where(room))
         .on_conflict_do_update(index_elements=["passage_id", "user_id"], set_=reserved)
+        .returning(_REVIEWS.c.id)
     )
 
 
-_UPSERT_RESERVATION = {
-    "sqlite": _upsert_reservation_statement(sqlite_insert),
-    "postgresql": _upsert_reservation_statement(postgresql_insert),
+_RESERVE_IF_ROOM = {
+    "sqlite": _reserve_if_room_statement(sqlite_insert),
+    "postgresql": _reserve_if_room_statement(postgresql_insert),
 }
 
 
-def _count_document_start(session: Session, user: User, document_id: int) -> None:
-    first_time = not session.scalar(
-        select(exists().where(Review.user_id == user.id, Review.document_id == document_id))
-    )
-    if first_time:
-        session.execute(
-            update(Document)
-            .where(Document.id == document_id)
-            .values(started_by=Document.started_by + 1)
+def _started(session: Session, user: User, document_id: int) -> bool:
+    """Whether the user has a review in the document (reserved, completed or skipped)."""
+    return bool(
+        session.scalar(
+            select(exists().where(Review.user_id == user.id, Review.document_id == document_id))
         )
+    )
+
+
+def _add_document_start(session: Session, document_id: int) -> None:
+    session.execute(
+        update(Document)
+        .where(Document.id == document_id)
+        .values(started_by=Document.started_by + 1)
+    )
+
+
+def _count_document_start(session: Session, user: User, document_id: int) -> None:
+    if not _started(session, user, document_id):
+        _add_document_start(session, document_id)
 
 
 _COMPLETE_REVIEW = (

@@ -21,17 +21,29 @@ from annotator.services.importing import import_files
 from tests.conftest import SHARED
 
 SMALL, LARGE = 2, 8  # documents; both fit in one export page (DOCUMENTS_PER_PAGE = 250)
-# Statements per request (the most of SQLite's and PostgreSQL's), counted by the test below:
-# the annotation loop is CPU-bound, and each statement costs the worker about 0.1 ms
+# Statements per request (BEGIN and COMMIT included), counted by the test below: the
+# annotation loop is CPU-bound, and each statement costs the worker about 0.1 ms
 # (docs/benchmarks.md). The next page of "Save and next" was reserved in the same request,
-# so the reviewer's review of it is known and not read again.
+# so the reviewer's review of it is known and not read again. On PostgreSQL a reservation
+# locks the passage it finds and counts the room in its upsert; SQLite, whose writers hold
+# the database lock, needs no lock but sends its own BEGIN.
 BUDGET = {
-    "next": 9,
-    "page": 11,
-    "dashboard": 9,
-    "export": 10,
-    "page + save": 26,
-    "save and next, with the next page": 24,
+    "sqlite": {
+        "next": 9,
+        "page": 11,
+        "dashboard": 9,
+        "export": 10,
+        "page + save": 26,
+        "save and next, with the next page": 24,
+    },
+    "postgresql": {
+        "next": 7,
+        "page": 11,
+        "dashboard": 9,
+        "export": 9,
+        "page + save": 24,
+        "save and next, with the next page": 22,
+    },
 }
 CLAIM = re.compile(r'<fieldset class="claim[^"]*" id="claim-(\d+)"')
 
@@ -130,5 +142,6 @@ def test_query_counts_do_not_grow_with_the_project(
     small_counts |= _admin_counts(client, engine, small, f"size-{SMALL}")
     large_counts |= _admin_counts(client, engine, large, f"size-{LARGE}")
     assert small_counts == large_counts
-    over = {name: n for name, n in small_counts.items() if n > BUDGET[name]}
-    assert not over, f"more statements than budgeted: {over} (budget {BUDGET})"
+    budget = BUDGET[engine.dialect.name]
+    over = {name: n for name, n in small_counts.items() if n > budget[name]}
+    assert not over, f"more statements than budgeted: {over} (budget {budget})"

@@ -20,7 +20,7 @@ from annotator.models import (
     User,
     utcnow,
 )
-from annotator.services import projects
+from annotator.services import projects, queue
 from tests.helpers import import_fixture
 
 
@@ -148,6 +148,25 @@ def test_reservation_blocks_others_until_it_expires(client, login, session, solo
     session.commit()
     complete(client, session, bobs)
     assert take_next(client, solo) == reserved, "an expired reservation returns to the pool"
+
+
+def test_a_reservation_that_lost_the_race_for_the_last_place_stores_nothing(
+    client, login, session, solo
+):
+    """What the queue does after locking the passage it found: the room is counted again in
+    the reservation's own statement, so a passage another reviewer reserved in between (the
+    overlap here is 1) is not reserved twice; an expired reservation leaves room."""
+    login("ann")
+    taken = session.get(Passage, take_next(client, solo))
+    bob = session.scalar(select(User).where(User.username == "bob"))
+    now = utcnow()
+    place = (taken.id, taken.document_id)
+    assert not queue._reserve_if_room(session, bob, solo, place, now, now + timedelta(hours=1))
+    assert session.scalar(select(Review).where(Review.user_id == bob.id)) is None
+    later = now + timedelta(days=1)  # ann's reservation has expired by then
+    assert queue._reserve_if_room(session, bob, solo, place, later, later + timedelta(hours=1))
+    review = session.scalar(select(Review).where(Review.user_id == bob.id))
+    assert (review.passage_id, review.status) == (taken.id, "reserved")
 
 
 def test_skip_records_reason_and_frees_the_passage(client, login, session, solo):
@@ -328,7 +347,9 @@ def test_reveal_setting_decides_when_reviewers_see_others(
     assert "ann: editorial" in client.get(f"/passages/{passage.id}").get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("reveal", "shown"), [("always", True), ("never", False), ("after_completion", False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("reveal", "shown"), [("always", True), ("never", False), ("after_completion", False)]
+)
 def test_save_and_next_shows_others_labels_as_the_reveal_setting_says(
     client, login, session, study, reveal, shown
 ):
@@ -347,7 +368,8 @@ def test_save_and_next_shows_others_labels_as_the_reveal_setting_says(
     first = session.get(Passage, take_next(client, study))
     labels = {str(c.id): "quoted" for c in first.claims}
     answer = client.post(f"/passages/{first.id}", json={"labels": labels, "then": "next"}).json
-    assert answer["ok"] and answer["next_url"] != f"/passages/{first.id}"
+    assert answer["ok"]
+    assert answer["next_url"] != f"/passages/{first.id}"
     assert ("ann: editorial" in answer["page"]) is shown
 
 
