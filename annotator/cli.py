@@ -7,16 +7,18 @@ import gc
 import json
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
 from annotator import create_app, migrate
-from annotator.db import get_engine, get_session
+from annotator.db import get_engine, get_session, is_missing_table
 from annotator.models import Role
 from annotator.services import accounts, agreement, export_formats, outlets
 from annotator.services.projects import DEFAULT_PROJECT
@@ -34,7 +36,23 @@ def _command_app() -> Flask:
     return create_app(web=False)
 
 
-@click.group(cls=FlaskGroup, create_app=_command_app, add_default_commands=False)
+class _Commands(FlaskGroup):
+    """The command group; a command run on a database that has not been set up says so
+    instead of showing the database's error."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            if not is_missing_table(exc):
+                raise
+            raise click.ClickException(
+                "The database is not set up for this version of annotator "
+                f"({str(exc.orig).splitlines()[0]}). Run `annotator db upgrade` first."
+            ) from exc
+
+
+@click.group(cls=_Commands, create_app=_command_app, add_default_commands=False)
 def cli() -> None:
     """Annotate how news articles use their sources."""
     atexit.unregister(_skip_final_garbage_collection)  # once, however often it is invoked
@@ -249,10 +267,26 @@ def export_command(out: str, fmt: str, wide: bool, excel: bool, **filters: Any) 
             sys.stdout.buffer.write(chunk)
         sys.stdout.buffer.flush()
         return
-    with open(out, "wb") as handle:
-        for chunk in chunks:
-            handle.write(chunk)
+    _write_whole(Path(out), chunks)
     click.echo(f"Wrote {out}.", err=True)
+
+
+def _write_whole(target: Path, chunks: Iterable[bytes]) -> None:
+    """Write to a file beside the target and put it in place only once every chunk is
+    written: an export that fails halfway leaves no partial file, and an older file of the
+    same name as it was."""
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, then renamed)
+        dir=target.parent, prefix=f".{target.name}.", suffix=".part", delete=False
+    )
+    partial = Path(handle.name)
+    try:
+        with handle:
+            for chunk in chunks:
+                handle.write(chunk)
+        partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 @cli.command("backup")

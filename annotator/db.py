@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, Table, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -30,6 +31,19 @@ def table_of(model: type[Base]) -> Table:
     if not isinstance(table, Table):
         raise TypeError(f"{model.__name__} is not mapped to a table")
     return table
+
+
+# PostgreSQL's SQLSTATE for "relation does not exist"
+UNDEFINED_TABLE = "42P01"
+
+
+def is_missing_table(error: DBAPIError) -> bool:
+    """Whether the statement failed because a table does not exist: the database has not
+    been set up (or not upgraded) for this version."""
+    driver_error = error.orig
+    if getattr(driver_error, "sqlstate", None) == UNDEFINED_TABLE:
+        return True
+    return str(driver_error).startswith("no such table")  # SQLite's message
 
 
 def normalise_url(url: str) -> str:

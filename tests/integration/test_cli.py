@@ -9,12 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from annotator import cli, create_app, migrate
-from annotator.db import get_engine, get_session
+from annotator.db import get_engine, get_session, is_missing_table
 from annotator.models import Document, User
-from annotator.services import accounts
+from annotator.services import accounts, export_formats
 from tests.conftest import SHARED
 
 
@@ -120,3 +122,50 @@ def test_the_installed_command_imports_and_exports_without_the_web_part(tmp_path
         rows = list(csv.DictReader(handle))
     assert rows, "the sample article's claims are exported"
     assert {row["document_title"] for row in rows} == {rows[0]["document_title"]}
+
+
+def test_a_command_on_a_database_not_set_up_says_what_to_do(tmp_path):
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
+        "SECRET_KEY": "k" * 32,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "from annotator.cli import cli; cli()", "export", "out.csv"],
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "Run `annotator db upgrade` first." in done.stderr
+    assert "no such table" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("statement", "missing"),
+    [("SELECT * FROM no_such_table", True), ("SELECT no_such_column FROM users", False)],
+)
+def test_missing_tables_are_told_from_other_database_errors(session, statement, missing):
+    with pytest.raises(DBAPIError) as failure, session.begin_nested():
+        session.execute(text(statement))
+    assert is_missing_table(failure.value) is missing
+
+
+def test_an_export_that_fails_leaves_the_older_file_as_it_was(runner, tmp_path, monkeypatch):
+    out = tmp_path / "annotations.csv"
+    out.write_bytes(b"yesterday's export\r\n")
+
+    def broken(*_args, **_kwargs):
+        yield b"document_id\r\n"
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(export_formats, "export_chunks", broken)
+    result = runner.invoke(args=["export", str(out)])
+    assert result.exit_code != 0
+    assert out.read_bytes() == b"yesterday's export\r\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["annotations.csv"], "no partial file left"
