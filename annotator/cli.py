@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import gc
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -146,9 +147,20 @@ def user_create(username: str, role: str, password_stdin: bool) -> None:
     is_flag=True,
     help="Restored JSONL: create unknown reviewers as inactive accounts instead of failing.",
 )
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes that analyse the texts while the import stores them "
+    "(default: the CPUs this command may use; 1: analyse in the importing process).",
+)
 @with_appcontext
 def import_command(
-    files: tuple[str, ...], project: str | None, url_list: str | None, create_reviewers: bool
+    files: tuple[str, ...],
+    project: str | None,
+    url_list: str | None,
+    create_reviewers: bool,
+    processes: int | None,
 ) -> None:
     """Import articles: .txt/.md/.html (one article per file), .jsonl or .csv (one per line
     or row), .zip of these, and/or --urls FILE."""
@@ -160,13 +172,24 @@ def import_command(
     session = get_session()
     with tqdm(unit="doc", desc="Importing", disable=None, file=sys.stderr) as bar:
         report = importing.import_files(
-            session, _read_files(files), project_name, bar.update, create_reviewers=create_reviewers
+            session,
+            _read_files(files),
+            project_name,
+            bar.update,
+            create_reviewers=create_reviewers,
+            processes=processes or _usable_cpus(),
         )
     if url_list:
         _import_url_list(url_list, project_name, report)
     _print_report(report)
     if report.failed:
         sys.exit(1)
+
+
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _import_url_list(url_list: str, project_name: str, report: importing.ImportReport) -> None:

@@ -10,6 +10,7 @@ restored with their annotations (see ``jsonl_reader`` and ``restore``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from annotator.db import begin_write
 from annotator.models import Document, Project
+from annotator.services.drafting import drafts_by_batch, drafts_for
 from annotator.services.outlets import load_registry
 from annotator.services.projects import get_or_create_project
 from annotator.services.readers import read_records
@@ -24,14 +26,8 @@ from annotator.services.records import DocumentRecord, ImportFileError, check_st
 from annotator.services.reimport import replace_document
 from annotator.services.restore import extras_from_record, write_extras
 from annotator.services.reviewers import resolve_reviewers
-from annotator.services.storing import (
-    drafts_from_record,
-    ensure_outlets,
-    insert_documents,
-    refresh_statistics,
-)
+from annotator.services.storing import ensure_outlets, insert_documents, refresh_statistics
 from annotator.text.outlets import OutletRegistry
-from annotator.text.pipeline import PassageDraft, analyse_document
 
 __all__ = [
     "DocumentRecord",
@@ -79,10 +75,12 @@ class ImportReport:
 @dataclass(frozen=True)
 class ImportOptions:
     """``create_reviewers``: reviewers named in restored annotations that have no account
-    become inactive accounts instead of failing the file."""
+    become inactive accounts instead of failing the file. ``processes``: worker processes
+    that analyse the texts while this one stores (see ``drafting``); 1 analyses here."""
 
     create_reviewers: bool = False
     on_progress: ProgressCallback | None = None
+    processes: int = 1
 
 
 def import_files(
@@ -92,9 +90,12 @@ def import_files(
     on_progress: ProgressCallback | None = None,
     *,
     create_reviewers: bool = False,
+    processes: int = 1,
 ) -> ImportReport:
     """Import several files into a project; a failing file is reported and leaves no trace."""
-    options = ImportOptions(create_reviewers=create_reviewers, on_progress=on_progress)
+    options = ImportOptions(
+        create_reviewers=create_reviewers, on_progress=on_progress, processes=processes
+    )
     project = prepare_project(session, project_name)
     report = ImportReport()
     for filename, data in files:
@@ -195,12 +196,6 @@ def _line_of(record: DocumentRecord) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
-def _analyse(record: DocumentRecord, registry: OutletRegistry) -> list[PassageDraft]:
-    if record.passages is not None:
-        return drafts_from_record(record.passages)
-    return analyse_document(record.title, record.text, registry)
-
-
 def _store_new(
     session: Session,
     project: Project,
@@ -211,19 +206,20 @@ def _store_new(
     options: ImportOptions,
 ) -> None:
     registry, outlet_ids = outlets
-    for start in range(0, len(records), BATCH_SIZE):
-        batch = records[start : start + BATCH_SIZE]
-        analysed = [_analyse(r, registry) for r in batch]
-        ensure_outlets(session, analysed, outlet_ids)
-        stored = insert_documents(session, project, batch, analysed, outlet_ids)
-        for record, item in zip(batch, stored, strict=True):
-            if record.passages is not None:
-                extras = extras_from_record(record, item, users, outlet_ids)
-                write_extras(session, project, item, extras)
-        report.passages += sum(len(item.passage_ids) for item in stored)
-        report.imported += [r.external_id for r in batch]
-        if options.on_progress:
-            options.on_progress(len(batch))
+    batches = [records[start : start + BATCH_SIZE] for start in range(0, len(records), BATCH_SIZE)]
+    # closing(): an error while storing stops the workers at once
+    with closing(drafts_by_batch(batches, registry, options.processes)) as drafts:
+        for batch, analysed in zip(batches, drafts, strict=True):
+            ensure_outlets(session, analysed, outlet_ids)
+            stored = insert_documents(session, project, batch, analysed, outlet_ids)
+            for record, item in zip(batch, stored, strict=True):
+                if record.passages is not None:
+                    extras = extras_from_record(record, item, users, outlet_ids)
+                    write_extras(session, project, item, extras)
+            report.passages += sum(len(item.passage_ids) for item in stored)
+            report.imported += [r.external_id for r in batch]
+            if options.on_progress:
+                options.on_progress(len(batch))
 
 
 def _store_changed(
@@ -235,7 +231,7 @@ def _store_changed(
 ) -> None:
     registry, outlet_ids = outlets
     for document, record in changed:
-        drafts = _analyse(record, registry)
+        drafts = drafts_for(record, registry)
         ensure_outlets(session, [drafts], outlet_ids)
         report.lost_tags += replace_document(session, project, document, record, drafts, outlet_ids)
         report.passages += len(drafts)

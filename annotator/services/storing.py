@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, text
+from sqlalchemy import Connection, Table, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
@@ -156,13 +156,20 @@ def refresh_statistics(session: Session, passages: int) -> None:
 def _insert_many(
     session: Session, model: Any, rows: Sequence[dict[str, Any]], parent: str, key: str
 ) -> list[int]:
-    """Insert the rows and return their ids in row order: COPY on PostgreSQL, where the
-    executemany sends one INSERT per row (29,000 passages and 40,000 claims in-process on the
-    loaded shared machine: 6.1 s, COPY 1.5 s), the generic executemany elsewhere."""
+    """Insert the rows (all with the keys of the first) under ids drawn before writing, so
+    that nothing has to be read back, and return the ids in row order. PostgreSQL: COPY, ids
+    from the table's sequence (its executemany sends one INSERT per row: 29,000 passages
+    and 40,000 claims took 6.1 s, COPY 1.5 s). SQLite: the driver's executemany of plain
+    tuples, ids after the table's largest, which no other writer can take while the import
+    holds the database's write lock (``db.begin_write``); SQLAlchemy's executemany and the
+    read-back took a third of a 290,000-passage import's storing (docs/benchmarks.md).
+    ``parent`` and ``key``, unique together, serve the generic path (``_insert_ids``)."""
     if not rows:
         return []
     if _uses_copy(session):
         return _copy_ids(session, model.__table__, rows)
+    if session.get_bind().dialect.name == "sqlite":
+        return _insert_after_largest_id(session, model.__table__, rows)
     return _insert_ids(session, model, rows, parent, key)
 
 
@@ -192,6 +199,29 @@ def _copy_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) ->
     return ids
 
 
+def _insert_after_largest_id(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    """SQLite, inside a write transaction: the rows under the ids that follow the largest
+    stored (those SQLite would give them), written by the driver's executemany."""
+    connection = session.connection()
+    first = (connection.scalar(select(func.max(table.c.id))) or 0) + 1
+    ids = list(range(first, first + len(rows)))
+    defaults = _scalar_defaults(table, rows[0])
+    values = itemgetter(*rows[0])
+    quote = connection.dialect.identifier_preparer.quote
+    names = ["id", *rows[0], *defaults]
+    columns = ", ".join(quote(name) for name in names)
+    placeholders = ", ".join("?" * len(names))
+    # quoted names of our own table and columns; the values go as parameters
+    statement = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    extra = tuple(defaults.values())
+    connection.exec_driver_sql(
+        statement, [(row_id, *values(row), *extra) for row_id, row in zip(ids, rows, strict=True)]
+    )
+    return ids
+
+
 def _next_ids(connection: Connection, table: Table, count: int) -> list[int]:
     """``count`` new ids from the sequence of ``table.id``, ascending. The sequence is named
     as a parameter: pg_get_serial_sequence() inside the query ran once per row (5x slower)."""
@@ -206,7 +236,7 @@ def _next_ids(connection: Connection, table: Table, count: int) -> list[int]:
 
 def _scalar_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     """The column defaults that insert() would fill in for the columns the row leaves out
-    (COPY knows only the server's)."""
+    (COPY and the driver's executemany know only the server's)."""
     defaults = {}
     for column in table.columns:
         if column.primary_key or column.name in row or column.default is None:

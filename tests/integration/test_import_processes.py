@@ -1,0 +1,115 @@
+"""Imports with worker processes analysing the texts (``annotator import --processes``) draft
+and store exactly what an import without them does, in the same order, and fail as whole."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from annotator.models import Document, Project
+from annotator.services import drafting
+from annotator.services.importing import import_files
+from annotator.services.readers import read_records
+from annotator.text.outlets import default_registry
+from tests.conftest import SHARED
+from tests.helpers import counts
+from tests.integration.test_import_copy import _stored
+
+DOCUMENTS = 2 * drafting.MIN_RECORDS_FOR_PROCESSES + 7  # several tasks, the last one short
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, bytes]:
+    path = tmp_path_factory.mktemp("corpus") / "corpus.jsonl"
+    subprocess.run(
+        [sys.executable, str(SHARED / "bench" / "make_corpus.py"), str(DOCUMENTS), str(path)],
+        check=True,
+    )
+    return path.name, path.read_bytes()
+
+
+@pytest.fixture
+def pools(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The worker pools started while the test runs."""
+    started: list[Any] = []
+
+    class CountedPool(drafting.ProcessPoolExecutor):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(drafting, "ProcessPoolExecutor", CountedPool)
+    return started
+
+
+def _batches(records: list[Any], size: int) -> list[list[Any]]:
+    return [records[i : i + size] for i in range(0, len(records), size)]
+
+
+def test_workers_draft_what_the_importing_process_drafts(corpus, pools):
+    article = SHARED / "corpus" / "seed-article.txt"
+    records = [*read_records(*corpus), *read_records(article.name, article.read_bytes())]
+    batches = _batches(records, 40)
+    registry = default_registry()
+    here = list(drafting.drafts_by_batch(batches, registry, processes=1))
+    assert not pools
+    in_workers = list(drafting.drafts_by_batch(batches, registry, processes=2))
+    assert len(pools) == 1
+    assert in_workers == here
+    assert [len(batch) for batch in in_workers] == [len(batch) for batch in batches]
+    assert sum(len(drafts) for batch in here for drafts in batch) > DOCUMENTS * 10
+
+
+def test_a_few_records_are_drafted_without_workers(corpus, pools):
+    records = read_records(*corpus)[: drafting.MIN_RECORDS_FOR_PROCESSES - 1]
+    drafted = list(drafting.drafts_by_batch([records], default_registry(), processes=4))
+    assert not pools
+    assert len(drafted[0]) == len(records)
+
+
+def test_an_import_with_workers_stores_what_one_without_stores(session, corpus, pools):
+    with_workers = import_files(session, [corpus], "with workers", processes=2)
+    without = import_files(session, [corpus], "without", processes=1)
+    assert len(pools) == 1
+    assert not with_workers.failed
+    assert with_workers.summary() == without.summary()
+    assert len(with_workers.imported) == DOCUMENTS
+    assert _stored(session, "with workers") == _stored(session, "without")
+
+
+def test_an_analysis_error_in_a_worker_fails_the_file_and_stores_nothing(
+    session, corpus, pools, monkeypatch
+):
+    """Workers are forked from the test's process, so they analyse with the patched code."""
+    real = drafting.analyse_document
+    last_title = read_records(*corpus)[-1].title
+
+    def failing_on_the_last(title: Any, text: str, registry: Any) -> Any:
+        if title == last_title:
+            raise ValueError("analysis failed")
+        return real(title, text, registry)
+
+    monkeypatch.setattr(drafting, "analyse_document", failing_on_the_last)
+    before = counts(session)
+    with pytest.raises(ValueError, match="analysis failed"):
+        import_files(session, [corpus], "broken", processes=2)
+    assert len(pools) == 1
+    assert counts(session) == before
+    assert session.scalar(select(Document.id).join(Project).where(Project.name == "broken")) is None
+
+
+def test_the_import_command_takes_a_number_of_processes(runner, session, corpus, tmp_path: Path):
+    name, data = corpus
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = runner.invoke(args=["import", str(path), "--project", "cli", "--processes", "2"])
+    assert result.exit_code == 0, result.output
+    assert f"{DOCUMENTS} imported" in result.output
+    refused = runner.invoke(args=["import", str(path), "--project", "cli", "--processes", "0"])
+    assert refused.exit_code == 2
+    assert "--processes" in refused.output
