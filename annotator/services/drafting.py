@@ -112,9 +112,17 @@ def _analyse_task(records: list[DocumentRecord]) -> list[list[Packed]]:
 # The drafts cross between processes as plain tuples: unpickling the dataclasses took this
 # process as long as storing them (docs/benchmarks.md, round 6).
 def _packed(draft: PassageDraft) -> Packed:
-    claims = tuple((c.start, c.end, c.label, c.reason) for c in draft.claims)
-    d = draft
-    return (d.index, d.text, d.role, d.outlet, d.cue, d.cue_start, d.cue_end, claims)
+    claims = tuple((claim.start, claim.end, claim.label, claim.reason) for claim in draft.claims)
+    return (
+        draft.index,
+        draft.text,
+        draft.role,
+        draft.outlet,
+        draft.cue,
+        draft.cue_start,
+        draft.cue_end,
+        claims,
+    )
 
 
 def _unpacked(packed: Packed) -> PassageDraft:

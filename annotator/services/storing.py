@@ -178,15 +178,13 @@ def _uses_copy(session: Session) -> bool:
 
 
 def _copy_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """PostgreSQL: COPY the rows (all with the keys of the first) under ids taken from the
-    table's sequence first, so that nothing has to be read back. Runs on the session's
-    connection, inside its transaction."""
+    """PostgreSQL: COPY the rows under ids taken from the table's sequence first. Runs on the
+    session's connection, inside its transaction."""
     connection = session.connection()
     ids = _next_ids(connection, table, len(rows))
-    defaults = _scalar_defaults(table, rows[0])
-    values = itemgetter(*rows[0])
+    names, values = _values_with_ids(table, rows, ids)
     quote = connection.dialect.identifier_preparer.quote
-    columns = ", ".join(quote(name) for name in ["id", *rows[0], *defaults])
+    columns = ", ".join(quote(name) for name in names)
     statement = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
     driver: Any = connection.connection.driver_connection
     with (
@@ -194,8 +192,8 @@ def _copy_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) ->
         driver.cursor() as cursor,
         cursor.copy(statement) as copy,
     ):
-        for row_id, row in zip(ids, rows, strict=True):
-            copy.write_row((row_id, *values(row), *defaults.values()))
+        for row in values:
+            copy.write_row(row)
     return ids
 
 
@@ -207,19 +205,27 @@ def _insert_after_largest_id(
     connection = session.connection()
     first = (connection.scalar(select(func.max(table.c.id))) or 0) + 1
     ids = list(range(first, first + len(rows)))
-    defaults = _scalar_defaults(table, rows[0])
-    values = itemgetter(*rows[0])
+    names, values = _values_with_ids(table, rows, ids)
     quote = connection.dialect.identifier_preparer.quote
-    names = ["id", *rows[0], *defaults]
     columns = ", ".join(quote(name) for name in names)
     placeholders = ", ".join("?" * len(names))
     # quoted names of our own table and columns; the values go as parameters
     statement = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    extra = tuple(defaults.values())
-    connection.exec_driver_sql(
-        statement, [(row_id, *values(row), *extra) for row_id, row in zip(ids, rows, strict=True)]
-    )
+    connection.exec_driver_sql(statement, values)
     return ids
+
+
+def _values_with_ids(
+    table: Table, rows: Sequence[dict[str, Any]], ids: Sequence[int]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The column names and each row's values under its id, for the driver: the rows all
+    have the keys of the first, and the Python-side defaults that insert() would add are
+    filled in (COPY and the driver know only the server's)."""
+    defaults = _scalar_defaults(table, rows[0])
+    values = itemgetter(*rows[0])
+    extra = tuple(defaults.values())
+    names = ["id", *rows[0], *defaults]
+    return names, [(row_id, *values(row), *extra) for row_id, row in zip(ids, rows, strict=True)]
 
 
 def _next_ids(connection: Connection, table: Table, count: int) -> list[int]:
@@ -235,8 +241,7 @@ def _next_ids(connection: Connection, table: Table, count: int) -> list[int]:
 
 
 def _scalar_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
-    """The column defaults that insert() would fill in for the columns the row leaves out
-    (COPY and the driver's executemany know only the server's)."""
+    """The column defaults that insert() would fill in for the columns the row leaves out."""
     defaults = {}
     for column in table.columns:
         if column.primary_key or column.name in row or column.default is None:
