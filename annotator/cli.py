@@ -164,21 +164,24 @@ def import_command(
 ) -> None:
     """Import articles: .txt/.md/.html (one article per file), .jsonl or .csv (one per line
     or row), .zip of these, and/or --urls FILE."""
-    from annotator.services import importing
+    from annotator.services import drafting, importing
 
     if not files and not url_list:
         raise click.UsageError("Give FILES to import, or --urls FILE, or both.")
     project_name = project or DEFAULT_PROJECT
     session = get_session()
     with tqdm(unit="doc", desc="Importing", disable=None, file=sys.stderr) as bar:
-        report = importing.import_files(
-            session,
-            _read_files(files),
-            project_name,
-            bar.update,
-            create_reviewers=create_reviewers,
-            processes=processes or _usable_cpus(),
-        )
+        try:
+            report = importing.import_files(
+                session,
+                _read_files(files),
+                project_name,
+                bar.update,
+                create_reviewers=create_reviewers,
+                processes=processes or _usable_cpus(),
+            )
+        except drafting.WorkerLost as exc:
+            raise click.ClickException(str(exc)) from exc
     if url_list:
         _import_url_list(url_list, project_name, report)
     _print_report(report)

@@ -14,6 +14,7 @@ import sys
 from collections import deque
 from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from typing import Any
 
@@ -35,6 +36,10 @@ TASKS_AHEAD_PER_PROCESS = 4
 MIN_RECORDS_FOR_PROCESSES = 2 * RECORDS_PER_TASK
 
 
+class WorkerLost(RuntimeError):
+    """A worker process stopped before it finished (killed, out of memory...)."""
+
+
 def drafts_for(record: DocumentRecord, registry: OutletRegistry) -> Drafts:
     """The record's passages: as given (our own JSONL export) or found by analysing its text."""
     if record.passages is not None:
@@ -47,7 +52,7 @@ def drafts_by_batch(
 ) -> Generator[list[Drafts], None, None]:
     """The drafts of each batch of records, batch by batch, analysed by ``processes`` worker
     processes (1: here). An error in the analysis is raised here, as it would be without
-    workers."""
+    workers; a worker that stops raises WorkerLost."""
     records = sum(len(batch) for batch in batches)
     if processes <= 1 or records < MIN_RECORDS_FOR_PROCESSES:
         for batch in batches:
@@ -80,7 +85,14 @@ def _results_in_order(
         pool.submit(_analyse_task, task) for task in islice(tasks, ahead)
     )
     while pending:
-        done = pending.popleft().result()
+        try:
+            done = pending.popleft().result()
+        except BrokenProcessPool as exc:
+            raise WorkerLost(
+                "A process analysing the texts stopped before it finished (killed, or out of "
+                "memory?), so the file being imported was not stored. "
+                "--processes 1 analyses in the importing process."
+            ) from exc
         for task in islice(tasks, 1):
             pending.append(pool.submit(_analyse_task, task))
         for packed in done:

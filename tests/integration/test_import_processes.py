@@ -3,6 +3,7 @@ and store exactly what an import without them does, in the same order, and fail 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -113,3 +114,26 @@ def test_the_import_command_takes_a_number_of_processes(runner, session, corpus,
     refused = runner.invoke(args=["import", str(path), "--project", "cli", "--processes", "0"])
     assert refused.exit_code == 2
     assert "--processes" in refused.output
+
+
+def test_a_worker_that_dies_fails_the_import_with_a_clear_message(
+    runner, session, corpus, tmp_path: Path, monkeypatch
+):
+    real = drafting.analyse_document
+    last_title = read_records(*corpus)[-1].title
+
+    def dying_on_the_last(title: Any, text: str, registry: Any) -> Any:
+        if title == last_title:
+            os._exit(9)  # as the kernel's out-of-memory killer would end it
+        return real(title, text, registry)
+
+    monkeypatch.setattr(drafting, "analyse_document", dying_on_the_last)
+    name, data = corpus
+    path = tmp_path / name
+    path.write_bytes(data)
+    before = counts(session)
+    result = runner.invoke(args=["import", str(path), "--project", "dying", "--processes", "2"])
+    assert result.exit_code == 1
+    assert "stopped before it finished" in result.output
+    assert "--processes 1" in result.output
+    assert counts(session) == before
