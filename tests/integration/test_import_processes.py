@@ -3,6 +3,7 @@ and store exactly what an import without them does, in the same order, and fail 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -137,3 +138,15 @@ def test_a_worker_that_dies_fails_the_import_with_a_clear_message(
     assert "stopped before it finished" in result.output
     assert "--processes 1" in result.output
     assert counts(session) == before
+
+
+def test_workers_started_by_spawn_draft_the_same(corpus, pools, monkeypatch):
+    """Where fork is not used (macOS, Windows) the workers are spawned: the registry and the
+    records are pickled to them and the package is imported afresh."""
+    monkeypatch.setattr(drafting, "_start_method", lambda: multiprocessing.get_context("spawn"))
+    records = read_records(*corpus)
+    batches = _batches(records, 40)
+    registry = default_registry()
+    spawned = list(drafting.drafts_by_batch(batches, registry, processes=2))
+    assert len(pools) == 1
+    assert spawned == list(drafting.drafts_by_batch(batches, registry, processes=1))
