@@ -29,6 +29,7 @@ from annotator.models import (
     ReviewStatus,
     User,
 )
+from annotator.services import exporting
 from annotator.services.exporting import (
     CSV_COLUMNS,
     FORMULA_PREFIXES,
@@ -379,3 +380,14 @@ def _expected_keys(
                     for user, skipped in entries
                 ]
     return keys
+
+
+def test_a_filter_is_compiled_once_and_each_filter_keeps_its_own(session, hostile_project):
+    everything, one_label = ExportFilter(all_claims=True), ExportFilter(label="quoted")
+    first = exported(session, everything)
+    hits = exporting._csv_statement.cache_info().hits
+    assert exported(session, everything) == first
+    assert exporting._csv_statement.cache_info().hits == hits + 1
+    labelled = exported(session, one_label)
+    assert labelled == reference_csv(session, one_label) != first
+    assert exported(session, everything) == first
