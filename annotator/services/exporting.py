@@ -47,9 +47,11 @@ from annotator.models import (
     CsvForm,
     Document,
     FinalLabel,
+    Label,
     Outlet,
     OutletCorrection,
     Passage,
+    PassageRole,
     Project,
     Review,
     ReviewStatus,
@@ -300,20 +302,25 @@ def _csv_query(export_filter: ExportFilter, dialect: Dialect) -> Select[Any]:
     text, word = (_copy_text, _copy_word) if postgresql else (_sqlite_text, _sqlite_word)
     tables = _ClaimTables.new(dialect.name)
     documents = _document_cells(text, dialect)
-    cells = _csv_cells(tables, documents, dialect.name, text=text, word=word)
+    outlets = _outlet_cells(text, dialect)
+    detected, corrected = outlets.alias("detected_cells"), outlets.alias("corrected_cells")
+    cells = _csv_cells(tables, documents, detected, corrected, dialect.name, text=text, word=word)
     if postgresql:
         columns = select(*cells)
     else:
         template = ",".join(["%s"] * len(cells)) + "\r\n"  # printf writes NULL as ""
         columns = select(func.printf(_sql(template), *cells))
     query = _from_claims(columns, tables, export_filter)
-    return query.join(documents, documents.c.id == Document.id)
+    return (
+        query.join(documents, documents.c.id == Document.id)
+        .outerjoin(detected, detected.c.id == Passage.outlet_id)
+        .outerjoin(corrected, corrected.c.id == OutletCorrection.outlet_id)
+    )
 
 
 def _document_cells(text: Callable[[Any], ColumnElement[Any]], dialect: Dialect) -> Any:
     """The cells of the page's documents and their projects, written once per document rather
-    than on each of its dozens of rows (materialized: inlined, they would be per row again).
-    SQLite learnt MATERIALIZED in 3.35; older versions get the same output a little slower."""
+    than on each of its dozens of rows."""
     cells = (
         select(
             Document.id,
@@ -326,42 +333,56 @@ def _document_cells(text: Callable[[Any], ColumnElement[Any]], dialect: Dialect)
         .where(_on_page(Document.id))
         .cte("document_cells")
     )
+    return _materialized(cells, dialect)
+
+
+def _outlet_cells(text: Callable[[Any], ColumnElement[Any]], dialect: Dialect) -> Any:
+    """Every outlet's name written as a cell, once per page rather than twice per row (a
+    registry holds hundreds of outlets; a page, thousands of rows citing them)."""
+    cells = select(Outlet.id, text(Outlet.name).label("cell")).cte("outlet_cells")
+    return _materialized(cells, dialect)
+
+
+def _materialized(cte: Any, dialect: Dialect) -> Any:
+    """The CTE computed once (inlined, its cells would be written per row again). SQLite
+    learnt MATERIALIZED in 3.35; older versions get the same output a little slower."""
     if dialect.name == "sqlite" and getattr(dialect.dbapi, "sqlite_version_info", ()) < (3, 35):
-        return cells
-    return cells.prefix_with("MATERIALIZED")
+        return cte
+    return cte.prefix_with("MATERIALIZED")
 
 
 def _csv_cells(
     tables: _ClaimTables,
     documents: Any,
+    detected: Any,
+    corrected: Any,
     dialect: str,
     *,
     text: Callable[[Any], ColumnElement[Any]],
-    word: Callable[[Any], ColumnElement[Any]],
+    word: Callable[[Any, Iterable[str]], ColumnElement[Any]],
 ) -> list[Any]:
     """CSV_COLUMNS in SQL with ``csv_record``'s rules. ``text`` writes a cell that can hold
     user text (neutralised), ``word`` a label or role; missing values are NULL. The document
-    cells come written from ``documents``."""
-    detected, corrected, entries = tables.detected, tables.corrected, tables.entries
+    cells come written from ``documents``, the outlets' from ``detected`` and ``corrected``
+    (``_outlet_cells``)."""
+    entries = tables.entries
     reviewed = User.username.is_not(None)
-    outlet = case(
-        (OutletCorrection.id.is_not(None), text(corrected.name)), else_=text(detected.name)
-    )
+    outlet = case((OutletCorrection.id.is_not(None), corrected.c.cell), else_=detected.c.cell)
     claim_text = func.substr(Passage.text, Claim.start + _sql(1), Claim.end - Claim.start)
     return [
         documents.c.external_id,
         documents.c.title,
         documents.c.url,
         Passage.index,
-        word(Passage.role),
+        word(Passage.role, PassageRole),
         outlet,
         text(Passage.cue),
         Claim.index,
         Claim.start,
         Claim.end,
         _claim_text_cell(claim_text, dialect, text),
-        word(Claim.suggested_label),
-        word(entries.c.label),
+        word(Claim.suggested_label, Label),
+        word(entries.c.label, Label),
         text(User.username),
         _iso_timestamp(entries.c.updated_at, dialect),
         documents.c.project,
@@ -369,8 +390,8 @@ def _csv_cells(
         text(entries.c.note),
         case((~reviewed, null()), (entries.c.skipped, _sql("yes")), else_=_sql("no")),
         text(entries.c.skip_reason),
-        word(FinalLabel.label),
-        text(detected.name),
+        word(FinalLabel.label, Label),
+        detected.c.cell,
     ]
 
 
@@ -403,10 +424,15 @@ _FORMULA_PREFIXES_SQL = [_sql(prefix) for prefix in FORMULA_PREFIXES]
 def _copy_text(value: ColumnElement[Any]) -> ColumnElement[Any]:
     """``_safe`` in SQL, for COPY."""
     first = func.substr(value, _sql(1), _sql(1))
-    return _copy_word(case((first.in_(_FORMULA_PREFIXES_SQL), _sql("'") + value), else_=value))
+    return _empty_as_null(case((first.in_(_FORMULA_PREFIXES_SQL), _sql("'") + value), else_=value))
 
 
-def _copy_word(value: ColumnElement[Any]) -> ColumnElement[Any]:
+def _copy_word(value: ColumnElement[Any], words: Iterable[str]) -> ColumnElement[Any]:
+    """A label or role for COPY, which does the quoting whatever the word."""
+    return _empty_as_null(value)
+
+
+def _empty_as_null(value: ColumnElement[Any]) -> ColumnElement[Any]:
     """COPY quotes an empty string (it would read back as NULL otherwise); the csv module
     writes it bare, as COPY writes NULL."""
     return func.nullif(value, _sql(""))
@@ -427,10 +453,15 @@ def _sqlite_text(value: ColumnElement[Any]) -> ColumnElement[Any]:
     )
 
 
-def _sqlite_word(value: ColumnElement[Any]) -> ColumnElement[Any]:
-    """A label or role: quoted if need be, never neutralised (as in ``csv_record``)."""
+def _sqlite_word(value: ColumnElement[Any], words: Iterable[str]) -> ColumnElement[Any]:
+    """A label or role: quoted if need be, never neutralised (as in ``csv_record``). The
+    column's ``words``, which need no quotes, are recognised first: comparing is cheaper
+    than searching for the four special characters."""
+    known = [(value == _sql(str(word)), _sql(str(word))) for word in words]
     quoted = func.printf(_sql('"%w"'), value)
-    return case((value.is_(None), null()), (_sqlite_needs_quotes(value), quoted), else_=value)
+    return case(
+        (value.is_(None), null()), *known, (_sqlite_needs_quotes(value), quoted), else_=value
+    )
 
 
 def _sqlite_needs_quotes(value: ColumnElement[Any]) -> ColumnElement[bool]:

@@ -242,6 +242,22 @@ def test_csv_line_ends_and_quoting_are_the_csv_modules(session, hostile_project)
     assert ',"line\nbreak",' in text
 
 
+def test_words_the_application_never_writes_are_still_quoted(session, hostile_project):
+    """Roles and labels are recognised first as the words the application writes; anything
+    else in those columns (written by other means) still gets the csv module's quoting."""
+    session.execute(text("UPDATE passages SET role = 'x,\"y\"' WHERE id % 2 = 0"))
+    session.execute(text("UPDATE claims SET suggested_label = 'odd\nword' WHERE id % 3 = 0"))
+    session.execute(text("UPDATE annotations SET label = 'a,b' WHERE id % 4 = 0"))
+    session.execute(text("UPDATE final_labels SET label = ''"))
+    session.commit()
+    export_filter = ExportFilter(all_claims=True)
+    result = exported(session, export_filter)
+    assert result == reference_csv(session, export_filter)
+    assert ',"x,""y""",' in result
+    assert ',"odd\nword",' in result
+    assert ',"a,b",' in result
+
+
 def test_timestamps_stored_another_way_on_sqlite(session, hostile_project):
     """SQLAlchemy writes "YYYY-MM-DD HH:MM:SS.ffffff" on SQLite; a value stored some other way
     is still written as the datetime SQLAlchemy reads from it."""
