@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from annotator.sqlite_setup import turn_off_memory_statistics
+
+turn_off_memory_statistics()  # before anything imports sqlite3 (see the module)
+
+from flask import Flask  # noqa: E402
 
 _PKG = Path(__file__).resolve().parent
 

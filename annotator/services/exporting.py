@@ -92,7 +92,8 @@ SQLITE_TIMESTAMP_GLOB = f"{_D * 4}-{_D * 2}-{_D * 2} {_D * 2}:{_D * 2}:{_D * 2}.
 SQLITE_ISOFORMAT = "annotator_isoformat"
 DOCUMENTS_PER_PAGE = 250
 # Pages of the CSV export written at the same time, each by its own connection: the database
-# does nearly all the work, and so uses a second core (x1.4 on SQLite, x1.5 on PostgreSQL).
+# does nearly all the work, and so uses a second core (x1.5 on PostgreSQL; on SQLite x1.6,
+# with its memory statistics off: see sqlite_setup).
 CSV_PAGES_AT_ONCE = 2
 # Pages asked for before the reader takes the first: a written page waits for the reader,
 # rather than a core for the next page (x1.07 over CSV_PAGES_AT_ONCE; each page is ~2 MB).
