@@ -30,7 +30,8 @@ Packed = tuple[int, str, str, str | None, str | None, int | None, int | None, tu
 # Records per task sent to a worker: small enough that the first ones come back soon, large
 # enough that sending them costs little next to analysing them.
 RECORDS_PER_TASK = 25
-# Tasks queued per worker: keeps the workers busy without holding the drafts of a whole file.
+# Tasks queued per worker beyond the next batch: keeps the workers busy without holding the
+# drafts of a whole file.
 TASKS_AHEAD_PER_PROCESS = 4
 # Fewer records than this are analysed in this process: starting workers would cost more.
 MIN_RECORDS_FOR_PROCESSES = 2 * RECORDS_PER_TASK
@@ -70,11 +71,19 @@ def drafts_by_batch(
             for batch in batches
             for i in range(0, len(batch), RECORDS_PER_TASK)
         )
-        drafts = _results_in_order(pool, tasks, processes * TASKS_AHEAD_PER_PROCESS)
+        drafts = _results_in_order(pool, tasks, _tasks_ahead(batches, processes))
         for batch in batches:
             yield list(islice(drafts, len(batch)))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _tasks_ahead(batches: Sequence[Sequence[DocumentRecord]], processes: int) -> int:
+    """Enough tasks queued for the workers to analyse a whole batch while this process stores
+    the one before: with fewer, they stopped partway through it and waited for the storing
+    (PostgreSQL, N=1000: 2.4 s -> 2.2 s, docs/benchmarks.md, round 7)."""
+    largest = max(len(batch) for batch in batches)
+    return -(-largest // RECORDS_PER_TASK) + processes * TASKS_AHEAD_PER_PROCESS
 
 
 def _results_in_order(

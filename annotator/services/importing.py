@@ -39,7 +39,10 @@ __all__ = [
     "read_records",
 ]
 
-BATCH_SIZE = 500
+# Records stored per round of inserts. The first batch is analysed before anything can be
+# stored, and the last stored after the analysis has ended: smaller batches shorten both
+# (PostgreSQL, N=1000: 2.28 s with 500, 2.14 s with 200; N=10,000: no change).
+BATCH_SIZE = 200
 
 ProgressCallback = Callable[[int], None]
 

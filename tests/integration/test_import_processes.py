@@ -43,7 +43,12 @@ def pools(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     class CountedPool(drafting.ProcessPoolExecutor):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            self.submitted = 0
             started.append(self)
+
+        def submit(self, *args: Any, **kwargs: Any) -> Any:
+            self.submitted += 1
+            return super().submit(*args, **kwargs)
 
     monkeypatch.setattr(drafting, "ProcessPoolExecutor", CountedPool)
     return started
@@ -65,6 +70,20 @@ def test_workers_draft_what_the_importing_process_drafts(corpus, pools):
     assert in_workers == here
     assert [len(batch) for batch in in_workers] == [len(batch) for batch in batches]
     assert sum(len(drafts) for batch in here for drafts in batch) > DOCUMENTS * 10
+
+
+def test_the_workers_analyse_the_next_batch_while_one_is_stored(corpus, pools, monkeypatch):
+    """Once a batch's drafts are handed over, the tasks of the whole next batch are with the
+    workers, so that they keep analysing while the importing process stores."""
+    monkeypatch.setattr(drafting, "RECORDS_PER_TASK", 2)
+    records = read_records(*corpus)
+    batches = _batches(records, 40)  # 20 tasks a batch, more than the workers' queue alone
+    drafts = drafting.drafts_by_batch(batches, default_registry(), processes=2)
+    first = next(drafts)
+    submitted = pools[0].submitted
+    drafts.close()
+    assert len(first) == 40
+    assert submitted >= 2 * 20
 
 
 def test_a_few_records_are_drafted_without_workers(corpus, pools):
