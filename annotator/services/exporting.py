@@ -324,7 +324,7 @@ class _OutletCells:
 
     detected: ColumnElement[Any]
     corrected: ColumnElement[Any]
-    lists: tuple[Any, Any] | None = None
+    aliases: tuple[Any, Any] | None = None  # the CTE as the detected and the corrected outlet
 
     @classmethod
     def new(
@@ -338,9 +338,9 @@ class _OutletCells:
         return cls(detected.c.cell, corrected.c.cell, (detected, corrected))
 
     def joined(self, query: Select[Any]) -> Select[Any]:
-        if self.lists is None:
+        if self.aliases is None:
             return query
-        detected, corrected = self.lists
+        detected, corrected = self.aliases
         return query.outerjoin(detected, detected.c.id == Passage.outlet_id).outerjoin(
             corrected, corrected.c.id == OutletCorrection.outlet_id
         )

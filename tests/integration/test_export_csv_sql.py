@@ -242,17 +242,27 @@ def test_csv_line_ends_and_quoting_are_the_csv_modules(session, hostile_project)
     assert ',"line\nbreak",' in text
 
 
-def test_words_the_application_never_writes_are_still_quoted(session, hostile_project):
-    """Roles and labels are recognised first as the words the application writes; anything
-    else in those columns (written by other means) still gets the csv module's quoting."""
-    session.execute(text("UPDATE passages SET role = 'x,\"y\"' WHERE id % 2 = 0"))
-    session.execute(text("UPDATE claims SET suggested_label = 'odd\nword' WHERE id % 3 = 0"))
-    session.execute(text("UPDATE annotations SET label = 'a,b' WHERE id % 4 = 0"))
-    session.execute(text("UPDATE final_labels SET label = ''"))
+def exported_after(session: Session, *updates: str) -> str:
+    """The whole export after ``updates`` (values no import writes), held to the reference."""
+    for update in updates:
+        session.execute(text(update))
     session.commit()
     export_filter = ExportFilter(all_claims=True)
     result = exported(session, export_filter)
     assert result == reference_csv(session, export_filter)
+    return result
+
+
+def test_words_the_application_never_writes_are_still_quoted(session, hostile_project):
+    """Roles and labels are recognised first as the words the application writes; anything
+    else in those columns (written by other means) still gets the csv module's quoting."""
+    result = exported_after(
+        session,
+        "UPDATE passages SET role = 'x,\"y\"' WHERE id % 2 = 0",
+        "UPDATE claims SET suggested_label = 'odd\nword' WHERE id % 3 = 0",
+        "UPDATE annotations SET label = 'a,b' WHERE id % 4 = 0",
+        "UPDATE final_labels SET label = ''",
+    )
     assert ',"x,""y""",' in result
     assert ',"odd\nword",' in result
     assert ',"a,b",' in result
@@ -263,12 +273,11 @@ def test_timestamps_stored_another_way_on_sqlite(session, hostile_project):
     is still written as the datetime SQLAlchemy reads from it."""
     if session.get_bind().dialect.name != "sqlite":
         pytest.skip("SQLite stores timestamps as text")
-    session.execute(text("UPDATE annotations SET updated_at = '2026-05-06T07:08:09+02:00'"))
-    session.execute(text("UPDATE reviews SET updated_at = '2026-05-06 07:08:09'"))
-    session.commit()
-    export_filter = ExportFilter(all_claims=True)
-    result = exported(session, export_filter)
-    assert result == reference_csv(session, export_filter)
+    result = exported_after(
+        session,
+        "UPDATE annotations SET updated_at = '2026-05-06T07:08:09+02:00'",
+        "UPDATE reviews SET updated_at = '2026-05-06 07:08:09'",
+    )
     assert "2026-05-06T07:08:09+02:00" in result
     assert ",2026-05-06T07:08:09," in result
 
