@@ -48,7 +48,7 @@ def _sqlite_library() -> ctypes.CDLL | None:
 
 
 def memory_statistics_on() -> bool:
-    """Whether SQLite counts its memory in this process (for tests and the benchmark):
+    """Whether SQLite counts its memory in this process (for the tests):
     with statistics off, ``sqlite3_memory_used`` answers 0."""
     import sqlite3
 
