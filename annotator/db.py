@@ -62,7 +62,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _configure_sqlite(engine)
         _track_writes(engine)
         return engine
+    from annotator.postgresql_setup import use_lazy_descriptions  # psycopg: PostgreSQL only
+
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    use_lazy_descriptions(engine)
     _track_writes(engine)
     return engine
 
