@@ -115,6 +115,25 @@ def test_the_page_shows_the_reviewers_own_outlet_correction_only(
     assert " selected>" not in html.split('id="outlet"')[1].split("</select>")[0]
 
 
+def _outlet_menu(html: str) -> str:
+    return html.split('id="outlet"')[1].split("</select>")[0]
+
+
+def test_the_outlet_menu_escapes_names_and_follows_changes(client, reviewer, session):
+    passage = passage_with_most_claims(session)
+    odd = Outlet(name='<b>"Daily" & Co</b>')
+    session.add(odd)
+    session.commit()
+    menu = _outlet_menu(client.get(f"/passages/{passage.id}").get_data(as_text=True))
+    assert f'<option value="{odd.id}">&lt;b&gt;&#34;Daily&#34; &amp; Co&lt;/b&gt;</option>' in menu
+    assert "<b>" not in menu
+    odd.name = "Daily Post"
+    session.commit()
+    menu = _outlet_menu(client.get(f"/passages/{passage.id}").get_data(as_text=True))
+    assert f'<option value="{odd.id}">Daily Post</option>' in menu
+    assert menu.count("<option") == session.query(Outlet).count() + 2  # "keep" and "none"
+
+
 def test_author_own_words_correction(client, reviewer, session):
     passage = passage_with_most_claims(session)
     labels = [c.suggested_label for c in passage.claims]
