@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import ScalarSelect, bindparam, func, select
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session
 
@@ -28,17 +29,34 @@ class ReviewerProgress:
 
 
 _REVIEWS, _PASSAGES = table_of(Review), table_of(Passage)
-_COMPLETED_AND_NEWEST = select(  # built once: the page and every save ask
-    select(func.count())
-    .where(
-        _REVIEWS.c.user_id == bindparam("user_id"),
-        _REVIEWS.c.status == ReviewStatus.COMPLETED,
-        _REVIEWS.c.project_id == bindparam("project_id"),
+
+
+def completed_by_user(project_id: Any) -> ScalarSelect[int]:
+    """Passages of the project (``project_id``: a column or parameter) that the user
+    (parameter ``user_id``) completed."""
+    return (
+        select(func.count())
+        .where(
+            _REVIEWS.c.user_id == bindparam("user_id"),
+            _REVIEWS.c.status == ReviewStatus.COMPLETED,
+            _REVIEWS.c.project_id == project_id,
+        )
+        .scalar_subquery()
     )
-    .scalar_subquery(),
-    select(func.max(_PASSAGES.c.id))
-    .where(_PASSAGES.c.project_id == bindparam("project_id"))
-    .scalar_subquery(),
+
+
+def newest_passage_id(project_id: Any) -> ScalarSelect[int | None]:
+    """The largest passage id of the project: keys the cached total (``passages_to_review``)."""
+    return (
+        select(func.max(_PASSAGES.c.id))
+        .where(_PASSAGES.c.project_id == project_id)
+        .scalar_subquery()
+    )
+
+
+# Built once: the project list and JSON saves ask (the passage page's query brings the same).
+_COMPLETED_AND_NEWEST = select(
+    completed_by_user(bindparam("project_id")), newest_passage_id(bindparam("project_id"))
 )
 
 
@@ -46,15 +64,19 @@ def reviewer_progress(session: Session, user: User, project: Project) -> Reviewe
     """Passages of the project the user completed, out of all its passages with claims."""
     params = {"user_id": user.id, "project_id": project.id}
     completed, newest = session.execute(_COMPLETED_AND_NEWEST, params).one()
+    return progress_from(session, project, completed, newest)
+
+
+def progress_from(
+    session: Session, project: Project, completed: int | None, newest: int | None
+) -> ReviewerProgress:
+    """The progress from figures a query already brought (``completed_by_user``,
+    ``newest_passage_id``)."""
     return ReviewerProgress(completed or 0, passages_to_review(session, project, newest or 0))
 
 
 TOTAL_TTL_S = 60.0
 _totals: dict[tuple[URL, int], tuple[int, float, int]] = {}
-
-
-def _newest_passage_id(project: Project) -> Select[tuple[int | None]]:
-    return select(func.max(Passage.id)).where(Passage.project_id == project.id)
 
 
 def passages_to_review(session: Session, project: Project, newest: int | None = None) -> int:
@@ -69,7 +91,7 @@ def passages_to_review(session: Session, project: Project, newest: int | None = 
     if not isinstance(bind, Engine):  # bound to an outer transaction (tests): may roll back
         return _count_passages_to_review(session, project)
     if newest is None:
-        newest = session.scalar(_newest_passage_id(project)) or 0
+        newest = session.scalar(select(newest_passage_id(project.id))) or 0
     key, now = (bind.url, project.id), time.monotonic()
     cached = _totals.get(key)
     if cached is not None and cached[0] == newest and now - cached[1] < TOTAL_TTL_S:

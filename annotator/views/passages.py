@@ -286,6 +286,8 @@ _PASSAGE_FOR_PAGE = projects.with_project_and_membership(
         _sibling_text(-1),
         _sibling_text(+1),
         OutletCorrection,
+        progress.completed_by_user(Passage.project_id),
+        progress.newest_passage_id(Passage.project_id),
     )
     .outerjoin(
         OutletCorrection,
@@ -321,14 +323,17 @@ def _role_or_404(project: Project, membership: str | None) -> str:
 class _PagePassage:
     """A passage loaded for its page: claims, document and outlet, how many passages its
     document has (the page says "passage 3 of 12"), the texts of the passages before and
-    after it (shown as context), the user's correction of its outlet, if any, its project and
-    the user's membership there."""
+    after it (shown as context), the user's correction of its outlet, if any, the user's
+    progress figures in the project (see ``progress.progress_from``), the project and the
+    user's membership there."""
 
     passage: Passage
     passages_in_document: int
     text_before: str | None
     text_after: str | None
     correction: OutletCorrection | None
+    completed_by_user: int
+    newest_passage_id: int | None
     project: Project
     membership: str | None
 
@@ -351,7 +356,7 @@ def _page_context(
     passage in this request (see ``annotating.may_see_others``)."""
     session = get_session()
     passage = page.passage
-    stats = progress.reviewer_progress(session, current_user, project)
+    stats = progress.progress_from(session, project, page.completed_by_user, page.newest_passage_id)
     sees_others = annotating.may_see_others(
         session, current_user, passage, project, role, just_reserved=just_reserved
     )
