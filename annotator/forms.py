@@ -77,8 +77,17 @@ class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for buttons that change state."""
 
 
+SKIP_REASON_LABEL = "Why skip? (optional)"
+SKIP_REASON_MAX_LENGTH = 1000
+
+
 class SkipForm(FlaskForm):
-    reason = StringField("Why skip? (optional)", validators=[Optional(), Length(max=1000)])
+    """Checks a skip. The passage page writes the reason's field itself: making this form on
+    every page cost 3% of a "Save & next"'s CPU."""
+
+    reason = StringField(
+        SKIP_REASON_LABEL, validators=[Optional(), Length(max=SKIP_REASON_MAX_LENGTH)]
+    )
 
 
 class PasswordResetForm(FlaskForm):

@@ -25,7 +25,7 @@ from sqlalchemy import ScalarSelect, bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from annotator.db import get_session
-from annotator.forms import EmptyForm, SkipForm
+from annotator.forms import SKIP_REASON_LABEL, SKIP_REASON_MAX_LENGTH, EmptyForm, SkipForm
 from annotator.models import Annotation, Label, MemberRole, OutletCorrection, Passage, Project
 from annotator.services import annotating, outlets, progress, projects, queue, suggestions
 from annotator.services.annotating import SaveError, StaleSave, TagSubmission
@@ -378,7 +378,7 @@ def _page_context(
             page.correction.outlet_id if page.correction else None,
         ),
         "labels": list(Label),
-        "skip_form": SkipForm(),
+        "skip_reason": {"label": SKIP_REASON_LABEL, "max_length": SKIP_REASON_MAX_LENGTH},
         "stats": stats,
         "can_curate": role == MemberRole.CURATOR,
         "outside_suggestions": (

@@ -181,6 +181,22 @@ def test_skip_records_reason_and_frees_the_passage(client, login, session, solo)
     assert take_next(client, solo) == passage_id
 
 
+def test_the_pages_skip_field_is_the_one_the_skip_form_checks(client, login, session, solo):
+    login("ann")
+    passage_id = take_next(client, solo)
+    page = client.get(f"/passages/{passage_id}").get_data(as_text=True)
+    field = re.search(r'<input [^>]*id="skip-reason"[^>]*>', page)
+    assert field is not None
+    name = re.search(r'name="([^"]+)"', field.group(0)).group(1)
+    longest = int(re.search(r'maxlength="(\d+)"', field.group(0)).group(1))
+    refused = client.post(f"/passages/{passage_id}/skip", data={name: "x" * (longest + 1)})
+    assert refused.status_code == 400
+    skipped = client.post(f"/passages/{passage_id}/skip", data={name: "x" * longest})
+    assert skipped.status_code == 302
+    review = session.scalar(select(Review).where(Review.passage_id == passage_id))
+    assert (review.status, review.reason) == ("skipped", "x" * longest)
+
+
 def test_unsure_and_notes_are_saved_and_kept_in_history(client, login, session, study):
     login("ann")
     passage_id = take_next(client, study)
