@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
 from annotator import create_app, migrate
-from annotator.db import get_engine, get_session, is_missing_table
+from annotator.db import get_engine, get_session, is_missing_table, release_session
 from annotator.models import Role
 from annotator.services import accounts, agreement, export_formats, outlets
 from annotator.services.projects import DEFAULT_PROJECT
@@ -348,7 +348,7 @@ def evaluate_command(gold: str, article: str | None) -> None:
             except ValueError as exc:
                 raise click.ClickException(str(exc)) from exc
             finally:
-                get_session().close()
+                release_session()
                 get_engine().dispose()
             click.echo(text)
 
@@ -391,7 +391,7 @@ def quickstart_command(host: str, port: int, no_serve: bool) -> None:
         accounts.create_user(session, "admin", password, Role.ADMIN)
         click.echo(f"Created user 'admin' with password: {password}")
         click.echo("This password is shown only once; change it after logging in.")
-    session.close()
+    release_session()
     if not no_serve:
         _serve(host, port)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, Table, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -17,6 +18,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+T = TypeVar("T")
 
 
 class Base(DeclarativeBase):
@@ -73,6 +77,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 WRITE_OPTION = "annotator_write"
 WROTE = "annotator_wrote"
 CONNECTION = "annotator_connection"
+OWN_CONNECTION = "annotator_own_connection"  # session.info: the session took its connection
 READ_KEYWORDS = frozenset({"SELECT", "EXPLAIN", "SHOW", "BEGIN", "PRAGMA"})
 
 
@@ -109,6 +114,8 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(WRITE_OPTION)
+        if immediate:  # this transaction only: the connection serves the context's next ones
+            connection.execution_options(**{WRITE_OPTION: False})
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
@@ -145,11 +152,32 @@ def get_engine() -> Engine:
 
 
 def get_session() -> Session:
-    """One session per application context (request or CLI command)."""
+    """One session per application context (request or CLI command). Its transactions run
+    on one connection, taken from the pool with the session and returned when the context
+    ends: a "Save & next" runs three transactions, and taking the connection from the pool
+    for each, with the pool's check of it (a round trip on PostgreSQL), cost 2% of its CPU.
+    A session factory bound to a connection (the tests' rolled-back transaction) is used as
+    it is."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["annotator.sessionmaker"]()
+        factory = current_app.extensions["annotator.sessionmaker"]
+        bind = factory.kw.get("bind")
+        if isinstance(bind, Engine):
+            g.db_connection = bind.connect()
+            g.db_session = factory(bind=g.db_connection, info={OWN_CONNECTION: True})
+        else:
+            g.db_session = factory()
     session: Session = g.db_session
     return session
+
+
+def engine_of(session: Session) -> Engine | None:
+    """The engine whose connections the session's work is visible to once committed: None
+    for a session working inside a transaction it did not begin (the tests' rolled-back
+    one), which other connections cannot see and which may still be rolled back."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine):
+        return bind
+    return bind.engine if session.info.get(OWN_CONNECTION) else None
 
 
 def _close_session(exc: BaseException | None) -> None:
@@ -159,16 +187,47 @@ def _close_session(exc: BaseException | None) -> None:
     hot statements again and again (43% of its CPU per saved passage). Anything else, and any
     transaction of a request that failed, is rolled back."""
     session = g.pop("db_session", None)
-    if session is None:
-        return
-    if exc is None and _only_read(session):
+    if session is not None:
+        _end_session(session, g.pop("db_connection", None), failed=exc is not None)
+
+
+def _end_session(session: Session, connection: Connection | None, *, failed: bool) -> None:
+    if not failed and _only_read(session):
         end_read(session)
     session.close()
+    if connection is not None:
+        connection.close()
+
+
+def release_session() -> None:
+    """End the context's session now, as the end of the context would, and return its
+    connection to the pool: before disposing of the engine, or serving from a command."""
+    _close_session(None)
+
+
+def streamed(chunks_of: Callable[[Session], Iterator[T]]) -> Iterator[T]:
+    """The chunks of a streamed response, made with the context's session, which the stream
+    takes over: Flask ends the context (see ``_close_session``) before it sends the body. The
+    stream ends the session and returns its connection when it is done or cut short."""
+    session = get_session()
+    del g.db_session
+    return _owned_by_stream(chunks_of(session), session, g.pop("db_connection", None))
+
+
+def _owned_by_stream(
+    chunks: Iterator[T], session: Session, connection: Connection | None
+) -> Iterator[T]:
+    failed = True
+    try:
+        yield from chunks
+        failed = False
+    finally:
+        _end_session(session, connection, failed=failed)
 
 
 def end_read(session: Session) -> None:
-    """End a transaction that only read, returning its connection to the pool: with COMMIT,
-    which keeps the driver's prepared statements (see ``_close_session``)."""
+    """End a transaction that only read, with COMMIT, which keeps the driver's prepared
+    statements (see ``_close_session``)."""
     session.commit()
 
 

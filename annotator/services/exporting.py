@@ -40,7 +40,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from annotator.db import end_read
+from annotator.db import end_read, engine_of
 from annotator.models import (
     Annotation,
     Claim,
@@ -721,14 +721,14 @@ def _csv_statement(export_filter: ExportFilter, dialect: Dialect) -> _DriverStat
 
 def _engine_for_parallel_pages(session: Session) -> Engine | None:
     """The engine when pages may be written by connections of their own: not for a session
-    bound to one connection (whose transaction others could not see), nor for an in-memory
-    SQLite database (each connection would have its own)."""
-    bind = session.get_bind()
-    if CSV_PAGES_AT_ONCE < 2 or not isinstance(bind, Engine):
+    inside a transaction it did not begin (which others could not see), nor for an
+    in-memory SQLite database (each connection would have its own)."""
+    engine = engine_of(session)
+    if CSV_PAGES_AT_ONCE < 2 or engine is None:
         return None
-    if bind.dialect.name == "sqlite" and bind.url.database in (None, "", ":memory:"):
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
         return None
-    return bind
+    return engine
 
 
 def _csv_pages_at_once(

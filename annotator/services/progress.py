@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ScalarSelect, bindparam, func, select
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from annotator.db import table_of
+from annotator.db import engine_of, table_of
 from annotator.models import Passage, Project, Review, ReviewStatus, User
 
 
@@ -85,14 +85,14 @@ def passages_to_review(session: Session, project: Project, newest: int | None = 
     figure, so it is cached per process, keyed by the project's newest passage id (an index
     lookup; pass ``newest`` when it is known): any import or re-import adds passages with new
     ids. Entries also expire after TOTAL_TTL_S, in case a replaced document's new passages
-    reuse the ids of the old ones (SQLite may, when they were the newest). Sessions bound to a
-    connection rather than the engine (the tests' rolled-back transactions) always count."""
-    bind = session.get_bind()
-    if not isinstance(bind, Engine):  # bound to an outer transaction (tests): may roll back
+    reuse the ids of the old ones (SQLite may, when they were the newest). Sessions inside a
+    transaction they did not begin (the tests' rolled-back ones) always count."""
+    engine = engine_of(session)
+    if engine is None:  # the outer transaction may be rolled back
         return _count_passages_to_review(session, project)
     if newest is None:
         newest = session.scalar(select(newest_passage_id(project.id))) or 0
-    key, now = (bind.url, project.id), time.monotonic()
+    key, now = (engine.url, project.id), time.monotonic()
     cached = _totals.get(key)
     if cached is not None and cached[0] == newest and now - cached[1] < TOTAL_TTL_S:
         return cached[2]

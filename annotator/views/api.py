@@ -26,7 +26,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from annotator.db import get_session
+from annotator.db import get_session, streamed
 from annotator.extensions import csrf
 from annotator.models import Document, Passage, Project, Role, User
 from annotator.openapi import openapi_spec
@@ -271,7 +271,9 @@ def export() -> ResponseReturnValue:
         return _error(400, str(exc))
     spec = export_formats.FORMATS[fmt]
     excel = request.args.get("excel") in ("1", "true", "yes")
-    chunks = export_formats.export_chunks(get_session(), fmt, export_filter, excel=excel)
+    chunks = streamed(
+        lambda session: export_formats.export_chunks(session, fmt, export_filter, excel=excel)
+    )
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Response(
         stream_with_context(chunks),

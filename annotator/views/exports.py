@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from annotator.db import get_session
+from annotator.db import streamed
 from annotator.models import Role
 from annotator.services import export_formats
 
@@ -53,7 +53,9 @@ def _send(fmt: str) -> ResponseReturnValue:
         return render_template("errors/error.html", message=f"Cannot export: {exc}."), 400
     spec = export_formats.FORMATS[fmt]
     excel = request.args.get("excel") == "1"
-    chunks = export_formats.export_chunks(get_session(), fmt, export_filter, excel=excel)
+    chunks = streamed(
+        lambda session: export_formats.export_chunks(session, fmt, export_filter, excel=excel)
+    )
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     name = f"annotations-{stamp}.{spec.extension}"
     return Response(

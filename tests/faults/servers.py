@@ -18,7 +18,7 @@ import requests
 from sqlalchemy import select, update
 
 from annotator import create_app
-from annotator.db import get_engine, get_session
+from annotator.db import get_engine, get_session, release_session
 from annotator.models import Annotation, Project, User
 from annotator.services import importing
 from tests.conftest import SHARED
@@ -122,7 +122,7 @@ def seed(
             session.add(User(username=f"{project}{index}", password_hash=PASSWORD_HASH))
         session.commit()
         project_id = session.scalar(select(Project.id).where(Project.name == project))
-        session.close()
+        release_session()
         get_engine().dispose()
     assert project_id is not None
     return project_id
@@ -175,6 +175,6 @@ def stored_labels(database_url: str) -> dict[tuple[str, int], str]:
             select(User.username, Annotation.claim_id, Annotation.label).join(Annotation.user)
         )
         stored = {(username, claim_id): label for username, claim_id, label in rows}
-        get_session().close()
+        release_session()
         get_engine().dispose()
     return stored

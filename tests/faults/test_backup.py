@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from annotator import create_app
 from annotator.backup import PG_DUMP_HINT, BackupError, backup_database
 from annotator.cli import prepare_database
-from annotator.db import get_engine, get_session, make_engine
+from annotator.db import get_engine, get_session, make_engine, release_session
 from annotator.models import Document, User
 from tests.conftest import PASSWORD
 from tests.faults.conftest import fresh_database
@@ -33,7 +33,7 @@ def contents(database_url: str) -> tuple[int, list[str]]:
         session = get_session()
         documents = session.scalar(select(func.count(Document.id))) or 0
         users = sorted(session.scalars(select(User.username)))
-        session.close()
+        release_session()
         get_engine().dispose()
     return documents, users
 
@@ -47,7 +47,7 @@ def live_sqlite(tmp_path: Path) -> str:
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x"})
     with app.app_context():
         prepare_database()  # what `annotator db upgrade` does
-        get_session().close()
+        release_session()
         get_engine().dispose()
     seed(url, documents=2, reviewers=1, tmp_path=tmp_path)
     return url

@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy.engine import Engine, make_url
 
 from annotator import create_app
-from annotator.db import get_engine, get_session
+from annotator.db import get_engine, get_session, release_session
 from annotator.errors import UNAVAILABLE
 from annotator.models import User
 from tests.conftest import empty_database
@@ -128,7 +128,7 @@ def committed_user(engine: Engine) -> Iterator[User]:
         user = User(username="rita", password_hash=PASSWORD_HASH)
         get_session().add(user)
         get_session().commit()
-        get_session().close()
+        release_session()
         get_engine().dispose()
     yield user
     empty_database(engine)
@@ -177,7 +177,7 @@ def _add_user(database_url: str) -> User:
         user = User(username="rita", password_hash=PASSWORD_HASH)
         get_session().add(user)
         get_session().commit()
-        get_session().close()
+        release_session()
         get_engine().dispose()
     assert make_url(database_url).get_backend_name() == "sqlite"
     return user

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from annotator import create_app
-from annotator.db import get_engine, get_session
+from annotator.db import get_engine, get_session, release_session
 from annotator.models import Annotation, Passage, Project, Review
 from tests.faults.conftest import fresh_database
 from tests.faults.servers import (
@@ -91,7 +91,7 @@ def _project_state(database_url: str, project_id: int) -> tuple[list, list, list
         ).all()
         over = [p.id for p in passages if completed.get(p.id, 0) != OVERLAP]
         miscounted = [p.id for p in passages if p.completed_count != completed.get(p.id, 0)]
-        session.close()
+        release_session()
         get_engine().dispose()
     return list(duplicates), over, miscounted
 
@@ -149,6 +149,6 @@ def _passages(database_url: str, project: str) -> list[int]:
             )
             .all()
         )
-        get_session().close()
+        release_session()
         get_engine().dispose()
     return list(ids)

@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import distinct, func, select
 
 from annotator.db import get_engine, get_session
-from annotator.models import Annotation, Claim, Passage, User
+from annotator.models import Annotation, Claim, Passage, Role, User
 from annotator.services import accounts, annotating, exporting
 from annotator.services.annotating import TagSubmission
 from annotator.services.exporting import ExportFilter
 from tests.helpers import import_fixture
+from tests.security.conftest import log_in_as
 
 LABELS = ("reported", "quoted", "editorial")
 
@@ -66,9 +67,30 @@ def test_a_download_cut_short_returns_its_connections(tagged, monkeypatch):
     with tagged.app_context():
         session = get_session()
         assert exporting._engine_for_parallel_pages(session) is not None  # pages at once
+        pool = get_engine().pool
+        before = pool.checkedout()  # the context's own connection
         chunks = exporting.iter_csv(session, ExportFilter(all_claims=True))
         assert next(chunks).startswith(b"document_id,")
         assert next(chunks)  # the first page; the next ones are being written
         chunks.close()
-        session.close()
-        assert get_engine().pool.checkedout() == 0
+        assert pool.checkedout() == before
+    assert pool.checkedout() == 0
+
+
+def test_a_web_download_returns_every_connection_done_or_cut_short(tagged):
+    """Flask ends the request's context before it sends a streamed body: the stream takes
+    the request's session over and returns its connection when it is done or cut short."""
+    with tagged.app_context():
+        boss = accounts.create_user(get_session(), "boss", "a-long-password", Role.ADMIN)
+        pool = get_engine().pool
+    client = tagged.test_client()
+    log_in_as(client, boss)
+    whole = client.get("/export/annotations.csv")
+    assert whole.status_code == 200
+    assert whole.get_data().startswith(b"document_id,")
+    assert pool.checkedout() == 0
+    cut = client.get("/export/annotations.csv", buffered=False)
+    assert next(cut.response).startswith(b"document_id,")
+    assert pool.checkedout() > 0
+    cut.close()
+    assert pool.checkedout() == 0
