@@ -147,7 +147,7 @@ def _entries(dialect: str) -> Any:
         Annotation.updated_at,
         literal(False).label("skipped"),
         literal("").label("skip_reason"),
-    ).join(Claim, Claim.id == Annotation.claim_id)
+    )
     skipped = (
         select(
             Claim.id,
@@ -162,8 +162,10 @@ def _entries(dialect: str) -> Any:
         .join(Review, Review.passage_id == Claim.passage_id)
         .where(Review.status == _sql(ReviewStatus.SKIPPED))
     )
-    if _limits_entries(dialect):
-        annotated = annotated.where(_passages_on_page(Claim.passage_id))
+    if _limits_entries(dialect):  # through the claims: annotations do not name the passage
+        annotated = annotated.join(Claim, Claim.id == Annotation.claim_id).where(
+            _passages_on_page(Claim.passage_id)
+        )
         skipped = skipped.where(_passages_on_page(Review.passage_id))
     return union_all(annotated, skipped).subquery("entries")
 
