@@ -22,7 +22,6 @@ DEFAULTS: dict[str, Any] = {
     "SECURE_COOKIES": False,
     "PROXY_FIX": 0,
     "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_HEADERS_ENABLED": True,
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute; 20 per hour",
     "LOGIN_LIMIT_PER_ADDRESS": "20 per minute; 100 per hour",
 }

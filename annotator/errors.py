@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -53,7 +53,11 @@ def _csrf_error(error: CSRFError) -> ResponseReturnValue:
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:
     status = error.code or 500
-    return _render(status, MESSAGES.get(status, error.description or "Error."))
+    response = make_response(_render(status, MESSAGES.get(status, error.description or "Error.")))
+    retry_after = dict(error.get_headers()).get("Retry-After")  # e.g. a throttled login's
+    if retry_after is not None:
+        response.headers["Retry-After"] = retry_after
+    return response
 
 
 def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:

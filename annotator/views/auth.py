@@ -8,18 +8,20 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
+from annotator import throttle
 from annotator.db import get_session
 from annotator.forms import EmptyForm, LoginForm
 from annotator.services import accounts
-from annotator.throttle import login_per_account, login_per_address
 
 bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@login_per_account
-@login_per_address
 def login() -> ResponseReturnValue:
+    """A failed attempt (wrong password, or a form that does not validate) counts against the
+    account's and the address's limits; once one is used up, attempts get 429."""
+    if request.method == "POST":
+        throttle.refuse_when_locked()
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
@@ -32,6 +34,8 @@ def login() -> ResponseReturnValue:
         status = 401
     elif request.method == "POST":
         status = 400
+    if request.method == "POST":
+        throttle.count_failure()
     return render_template("auth/login.html", form=form), status
 
 

@@ -1,10 +1,9 @@
-"""Login throttling (Flask-Limiter): failed logins are limited per account and per address;
+"""Login throttling (the limits library): failed logins are limited per account and per address;
 successes do not count; behind a reverse proxy the forwarded address counts, and only then."""
 
 from __future__ import annotations
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from limits.errors import ConfigurationError
 
@@ -95,7 +94,3 @@ def test_an_unknown_storage_fails_at_startup_not_at_login():
         create_app(
             {"SECRET_KEY": "x", "DATABASE_URL": "sqlite://", "RATELIMIT_STORAGE_URI": "x://"}
         )
-
-
-def test_the_limiter_is_on_in_tests_too(app: Flask):
-    assert app.config["RATELIMIT_ENABLED"] is True
