@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from annotator.errors import database_unavailable
 from annotator.models import Claim, CsvForm, Document, Passage, Project
-from annotator.services import storing
+from annotator.services import importing, storing
 from annotator.services.exporting import csv_form_of
 from tests.conftest import empty_database
 from tests.helpers import counts, import_fixture
@@ -154,3 +154,21 @@ def test_a_connection_lost_during_copy_reads_as_database_unavailable(engine: Eng
             assert session.scalar(stored) == 0
     finally:
         empty_database(engine)
+
+
+def test_a_large_import_leaves_fresh_statistics_from_a_small_sample(session):
+    text_of_40_passages = "\n\n".join(f"The council met on day {day}." for day in range(40))
+    report = importing.import_files(session, [("council.txt", text_of_40_passages.encode())], "p")
+    assert report.passages == 40
+    storing.refresh_statistics(session, storing.ANALYZE_AFTER_PASSAGES)
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite plans without statistics: nothing to refresh, nothing failed
+    bounds = session.scalar(
+        text(
+            "SELECT array_length(histogram_bounds, 1) FROM pg_stats"
+            " WHERE tablename = 'passages' AND attname = 'id'"
+        )
+    )
+    passages = session.scalar(select(func.count(Passage.id)))
+    assert passages > storing.STATISTICS_SAMPLE_TARGET + 1
+    assert bounds == storing.STATISTICS_SAMPLE_TARGET + 1  # the default target keeps one a row
