@@ -141,19 +141,16 @@ def insert_passages(
 
 IDS_PER_LOOKUP = 500
 ANALYZE_AFTER_PASSAGES = 1000
-STATISTICS_SAMPLE_TARGET = 10  # PostgreSQL samples 300 rows per unit of the target
 
 
 def refresh_statistics(session: Session, passages: int) -> None:
     """After a large import, ANALYZE on PostgreSQL: with the statistics of a near-empty table
     the planner sorted all 10,000 documents for every "Next" (13 ms instead of 0.06 ms) until
-    autovacuum came round. A small sample (3,000 rows a table rather than 30,000) gives the
-    planner the tables' sizes and the spread of their keys in a seventh of the time (18 ms
-    against 124 ms after 29,000 passages, 4% of that import); autovacuum's own ANALYZE refines
-    them later. SQLite plans without statistics and needs nothing."""
+    autovacuum came round. (A smaller sample, 3,000 rows a table, took 18 ms rather than
+    124 ms after 29,000 passages, but the export's plans at 290,000 passages got a third
+    slower: docs/benchmarks.md, round 8.) SQLite plans without statistics and needs nothing."""
     if passages < ANALYZE_AFTER_PASSAGES or session.get_bind().dialect.name != "postgresql":
         return
-    session.execute(text(f"SET LOCAL default_statistics_target = {STATISTICS_SAMPLE_TARGET}"))
     session.execute(text("ANALYZE documents, passages, claims"))
     session.commit()
 
