@@ -89,7 +89,7 @@ def _passages(session: Session, project: Project) -> tuple[list[int], list[int]]
         for k, sentence in enumerate(sentences):
             claim = Claim(
                 passage_id=passage.id, index=k, start=start, end=start + len(sentence),
-                suggested_label=SUGGESTED[number], suggestion_reason="panel",
+                text=sentence, suggested_label=SUGGESTED[number], suggestion_reason="panel",
             )  # fmt: skip
             session.add(claim)
             session.flush()

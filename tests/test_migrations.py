@@ -119,3 +119,41 @@ def test_claims_get_their_csv_form_when_migrated(blank_engine):
     migrate.downgrade(blank_engine, "7c1e5a90d3b4")
     columns = {c["name"] for c in inspect(blank_engine).get_columns("claims")}
     assert "csv_form" not in columns
+
+
+def test_claims_get_their_text_when_migrated(blank_engine):
+    migrate.upgrade(blank_engine, "3d8e4b7a91c2")
+    now = datetime.now(UTC)
+    tables = MetaData()
+    tables.reflect(blank_engine)
+    passage = "Café owners 😀 said “no”. =Then: \u2018maybe\u2019."
+    spans = {1: (0, 25), 2: (26, len(passage)), 3: (12, 13), 4: (5, 5)}
+    with blank_engine.begin() as connection:
+        connection.execute(
+            insert(tables.tables["projects"]),
+            {"id": 1, "name": "p", "guidelines": "", "created_at": now},
+        )
+        connection.execute(
+            insert(tables.tables["documents"]),
+            {"id": 1, "project_id": 1, "external_id": "d", "title": "t", "content_hash": "h",
+             "imported_at": now},
+        )  # fmt: skip
+        connection.execute(
+            insert(tables.tables["passages"]),
+            {"id": 1, "project_id": 1, "document_id": 1, "index": 0, "text": passage,
+             "role": "author", "claim_count": len(spans)},
+        )  # fmt: skip
+        for claim_id, (start, end) in spans.items():
+            connection.execute(
+                insert(tables.tables["claims"]),
+                {"id": claim_id, "passage_id": 1, "index": claim_id, "start": start,
+                 "end": end, "suggested_label": "reported", "suggestion_reason": ""},
+            )  # fmt: skip
+    migrate.upgrade(blank_engine)
+    with blank_engine.connect() as connection:
+        texts = dict(connection.execute(text("SELECT id, text FROM claims")).all())
+    assert texts == {claim_id: passage[start:end] for claim_id, (start, end) in spans.items()}
+    assert texts[3] == "😀", "characters are counted as Python counts them"
+    migrate.downgrade(blank_engine, "3d8e4b7a91c2")
+    columns = {c["name"] for c in inspect(blank_engine).get_columns("claims")}
+    assert "text" not in columns

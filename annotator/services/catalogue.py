@@ -123,7 +123,7 @@ def claims_of(session: Session, passage: Passage) -> list[dict[str, Any]]:
             "index": claim.index,
             "start": claim.start,
             "end": claim.end,
-            "text": passage.text[claim.start : claim.end],
+            "text": claim.text,
             "suggested_label": claim.suggested_label,
             "suggestion_reason": claim.suggestion_reason,
             "suggestions": [

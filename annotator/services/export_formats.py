@@ -156,7 +156,7 @@ def _span(row: Any, label: str, ident: str, score: float | None = None) -> dict[
         "value": {
             "start": row.start,
             "end": row.end,
-            "text": row.passage_text[row.start : row.end],
+            "text": row.claim_text,
             "labels": [label],
         },
     }

@@ -146,12 +146,15 @@ ANALYZE_AFTER_PASSAGES = 1000
 def refresh_statistics(session: Session, passages: int) -> None:
     """After a large import, ANALYZE on PostgreSQL: with the statistics of a near-empty table
     the planner sorted all 10,000 documents for every "Next" (13 ms instead of 0.06 ms) until
-    autovacuum came round. (A smaller sample, 3,000 rows a table, took 18 ms rather than
-    124 ms after 29,000 passages, but the export's plans at 290,000 passages got a third
-    slower: docs/benchmarks.md, round 8.) SQLite plans without statistics and needs nothing."""
+    autovacuum came round. The projects table too, which the import may have written to
+    first: taking a never-analysed table for several pages of projects, the planner expected
+    one row from a project's page of the export and joined it by index lookups, 13% slower
+    (round 9). (A smaller sample, 3,000 rows a table, took 18 ms rather than 124 ms after
+    29,000 passages, but the export's plans at 290,000 passages got a third slower:
+    docs/benchmarks.md, round 8.) SQLite plans without statistics and needs nothing."""
     if passages < ANALYZE_AFTER_PASSAGES or session.get_bind().dialect.name != "postgresql":
         return
-    session.execute(text("ANALYZE documents, passages, claims"))
+    session.execute(text("ANALYZE projects, documents, passages, claims"))
     session.commit()
 
 
@@ -315,14 +318,16 @@ def _passage_row(
 
 
 def _claim_row(passage_id: int, index: int, claim: ClaimDraft, passage_text: str) -> dict[str, Any]:
+    text = passage_text[claim.start : claim.end]
     return {
         "passage_id": passage_id,
         "index": index,
         "start": claim.start,
         "end": claim.end,
+        "text": text,
         "suggested_label": claim.label,
         "suggestion_reason": claim.reason,
-        "csv_form": int(csv_form_of(passage_text[claim.start : claim.end])),
+        "csv_form": int(csv_form_of(text)),
     }
 
 

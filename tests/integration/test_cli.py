@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import os
 import re
 import subprocess
@@ -110,7 +111,7 @@ def test_the_installed_command_imports_and_exports_without_the_web_part(tmp_path
     out = tmp_path / "out.csv"
     for args in (["db", "upgrade"], ["import", str(sample)], ["export", "--all-claims", str(out)]):
         done = subprocess.run(
-            [sys.executable, "-c", "from annotator.cli import cli; cli()", *args],
+            [sys.executable, "-c", "from annotator.cli import main; main()", *args],
             env=environment,
             capture_output=True,
             text=True,
@@ -122,6 +123,23 @@ def test_the_installed_command_imports_and_exports_without_the_web_part(tmp_path
         rows = list(csv.DictReader(handle))
     assert rows, "the sample article's claims are exported"
     assert {row["document_title"] for row in rows} == {rows[0]["document_title"]}
+
+
+def test_the_command_freezes_its_start_up_heap_and_collects_less_often(monkeypatch):
+    seen = []
+    monkeypatch.setattr(
+        cli, "cli", lambda: seen.append((gc.get_freeze_count(), gc.get_threshold()))
+    )
+    threshold = gc.get_threshold()
+    try:
+        cli.main()
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+    [(frozen, (first, *older))] = seen
+    assert frozen > 10_000, "the modules' objects are frozen"
+    assert first == cli.FIRST_GENERATION_THRESHOLD > threshold[0]
+    assert older == list(threshold[1:])
 
 
 def test_a_command_on_a_database_not_set_up_says_what_to_do(tmp_path):

@@ -145,6 +145,7 @@ def hostile_project(session: Session) -> Project:
                     index=index,
                     start=start,
                     end=start + len(claim_text),
+                    text=claim_text,
                     suggested_label="reported",
                     suggestion_reason="",
                     # as stored by an import, or left to the export (CHECKED) for a third
@@ -363,10 +364,10 @@ def _passage_with_work(
     session.add(passage)
     session.flush()
     claims = [
-        Claim(passage_id=passage.id, index=0, start=0, end=9, suggested_label="reported",
-              suggestion_reason=""),
-        Claim(passage_id=passage.id, index=1, start=10, end=16, suggested_label="quoted",
-              suggestion_reason=""),
+        Claim(passage_id=passage.id, index=0, start=0, end=9, text="One, two.",
+              suggested_label="reported", suggestion_reason=""),
+        Claim(passage_id=passage.id, index=1, start=10, end=16, text="Three.",
+              suggested_label="quoted", suggestion_reason=""),
     ]  # fmt: skip
     session.add_all(claims)
     session.flush()

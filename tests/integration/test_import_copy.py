@@ -104,6 +104,8 @@ def test_claims_are_stored_with_the_csv_form_of_their_text(session, monkeypatch,
     claims = session.scalars(
         select(Claim).join(Passage).join(Project).where(Project.name == "forms")
     )
+    claims = list(claims)
+    assert all(claim.text == claim.passage.text[claim.start : claim.end] for claim in claims)
     forms = {(claim.text, claim.csv_form) for claim in claims}
     assert forms == {(text, csv_form_of(text)) for text, _ in forms}
     assert {CsvForm.AS_IS, CsvForm.QUOTED, CsvForm.CHECKED} <= {form for _, form in forms}
@@ -171,3 +173,5 @@ def test_a_large_import_leaves_statistics_that_know_its_rows(session):
     )
     assert bounds is not None
     assert bounds[-1] == session.scalar(select(func.max(Passage.id))), "the newest passage seen"
+    projects = session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'projects'"))
+    assert projects == session.scalar(select(func.count(Project.id))), "the new project counted"

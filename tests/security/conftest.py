@@ -66,8 +66,22 @@ def world(session: Session) -> World:
         for i, text in enumerate(texts)
     ]
     passages[1].claims = [
-        Claim(index=0, start=0, end=14, suggested_label="reported", suggestion_reason="r"),
-        Claim(index=1, start=15, end=32, suggested_label="quoted", suggestion_reason="q"),
+        Claim(
+            index=0,
+            start=0,
+            end=14,
+            text=texts[1][0:14],
+            suggested_label="reported",
+            suggestion_reason="r",
+        ),
+        Claim(
+            index=1,
+            start=15,
+            end=32,
+            text=texts[1][15:32],
+            suggested_label="quoted",
+            suggestion_reason="q",
+        ),
     ]
     passages[1].claim_count = 2
     document.open_passages = 1
