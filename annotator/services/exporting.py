@@ -546,8 +546,9 @@ class _DriverStatement:
 def _csv_page(session: Session, statement: _DriverStatement, page: Sequence[int]) -> bytes:
     """The CSV lines of a page of documents in UTF-8, read in the session's transaction
     (SQLite gets the fallback for odd timestamps registered on its connection first)."""
-    connection = session.connection().connection
     params = statement.parameters(_page_bounds(session, page))
+    _one_process_per_page(session)
+    connection = session.connection().connection
     cursor = connection.cursor()
     try:
         if statement.dialect.name == "postgresql":
@@ -588,10 +589,21 @@ def iter_pages(
     page comes with the outside suggestions of its claims, by claim id."""
     query = _claim_rows_query(export_filter, session.get_bind().dialect.name)
     for page in _document_pages(session, export_filter):
+        _one_process_per_page(session)
         rows = session.execute(query, _page_bounds(session, page)).all()
         extra = for_claims(session, sorted({r.claim_pk for r in rows})) if suggestions else {}
         end_read(session)
         yield rows, extra
+
+
+def _one_process_per_page(session: Session) -> None:
+    """No parallel workers for the query of a page, on PostgreSQL (until its transaction
+    ends). The CSV export already reads two pages at once, one per core; at 290,000 passages
+    the planner gave each page a parallel scan of every passage, three processes per page
+    where index lookups of the page's passages were quicker alone (docs/benchmarks.md, round
+    9)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
 
 
 def _page_bounds(session: Session, page: Sequence[int]) -> dict[str, int]:

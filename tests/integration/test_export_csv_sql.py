@@ -1,7 +1,7 @@
 """The CSV export is written by the database (SQL on SQLite, COPY on PostgreSQL); these tests
 hold it to the Python reference: ``csv_record`` on the claim rows, written by the csv module.
 Every cell that can hold user text gets hostile values: quotes, commas, line ends, formula
-signs, characters outside the BMP (SQL substr must count them as Python does), printf
+signs, characters outside the BMP (the SQL must see first characters as Python does), printf
 directives and empty strings."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from annotator.models import (
@@ -322,6 +322,50 @@ def test_pages_of_documents_read_separately(session, hostile_project, monkeypatc
     monkeypatch.setattr("annotator.services.exporting.DOCUMENTS_PER_PAGE", 3)
     assert exported(session, export_filter) == whole
     assert list(iter_csv(session, export_filter))[2]  # the header, then a chunk per page
+
+
+def test_a_csv_page_is_read_without_parallel_workers(session, hostile_project, monkeypatch):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    show = "SHOW max_parallel_workers_per_gather"
+    assert session.scalar(text(show)) != "0", "the server's default allows them"
+    seen = []
+    copy_csv = exporting._copy_csv
+
+    def copy_and_note_the_setting(cursor, sql, params):
+        seen.append(cursor.execute(show).fetchone()[0])
+        return copy_csv(cursor, sql, params)
+
+    monkeypatch.setattr(exporting, "_copy_csv", copy_and_note_the_setting)
+    monkeypatch.setattr(exporting, "DOCUMENTS_PER_PAGE", 3)
+    assert exported(session, ExportFilter(all_claims=True)) == reference_csv(
+        session, ExportFilter(all_claims=True)
+    )
+    assert len(seen) > 1
+    assert set(seen) == {"0"}
+
+
+def test_every_page_of_rows_is_planned_without_parallel_workers(session, hostile_project):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    statements = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = session.get_bind().engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        pages = list(iter_pages(session, ExportFilter(all_claims=True)))
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    reads = [
+        i
+        for i, sql in enumerate(statements)
+        if sql.lstrip().startswith("SELECT documents.id AS doc_pk")
+    ]
+    assert len(reads) == len(pages) > 0
+    assert all("max_parallel_workers_per_gather = 0" in statements[i - 1] for i in reads)
 
 
 def test_pages_with_interleaved_projects_and_late_passages(session, monkeypatch):
