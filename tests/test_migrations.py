@@ -80,55 +80,15 @@ def test_reviews_get_their_passages_project_when_migrated(blank_engine):
     assert "project_id" not in columns
 
 
-def test_claims_get_their_csv_form_when_migrated(blank_engine):
-    migrate.upgrade(blank_engine, "7c1e5a90d3b4")
+def _one_passage_with_claims(
+    engine: Engine, passage: str, spans: dict[int, tuple[int, int]]
+) -> None:
+    """A project, a document and a passage with claims over ``spans`` (id -> start, end),
+    written to the tables as the schema stands."""
     now = datetime.now(UTC)
     tables = MetaData()
-    tables.reflect(blank_engine)
-    text_of = {1: "plain words", 2: 'a comma, and "quotes"', 3: "=SUM(A1)", 4: ""}
-    passage = " ".join(text_of.values())
-    with blank_engine.begin() as connection:
-        connection.execute(
-            insert(tables.tables["projects"]),
-            {"id": 1, "name": "p", "guidelines": "", "created_at": now},
-        )
-        connection.execute(
-            insert(tables.tables["documents"]),
-            {"id": 1, "project_id": 1, "external_id": "d", "title": "t", "content_hash": "h",
-             "imported_at": now},
-        )  # fmt: skip
-        connection.execute(
-            insert(tables.tables["passages"]),
-            {"id": 1, "project_id": 1, "document_id": 1, "index": 0, "text": passage,
-             "role": "author", "claim_count": len(text_of)},
-        )  # fmt: skip
-        start = 0
-        for claim_id, claim_text in text_of.items():
-            end = start + len(claim_text)
-            connection.execute(
-                insert(tables.tables["claims"]),
-                {"id": claim_id, "passage_id": 1, "index": claim_id, "start": start,
-                 "end": end, "suggested_label": "reported", "suggestion_reason": ""},
-            )  # fmt: skip
-            start = end + 1
-    migrate.upgrade(blank_engine)
-    with blank_engine.connect() as connection:
-        forms = dict(connection.execute(text("SELECT id, csv_form FROM claims")).all())
-    assert forms == {claim_id: csv_form_of(t) for claim_id, t in text_of.items()}
-    assert set(forms.values()) == set(CsvForm)
-    migrate.downgrade(blank_engine, "7c1e5a90d3b4")
-    columns = {c["name"] for c in inspect(blank_engine).get_columns("claims")}
-    assert "csv_form" not in columns
-
-
-def test_claims_get_their_text_when_migrated(blank_engine):
-    migrate.upgrade(blank_engine, "3d8e4b7a91c2")
-    now = datetime.now(UTC)
-    tables = MetaData()
-    tables.reflect(blank_engine)
-    passage = "Café owners 😀 said “no”. =Then: \u2018maybe\u2019."
-    spans = {1: (0, 25), 2: (26, len(passage)), 3: (12, 13), 4: (5, 5)}
-    with blank_engine.begin() as connection:
+    tables.reflect(engine)
+    with engine.begin() as connection:
         connection.execute(
             insert(tables.tables["projects"]),
             {"id": 1, "name": "p", "guidelines": "", "created_at": now},
@@ -149,6 +109,31 @@ def test_claims_get_their_text_when_migrated(blank_engine):
                 {"id": claim_id, "passage_id": 1, "index": claim_id, "start": start,
                  "end": end, "suggested_label": "reported", "suggestion_reason": ""},
             )  # fmt: skip
+
+
+def test_claims_get_their_csv_form_when_migrated(blank_engine):
+    migrate.upgrade(blank_engine, "7c1e5a90d3b4")
+    text_of = {1: "plain words", 2: 'a comma, and "quotes"', 3: "=SUM(A1)", 4: ""}
+    spans, start = {}, 0
+    for claim_id, claim_text in text_of.items():
+        spans[claim_id] = (start, start + len(claim_text))
+        start += len(claim_text) + 1
+    _one_passage_with_claims(blank_engine, " ".join(text_of.values()), spans)
+    migrate.upgrade(blank_engine)
+    with blank_engine.connect() as connection:
+        forms = dict(connection.execute(text("SELECT id, csv_form FROM claims")).all())
+    assert forms == {claim_id: csv_form_of(t) for claim_id, t in text_of.items()}
+    assert set(forms.values()) == set(CsvForm)
+    migrate.downgrade(blank_engine, "7c1e5a90d3b4")
+    columns = {c["name"] for c in inspect(blank_engine).get_columns("claims")}
+    assert "csv_form" not in columns
+
+
+def test_claims_get_their_text_when_migrated(blank_engine):
+    migrate.upgrade(blank_engine, "3d8e4b7a91c2")
+    passage = "Café owners 😀 said “no”. =Then: \u2018maybe\u2019."
+    spans = {1: (0, 25), 2: (26, len(passage)), 3: (12, 13), 4: (5, 5)}
+    _one_passage_with_claims(blank_engine, passage, spans)
     migrate.upgrade(blank_engine)
     with blank_engine.connect() as connection:
         texts = dict(connection.execute(text("SELECT id, text FROM claims")).all())

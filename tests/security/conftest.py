@@ -65,24 +65,12 @@ def world(session: Session) -> World:
         Passage(project_id=project.id, document=document, index=i, text=text, role="author")
         for i, text in enumerate(texts)
     ]
+    spans = ((0, 14, "reported", "r"), (15, 32, "quoted", "q"))
     passages[1].claims = [
-        Claim(
-            index=0,
-            start=0,
-            end=14,
-            text=texts[1][0:14],
-            suggested_label="reported",
-            suggestion_reason="r",
-        ),
-        Claim(
-            index=1,
-            start=15,
-            end=32,
-            text=texts[1][15:32],
-            suggested_label="quoted",
-            suggestion_reason="q",
-        ),
-    ]
+        Claim(index=i, start=start, end=end, text=texts[1][start:end], suggested_label=label,
+              suggestion_reason=reason)
+        for i, (start, end, label, reason) in enumerate(spans)
+    ]  # fmt: skip
     passages[1].claim_count = 2
     document.open_passages = 1
     session.add_all([document, *passages])
