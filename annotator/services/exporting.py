@@ -443,8 +443,8 @@ _FORMULA_CODES_SQL = [_sql(ord(prefix)) for prefix in FORMULA_PREFIXES]
 
 def _copy_text(value: ColumnElement[Any]) -> ColumnElement[Any]:
     """``_safe`` in SQL, for COPY. The first character's code is compared, not the character:
-    ``substr`` made a string and compared it by collation, a tenth of the export's time in
-    PostgreSQL (docs/benchmarks.md, round 9)."""
+    ``substr`` made a string for every cell and compared it by collation (5% of PostgreSQL's
+    time for a page; docs/benchmarks.md, round 9)."""
     formula = func.ascii(value).in_(_FORMULA_CODES_SQL)
     return _empty_as_null(case((formula, _sql("'") + value), else_=value))
 
