@@ -103,8 +103,7 @@ def test_claims_are_stored_with_the_csv_form_of_their_text(session, monkeypatch,
     _import(session, monkeypatch, "forms", fast=fast)
     claims = session.scalars(
         select(Claim).join(Passage).join(Project).where(Project.name == "forms")
-    )
-    claims = list(claims)
+    ).all()
     assert all(claim.text == claim.passage.text[claim.start : claim.end] for claim in claims)
     forms = {(claim.text, claim.csv_form) for claim in claims}
     assert forms == {(text, csv_form_of(text)) for text, _ in forms}
