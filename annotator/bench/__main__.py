@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import annotator
+from annotator.bench.machine import interpreter
 from annotator.bench.measures import Timed
 from annotator.bench.report import table
 from annotator.bench.run import Options, Result, corpus_for, run_one
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(table(results[-1:]), file=sys.stderr, flush=True)  # partial results
                 if args.json:
                     args.json.write_text(json.dumps([_plain(r) for r in results], indent=2))
-    print(table(results, directory_mb(Path(sys.prefix))))
+    print(table(results, directory_mb(Path(sys.prefix)), interpreter()))
     if args.explain:
         args.explain.write_text(
             "\n".join(f"## {r.database} N={r.documents}\n{r.explain}" for r in results)
@@ -118,6 +119,7 @@ def _plain(result: Result) -> dict[str, object]:
         "documents": result.documents,
         "figures": figures,
         "full_scans": result.full_scans,
+        "interpreter": interpreter(),
     }
 
 

@@ -14,9 +14,11 @@ def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def table(results: list[Result], venv_mib: float | None = None) -> str:
-    """The figures as a Markdown table (plus the venv's size, when measured, and the growth
-    from the smallest to the largest corpus)."""
+def table(
+    results: list[Result], venv_mib: float | None = None, interpreter: str | None = None
+) -> str:
+    """The figures as a Markdown table (plus the venv's size and the interpreter, when given,
+    and the growth from the smallest to the largest corpus)."""
     lines = [
         _row(["measure", *[f"{r.database} N={r.documents}" for r in results]]),
         _row(["---"] * (len(results) + 1)),
@@ -26,6 +28,8 @@ def table(results: list[Result], venv_mib: float | None = None) -> str:
     lines.append(_row(["EXPLAIN: full scans in Next", *[str(len(r.full_scans)) for r in results]]))
     if venv_mib is not None:
         lines += ["", f"installed venv size: {venv_mib:.0f} MiB"]
+    if interpreter is not None:
+        lines += ["", f"interpreter: {interpreter}"]
     ratios = _ratios(results)
     if ratios:
         lines += ["", *ratios]

@@ -1,0 +1,51 @@
+"""The benchmark's report names the interpreter the figures were measured on."""
+
+from __future__ import annotations
+
+import sys
+
+from annotator.bench.machine import interpreter, libpython_placement
+from annotator.bench.measures import Timed
+from annotator.bench.report import table
+from annotator.bench.run import Result
+
+EXECUTABLE = "55d0c0a00000-55d0c0c00000 r-xp 00000000 08:01 1311 /usr/bin/python3.11"
+SHARED_CORE = (
+    "7f3a1c000000-7f3a1c400000 r-xp 00100000 08:01 2422 "
+    "/root/.pyenv/versions/3.11.7/lib/libpython3.11.so.1.0"
+)
+ANONYMOUS = "7ffd5e1f0000-7ffd5e211000 rw-p 00000000 00:00 0"
+LIBC = "7f3a1b000000-7f3a1b200000 r-xp 00000000 08:01 99 /usr/lib/x86_64-linux-gnu/libc.so.6"
+
+
+def test_a_core_in_a_shared_libpython_is_named() -> None:
+    maps = "\n".join([EXECUTABLE, ANONYMOUS, SHARED_CORE, LIBC])
+    assert libpython_placement(maps) == "shared libpython (libpython3.11.so.1.0)"
+
+
+def test_an_executable_that_maps_no_libpython_has_the_core_built_in() -> None:
+    in_a_folder_of_that_name = "7f00-7f10 r-xp 00000000 08:01 7 /opt/libpython-tools/python3"
+    maps = "\n".join([EXECUTABLE, ANONYMOUS, LIBC, in_a_folder_of_that_name])
+    assert libpython_placement(maps) == "libpython built into the executable"
+
+
+def test_without_a_memory_map_the_placement_is_unknown() -> None:
+    assert libpython_placement(None) == "libpython placement unknown"
+
+
+def test_the_running_interpreter_is_described_by_version_and_path() -> None:
+    described = interpreter()
+    assert sys.executable in described
+    assert f"{sys.version_info.major}.{sys.version_info.minor}." in described
+    assert "placement unknown" not in described  # Linux has /proc/self/maps
+
+
+def test_the_table_ends_with_the_interpreter_when_given() -> None:
+    result = Result("sqlite", 1000)
+    result.figures["m2"] = Timed(seconds=2.0, items=600, latencies=[0.01, 0.02])
+    named = table([result], 100.0, "CPython 3.11.2 (/usr/bin/python3), libpython built in")
+    assert named.splitlines()[-1] == (
+        "interpreter: CPython 3.11.2 (/usr/bin/python3), libpython built in"
+    )
+    assert "| M2 saves/s (claim tags/s) | 300 (0) |" in named
+    assert "interpreter:" not in table([result], 100.0)
