@@ -316,7 +316,8 @@ class Change(Base):
     __table_args__ = (
         Index("ix_changes_user_id_id", "user_id", "id"),
         Index("ix_changes_claim_id", "claim_id"),
-        Index("ix_changes_passage_id", "passage_id"),
+        # a passage's history, everyone's or one reviewer's, newest first
+        Index("ix_changes_passage_id_user_id_id", "passage_id", "user_id", "id"),
         Index("ix_changes_batch", "batch"),
     )
 

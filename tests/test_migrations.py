@@ -142,3 +142,18 @@ def test_claims_get_their_text_when_migrated(blank_engine):
     migrate.downgrade(blank_engine, "3d8e4b7a91c2")
     columns = {c["name"] for c in inspect(blank_engine).get_columns("claims")}
     assert "text" not in columns
+
+
+def _indexes(engine: Engine, table: str) -> dict[str, list[str]]:
+    return {index["name"]: index["column_names"] for index in inspect(engine).get_indexes(table)}
+
+
+def test_a_passages_history_gets_an_index_by_passage_reviewer_and_order(blank_engine):
+    migrate.upgrade(blank_engine)
+    indexes = _indexes(blank_engine, "changes")
+    assert indexes["ix_changes_passage_id_user_id_id"] == ["passage_id", "user_id", "id"]
+    assert "ix_changes_passage_id" not in indexes, "its first column does the same job"
+    migrate.downgrade(blank_engine, "5a2c7e19b0d4")
+    indexes = _indexes(blank_engine, "changes")
+    assert indexes["ix_changes_passage_id"] == ["passage_id"]
+    assert "ix_changes_passage_id_user_id_id" not in indexes
