@@ -18,6 +18,7 @@ from annotator.models import (
     Annotation,
     Change,
     ChangeKind,
+    Claim,
     Label,
     MemberRole,
     Outlet,
@@ -105,9 +106,13 @@ class _History:
 
 # The queries of the annotation page and the save are built once, with bound parameters:
 # building a statement costs SQLAlchemy more than running it does (docs/benchmarks.md).
+# Found through the passage's claims rather than a list of claim ids: an IN list is
+# rendered anew on every run, and its text changes with the number of claims. A subquery
+# rather than a join, so that SQLite looks up each claim's annotation by its unique index
+# instead of walking the user's annotations.
 _ANNOTATIONS_OF = select(Annotation).where(
     Annotation.user_id == bindparam("user_id"),
-    Annotation.claim_id.in_(bindparam("claim_ids", expanding=True)),
+    Annotation.claim_id.in_(select(Claim.id).where(Claim.passage_id == bindparam("passage_id"))),
 )
 # re-read rows already in the session: the lock may have waited for a writer
 _ANNOTATIONS_FOR_UPDATE = _ANNOTATIONS_OF.with_for_update().execution_options(
@@ -144,7 +149,7 @@ def annotations_of(
 ) -> dict[int, Annotation]:
     """The user's annotations on the passage's claims, by claim id (optionally row-locked)."""
     query = _ANNOTATIONS_FOR_UPDATE if for_update else _ANNOTATIONS_OF
-    params = {"user_id": user.id, "claim_ids": [claim.id for claim in passage.claims]}
+    params = {"user_id": user.id, "passage_id": passage.id}
     return {a.claim_id: a for a in session.scalars(query, params)}
 
 
