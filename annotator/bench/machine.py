@@ -1,9 +1,9 @@
 """What the figures were measured on, beyond the machine itself: the interpreter.
 
-How CPython was built changes every figure of the benchmark. pyenv's default build (no
-profile-guided optimisation, the interpreter in a shared ``libpython``) took 25-30% more CPU
-per request than Debian's ``/usr/bin/python3`` on the same machine (docs/benchmarks.md,
-round 10), so the table names the interpreter it ran on."""
+How CPython was built changes the figures. On one machine, pyenv's default build (no
+profile-guided optimisation, the interpreter in a shared ``libpython``) ran 14% more
+instructions per "Save and next" on PostgreSQL than Debian's ``/usr/bin/python3``
+(docs/benchmarks.md, round 10), so the table names the interpreter it ran on."""
 
 from __future__ import annotations
 
