@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from annotator.models import Claim, Document, Passage
@@ -35,3 +39,18 @@ def passage_with_most_claims(session: Session) -> Passage:
     )
     assert passage is not None
     return passage
+
+
+@contextmanager
+def statements_sent(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """Every statement sent to the database while the block runs, with its parameters."""
+    sent: list[tuple[str, Any]] = []
+
+    def listener(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(engine, "after_cursor_execute", listener)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "after_cursor_execute", listener)

@@ -3,36 +3,26 @@ costs the same for a reviewer with thousands of earlier changes as for a new one
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from annotator.db import engine_of
 from annotator.models import Change, Passage, User, utcnow
 from annotator.services import annotating
-from tests.helpers import import_fixture
+from tests.helpers import import_fixture, statements_sent
 
 EARLIER_CHANGES = 2000
 
 
-@contextmanager
-def _statements(session: Session) -> Iterator[list[tuple[str, Any]]]:
-    """The SELECT statements the session runs inside the block, with their parameters."""
-    seen: list[tuple[str, Any]] = []
-    engine = engine_of(session) or session.get_bind().engine
+def _engine(session: Session) -> Engine:
+    return engine_of(session) or session.get_bind().engine
 
-    def note(_conn: Any, _cursor: Any, statement: str, params: Any, *_rest: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append((statement, params))
 
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+def _selects(sent: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    return [(sql, params) for sql, params in sent if sql.lstrip().upper().startswith("SELECT")]
 
 
 def _plan(session: Session, statement: str, params: Any) -> str:
@@ -63,11 +53,11 @@ def test_a_reviewers_history_of_a_passage_is_read_by_passage_and_reviewer(sessio
         + _changes(reviewer, shown, 3)
         + _changes(other, shown, 2),
     )
-    with _statements(session) as seen:
+    with statements_sent(_engine(session)) as sent:
         own = annotating.history_of(session, shown, reviewer)
     assert len(own) == 3
     assert {row.username for row in own} == {"rita"}
-    ((statement, params),) = seen
+    ((statement, params),) = _selects(sent)
     plan = _plan(session, statement, params)
     assert "ix_changes_passage_id_user_id_id" in plan, plan
     assert "ix_changes_user_id_id" not in plan, plan
@@ -83,12 +73,12 @@ def test_everyones_history_of_a_passage_is_read_by_passage(session, make_user):
         + _changes(reviewer, shown, 3)
         + _changes(other, shown, 2),
     )
-    with _statements(session) as seen:
+    with statements_sent(_engine(session)) as sent:
         everyones = annotating.history_of(session, shown, None)
     assert len(everyones) == 5
     assert [row.created_at for row in everyones] == sorted(
         (row.created_at for row in everyones), reverse=True
     )
-    ((statement, params),) = seen
+    ((statement, params),) = _selects(sent)
     plan = _plan(session, statement, params)
     assert "ix_changes_passage_id_user_id_id" in plan, plan

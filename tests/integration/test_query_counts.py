@@ -7,18 +7,17 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from annotator.models import Project
 from annotator.services.importing import import_files
 from tests.conftest import SHARED
+from tests.helpers import statements_sent
 
 SMALL, LARGE = 2, 8  # documents; both fit in one export page (DOCUMENTS_PER_PAGE = 250)
 # Statements per request (BEGIN and COMMIT included), counted by the test below: the
@@ -46,21 +45,6 @@ BUDGET = {
     },
 }
 CLAIM = re.compile(r'<fieldset class="claim[^"]*" id="claim-(\d+)"')
-
-
-@contextmanager
-def counted(engine: Engine) -> Iterator[list[str]]:
-    """Every statement sent to the database while the block runs."""
-    statements: list[str] = []
-
-    def listener(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "after_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "after_cursor_execute", listener)
 
 
 def _project(session: Any, tmp_path: Path, documents: int) -> int:
@@ -93,17 +77,17 @@ def _query_counts(client: Any, engine: Engine, project_id: int) -> dict[str, int
         passage_id = int(client.get(f"/projects/{project_id}/next").location.rsplit("/", 1)[1])
         assert _save_all(client, passage_id).status_code == 200
     counts = {}
-    with counted(engine) as statements:
+    with statements_sent(engine) as statements:
         response = client.get(f"/projects/{project_id}/next")
     counts["next"] = len(statements)
     passage_id = int(response.location.rsplit("/", 1)[1])
     counts["page"] = _count_get(client, engine, f"/passages/{passage_id}")
-    with counted(engine) as statements:
+    with statements_sent(engine) as statements:
         assert _save_all(client, passage_id).status_code == 200
     counts["page + save"] = len(statements)
     passage_id = int(client.get(f"/projects/{project_id}/next").location.rsplit("/", 1)[1])
     page = client.get(f"/passages/{passage_id}").get_data(as_text=True)
-    with counted(engine) as statements:
+    with statements_sent(engine) as statements:
         reply = _save_all(client, passage_id, page, then="next")
     assert reply.status_code == 200
     assert "page" in reply.json
@@ -122,7 +106,7 @@ def _admin_counts(client: Any, engine: Engine, project_id: int, name: str) -> di
 
 
 def _count_get(client: Any, engine: Engine, url: str) -> int:
-    with counted(engine) as statements:
+    with statements_sent(engine) as statements:
         reply = client.get(url)
         reply.get_data()
     assert reply.status_code == 200, (url, reply.status_code)
