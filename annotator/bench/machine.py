@@ -1,7 +1,7 @@
 """What the figures were measured on, beyond the machine itself: the interpreter.
 
 How CPython was built changes the figures. On one machine, pyenv's default build (no
-profile-guided optimisation, the interpreter in a shared ``libpython``) ran 14% more
+profile-guided optimisation, the interpreter in a shared ``libpython``) ran 17% more
 instructions per "Save and next" on PostgreSQL than Debian's ``/usr/bin/python3``
 (docs/benchmarks.md, round 10), so the table names the interpreter it ran on."""
 
