@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -43,7 +44,9 @@ def _changes(user: User, passage: Passage, how_many: int) -> list[dict[str, Any]
     ]  # fmt: skip
 
 
-def test_a_reviewers_history_of_a_passage_is_read_by_passage_and_reviewer(session, make_user):
+@pytest.fixture
+def worked_passage(session, make_user) -> tuple[Passage, User]:
+    """A passage with 3 changes by a reviewer who made 2,000 elsewhere, and 2 by another."""
     import_fixture(session, "harbour.txt")
     elsewhere, shown = session.scalars(select(Passage).order_by(Passage.id).limit(2)).all()
     reviewer, other = make_user("rita"), make_user("otto")
@@ -53,32 +56,31 @@ def test_a_reviewers_history_of_a_passage_is_read_by_passage_and_reviewer(sessio
         + _changes(reviewer, shown, 3)
         + _changes(other, shown, 2),
     )
+    return shown, reviewer
+
+
+def _history_and_plan(
+    session: Session, passage: Passage, only_user: User | None
+) -> tuple[list[Any], str]:
+    """What ``history_of`` returns, and the plan of the one statement it ran."""
     with statements_sent(_engine(session)) as sent:
-        own = annotating.history_of(session, shown, reviewer)
+        history = list(annotating.history_of(session, passage, only_user))
+    ((statement, params),) = _selects(sent)
+    return history, _plan(session, statement, params)
+
+
+def test_a_reviewers_history_of_a_passage_is_read_by_passage_and_reviewer(session, worked_passage):
+    passage, reviewer = worked_passage
+    own, plan = _history_and_plan(session, passage, reviewer)
     assert len(own) == 3
     assert {row.username for row in own} == {"rita"}
-    ((statement, params),) = _selects(sent)
-    plan = _plan(session, statement, params)
     assert "ix_changes_passage_id_user_id_id" in plan, plan
     assert "ix_changes_user_id_id" not in plan, plan
 
 
-def test_everyones_history_of_a_passage_is_read_by_passage(session, make_user):
-    import_fixture(session, "harbour.txt")
-    elsewhere, shown = session.scalars(select(Passage).order_by(Passage.id).limit(2)).all()
-    reviewer, other = make_user("rita"), make_user("otto")
-    session.execute(
-        insert(Change),
-        _changes(reviewer, elsewhere, EARLIER_CHANGES)
-        + _changes(reviewer, shown, 3)
-        + _changes(other, shown, 2),
-    )
-    with statements_sent(_engine(session)) as sent:
-        everyones = annotating.history_of(session, shown, None)
+def test_everyones_history_of_a_passage_is_read_by_passage(session, worked_passage):
+    passage, _ = worked_passage
+    everyones, plan = _history_and_plan(session, passage, None)
     assert len(everyones) == 5
-    assert [row.created_at for row in everyones] == sorted(
-        (row.created_at for row in everyones), reverse=True
-    )
-    ((statement, params),) = _selects(sent)
-    plan = _plan(session, statement, params)
+    assert {row.username for row in everyones} == {"rita", "otto"}
     assert "ix_changes_passage_id_user_id_id" in plan, plan
