@@ -7,9 +7,11 @@ import compileall
 import json
 import sys
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 import annotator
+from annotator.bench.cpu import CpuShare
 from annotator.bench.machine import interpreter
 from annotator.bench.measures import Timed
 from annotator.bench.report import table
@@ -113,6 +115,8 @@ def _plain(result: Result) -> dict[str, object]:
         if isinstance(value, Timed):
             names = ("items", "seconds", "rate", "rss_mib", "errors", "extra", "p50", "p95", "p99")
             value = {name: getattr(value, name) for name in names}
+        elif isinstance(value, CpuShare):
+            value = {**asdict(value), "total_ms": value.total_ms}
         figures[key] = value
     return {
         "database": result.database,

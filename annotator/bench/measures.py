@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from annotator.bench.cpu import CpuMeter, CpuShare
 from annotator.bench.http import Browser, percentile
 from annotator.bench.servers import Server, peak_rss_mb, reset_peak_rss, run_measured, tool
 
@@ -75,13 +77,19 @@ def import_upload(server: Server, admin: tuple[str, str], corpus: Path, project:
 
 
 def annotate(
-    server: Server, reviewers: list[tuple[str, str]], project_id: int, saves: int
-) -> Timed:
+    server: Server,
+    reviewers: list[tuple[str, str]],
+    project_id: int,
+    saves: int,
+    database_pids: Callable[[], Iterable[int]] | None = None,
+) -> tuple[Timed, CpuShare]:
     """M2: the reviewers work concurrently as the page does: one "Next" and its page, then
     JSON "Save & next" (every claim labelled) again and again, each reply holding the next
     passage's page content, until ``saves`` passages are saved in all. Latency is the save
     request's (which includes reserving and rendering the next passage); throughput is saves
-    over the wall time of the whole phase."""
+    over the wall time of the whole phase. The CPU share is per save: the workers', the
+    database's processes' (``database_pids``, found at the start and again at the end) and this
+    client's."""
     quota = [saves // len(reviewers) + (i < saves % len(reviewers)) for i in range(len(reviewers))]
     browsers = [Browser(server.url) for _ in reviewers]
     for browser, (name, password) in zip(browsers, reviewers, strict=True):
@@ -113,8 +121,10 @@ def annotate(
         browser.close()
         return result
 
+    meter = CpuMeter(server.worker_pids(), database_pids)
     with ThreadPoolExecutor(len(reviewers)) as pool:
         futures = [pool.submit(work, i) for i in range(len(reviewers))]
+        meter.start()
         start_gate.wait()
         start = time.perf_counter()
         parts = [f.result() for f in futures]
@@ -126,7 +136,7 @@ def annotate(
         total.errors += part.errors
         total.latencies += part.latencies
     total.errors += max(saves - total.items - total.errors, 0)
-    return total
+    return total, meter.share(total.items)
 
 
 def open_next(browser: Browser, project_id: int) -> tuple[int | None, str]:

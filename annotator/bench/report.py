@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
+from annotator.bench.cpu import CpuShare
 from annotator.bench.measures import Timed
 from annotator.bench.run import Result
 
@@ -54,6 +56,21 @@ def _seconds(key: str) -> Render:
     return render
 
 
+def _cpu_share(key: str) -> Render:
+    def render(figures: dict[str, object]) -> str:
+        share = figures.get(key)
+        if not isinstance(share, CpuShare):
+            return "-"
+        database = "-" if share.database_ms is None else f"{share.database_ms:.2f}"
+        cores = os.cpu_count() or 1
+        return (
+            f"{share.workers_ms:.2f} / {database} / {share.client_ms:.2f} "
+            f"(at most {share.ceiling(cores):.0f}/s on {cores} cores)"
+        )
+
+    return render
+
+
 ROWS: list[tuple[str, Render]] = [
     ("passages in project", lambda f: str(f.get("passages", "-"))),
     ("M1 CLI import: passages/s (s, peak RSS)",
@@ -63,6 +80,7 @@ ROWS: list[tuple[str, Render]] = [
     ("M2 save p50 / p95 / p99 ms",
      _timed("m2", "{t.p50:.1f} / {t.p95:.1f} / {t.p99:.1f}")),
     ("M2 errors", _timed("m2", "{t.errors}")),
+    ("M2 CPU ms per save: workers / database / client", _cpu_share("m2_cpu")),
     ("M3 web export: rows, s, rows/s, worker peak RSS",
      _timed("m3_web", "{t.items:,}, {t.seconds:.2f} s, {t.rate:,.0f}, {t.rss_mib:.0f} MiB")),
     ("M3 web export failure", lambda f: str(f.get("m3_web_error", "-"))),

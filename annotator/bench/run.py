@@ -82,8 +82,9 @@ def run_one(kind: str, documents: int, corpus: Path, options: Options) -> Result
         servers.append(gunicorn)
         result.figures["startup_gunicorn"] = gunicorn.startup_s
         _say(options, f"[{kind} N={documents}] M2 annotate ({options.saves} saves)")
-        result.figures["m2"] = measures.annotate(
-            gunicorn, users["reviewers"], project_id, options.saves
+        backends = database.backend_pids if database.kind == "postgresql" else None
+        result.figures["m2"], result.figures["m2_cpu"] = measures.annotate(
+            gunicorn, users["reviewers"], project_id, options.saves, backends
         )
         _say(options, f"[{kind} N={documents}] M4 next ({options.next_count} requests)")
         result.figures["m4_next"], result.figures["m4_page"] = measures.next_requests(

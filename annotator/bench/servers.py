@@ -156,6 +156,24 @@ class Database:
         url = make_url(self.admin_url).set(database=self.name)
         self.url = url.render_as_string(hide_password=False)
 
+    def backend_pids(self) -> list[int]:
+        """PostgreSQL: the server processes connected to this database (but the one asking);
+        SQLite has none, it runs in the processes that use it."""
+        if self.kind == "sqlite":
+            return []
+        engine = make_engine(self.url)
+        try:
+            with engine.connect() as connection:
+                rows = connection.execute(
+                    text(
+                        "SELECT pid FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+                return [int(pid) for (pid,) in rows]
+        finally:
+            engine.dispose()
+
     def drop(self) -> None:
         if self.kind == "sqlite":
             for suffix in ("", "-wal", "-shm"):
