@@ -157,10 +157,8 @@ class Database:
         self.url = url.render_as_string(hide_password=False)
 
     def backend_pids(self) -> list[int]:
-        """PostgreSQL: the server processes connected to this database (but the one asking);
-        SQLite has none, it runs in the processes that use it."""
-        if self.kind == "sqlite":
-            return []
+        """The PostgreSQL server's processes connected to this database (but the one asking).
+        A SQLite database has none: it runs in the processes that use it."""
         engine = make_engine(self.url)
         try:
             with engine.connect() as connection:
