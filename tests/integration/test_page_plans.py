@@ -1,5 +1,6 @@
-"""A reviewer's history of a passage is read by passage and reviewer, so the annotation page
-costs the same for a reviewer with thousands of earlier changes as for a new one."""
+"""The annotation page reads a reviewer's history and annotations of its passage by passage
+and reviewer, so it costs the same for a reviewer with thousands of earlier changes and
+annotations as for a new one."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from annotator.db import engine_of
-from annotator.models import Change, Passage, User, utcnow
+from annotator.models import Annotation, Change, Claim, Passage, User, utcnow
 from annotator.services import annotating
 from tests.helpers import import_fixture, statements_sent
 
@@ -31,7 +32,8 @@ def _plan(session: Session, statement: str, params: Any) -> str:
     if connection.dialect.name == "sqlite":
         rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
         return "\n".join(str(row[-1]) for row in rows)
-    connection.exec_driver_sql("ANALYZE changes")
+    for table in ("changes", "annotations", "claims"):
+        connection.exec_driver_sql(f"ANALYZE {table}")
     rows = connection.exec_driver_sql("EXPLAIN " + statement, params)
     return "\n".join(str(row[0]) for row in rows)
 
@@ -84,3 +86,37 @@ def test_everyones_history_of_a_passage_is_read_by_passage(session, worked_passa
     assert len(everyones) == 5
     assert {row.username for row in everyones} == {"rita", "otto"}
     assert "ix_changes_passage_id_user_id_id" in plan, plan
+
+
+def test_a_reviewers_annotations_of_a_passage_are_looked_up_by_claim(session, make_user):
+    import_fixture(session, "harbour.txt")
+    elsewhere, shown = session.scalars(select(Passage).order_by(Passage.id).limit(2)).all()
+    reviewer, other = make_user("rita"), make_user("otto")
+    first_index = len(elsewhere.claims)
+    session.execute(
+        insert(Claim),
+        [
+            {"passage_id": elsewhere.id, "index": first_index + n, "start": 0, "end": 1,
+             "text": "x", "suggested_label": "reported", "suggestion_reason": ""}
+            for n in range(EARLIER_CHANGES)
+        ],
+    )  # fmt: skip
+    elsewhere_claims = session.scalars(select(Claim.id).where(Claim.passage_id == elsewhere.id))
+    shown_claims = [claim.id for claim in shown.claims]
+    assert shown_claims, "the fixture's second passage has claims"
+    label = {"label": "reported", "created_at": utcnow(), "updated_at": utcnow()}
+    session.execute(
+        insert(Annotation),
+        [{"claim_id": c, "user_id": reviewer.id, **label} for c in elsewhere_claims]
+        + [{"claim_id": c, "user_id": reviewer.id, **label} for c in shown_claims]
+        + [{"claim_id": shown_claims[0], "user_id": other.id, **label}],
+    )
+    with statements_sent(_engine(session)) as sent:
+        found = annotating.annotations_of(session, reviewer, shown)
+    assert sorted(found) == sorted(shown_claims)
+    assert {a.user_id for a in found.values()} == {reviewer.id}
+    ((statement, params),) = _selects(sent)
+    plan = _plan(session, statement, params)
+    unique_index = ("uq_annotations_claim_id_user_id", "sqlite_autoindex_annotations_1")
+    assert any(name in plan for name in unique_index), plan
+    assert "ix_annotations_user_id" not in plan, plan
