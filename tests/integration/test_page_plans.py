@@ -46,12 +46,17 @@ def _changes(user: User, passage: Passage, how_many: int) -> list[dict[str, Any]
     ]  # fmt: skip
 
 
+def _two_passages_two_reviewers(session, make_user) -> tuple[Passage, Passage, User, User]:
+    """The sample's first two passages (one to work on elsewhere, one shown) and two users."""
+    import_fixture(session, "harbour.txt")
+    elsewhere, shown = session.scalars(select(Passage).order_by(Passage.id).limit(2)).all()
+    return elsewhere, shown, make_user("rita"), make_user("otto")
+
+
 @pytest.fixture
 def worked_passage(session, make_user) -> tuple[Passage, User]:
     """A passage with 3 changes by a reviewer who made 2,000 elsewhere, and 2 by another."""
-    import_fixture(session, "harbour.txt")
-    elsewhere, shown = session.scalars(select(Passage).order_by(Passage.id).limit(2)).all()
-    reviewer, other = make_user("rita"), make_user("otto")
+    elsewhere, shown, reviewer, other = _two_passages_two_reviewers(session, make_user)
     session.execute(
         insert(Change),
         _changes(reviewer, elsewhere, EARLIER_CHANGES)
@@ -89,9 +94,7 @@ def test_everyones_history_of_a_passage_is_read_by_passage(session, worked_passa
 
 
 def test_a_reviewers_annotations_of_a_passage_are_looked_up_by_claim(session, make_user):
-    import_fixture(session, "harbour.txt")
-    elsewhere, shown = session.scalars(select(Passage).order_by(Passage.id).limit(2)).all()
-    reviewer, other = make_user("rita"), make_user("otto")
+    elsewhere, shown, reviewer, other = _two_passages_two_reviewers(session, make_user)
     first_index = len(elsewhere.claims)
     session.execute(
         insert(Claim),
