@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Exists, Select, bindparam, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -110,9 +110,15 @@ class _History:
 # rendered anew on every run, and its text changes with the number of claims. A subquery
 # rather than a join, so that SQLite looks up each claim's annotation by its unique index
 # instead of walking the user's annotations.
+def claim_ids_of(passage_id: Any) -> Select[tuple[int]]:
+    """The ids of the passage's claims (``passage_id``: a parameter, or the column of a
+    passage in an enclosing query)."""
+    return select(Claim.id).where(Claim.passage_id == passage_id).correlate(Passage)
+
+
 _ANNOTATIONS_OF = select(Annotation).where(
     Annotation.user_id == bindparam("user_id"),
-    Annotation.claim_id.in_(select(Claim.id).where(Claim.passage_id == bindparam("passage_id"))),
+    Annotation.claim_id.in_(claim_ids_of(bindparam("passage_id"))),
 )
 # re-read rows already in the session: the lock may have waited for a writer
 _ANNOTATIONS_FOR_UPDATE = _ANNOTATIONS_OF.with_for_update().execution_options(
@@ -142,6 +148,16 @@ _HISTORY = (
     .limit(200)
 )
 _OWN_HISTORY = _HISTORY.where(_CHANGES.c.user_id == bindparam("user_id"))
+
+
+def annotated_by_user(passage_id: Any) -> Exists:
+    """Whether the user (parameter ``user_id``) has annotations on the passage's claims
+    (``passage_id``: a column or parameter). The page looks them up only then: "Next" mostly
+    serves passages new to the reviewer."""
+    return exists().where(
+        Annotation.user_id == bindparam("user_id"),
+        Annotation.claim_id.in_(claim_ids_of(passage_id)),
+    )
 
 
 def annotations_of(

@@ -4,15 +4,16 @@ reason per claim and source, shown to reviewers beside the built-in suggestion."
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Exists, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from annotator.db import begin_write
 from annotator.models import Claim, Label, Passage, Project, Suggestion, User, utcnow
+from annotator.services.annotating import claim_ids_of
 from annotator.services.projects import can_curate
 
 MAX_SOURCE_LENGTH = 100
@@ -133,19 +134,34 @@ def _upsert(
     suggestion.updated_at = utcnow()
 
 
-_FOR_CLAIMS = (  # built once: the annotation page runs it on every load
-    select(Suggestion)
-    .where(Suggestion.claim_id.in_(bindparam("claim_ids", expanding=True)))
-    .order_by(Suggestion.claim_id, Suggestion.source)
-)
+_SUGGESTIONS = select(Suggestion).order_by(Suggestion.claim_id, Suggestion.source)
+_FOR_CLAIMS = _SUGGESTIONS.where(Suggestion.claim_id.in_(bindparam("claim_ids", expanding=True)))
+# Built once, for the annotation page. Through the passage's claims rather than a list of
+# their ids, whose IN list SQLAlchemy renders anew on every run.
+_FOR_PASSAGE = _SUGGESTIONS.where(Suggestion.claim_id.in_(claim_ids_of(bindparam("passage_id"))))
+
+
+def on_passage(passage_id: Any) -> Exists:
+    """Whether the passage (``passage_id``: a parameter, or the column of a passage in an
+    enclosing query) has outside suggestions: the annotation page looks them up only then."""
+    return exists().where(Suggestion.claim_id.in_(claim_ids_of(passage_id)))
+
+
+def for_passage(session: Session, passage_id: int) -> dict[int, list[Suggestion]]:
+    """Outside suggestions on the passage's claims, by claim id, sources in name order."""
+    return _by_claim(session.scalars(_FOR_PASSAGE, {"passage_id": passage_id}))
 
 
 def for_claims(session: Session, claim_ids: Sequence[int]) -> dict[int, list[Suggestion]]:
     """Outside suggestions by claim id, sources in name order."""
-    found: dict[int, list[Suggestion]] = {}
     if not claim_ids:
-        return found
-    for suggestion in session.scalars(_FOR_CLAIMS, {"claim_ids": list(claim_ids)}):
+        return {}
+    return _by_claim(session.scalars(_FOR_CLAIMS, {"claim_ids": list(claim_ids)}))
+
+
+def _by_claim(suggestions: Iterable[Suggestion]) -> dict[int, list[Suggestion]]:
+    found: dict[int, list[Suggestion]] = {}
+    for suggestion in suggestions:
         found.setdefault(suggestion.claim_id, []).append(suggestion)
     return found
 

@@ -288,6 +288,8 @@ _PASSAGE_FOR_PAGE = projects.with_project_and_membership(
         OutletCorrection,
         progress.completed_by_user(Passage.project_id),
         progress.newest_passage_id(Passage.project_id),
+        annotating.annotated_by_user(Passage.id),
+        suggestions.on_passage(Passage.id),
     )
     .outerjoin(
         OutletCorrection,
@@ -324,8 +326,9 @@ class _PagePassage:
     """A passage loaded for its page: claims, document and outlet, how many passages its
     document has (the page says "passage 3 of 12"), the texts of the passages before and
     after it (shown as context), the user's correction of its outlet, if any, the user's
-    progress figures in the project (see ``progress.progress_from``), the project and the
-    user's membership there."""
+    progress figures in the project (see ``progress.progress_from``), whether the user has
+    annotated it and whether it has outside suggestions, the project and the user's
+    membership there."""
 
     passage: Passage
     passages_in_document: int
@@ -334,6 +337,8 @@ class _PagePassage:
     correction: OutletCorrection | None
     completed_by_user: int
     newest_passage_id: int | None
+    annotated: bool
+    has_outside_suggestions: bool
     project: Project
     membership: str | None
 
@@ -360,7 +365,6 @@ def _page_context(
     sees_others = annotating.may_see_others(
         session, current_user, passage, project, role, just_reserved=just_reserved
     )
-    claim_ids = [c.id for c in passage.claims]
     return {
         "page_title": f"{passage.document.title} · passage {passage.index + 1}",
         "passage": passage,
@@ -369,7 +373,9 @@ def _page_context(
         "passage_count": page.passages_in_document,
         "neighbours": (page.text_before, page.text_after),
         "blocks": claim_blocks(passage),
-        "annotations": annotating.annotations_of(session, current_user, passage),
+        "annotations": (
+            annotating.annotations_of(session, current_user, passage) if page.annotated else {}
+        ),
         "correction": page.correction,
         "others": annotating.others_labels(session, current_user, passage) if sees_others else {},
         "history": annotating.history_of(session, passage, None if sees_others else current_user),
@@ -382,7 +388,9 @@ def _page_context(
         "stats": stats,
         "can_curate": role == MemberRole.CURATOR,
         "outside_suggestions": (
-            suggestions.for_claims(session, claim_ids) if project.show_suggestions else {}
+            suggestions.for_passage(session, passage.id)
+            if project.show_suggestions and page.has_outside_suggestions
+            else {}
         ),
     }
 
