@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from annotator.models import Annotation, Outlet, OutletCorrection, Passage, Review, Role
+from annotator.services import suggestions
 from tests.helpers import import_fixture, passage_with_most_claims
 
 
@@ -162,6 +163,47 @@ def test_json_save_then_stale_save_is_refused(client, reviewer, session):
     body["versions"][str(claim.id)] = 1
     assert client.post(f"/passages/{passage.id}", json=body).status_code == 200
     assert session.scalar(select(Annotation.label)) == "reported"
+
+
+def _claim_state(html, claim_id):
+    """What the claim's fieldset says about its saved state."""
+    fieldset = re.search(
+        rf'id="claim-{claim_id}".*?<p class="state" data-state>(.*?)</p>', html, re.S
+    )
+    assert fieldset, f"claim {claim_id} is not on the page"
+    return fieldset.group(1)
+
+
+def test_the_page_shows_the_reviewers_own_saved_tags_only(
+    client, reviewer, session, make_user, login
+):
+    passage = passage_with_most_claims(session)
+    first, second = passage.claims[0], passage.claims[1]
+    body = {"labels": {str(first.id): "editorial"}, "versions": {str(first.id): 0}}
+    assert client.post(f"/passages/{passage.id}", json=body).status_code == 200
+    html = client.get(f"/passages/{passage.id}").get_data(as_text=True)
+    assert _claim_state(html, first.id) == "Saved as <strong>editorial</strong>"
+    assert f'name="version-{first.id}" value="1"' in html
+    assert _claim_state(html, second.id) == "Not saved yet"
+    make_user("otto")
+    login("otto")
+    theirs = client.get(f"/passages/{passage.id}").get_data(as_text=True)
+    assert _claim_state(theirs, first.id) == "Not saved yet"
+    assert f'name="version-{first.id}" value="0"' in theirs
+
+
+def test_outside_suggestions_show_on_their_passage_only(client, reviewer, session, make_user):
+    passage = passage_with_most_claims(session)
+    elsewhere = session.scalars(
+        select(Passage).where(Passage.id != passage.id, Passage.claim_count > 0)
+    ).first()
+    claim = passage.claims[0]
+    item = suggestions.SuggestionInput(claim.id, "editorial", 0.75, "model says so")
+    suggestions.post_suggestions(session, make_user("cora", Role.ADMIN), "model-x", [item])
+    html = client.get(f"/passages/{passage.id}").get_data(as_text=True)
+    assert '<span class="suggested outside" title="model says so">model-x</span>' in html
+    assert "Suggestion from model-x: <strong>editorial</strong> (score 0.75)" in html
+    assert "model-x" not in client.get(f"/passages/{elsewhere.id}").get_data(as_text=True)
 
 
 def test_json_save_and_next_reserves_the_next_passage(client, reviewer, session):

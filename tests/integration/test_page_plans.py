@@ -1,22 +1,24 @@
 """The annotation page reads a reviewer's history and annotations of its passage by passage
-and reviewer, so it costs the same for a reviewer with thousands of earlier changes and
-annotations as for a new one."""
+and reviewer, and the passage's outside suggestions by claim, so it costs the same for a
+reviewer with thousands of earlier changes and annotations as for a new one."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from annotator.db import engine_of
-from annotator.models import Annotation, Change, Claim, Passage, User, utcnow
-from annotator.services import annotating
+from annotator.models import Annotation, Change, Claim, Passage, Suggestion, User, utcnow
+from annotator.services import annotating, suggestions
 from tests.helpers import import_fixture, statements_sent
 
 EARLIER_CHANGES = 2000
+ANNOTATION_BY_CLAIM = ("uq_annotations_claim_id_user_id", "sqlite_autoindex_annotations_1")
+SUGGESTION_BY_CLAIM = ("uq_suggestions_claim_id_source", "sqlite_autoindex_suggestions_1")
 
 
 def _engine(session: Session) -> Engine:
@@ -32,7 +34,7 @@ def _plan(session: Session, statement: str, params: Any) -> str:
     if connection.dialect.name == "sqlite":
         rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
         return "\n".join(str(row[-1]) for row in rows)
-    for table in ("changes", "annotations", "claims"):
+    for table in ("changes", "annotations", "claims", "suggestions"):
         connection.exec_driver_sql(f"ANALYZE {table}")
     rows = connection.exec_driver_sql("EXPLAIN " + statement, params)
     return "\n".join(str(row[0]) for row in rows)
@@ -93,7 +95,10 @@ def test_everyones_history_of_a_passage_is_read_by_passage(session, worked_passa
     assert "ix_changes_passage_id_user_id_id" in plan, plan
 
 
-def test_a_reviewers_annotations_of_a_passage_are_looked_up_by_claim(session, make_user):
+@pytest.fixture
+def annotated_elsewhere(session, make_user) -> tuple[Passage, User]:
+    """A passage the reviewer annotated (one claim also by another reviewer), after 2,000
+    annotated claims of another passage, which also carry outside suggestions."""
     elsewhere, shown, reviewer, other = _two_passages_two_reviewers(session, make_user)
     first_index = len(elsewhere.claims)
     session.execute(
@@ -104,7 +109,9 @@ def test_a_reviewers_annotations_of_a_passage_are_looked_up_by_claim(session, ma
             for n in range(EARLIER_CHANGES)
         ],
     )  # fmt: skip
-    elsewhere_claims = session.scalars(select(Claim.id).where(Claim.passage_id == elsewhere.id))
+    elsewhere_claims = list(
+        session.scalars(select(Claim.id).where(Claim.passage_id == elsewhere.id))
+    )
     shown_claims = [claim.id for claim in shown.claims]
     assert shown_claims, "the fixture's second passage has claims"
     label = {"label": "reported", "created_at": utcnow(), "updated_at": utcnow()}
@@ -114,12 +121,46 @@ def test_a_reviewers_annotations_of_a_passage_are_looked_up_by_claim(session, ma
         + [{"claim_id": c, "user_id": reviewer.id, **label} for c in shown_claims]
         + [{"claim_id": shown_claims[0], "user_id": other.id, **label}],
     )
+    session.execute(
+        insert(Suggestion),
+        [{"claim_id": c, "source": "model-x", "label": "quoted", "reason": "",
+          "updated_at": utcnow()} for c in elsewhere_claims],
+    )  # fmt: skip
+    return shown, reviewer
+
+
+def test_a_reviewers_annotations_of_a_passage_are_looked_up_by_claim(session, annotated_elsewhere):
+    shown, reviewer = annotated_elsewhere
     with statements_sent(_engine(session)) as sent:
         found = annotating.annotations_of(session, reviewer, shown)
-    assert sorted(found) == sorted(shown_claims)
+    assert sorted(found) == sorted(claim.id for claim in shown.claims)
     assert {a.user_id for a in found.values()} == {reviewer.id}
     ((statement, params),) = _selects(sent)
     plan = _plan(session, statement, params)
-    unique_index = ("uq_annotations_claim_id_user_id", "sqlite_autoindex_annotations_1")
-    assert any(name in plan for name in unique_index), plan
+    assert any(name in plan for name in ANNOTATION_BY_CLAIM), plan
+    assert "ix_annotations_user_id" not in plan, plan
+
+
+def test_the_page_asks_whether_there_are_annotations_and_suggestions_by_claim(
+    session, annotated_elsewhere
+):
+    """The page's query tells whether the reviewer annotated the passage and whether it has
+    outside suggestions, each by looking up the passage's claims."""
+    shown, reviewer = annotated_elsewhere
+    found = session.execute(
+        select(annotating.annotated_by_user(Passage.id), suggestions.on_passage(Passage.id))
+        .where(Passage.id.in_([shown.id, shown.id - 1]))
+        .order_by(Passage.id),
+        {"user_id": reviewer.id},
+    ).all()
+    assert [tuple(row) for row in found] == [(True, True), (True, False)]
+    query = select(
+        Passage.id, annotating.annotated_by_user(Passage.id), suggestions.on_passage(Passage.id)
+    ).where(Passage.id == bindparam("passage_id"))
+    with statements_sent(_engine(session)) as sent:
+        session.execute(query, {"user_id": reviewer.id, "passage_id": shown.id})
+    ((statement, params),) = _selects(sent)
+    plan = _plan(session, statement, params)
+    assert any(name in plan for name in ANNOTATION_BY_CLAIM), plan
+    assert any(name in plan for name in SUGGESTION_BY_CLAIM), plan
     assert "ix_annotations_user_id" not in plan, plan
