@@ -123,6 +123,8 @@ class Outlet(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     homepage: Mapped[str | None] = mapped_column(String(255))
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Raised on every rename: keys the outlet menu that workers cache (outlets.outlet_menu).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     aliases: Mapped[list[OutletAlias]] = relationship(
         back_populates="outlet", cascade="all, delete-orphan", order_by="OutletAlias.alias"
     )

@@ -157,3 +157,16 @@ def test_a_passages_history_gets_an_index_by_passage_reviewer_and_order(blank_en
     indexes = _indexes(blank_engine, "changes")
     assert indexes["ix_changes_passage_id"] == ["passage_id"]
     assert "ix_changes_passage_id_user_id_id" not in indexes
+
+
+def test_outlets_get_a_version_when_migrated(blank_engine):
+    migrate.upgrade(blank_engine, "9b4f2c6d8e13")
+    with blank_engine.begin() as connection:
+        connection.execute(text("INSERT INTO outlets (id, name, notes) VALUES (7, 'Tass', '')"))
+    migrate.upgrade(blank_engine)
+    with blank_engine.connect() as connection:
+        versions = connection.execute(text("SELECT id, version FROM outlets")).all()
+    assert [tuple(row) for row in versions] == [(7, 1)]
+    migrate.downgrade(blank_engine, "9b4f2c6d8e13")
+    columns = {c["name"] for c in inspect(blank_engine).get_columns("outlets")}
+    assert "version" not in columns

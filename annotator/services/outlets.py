@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ScalarSelect, String, cast, func, select, update
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, selectinload
 
-from annotator.db import table_of
+from annotator.db import engine_of, table_of
 from annotator.models import Change, ChangeKind, Outlet, OutletAlias, OutletCorrection, Passage
 from annotator.text.outlets import DEFAULT_OUTLETS, OutletRegistry
 
@@ -65,6 +67,41 @@ def list_outlets(session: Session) -> list[OutletChoice]:
     return [OutletChoice(outlet_id, name) for outlet_id, name in session.execute(_OUTLET_CHOICES)]
 
 
+def menu_version() -> ScalarSelect[str]:
+    """What changes whenever the outlet menu does: how many outlets there are, the newest id
+    and the sum of their versions (a rename raises one). One text value, for a column of the
+    annotation page's query."""
+    count, newest, renames = (
+        cast(func.count(_OUTLETS.c.id), String),
+        cast(func.coalesce(func.max(_OUTLETS.c.id), 0), String),
+        cast(func.coalesce(func.sum(_OUTLETS.c.version), 0), String),
+    )
+    return select(count + ":" + newest + ":" + renames).scalar_subquery()
+
+
+MENU_TTL_S = 60.0
+_menus: dict[URL, tuple[str, float, tuple[OutletChoice, ...]]] = {}
+
+
+def outlet_menu(session: Session, version: str) -> tuple[OutletChoice, ...]:
+    """``list_outlets``, cached per process and database under the ``menu_version`` that the
+    caller's query brought: every annotation page shows the menu, and reading it was 5% of a
+    "Save and next"'s CPU. Entries also expire after MENU_TTL_S, in case an outlet deleted
+    and another created reuse the id and version sum (SQLite may reuse the newest id).
+    Sessions inside a transaction they did not begin (the tests' rolled-back ones) always
+    read."""
+    engine = engine_of(session)
+    if engine is None:
+        return tuple(list_outlets(session))
+    now = time.monotonic()
+    cached = _menus.get(engine.url)
+    if cached is not None and cached[0] == version and now - cached[1] < MENU_TTL_S:
+        return cached[2]
+    menu = tuple(list_outlets(session))
+    _menus[engine.url] = (version, now, menu)
+    return menu
+
+
 def outlet_rows(session: Session) -> list[OutletRow]:
     """Every outlet (aliases loaded) with how many passages cite it, by name."""
     cited = (
@@ -111,6 +148,8 @@ def _apply_fields(session: Session, outlet: Outlet, name: str, homepage: str, no
         _refuse_taken(session, name, outlet)
     if own_alias is not None:
         own_alias.alias = outlet.name
+    if outlet.id is not None and name != outlet.name:
+        outlet.version += 1
     outlet.name = name
     outlet.homepage = domain
     outlet.notes = notes.replace("\r\n", "\n").strip()
