@@ -528,6 +528,12 @@ def others_labels(session: Session, user: User, passage: Passage) -> dict[int, l
     return result
 
 
+def has_history(passage_id: Any) -> Exists:
+    """Whether anyone changed the passage's tags (``passage_id``: a parameter, or the column
+    of a passage in an enclosing query): the page reads its history only then."""
+    return exists().where(_CHANGES.c.passage_id == passage_id)
+
+
 def history_of(session: Session, passage: Passage, only_user: User | None) -> Sequence[Any]:
     """The passage's changes, newest first: everyone's, or only ``only_user``'s when the user
     may not see others' work (see ``may_see_others``). Rows with ``claim_id``, ``kind``,

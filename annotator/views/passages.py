@@ -290,6 +290,7 @@ _PASSAGE_FOR_PAGE = projects.with_project_and_membership(
         progress.newest_passage_id(Passage.project_id),
         annotating.annotated_by_user(Passage.id),
         suggestions.on_passage(Passage.id),
+        annotating.has_history(Passage.id),
         outlets.menu_version(),
     )
     .outerjoin(
@@ -328,8 +329,8 @@ class _PagePassage:
     document has (the page says "passage 3 of 12"), the texts of the passages before and
     after it (shown as context), the user's correction of its outlet, if any, the user's
     progress figures in the project (see ``progress.progress_from``), whether the user has
-    annotated it, whether it has outside suggestions, the version of the outlet menu
-    (``outlets.menu_version``), the project and the user's membership there."""
+    annotated it, whether it has outside suggestions and a history, the version of the
+    outlet menu (``outlets.menu_version``), the project and the user's membership there."""
 
     passage: Passage
     passages_in_document: int
@@ -340,6 +341,7 @@ class _PagePassage:
     newest_passage_id: int | None
     annotated: bool
     has_outside_suggestions: bool
+    has_history: bool
     outlet_menu_version: str
     project: Project
     membership: str | None
@@ -380,7 +382,11 @@ def _page_context(
         ),
         "correction": page.correction,
         "others": annotating.others_labels(session, current_user, passage) if sees_others else {},
-        "history": annotating.history_of(session, passage, None if sees_others else current_user),
+        "history": (
+            annotating.history_of(session, passage, None if sees_others else current_user)
+            if page.has_history
+            else []
+        ),
         "outlet_options": outlet_options(
             outlets.outlet_menu(session, page.outlet_menu_version),
             page.correction.outlet_id if page.correction else None,

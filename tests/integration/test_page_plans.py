@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -164,3 +164,19 @@ def test_the_page_asks_whether_there_are_annotations_and_suggestions_by_claim(
     assert any(name in plan for name in ANNOTATION_BY_CLAIM), plan
     assert any(name in plan for name in SUGGESTION_BY_CLAIM), plan
     assert "ix_annotations_user_id" not in plan, plan
+
+
+def test_the_page_asks_whether_a_passage_has_a_history_by_passage(session, worked_passage):
+    passage, _ = worked_passage
+    never_changed = session.scalar(select(func.max(Passage.id)))
+    query = select(annotating.has_history(Passage.id)).where(Passage.id == bindparam("passage_id"))
+    assert session.scalar(query, {"passage_id": passage.id}) is True
+    assert session.scalar(query, {"passage_id": never_changed}) is False
+    with statements_sent(_engine(session)) as sent:
+        session.execute(query, {"passage_id": passage.id})
+    ((statement, params),) = _selects(sent)
+    if session.connection().dialect.name == "postgresql":
+        # Half of this small table is one passage's, so PostgreSQL would rather scan it to
+        # the first match; what is checked is that the index serves the lookup.
+        session.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")
+    assert "ix_changes_passage_id_user_id_id" in _plan(session, statement, params)
