@@ -201,7 +201,11 @@ def save_passage(
     if submission.outlet_choice:
         _parse_outlet_choice(session, submission.outlet_choice)
     try:
-        stored = annotations_of(session, user, passage, for_update=True)
+        stored = (
+            {}
+            if _first_save_of_every_claim(submission, passage)
+            else annotations_of(session, user, passage, for_update=True)
+        )
         _check_versions(submission, stored)
         history = _History(session, user, passage)
         new: list[Annotation] = []
@@ -241,6 +245,17 @@ def _reserve_next(
     )
     session.commit()
     return passage_id
+
+
+def _first_save_of_every_claim(submission: TagSubmission, passage: Passage) -> bool:
+    """Whether the submission labels every claim of the passage, each as seen unlabelled
+    (version 0). Such a save needs no look at the stored annotations: any would make it
+    stale, and inserting over it breaks the unique constraint, which the save reports as
+    stale (see ``_stale``)."""
+    versions = submission.versions
+    return len(submission.labels) == len(passage.claims) and not any(
+        versions.get(claim_id, 0) for claim_id in submission.labels
+    )
 
 
 def _check_versions(submission: TagSubmission, stored: Mapping[int, Annotation]) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from annotator.models import Annotation, Outlet, OutletCorrection, Passage, Review, Role
+from annotator.models import Annotation, Change, Outlet, OutletCorrection, Passage, Review, Role
 from annotator.services import suggestions
 from tests.helpers import import_fixture, passage_with_most_claims
 
@@ -204,6 +204,25 @@ def test_outside_suggestions_show_on_their_passage_only(client, reviewer, sessio
     assert '<span class="suggested outside" title="model says so">model-x</span>' in html
     assert "Suggestion from model-x: <strong>editorial</strong> (score 0.75)" in html
     assert "model-x" not in client.get(f"/passages/{elsewhere.id}").get_data(as_text=True)
+
+
+def test_a_first_save_of_every_claim_made_twice_is_refused_as_stale(client, reviewer, session):
+    """Two tabs both showing the passage unlabelled: the second save finds the first's tags
+    and changes nothing."""
+    passage = passage_with_most_claims(session)
+    ids = [str(claim.id) for claim in passage.claims]
+    first = {"labels": dict.fromkeys(ids, "quoted"), "versions": dict.fromkeys(ids, 0)}
+    assert client.post(f"/passages/{passage.id}", json=first).status_code == 200
+    changes = session.scalar(select(func.count(Change.id)))
+    second = {**first, "labels": dict.fromkeys(ids, "editorial"), "then": "next"}
+    stale = client.post(f"/passages/{passage.id}", json=second)
+    assert stale.status_code == 409
+    assert stale.json["current"] == dict.fromkeys(ids, "quoted")
+    stored = session.execute(select(Annotation.label, Annotation.version)).all()
+    assert sorted(stored) == [("quoted", 1)] * len(ids)
+    assert session.scalar(select(func.count(Change.id))) == changes
+    session.refresh(passage)
+    assert passage.completed_count == 1
 
 
 def test_json_save_and_next_reserves_the_next_passage(client, reviewer, session):
