@@ -391,7 +391,7 @@ def _page_context(
             outlets.outlet_menu(session, page.outlet_menu_version),
             page.correction.outlet_id if page.correction else None,
         ),
-        "labels": list(Label),
+        "labels": _NUMBERED_LABELS,
         "skip_reason": {"label": SKIP_REASON_LABEL, "max_length": SKIP_REASON_MAX_LENGTH},
         "stats": stats,
         "can_curate": role == MemberRole.CURATOR,
@@ -403,6 +403,7 @@ def _page_context(
     }
 
 
+_NUMBERED_LABELS = tuple(enumerate(Label, start=1))  # the page's keys 1-3
 _OPTION = Markup('<option value="{}"{}>{}</option>')
 
 
