@@ -266,13 +266,24 @@ _PASSAGE_WITH_CLAIMS = projects.with_project_and_membership(
 _SIBLING = aliased(Passage)
 
 
+def _of_this_passage(column: Any) -> ScalarSelect[Any]:
+    """``column`` of the passage ``:passage_id``. The page's query finds its passage's
+    neighbours and figures through these rather than through its own row: PostgreSQL runs a
+    subquery that refers to the row once per row, and the query has a row per claim."""
+    this = aliased(Passage)
+    return select(column(this)).where(this.id == bindparam("passage_id")).scalar_subquery()
+
+
+_DOCUMENT = _of_this_passage(lambda p: p.document_id)
+_INDEX = _of_this_passage(lambda p: p.index)
+_PROJECT = _of_this_passage(lambda p: p.project_id)
+
+
 def _sibling_text(offset: int) -> ScalarSelect[str]:
     """The text of the passage ``offset`` places away in the same document (NULL if none)."""
     return (
         select(_SIBLING.text)
-        .where(
-            _SIBLING.document_id == Passage.document_id, _SIBLING.index == Passage.index + offset
-        )
+        .where(_SIBLING.document_id == _DOCUMENT, _SIBLING.index == _INDEX + offset)
         .scalar_subquery()
     )
 
@@ -280,17 +291,15 @@ def _sibling_text(offset: int) -> ScalarSelect[str]:
 _PASSAGE_FOR_PAGE = projects.with_project_and_membership(
     select(
         Passage,
-        select(func.count(_SIBLING.id))
-        .where(_SIBLING.document_id == Passage.document_id)
-        .scalar_subquery(),
+        select(func.count(_SIBLING.id)).where(_SIBLING.document_id == _DOCUMENT).scalar_subquery(),
         _sibling_text(-1),
         _sibling_text(+1),
         OutletCorrection,
-        progress.completed_by_user(Passage.project_id),
-        progress.newest_passage_id(Passage.project_id),
-        annotating.annotated_by_user(Passage.id),
-        suggestions.on_passage(Passage.id),
-        annotating.has_history(Passage.id),
+        progress.completed_by_user(_PROJECT),
+        progress.newest_passage_id(_PROJECT),
+        annotating.annotated_by_user(bindparam("passage_id")),
+        suggestions.on_passage(bindparam("passage_id")),
+        annotating.has_history(bindparam("passage_id")),
         outlets.menu_version(),
     )
     .outerjoin(

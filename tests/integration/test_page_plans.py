@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from annotator.db import engine_of
 from annotator.models import Annotation, Change, Claim, Passage, Suggestion, User, utcnow
 from annotator.services import annotating, suggestions
+from annotator.views.passages import _PASSAGE_FOR_PAGE
 from tests.helpers import import_fixture, statements_sent
 
 EARLIER_CHANGES = 2000
@@ -180,3 +181,19 @@ def test_the_page_asks_whether_a_passage_has_a_history_by_passage(session, worke
         # the first match; what is checked is that the index serves the lookup.
         session.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")
     assert "ix_changes_passage_id_user_id_id" in _plan(session, statement, params)
+
+
+def test_the_page_query_works_out_its_figures_once_not_per_claim(session, make_user):
+    """The page's query has a row per claim; a subquery that refers to the row would run
+    once per claim (a SubPlan on PostgreSQL, a correlated subquery on SQLite)."""
+    _, shown, reviewer, _ = _two_passages_two_reviewers(session, make_user)
+    assert len(shown.claims) >= 2, "the fixture's second passage has several claims"
+    with statements_sent(_engine(session)) as sent:
+        rows = session.execute(
+            _PASSAGE_FOR_PAGE, {"passage_id": shown.id, "user_id": reviewer.id}
+        ).unique()
+        assert rows.one()[0] is shown
+    ((statement, params),) = _selects(sent)
+    plan = _plan(session, statement, params)
+    assert "SubPlan" not in plan, plan
+    assert "CORRELATED" not in plan, plan
