@@ -67,7 +67,8 @@ class TagSubmission:
     outlet_choice: str = ""
 
 
-# Rows written in one executemany each, without the unit of work: a save adds several.
+# Rows written in one executemany each, on the session's connection, without the unit of
+# work: a save adds several.
 _INSERT_CHANGES = insert(table_of(Change))
 _INSERT_ANNOTATIONS = insert(table_of(Annotation))
 
@@ -100,7 +101,7 @@ class _History:
 
     def write(self) -> None:
         if self.rows:
-            self.session.execute(_INSERT_CHANGES, self.rows)
+            self.session.connection().execute(_INSERT_CHANGES, self.rows)
             self.rows = []
 
 
@@ -306,7 +307,7 @@ def _insert_annotations(session: Session, annotations: list[Annotation]) -> None
     """New annotations in one statement. They stay outside the session: the save answers
     with their values, and nothing else in the request reads them back."""
     if annotations:
-        session.execute(_INSERT_ANNOTATIONS, [_annotation_row(a) for a in annotations])
+        session.connection().execute(_INSERT_ANNOTATIONS, [_annotation_row(a) for a in annotations])
 
 
 def _annotation_row(annotation: Annotation) -> dict[str, Any]:
