@@ -111,7 +111,7 @@ class _History:
 # rendered anew on every run, and its text changes with the number of claims. A subquery
 # rather than a join, so that SQLite looks up each claim's annotation by its unique index
 # instead of walking the user's annotations.
-def claim_ids_of(passage_id: Any) -> Select[tuple[int]]:
+def claim_ids_of(passage_id: Any) -> Select[int]:
     """The ids of the passage's claims (``passage_id``: a parameter, or the column of a
     passage in an enclosing query)."""
     return select(Claim.id).where(Claim.passage_id == passage_id).correlate(Passage)

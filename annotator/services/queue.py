@@ -327,7 +327,9 @@ def _change_completed_count(session: Session, passage: Passage, delta: int) -> N
     """Atomic counter update; the document's open count changes when the passage crosses the
     project's overlap."""
     overlap = project_of(session, passage).overlap
-    after = session.connection().scalar(_ADD_TO_COMPLETED, {"passage": passage.id, "delta": delta}) or 0
+    after = (
+        session.connection().scalar(_ADD_TO_COMPLETED, {"passage": passage.id, "delta": delta}) or 0
+    )
     crossed_down = delta > 0 and after == overlap
     crossed_up = delta < 0 and after == overlap - 1
     if crossed_down or crossed_up:

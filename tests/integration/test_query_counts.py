@@ -26,10 +26,11 @@ SMALL, LARGE = 2, 8  # documents; both fit in one export page (DOCUMENTS_PER_PAG
 # so the reviewer's review of it is known and not read again. The page reads the reviewer's
 # annotations, the outside suggestions and the history only when its query found some (the
 # counted passages have none). A save that labels every claim for the first time does not
-# read the stored annotations first (annotating._first_save_of_every_claim). Workers cache the outlet menu (test_outlet_menu.py), but the
-# pages counted here read it every time: their sessions run inside the test's transaction. On PostgreSQL a reservation
-# locks the passage it finds and counts the room in its upsert; SQLite, whose writers hold
-# the database lock, needs no lock but sends its own BEGIN.
+# read the stored annotations first (annotating._first_save_of_every_claim). Workers cache
+# the outlet menu (test_outlet_menu.py), but the pages counted here read it every time:
+# their sessions run inside the test's transaction. On PostgreSQL a reservation locks the
+# passage it finds and counts the room in its upsert; SQLite, whose writers hold the
+# database lock, needs no lock but sends its own BEGIN.
 BUDGET = {
     "sqlite": {
         "next": 9,
