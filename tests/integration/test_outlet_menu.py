@@ -1,20 +1,22 @@
 """The outlet menu of the annotation page is cached per worker under a version that every
 change of the registry moves: a rename, a new outlet, a merge. Needs real commits, so each
-test has a database of its own."""
+test has a database of its own (the suite's rolled-back transaction bypasses the cache)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from annotator.db import get_engine, get_session
-from annotator.models import Outlet
-from annotator.services import outlets
-from tests.helpers import statements_sent
+from annotator.models import Outlet, Passage, Project
+from annotator.services import accounts, outlets
+from tests.conftest import PASSWORD
+from tests.helpers import import_fixture, statements_sent
 
 
 @pytest.fixture
@@ -83,3 +85,32 @@ def test_the_cached_menu_expires(session, monkeypatch):
     _menu(session)
     monkeypatch.setattr(outlets, "MENU_TTL_S", 0.0)
     assert _menu(session)[1] >= 1
+
+
+def test_a_reviewers_page_shows_a_renamed_outlet_at_once(app_on_fresh_database, session):
+    """Through the page: the first view fills the worker's menu, the rename moves its
+    version, and the next view of the page reads the menu again."""
+    import_fixture(session, "harbour.txt")
+    accounts.create_user(session, "rita", PASSWORD)
+    session.execute(update(Project).values(open_to_all=True))
+    session.commit()
+    passage_id = session.scalar(select(Passage.id).order_by(Passage.id))
+    client = app_on_fresh_database.test_client()
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page)
+    assert token, "the login form has a CSRF token"
+    form = {"username": "rita", "password": PASSWORD, "csrf_token": token.group(1)}
+    assert client.post("/login", data=form).status_code == 302
+
+    def page() -> str:
+        reply = client.get(f"/passages/{passage_id}")
+        assert reply.status_code == 200
+        return reply.get_data(as_text=True)
+
+    assert ">Reuters</option>" in page()
+    assert page().count("<option") == len(outlets.list_outlets(session)) + 2
+    reuters = session.scalar(select(Outlet).where(Outlet.name == "Reuters"))
+    outlets.update_outlet(session, reuters, "Reuters Wire", reuters.homepage or "", "")
+    renamed = page()
+    assert ">Reuters Wire</option>" in renamed
+    assert ">Reuters</option>" not in renamed
