@@ -105,18 +105,18 @@ class _History:
             self.rows = []
 
 
-# The queries of the annotation page and the save are built once, with bound parameters:
-# building a statement costs SQLAlchemy more than running it does (docs/benchmarks.md).
-# Found through the passage's claims rather than a list of claim ids: an IN list is
-# rendered anew on every run, and its text changes with the number of claims. A subquery
-# rather than a join, so that SQLite looks up each claim's annotation by its unique index
-# instead of walking the user's annotations.
 def claim_ids_of(passage_id: Any) -> Select[int]:
     """The ids of the passage's claims (``passage_id``: a parameter, or the column of a
     passage in an enclosing query)."""
     return select(Claim.id).where(Claim.passage_id == passage_id).correlate(Passage)
 
 
+# The queries of the annotation page and the save are built once, with bound parameters:
+# building a statement costs SQLAlchemy more than running it does (docs/benchmarks.md).
+# Found through the passage's claims rather than a list of claim ids: an IN list is
+# rendered anew on every run, and its text changes with the number of claims. A subquery
+# rather than a join, so that SQLite looks up each claim's annotation by its unique index
+# instead of walking the user's annotations.
 _ANNOTATIONS_OF = select(Annotation).where(
     Annotation.user_id == bindparam("user_id"),
     Annotation.claim_id.in_(claim_ids_of(bindparam("passage_id"))),

@@ -266,17 +266,20 @@ _PASSAGE_WITH_CLAIMS = projects.with_project_and_membership(
 _SIBLING = aliased(Passage)
 
 
+# The page's query finds its passage's neighbours and figures from the passage id rather
+# than from its own row: PostgreSQL runs a subquery that refers to the row once per row, and
+# the query has a row per claim.
+_THIS = aliased(Passage)
+
+
 def _of_this_passage(column: Any) -> ScalarSelect[Any]:
-    """``column`` of the passage ``:passage_id``. The page's query finds its passage's
-    neighbours and figures through these rather than through its own row: PostgreSQL runs a
-    subquery that refers to the row once per row, and the query has a row per claim."""
-    this = aliased(Passage)
-    return select(column(this)).where(this.id == bindparam("passage_id")).scalar_subquery()
+    """``column`` (of ``_THIS``) of the passage ``:passage_id``."""
+    return select(column).where(_THIS.id == bindparam("passage_id")).scalar_subquery()
 
 
-_DOCUMENT = _of_this_passage(lambda p: p.document_id)
-_INDEX = _of_this_passage(lambda p: p.index)
-_PROJECT = _of_this_passage(lambda p: p.project_id)
+_DOCUMENT = _of_this_passage(_THIS.document_id)
+_INDEX = _of_this_passage(_THIS.index)
+_PROJECT = _of_this_passage(_THIS.project_id)
 
 
 def _sibling_text(offset: int) -> ScalarSelect[str]:
