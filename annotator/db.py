@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, Table, create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -21,6 +22,8 @@ NAMING_CONVENTION = {
 
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class Base(DeclarativeBase):
@@ -168,6 +171,32 @@ def get_session() -> Session:
             g.db_session = factory()
     session: Session = g.db_session
     return session
+
+
+class VersionedCache(Generic[K, V]):
+    """Values kept in this process, per database and key, while the version that a query
+    brought with them stays the same, and for at most ``ttl_s`` seconds (in case a change
+    leaves the version as it was). Sessions inside a transaction they did not begin (the
+    tests' rolled-back ones) always load: that transaction may still be rolled back."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[tuple[URL, K], tuple[object, float, V]] = {}
+
+    def get(self, session: Session, key: K, version: object, load: Callable[[], V]) -> V:
+        engine = engine_of(session)
+        if engine is None:
+            return load()
+        now = time.monotonic()
+        cached = self._entries.get((engine.url, key))
+        if cached is not None and cached[0] == version and now - cached[1] < self.ttl_s:
+            return cached[2]
+        value = load()
+        self._entries[(engine.url, key)] = (version, now, value)
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 def engine_of(session: Session) -> Engine | None:

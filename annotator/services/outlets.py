@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from sqlalchemy import ScalarSelect, String, cast, func, select, update
-from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, selectinload
 
-from annotator.db import engine_of, table_of
+from annotator.db import VersionedCache, table_of
 from annotator.models import Change, ChangeKind, Outlet, OutletAlias, OutletCorrection, Passage
 from annotator.text.outlets import DEFAULT_OUTLETS, OutletRegistry
 
@@ -79,27 +77,16 @@ def menu_version() -> ScalarSelect[str]:
     return select(count + ":" + newest + ":" + renames).scalar_subquery()
 
 
-MENU_TTL_S = 60.0
-_menus: dict[URL, tuple[str, float, tuple[OutletChoice, ...]]] = {}
+# Every annotation page shows the menu, and reading it was 5% of a "Save and next"'s CPU.
+# Entries also expire, in case an outlet deleted and another created reuse the id and the
+# version sum (SQLite may reuse the newest id).
+_MENUS: VersionedCache[None, tuple[OutletChoice, ...]] = VersionedCache(ttl_s=60.0)
 
 
 def outlet_menu(session: Session, version: str) -> tuple[OutletChoice, ...]:
-    """``list_outlets``, cached per process and database under the ``menu_version`` that the
-    caller's query brought: every annotation page shows the menu, and reading it was 5% of a
-    "Save and next"'s CPU. Entries also expire after MENU_TTL_S, in case an outlet deleted
-    and another created reuse the id and version sum (SQLite may reuse the newest id).
-    Sessions inside a transaction they did not begin (the tests' rolled-back ones) always
-    read."""
-    engine = engine_of(session)
-    if engine is None:
-        return tuple(list_outlets(session))
-    now = time.monotonic()
-    cached = _menus.get(engine.url)
-    if cached is not None and cached[0] == version and now - cached[1] < MENU_TTL_S:
-        return cached[2]
-    menu = tuple(list_outlets(session))
-    _menus[engine.url] = (version, now, menu)
-    return menu
+    """``list_outlets``, cached per process under the ``menu_version`` that the caller's
+    query brought."""
+    return _MENUS.get(session, None, version, lambda: tuple(list_outlets(session)))
 
 
 def outlet_rows(session: Session) -> list[OutletRow]:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ScalarSelect, bindparam, func, select
-from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from annotator.db import engine_of, table_of
+from annotator.db import VersionedCache, table_of
 from annotator.models import Passage, Project, Review, ReviewStatus, User
 
 
@@ -75,30 +73,20 @@ def progress_from(
     return ReviewerProgress(completed or 0, passages_to_review(session, project, newest or 0))
 
 
-TOTAL_TTL_S = 60.0
-_totals: dict[tuple[URL, int], tuple[int, float, int]] = {}
+# Counting a project's passages reads every one of them (5 ms at 29,000 passages, growing
+# with the project), and the page and every save need the figure. Keyed by the project's
+# newest passage id: any import or re-import adds passages with new ids. Entries also expire,
+# in case a replaced document's new passages reuse the ids of the old ones (SQLite may, when
+# they were the newest).
+_TOTALS: VersionedCache[int, int] = VersionedCache(ttl_s=60.0)
 
 
-def passages_to_review(session: Session, project: Project, newest: int | None = None) -> int:
-    """Passages with claims in the project. Counting them reads every passage of the project
-    (5 ms at 29,000 passages, growing with the project), and the page and every save need the
-    figure, so it is cached per process, keyed by the project's newest passage id (an index
-    lookup; pass ``newest`` when it is known): any import or re-import adds passages with new
-    ids. Entries also expire after TOTAL_TTL_S, in case a replaced document's new passages
-    reuse the ids of the old ones (SQLite may, when they were the newest). Sessions inside a
-    transaction they did not begin (the tests' rolled-back ones) always count."""
-    engine = engine_of(session)
-    if engine is None:  # the outer transaction may be rolled back
-        return _count_passages_to_review(session, project)
-    if newest is None:
-        newest = session.scalar(select(newest_passage_id(project.id))) or 0
-    key, now = (engine.url, project.id), time.monotonic()
-    cached = _totals.get(key)
-    if cached is not None and cached[0] == newest and now - cached[1] < TOTAL_TTL_S:
-        return cached[2]
-    total = _count_passages_to_review(session, project)
-    _totals[key] = (newest, now, total)
-    return total
+def passages_to_review(session: Session, project: Project, newest: int) -> int:
+    """Passages with claims in the project, cached per process under its ``newest`` passage
+    id (``newest_passage_id``)."""
+    return _TOTALS.get(
+        session, project.id, newest, lambda: _count_passages_to_review(session, project)
+    )
 
 
 def _count_passages_to_review(session: Session, project: Project) -> int:

@@ -20,8 +20,8 @@ from tests.helpers import import_fixture, statements_sent
 
 
 @pytest.fixture
-def session(app_on_fresh_database: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
-    monkeypatch.setattr(outlets, "_menus", {})
+def session(app_on_fresh_database: Flask) -> Iterator[Session]:
+    outlets._MENUS.clear()
     with app_on_fresh_database.app_context():
         yield get_session()
 
@@ -83,7 +83,7 @@ def test_an_edit_that_keeps_the_name_keeps_the_version(session):
 
 def test_the_cached_menu_expires(session, monkeypatch):
     _menu(session)
-    monkeypatch.setattr(outlets, "MENU_TTL_S", 0.0)
+    monkeypatch.setattr(outlets._MENUS, "ttl_s", 0.0)
     assert _menu(session)[1] >= 1
 
 
