@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from annotator.db import get_session
 from annotator.models import User
+from annotator.services.records import is_whole_number
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -20,7 +21,7 @@ login_manager.session_protection = "basic"
 def load_user(identity: str) -> User | None:
     """Resolve ``"<id>:<epoch>"``; a stale epoch (password reset, deactivation) logs out."""
     user_id, _, epoch = identity.partition(":")
-    if not user_id.isdigit():
+    if not is_whole_number(user_id):
         return None
     user = get_session().get(User, int(user_id))
     if user is None or not user.active or str(user.session_epoch) != epoch:

@@ -32,7 +32,7 @@ from annotator.models import (
     utcnow,
 )
 from annotator.services import queue
-from annotator.services.records import contains_nul
+from annotator.services.records import contains_nul, is_whole_number
 
 AUTHOR_OWN_WORDS = "none"
 DETECTED = "detected"
@@ -389,7 +389,7 @@ def _outlet_value(correction: OutletCorrection | None) -> str:
 def _parse_outlet_choice(session: Session, choice: str) -> int | None:
     if choice == AUTHOR_OWN_WORDS:
         return None
-    if not choice.isdigit() or session.get(Outlet, int(choice)) is None:
+    if not is_whole_number(choice) or session.get(Outlet, int(choice)) is None:
         raise SaveError(f"Unknown outlet {choice!r}.")
     return int(choice)
 

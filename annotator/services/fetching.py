@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from annotator.services.html_reader import read_html
 from annotator.services.importing import ImportReport, import_records, prepare_project
 from annotator.services.readers import decode
-from annotator.services.records import DocumentRecord, ImportFileError
+from annotator.services.records import DocumentRecord, ImportFileError, is_whole_number
 
 MAX_URLS = 500
 MAX_ID_LENGTH = 255
@@ -171,7 +171,7 @@ def _download(url: str, settings: FetchSettings) -> tuple[bytes, str, str | None
     try:
         with opener.open(request, timeout=settings.timeout) as response:
             length = response.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) > settings.max_bytes:
+            if length and is_whole_number(length) and int(length) > settings.max_bytes:
                 raise FetchError(_too_large(settings))
             data = _read_limited(response, settings, deadline)
             content_type = response.headers.get_content_type()

@@ -22,7 +22,12 @@ from annotator.services.drafting import drafts_by_batch, drafts_for
 from annotator.services.outlets import load_registry
 from annotator.services.projects import get_or_create_project
 from annotator.services.readers import read_records
-from annotator.services.records import DocumentRecord, ImportFileError, check_storable
+from annotator.services.records import (
+    DocumentRecord,
+    ImportFileError,
+    check_storable,
+    is_whole_number,
+)
 from annotator.services.reimport import replace_document
 from annotator.services.restore import extras_from_record, write_extras
 from annotator.services.reviewers import resolve_reviewers
@@ -196,7 +201,7 @@ def _check_repeat(earlier: DocumentRecord, record: DocumentRecord) -> None:
 
 def _line_of(record: DocumentRecord) -> int | None:
     _, _, tail = record.where.rpartition(", line ")
-    return int(tail) if tail.isdigit() else None
+    return int(tail) if is_whole_number(tail) else None
 
 
 def _store_new(

@@ -28,7 +28,7 @@ from annotator.services import queue
 from annotator.services.exporting import FORMULA_PREFIXES
 from annotator.services.jsonl_reader import RecordError, parse_time
 from annotator.services.readers import CSV_FIELD_LIMIT, decode
-from annotator.services.records import ImportFileError
+from annotator.services.records import ImportFileError, is_whole_number
 from annotator.services.reviewers import resolve_reviewers
 
 TRUE_WORDS = frozenset({"yes", "true", "1", "y"})
@@ -162,7 +162,7 @@ def _int(raw: dict[str, str | None], name: str) -> int | None:
     value = _cell(raw, name)
     if not value:
         return None
-    if not value.isdigit():
+    if not is_whole_number(value):
         raise RecordError(f"{name} must be a whole number, not {value!r}")
     return int(value)
 

@@ -20,6 +20,12 @@ MAX_DOCUMENT_CHARS = 1_000_000
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+def is_whole_number(text: str) -> bool:
+    """Whether the text is a whole number in ASCII digits, which ``int`` reads. ``isdigit``
+    alone also accepts characters such as "²" that ``int`` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def contains_nul(value: Any) -> bool:
     """Whether a parsed JSON value holds a NUL character anywhere (PostgreSQL text cannot)."""
     if isinstance(value, str):

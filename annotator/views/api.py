@@ -34,7 +34,7 @@ from annotator.services import annotating, catalogue, export_formats, importing,
 from annotator.services.annotating import SaveError, StaleSave, TagSubmission
 from annotator.services.jsonl_reader import RecordError, record_from_object
 from annotator.services.projects import visible_projects
-from annotator.services.records import ImportFileError, contains_nul
+from annotator.services.records import ImportFileError, contains_nul, is_whole_number
 from annotator.services.tokens import user_for_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -91,7 +91,7 @@ def _int_arg(name: str, default: int) -> int:
     value = request.args.get(name, "")
     if not value:
         return default
-    if not value.isdigit() or int(value) > catalogue.MAX_ID:
+    if not is_whole_number(value) or int(value) > catalogue.MAX_ID:
         abort(_error(400, f'"{name}" must be an integer from 0 to {catalogue.MAX_ID}.'))
     return int(value)
 
@@ -239,7 +239,7 @@ def _by_claim(value: Any, kind: type, name: str) -> dict[int, Any]:
         raise SaveError(f'"{name}" must be an object keyed by claim id.')
     result: dict[int, Any] = {}
     for key, item in value.items():
-        if not str(key).isdigit() or not 0 < int(key) <= catalogue.MAX_ID:
+        if not is_whole_number(str(key)) or not 0 < int(key) <= catalogue.MAX_ID:
             raise SaveError(f'"{name}" keys must be claim ids.')
         if not isinstance(item, kind) or (kind is not bool and isinstance(item, bool)):
             raise SaveError(f'"{name}" has values of the wrong type.')

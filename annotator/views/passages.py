@@ -29,6 +29,7 @@ from annotator.forms import SKIP_REASON_LABEL, SKIP_REASON_MAX_LENGTH, EmptyForm
 from annotator.models import Annotation, Label, MemberRole, OutletCorrection, Passage, Project
 from annotator.services import annotating, outlets, progress, projects, queue, suggestions
 from annotator.services.annotating import SaveError, StaleSave, TagSubmission
+from annotator.services.records import is_whole_number
 from annotator.views.highlight import claim_blocks
 
 bp = Blueprint("passages", __name__)
@@ -230,7 +231,7 @@ def _form_submission(passage: Passage) -> TagSubmission:
     for claim in passage.claims:
         label = request.form.get(f"label-{claim.id}")
         version = request.form.get(f"version-{claim.id}", "0")
-        if not version.isdigit():
+        if not is_whole_number(version):
             raise SaveError("The form was altered: a version is not a number.")
         versions[claim.id] = int(version)
         if label:

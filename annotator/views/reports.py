@@ -29,6 +29,7 @@ from annotator.models import Claim, FinalLabel, Label, PassageRole, Project
 from annotator.services import adjudication, agreement, projects, reports
 from annotator.services.adjudication import AdjudicationError, QueueFilter, StaleFinal
 from annotator.services.agreement import RatingFilter
+from annotator.services.records import is_whole_number
 from annotator.views.passages import load_project
 
 bp = Blueprint("reports", __name__)
@@ -156,7 +157,7 @@ def settle(project_id: int, claim_id: int) -> ResponseReturnValue:
     if not hasattr(data, "get"):
         abort(400)
     label, version = str(data.get("label", "")), str(data.get("version", ""))
-    if not version.isdigit():
+    if not is_whole_number(version):
         return _refuse(project, "The form was altered: the version is not a number.", 400)
     try:
         final = adjudication.settle(

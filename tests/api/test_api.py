@@ -7,9 +7,9 @@ import csv
 import io
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from annotator.models import ApiToken, Document, Suggestion
+from annotator.models import Annotation, ApiToken, Document, Suggestion
 from tests.api.conftest import bearer
 
 
@@ -251,6 +251,18 @@ def test_empty_token_name_is_refused(client, make_user, login):
     make_user("rita")
     login("rita")
     assert client.post("/account/tokens", data={"name": "  "}).status_code == 400
+
+
+@pytest.mark.parametrize("key", ["²", "٣", "-1", "1.5", ""])
+def test_tags_keyed_by_anything_but_a_claim_id_are_refused(client, session, api_world, key):
+    """Keys that look like digits to ``str.isdigit`` but not to ``int`` ("²") included."""
+    url = f"/api/v1/passages/{api_world.passage.id}/tags"
+    response = client.put(
+        url, json={"labels": {key: "quoted"}}, headers=api_world.headers["reviewer"]
+    )
+    assert response.status_code == 400
+    assert response.json["error"] == '"labels" keys must be claim ids.'
+    assert session.scalar(select(func.count(Annotation.id))) == 0
 
 
 # CSRF: a bearer request carries no cookie and needs no CSRF token; a cookie session does.
