@@ -42,8 +42,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, web: bool = True) -> 
 def _add_web(app: Flask) -> None:
     """Pages, API, logins, CSRF protection, security headers, error pages and throttling."""
     from annotator import errors, extensions, security, throttle
-    from annotator.views import admin, auth, dashboard, exports, passages, reports
+    from annotator.views import RowIdConverter, admin, auth, dashboard, exports, passages, reports
 
+    app.url_map.converters["int"] = RowIdConverter  # before the blueprints' rules are added
     extensions.init_app(app)
     security.init_app(app)
     errors.register_error_handlers(app)

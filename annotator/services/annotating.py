@@ -32,7 +32,7 @@ from annotator.models import (
     utcnow,
 )
 from annotator.services import queue
-from annotator.services.records import contains_nul, is_whole_number
+from annotator.services.records import contains_nul, id_from_text
 
 AUTHOR_OWN_WORDS = "none"
 DETECTED = "detected"
@@ -65,6 +65,36 @@ class TagSubmission:
     unsure: Mapping[int, bool] = field(default_factory=dict)
     notes: Mapping[int, str] = field(default_factory=dict)
     outlet_choice: str = ""
+
+
+def submission_from_json(payload: Any) -> TagSubmission:
+    """The tags of a JSON save, from the page or the API: objects keyed by claim id."""
+    if not isinstance(payload, dict):
+        raise SaveError("Expected a JSON object.")
+    outlet = payload.get("outlet", "")
+    if not isinstance(outlet, str):
+        raise SaveError('"outlet" must be "", "none" or an outlet id as a string.')
+    return TagSubmission(
+        labels=_by_claim(payload.get("labels", {}), str, "labels"),
+        versions=_by_claim(payload.get("versions", {}), int, "versions"),
+        unsure=_by_claim(payload.get("unsure", {}), bool, "unsure"),
+        notes=_by_claim(payload.get("notes", {}), str, "notes"),
+        outlet_choice=outlet,
+    )
+
+
+def _by_claim(value: Any, kind: type, name: str) -> dict[int, Any]:
+    if not isinstance(value, dict):
+        raise SaveError(f'"{name}" must be an object keyed by claim id.')
+    result: dict[int, Any] = {}
+    for key, item in value.items():
+        claim_id = id_from_text(key)
+        if claim_id is None:
+            raise SaveError(f'"{name}" keys must be claim ids.')
+        if not isinstance(item, kind) or (kind is not bool and isinstance(item, bool)):
+            raise SaveError(f'"{name}" has values of the wrong type.')
+        result[claim_id] = item
+    return result
 
 
 # Rows written in one executemany each, on the session's connection, without the unit of
@@ -389,9 +419,10 @@ def _outlet_value(correction: OutletCorrection | None) -> str:
 def _parse_outlet_choice(session: Session, choice: str) -> int | None:
     if choice == AUTHOR_OWN_WORDS:
         return None
-    if not is_whole_number(choice) or session.get(Outlet, int(choice)) is None:
+    outlet_id = id_from_text(choice)
+    if outlet_id is None or session.get(Outlet, outlet_id) is None:
         raise SaveError(f"Unknown outlet {choice!r}.")
-    return int(choice)
+    return outlet_id
 
 
 def skip_passage(session: Session, user: User, passage: Passage, reason: str) -> None:

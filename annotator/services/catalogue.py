@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from annotator.models import Annotation, Document, OutletCorrection, Passage, Project, User
 from annotator.services import projects, suggestions
+from annotator.services.records import MAX_ID
 
 MAX_PAGE = 500
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; larger ones exist nowhere
 
 
 def _valid_id(value: int) -> bool:

@@ -20,10 +20,23 @@ MAX_DOCUMENT_CHARS = 1_000_000
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; larger ones exist nowhere
+# Fits a 64-bit integer; ``int`` refuses text of more than 4,300 digits with an error.
+MAX_WHOLE_NUMBER_DIGITS = 18
+
+
 def is_whole_number(text: str) -> bool:
-    """Whether the text is a whole number in ASCII digits, which ``int`` reads. ``isdigit``
-    alone also accepts characters such as "²" that ``int`` refuses."""
-    return text.isascii() and text.isdigit()
+    """Whether the text is a whole number of at most 18 ASCII digits, which ``int`` reads.
+    ``isdigit`` alone also accepts characters such as "²" that ``int`` refuses."""
+    return len(text) <= MAX_WHOLE_NUMBER_DIGITS and text.isascii() and text.isdigit()
+
+
+def id_from_text(text: str) -> int | None:
+    """The row id the text names (ASCII digits, 1 to ``MAX_ID``), or None."""
+    if not is_whole_number(text):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
 
 
 def contains_nul(value: Any) -> bool:

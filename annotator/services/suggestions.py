@@ -15,11 +15,11 @@ from annotator.db import begin_write
 from annotator.models import Claim, Label, Passage, Project, Suggestion, User, utcnow
 from annotator.services.annotating import claim_ids_of
 from annotator.services.projects import can_curate
+from annotator.services.records import MAX_ID
 
 MAX_SOURCE_LENGTH = 100
 MAX_REASON_LENGTH = 2000
 MAX_PER_REQUEST = 5000
-MAX_ID = 2**31 - 1
 
 
 class SuggestionError(ValueError):

@@ -31,10 +31,10 @@ from annotator.extensions import csrf
 from annotator.models import Document, Passage, Project, Role, User
 from annotator.openapi import openapi_spec
 from annotator.services import annotating, catalogue, export_formats, importing, suggestions
-from annotator.services.annotating import SaveError, StaleSave, TagSubmission
+from annotator.services.annotating import SaveError, StaleSave
 from annotator.services.jsonl_reader import RecordError, record_from_object
 from annotator.services.projects import visible_projects
-from annotator.services.records import ImportFileError, contains_nul, is_whole_number
+from annotator.services.records import MAX_ID, ImportFileError, contains_nul, is_whole_number
 from annotator.services.tokens import user_for_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -91,8 +91,8 @@ def _int_arg(name: str, default: int) -> int:
     value = request.args.get(name, "")
     if not value:
         return default
-    if not is_whole_number(value) or int(value) > catalogue.MAX_ID:
-        abort(_error(400, f'"{name}" must be an integer from 0 to {catalogue.MAX_ID}.'))
+    if not is_whole_number(value) or int(value) > MAX_ID:
+        abort(_error(400, f'"{name}" must be an integer from 0 to {MAX_ID}.'))
     return int(value)
 
 
@@ -206,7 +206,7 @@ def put_tags(passage_id: int) -> ResponseReturnValue:
     passage = _passage(passage_id)
     session, user = get_session(), _user()
     try:
-        submission = _submission(_json_body())
+        submission = annotating.submission_from_json(_json_body())
         annotating.save_passage(session, user, passage, submission)
     except StaleSave as exc:
         response = jsonify(
@@ -217,34 +217,6 @@ def put_tags(passage_id: int) -> ResponseReturnValue:
     except SaveError as exc:
         return _error(400, str(exc))
     return jsonify(ok=True, **catalogue.tags_of(session, user, passage))
-
-
-def _submission(payload: Any) -> TagSubmission:
-    if not isinstance(payload, dict):
-        raise SaveError("Expected a JSON object.")
-    outlet = payload.get("outlet", "")
-    if not isinstance(outlet, str):
-        raise SaveError('"outlet" must be "", "none" or an outlet id as a string.')
-    return TagSubmission(
-        labels=_by_claim(payload.get("labels", {}), str, "labels"),
-        versions=_by_claim(payload.get("versions", {}), int, "versions"),
-        unsure=_by_claim(payload.get("unsure", {}), bool, "unsure"),
-        notes=_by_claim(payload.get("notes", {}), str, "notes"),
-        outlet_choice=outlet,
-    )
-
-
-def _by_claim(value: Any, kind: type, name: str) -> dict[int, Any]:
-    if not isinstance(value, dict):
-        raise SaveError(f'"{name}" must be an object keyed by claim id.')
-    result: dict[int, Any] = {}
-    for key, item in value.items():
-        if not is_whole_number(str(key)) or not 0 < int(key) <= catalogue.MAX_ID:
-            raise SaveError(f'"{name}" keys must be claim ids.')
-        if not isinstance(item, kind) or (kind is not bool and isinstance(item, bool)):
-            raise SaveError(f'"{name}" has values of the wrong type.')
-        result[int(key)] = item
-    return result
 
 
 @bp.post("/suggestions")

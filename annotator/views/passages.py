@@ -93,7 +93,11 @@ def save(passage_id: int) -> ResponseReturnValue:
     wants_json = request.is_json
     session = get_session()
     try:
-        submission = _json_submission() if wants_json else _form_submission(passage)
+        submission = (
+            annotating.submission_from_json(request.get_json(silent=True))
+            if wants_json
+            else _form_submission(passage)
+        )
         then_next = wants_json and _json_then() == "next"
         saved = annotating.save_passage(
             session,
@@ -193,32 +197,6 @@ def _refuse(
     flash(message, "error")
     context = _page_context(_page_of(passage.id), project, role)
     return render_template("passages/show.html", **context), status
-
-
-def _json_submission() -> TagSubmission:
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        raise SaveError("Expected a JSON object.")
-    return TagSubmission(
-        labels=_by_claim(payload.get("labels"), str, "labels"),
-        versions=_by_claim(payload.get("versions", {}), int, "versions"),
-        unsure=_by_claim(payload.get("unsure", {}), bool, "unsure"),
-        notes=_by_claim(payload.get("notes", {}), str, "notes"),
-        outlet_choice=str(payload.get("outlet", "")),
-    )
-
-
-def _by_claim(value: Any, kind: type, name: str) -> dict[int, Any]:
-    if not isinstance(value, dict):
-        raise SaveError(f'"{name}" must be an object keyed by claim id.')
-    try:
-        result = {int(k): v for k, v in value.items()}
-    except ValueError as exc:
-        raise SaveError(f'"{name}" keys must be claim ids.') from exc
-    for item in result.values():
-        if not isinstance(item, kind) or (kind is not bool and isinstance(item, bool)):
-            raise SaveError(f'"{name}" has values of the wrong type.')
-    return result
 
 
 def _form_submission(passage: Passage) -> TagSubmission:

@@ -296,6 +296,33 @@ def test_form_with_bad_outlet_changes_nothing(client, reviewer, session):
     assert session.scalar(select(Annotation.id)) is None
 
 
+# A form or JSON body altered by hand: numbers too long for ``int`` or for a database id.
+HUGE_NUMBER = "9" * 5000
+
+
+def test_form_with_a_forged_version_or_outlet_changes_nothing(client, reviewer, session):
+    passage = passage_with_most_claims(session)
+    data = _form_for(passage, ["quoted"] * len(passage.claims))
+    data[f"version-{passage.claims[0].id}"] = HUGE_NUMBER
+    response = client.post(f"/passages/{passage.id}", data=data)
+    assert response.status_code == 400
+    assert b"a version is not a number" in response.data
+    outside_the_id_range = _form_for(passage, ["quoted"] * len(passage.claims), "99999999999")
+    response = client.post(f"/passages/{passage.id}", data=outside_the_id_range)
+    assert response.status_code == 400
+    assert b"Unknown outlet" in response.data
+    assert session.scalar(select(Annotation.id)) is None
+
+
+@pytest.mark.parametrize("key", [HUGE_NUMBER, "99999999999", "0"])
+def test_json_keyed_by_a_number_that_is_no_claim_id_changes_nothing(client, reviewer, session, key):
+    passage = passage_with_most_claims(session)
+    response = client.post(f"/passages/{passage.id}", json={"labels": {key: "quoted"}})
+    assert response.status_code == 400
+    assert response.json["error"] == '"labels" keys must be claim ids.'
+    assert session.scalar(select(Annotation.id)) is None
+
+
 def test_next_skips_completed_passages(client, reviewer, session):
     first = client.get("/next", follow_redirects=True).request.path
     passage_id = int(re.search(r"/passages/(\d+)", first).group(1))

@@ -141,3 +141,22 @@ def test_json_nested_too_deeply_is_a_bad_request(client, make_user, login, sessi
         f"/api/v1/passages/{passage_id}/tags", data=body, content_type="application/json"
     )
     assert api.status_code == 400
+
+
+# Ids in addresses: 0, one past PostgreSQL's 32-bit integers, and more digits than ``int`` reads.
+IDS_NO_ROW_CAN_HAVE = ["0", "2147483648", "9" * 5000]
+ID_IN_RULE = re.compile(r"<int:\w+>")
+
+
+def test_an_id_no_row_can_have_is_refused_at_every_address(app, client, make_user, login):
+    login(make_user("ada", Role.ADMIN))
+    rules = [rule for rule in app.url_map.iter_rules() if ID_IN_RULE.search(rule.rule)]
+    assert len(rules) > 20
+    wrong = []
+    for rule, bad_id in ((rule, bad_id) for rule in rules for bad_id in IDS_NO_ROW_CAN_HAVE):
+        url = ID_IN_RULE.sub(bad_id, rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            status = client.open(url, method=method).status_code
+            if status not in (404, 405):  # 405: the address's rule for GET matched first
+                wrong.append(f"{method} {url[:60]}: HTTP {status}")
+    assert not wrong, wrong

@@ -4,18 +4,42 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.services.records import is_whole_number
+from annotator.services.records import MAX_ID, id_from_text, is_whole_number
 
 
-@pytest.mark.parametrize("text", ["0", "7", "2026", "00012"])
+@pytest.mark.parametrize("text", ["0", "7", "2026", "00012", "9" * 18])
 def test_ascii_digits_are_whole_numbers(text):
     assert is_whole_number(text)
     assert int(text) >= 0
 
 
-NOT_WHOLE = ["", "²", "٣", "\uff11\uff12", "-1", "+1", "1.5", " 1", "1 ", "1e3"]
+# More than 4,300 digits make ``int`` raise; 19 already go past what the app ever stores.
+NOT_WHOLE = [
+    "",
+    "²",
+    "٣",
+    "\uff11\uff12",
+    "-1",
+    "+1",
+    "1.5",
+    " 1",
+    "1 ",
+    "1e3",
+    "9" * 19,
+    "9" * 5000,
+]
 
 
 @pytest.mark.parametrize("text", NOT_WHOLE)
 def test_anything_else_is_not(text):
     assert not is_whole_number(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [("1", 1), ("0042", 42), (str(MAX_ID), MAX_ID)])
+def test_ids_are_read_from_their_digits(text, expected):
+    assert id_from_text(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0", str(MAX_ID + 1), "9" * 18, "9" * 5000, "²", "-3", ""])
+def test_text_outside_the_id_range_names_no_row(text):
+    assert id_from_text(text) is None
