@@ -53,11 +53,19 @@ def _csrf_error(error: CSRFError) -> ResponseReturnValue:
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:
     status = error.code or 500
-    response = make_response(_render(status, MESSAGES.get(status, error.description or "Error.")))
+    response = make_response(_render(status, _message_of(error, status)))
     retry_after = dict(error.get_headers()).get("Retry-After")  # e.g. a throttled login's
     if retry_after is not None:
         response.headers["Retry-After"] = retry_after
     return response
+
+
+def _message_of(error: HTTPException, status: int) -> str:
+    """The description given to ``abort``, or ours for the status (Werkzeug's own ones are
+    written for developers)."""
+    if error.description and error.description != type(error).description:
+        return error.description
+    return MESSAGES.get(status, error.description or "Error.")
 
 
 def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from annotator.models import MemberRole, RevealLabels, Role
 from annotator.services.accounts import MIN_PASSWORD_LENGTH
 from annotator.services.projects import MAX_OVERLAP, MIN_OVERLAP
+from annotator.services.records import id_from_text
 from annotator.text.guidelines import DEFAULT_GUIDELINES
 
 REVEAL_LABELS = {
@@ -25,6 +26,14 @@ REVEAL_LABELS = {
     RevealLabels.AFTER_COMPLETION: "after the reviewer completes the passage",
     RevealLabels.ALWAYS: "always",
 }
+
+
+def row_id(value: object) -> int:
+    """A select field's value as a row id; anything else is the field's invalid value."""
+    row = id_from_text(str(value))
+    if row is None:
+        raise ValueError("not a row id")
+    return row
 
 
 def _role_field(label: str, roles: type[Role] | type[MemberRole]) -> SelectField:
@@ -128,7 +137,7 @@ class MemberForm(FlaskForm):
 
     user_id = SelectField(
         "User",
-        coerce=int,
+        coerce=row_id,
         choices=[],
         invalid_choice_message="Choose a user who is not yet a member.",
     )
@@ -154,7 +163,7 @@ class MergeForm(FlaskForm):
 
     target_id = SelectField(
         "Merge into",
-        coerce=int,
+        coerce=row_id,
         choices=[],
         validate_choice=False,
         invalid_value_message="Choose an outlet to merge into.",

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from annotator.extensions import login_manager
+from annotator.services.records import first_unstorable, unstorable_reason
 
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
 # The API authenticates each request itself (bearer token or session + CSRF; views/api.py).
@@ -26,6 +27,7 @@ HSTS = "max-age=31536000"
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_unstorable_text)
     app.before_request(_require_login)
     app.after_request(_add_security_headers)
     app.jinja_env.tests["web_url"] = is_web_url
@@ -89,6 +91,17 @@ def _mark_cookies_secure(response: Response) -> None:
     for cookie in cookies:
         secure = any(p.strip().lower() == "secure" for p in cookie.split(";"))
         response.headers.add("Set-Cookie", cookie if secure else cookie + "; Secure")
+
+
+def _refuse_unstorable_text() -> None:
+    """No page sends a NUL or a lone surrogate, and the database cannot store either: a
+    request that carries one in its address's arguments, its form fields or its JSON body is
+    a bad request (400) before any view reads it."""
+    fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
+    payload = request.get_json(silent=True) if request.is_json else None
+    bad = first_unstorable(payload) or first_unstorable([part for f in fields for part in f])
+    if bad is not None:
+        abort(400, description=f"The request holds the character {unstorable_reason(bad)}.")
 
 
 def _require_login() -> Response | None:

@@ -32,7 +32,7 @@ from annotator.models import (
     utcnow,
 )
 from annotator.services import queue
-from annotator.services.records import contains_nul, id_from_text
+from annotator.services.records import first_unstorable, id_from_text, unstorable_reason
 
 AUTHOR_OWN_WORDS = "none"
 DETECTED = "detected"
@@ -387,8 +387,8 @@ def _validate(submission: TagSubmission, claim_ids: set[int]) -> None:
         raise SaveError("Unsure flags and notes need a label on the same claim.")
     if any(len(note) > MAX_NOTE_LENGTH for note in submission.notes.values()):
         raise SaveError(f"Notes are limited to {MAX_NOTE_LENGTH} characters.")
-    if any(contains_nul(note) for note in submission.notes.values()):
-        raise SaveError("Notes cannot contain NUL characters.")
+    if (bad := first_unstorable(list(submission.notes.values()))) is not None:
+        raise SaveError(f"A note contains {unstorable_reason(bad)}.")
 
 
 def _apply_outlet_choice(session: Session, history: _History, choice: str) -> None:
@@ -426,8 +426,8 @@ def _parse_outlet_choice(session: Session, choice: str) -> int | None:
 
 
 def skip_passage(session: Session, user: User, passage: Passage, reason: str) -> None:
-    if contains_nul(reason):
-        raise SaveError("The skip reason cannot contain NUL characters.")
+    if (bad := first_unstorable(reason)) is not None:
+        raise SaveError(f"The skip reason contains {unstorable_reason(bad)}.")
     begin_write(session)
     review = review_of(session, user, passage)
     old = review.status if review else None

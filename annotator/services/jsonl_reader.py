@@ -23,7 +23,8 @@ from annotator.services.records import (
     PassageRecord,
     SkipRecord,
     SuggestionRecord,
-    contains_nul,
+    first_unstorable,
+    unstorable_reason,
 )
 
 OPTIONAL_FIELDS = ("url", "site", "published")
@@ -64,8 +65,8 @@ def record_from_object(obj: Any, where: str) -> DocumentRecord:
     """One document from a parsed JSON value (a JSONL line, an API request item)."""
     if not isinstance(obj, dict):
         raise RecordError("each line must be a JSON object")
-    if contains_nul(obj):
-        raise RecordError("text must not contain NUL characters (\\u0000)")
+    if (bad := first_unstorable(obj)) is not None:
+        raise RecordError(f"the record contains {unstorable_reason(bad)}")
     if "passages" in obj:
         return _full_record(obj, where)
     return _article_record(obj, where)

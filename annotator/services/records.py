@@ -39,15 +39,22 @@ def id_from_text(text: str) -> int | None:
     return value if 0 < value <= MAX_ID else None
 
 
-def contains_nul(value: Any) -> bool:
-    """Whether a parsed JSON value holds a NUL character anywhere (PostgreSQL text cannot)."""
+def first_unstorable(value: Any) -> str | None:
+    """The first character that text in the database cannot hold, anywhere in a string or a
+    parsed JSON value (keys included): NUL, which PostgreSQL refuses, or a lone surrogate
+    (JSON's "\\ud800"), which UTF-8 cannot encode. None when there is none."""
     if isinstance(value, str):
-        return "\x00" in value
+        bad = _UNSTORABLE.search(value)
+        return bad[0] if bad else None
     if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+        value = [part for pair in value.items() for part in pair]
     if isinstance(value, list):
-        return any(contains_nul(item) for item in value)
-    return False
+        return next(filter(None, map(first_unstorable, value)), None)
+    return None
+
+
+def unstorable_reason(character: str) -> str:
+    return f"U+{ord(character):04X}, which cannot be stored"
 
 
 class ImportFileError(ValueError):
@@ -149,8 +156,7 @@ def check_storable(records: Iterable[DocumentRecord]) -> None:
             raise ImportFileError(where, f"the document is too long ({reason})")
         for value in _strings(record):
             if (bad := _UNSTORABLE.search(value)) is not None:
-                code = f"U+{ord(bad[0]):04X}"
-                raise ImportFileError(where, f"contains {code}, which cannot be stored")
+                raise ImportFileError(where, f"contains {unstorable_reason(bad[0])}")
 
 
 def _strings(value: Any) -> Iterator[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from werkzeug.routing import IntegerConverter, Map, ValidationError
 
 from annotator.services.records import MAX_ID, id_from_text
@@ -22,3 +23,9 @@ class RowIdConverter(IntegerConverter):
         if row_id is None:
             raise ValidationError()
         return row_id
+
+
+def requested_page() -> int:
+    """The ``page`` argument of a paged list: 1 to ``MAX_ID`` (whose offset the database can
+    still count), and 1 when it is missing or anything else."""
+    return id_from_text(request.args.get("page", "")) or 1

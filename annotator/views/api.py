@@ -34,7 +34,7 @@ from annotator.services import annotating, catalogue, export_formats, importing,
 from annotator.services.annotating import SaveError, StaleSave
 from annotator.services.jsonl_reader import RecordError, record_from_object
 from annotator.services.projects import visible_projects
-from annotator.services.records import MAX_ID, ImportFileError, contains_nul, is_whole_number
+from annotator.services.records import MAX_ID, ImportFileError, is_whole_number
 from annotator.services.tokens import user_for_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -82,8 +82,6 @@ def _json_body() -> Any:
     payload = request.get_json(silent=True)
     if payload is None:
         abort(_error(400, "Expected a JSON body (Content-Type: application/json)."))
-    if contains_nul(payload):
-        abort(_error(400, "Text must not contain NUL characters (\\u0000)."))
     return payload
 
 

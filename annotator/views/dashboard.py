@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
 from annotator.db import get_session
 from annotator.services import dashboard
+from annotator.views import requested_page
 from annotator.views.passages import load_project
 
 bp = Blueprint("dashboard", __name__)
@@ -16,7 +17,7 @@ bp = Blueprint("dashboard", __name__)
 def show(project_id: int) -> ResponseReturnValue:
     project = load_project(project_id)
     session = get_session()
-    page = max(request.args.get("page", default=1, type=int) or 1, 1)
+    page = requested_page()
     document_total = dashboard.document_count(session, project)
     return render_template(
         "dashboard/show.html",

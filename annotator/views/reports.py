@@ -30,6 +30,7 @@ from annotator.services import adjudication, agreement, projects, reports
 from annotator.services.adjudication import AdjudicationError, QueueFilter, StaleFinal
 from annotator.services.agreement import RatingFilter
 from annotator.services.records import is_whole_number
+from annotator.views import requested_page
 from annotator.views.passages import load_project
 
 bp = Blueprint("reports", __name__)
@@ -133,7 +134,7 @@ def adjudicate(project_id: int) -> ResponseReturnValue:
 def _queue_page(project: Project, status: int = 200) -> ResponseReturnValue:
     session = get_session()
     filters = _queue_filter()
-    page = request.args.get("page", default=1, type=int) or 1
+    page = requested_page()
     context = {
         "project": project,
         "queue": adjudication.disagreement_queue(session, project, filters, page),

@@ -569,12 +569,12 @@ def test_alias_added_in_admin_feeds_later_imports(client, admin, session):
 
 
 def _reviewer_corrects(client, login, session, passage: Passage, *choices: int | str) -> None:
-    """Rita saves outlet corrections on ``passage``, one save per choice (id or "none")."""
+    """Rita saves outlet corrections on ``passage``, one save per choice (id or "none"), sent
+    as the page's menu sends them: as text."""
     login("rita")
     for choice in choices:
-        response = client.post(
-            f"/passages/{passage.id}", json={"labels": {}, "versions": {}, "outlet": choice}
-        )
+        body = {"labels": {}, "versions": {}, "outlet": str(choice)}
+        response = client.post(f"/passages/{passage.id}", json=body)
         assert response.status_code == 200, response.text
     login("boss")
 
@@ -636,8 +636,9 @@ def test_merge_into_itself_or_unknown_outlet_changes_nothing(client, admin, sess
     assert refused(response, "An outlet cannot be merged into itself")
     response = client.post(f"/admin/outlets/{ap.id}/merge", data={"target_id": "98765"})
     assert refused(response, "Unknown outlet")
-    response = client.post(f"/admin/outlets/{ap.id}/merge", data={"target_id": "x"})
-    assert refused(response, "Choose an outlet to merge into.")
+    for not_an_id in ("x", "99999999999", "9" * 5000):
+        response = client.post(f"/admin/outlets/{ap.id}/merge", data={"target_id": not_an_id})
+        assert refused(response, "Choose an outlet to merge into.")
     session.expire_all()
     assert outlet_named(session, "AP") is not None
     assert session.scalar(select(func.count(Passage.id)).where(Passage.outlet_id == ap.id)) == cited

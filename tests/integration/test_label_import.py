@@ -100,6 +100,8 @@ def test_our_own_csv_export_imports_back(
             "line 3: document '{doc}' has no claim with the text",
         ),
         ({"passage_index": "99"}, "line 3: document '{doc}' has no passage 99"),
+        ({"passage_index": "99999999999"}, "line 3: document '{doc}' has no passage 99999999999"),
+        ({"passage_index": "9" * 19}, "line 3: passage_index must be a whole number"),
         ({"reviewer": ""}, "line 3: the reviewer is empty"),
         ({"label": "editorial", "claim_text": "SAME"}, "line 3: ann labels this claim twice"),
     ],

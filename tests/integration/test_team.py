@@ -20,7 +20,8 @@ from annotator.models import (
     User,
     utcnow,
 )
-from annotator.services import projects, queue
+from annotator.services import dashboard as dashboard_service
+from annotator.services import annotating, projects, queue
 from tests.helpers import import_fixture
 
 
@@ -421,6 +422,27 @@ def test_dashboard_reflects_work(client, login, session, study):
     assert doc_title in html
 
 
+def test_dashboard_documents_come_in_pages(client, login, session, study, monkeypatch):
+    monkeypatch.setattr(dashboard_service, "DOCUMENTS_PER_PAGE", 2)
+    login("ann")
+    url = f"/projects/{study.id}/dashboard"
+    first, second = client.get(url).text, client.get(f"{url}?page=2").text
+    assert "Page 1 of 2" in first
+    assert "Page 2 of 2" in second
+    titles = session.scalars(select(Document.title).where(Document.project_id == study.id))
+    assert all((title in first) != (title in second) for title in titles)
+
+
+@pytest.mark.parametrize("page", ["x", "0", "-3", str(10**20), "9" * 5000])
+def test_a_page_number_that_is_none_shows_the_first_page(client, login, study, monkeypatch, page):
+    """Past PostgreSQL's integers the page's offset was a database error (500)."""
+    monkeypatch.setattr(dashboard_service, "DOCUMENTS_PER_PAGE", 2)
+    login("ann")
+    response = client.get(f"/projects/{study.id}/dashboard?page={page}")
+    assert response.status_code == 200
+    assert "Page 1 of 2" in response.text
+
+
 def test_project_complete_when_every_passage_has_its_reviews(session, study):
     from annotator.services import dashboard
 
@@ -431,16 +453,28 @@ def test_project_complete_when_every_passage_has_its_reviews(session, study):
     assert dashboard.totals(session, study).project_complete
 
 
-def test_nul_characters_in_notes_and_skip_reasons_are_refused(client, login, session, study):
+@pytest.mark.parametrize(("character", "code"), [("\x00", "U+0000"), ("\ud800", "U+D800")])
+def test_unstorable_characters_in_notes_and_skip_reasons_are_refused(
+    client, login, session, study, character, code
+):
+    """NUL (PostgreSQL refuses it) and a lone surrogate (UTF-8 cannot encode it), through the
+    page and through the services themselves."""
     login("ann")
     passage_id = take_next(client, study)
-    key = str(session.get(Passage, passage_id).claims[0].id)
-    body = {"labels": {key: "quoted"}, "notes": {key: "bad\x00note"}}
+    passage = session.get(Passage, passage_id)
+    key = str(passage.claims[0].id)
+    body = {"labels": {key: "quoted"}, "notes": {key: f"bad{character}note"}}
     response = client.post(f"/passages/{passage_id}", json=body)
     assert response.status_code == 400
-    assert b"NUL" in response.data
-    skip = client.post(f"/passages/{passage_id}/skip", data={"reason": "bad\x00reason"})
+    assert code in response.json["error"]
+    reason = {"reason": f"bad{character}reason"}  # JSON: a form cannot carry a lone surrogate
+    skip = client.post(f"/passages/{passage_id}/skip", json=reason)
     assert skip.status_code == 400
+    ann = session.scalar(select(User).where(User.username == "ann"))
+    with pytest.raises(annotating.SaveError, match=re.escape(code)):
+        annotating.save_passage(session, ann, passage, annotating.submission_from_json(body))
+    with pytest.raises(annotating.SaveError, match=re.escape(code)):
+        annotating.skip_passage(session, ann, passage, f"bad{character}reason")
     assert session.scalar(select(Annotation.id)) is None
     assert (
         session.scalar(select(Review.status).where(Review.passage_id == passage_id)) == "reserved"
