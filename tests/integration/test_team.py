@@ -20,8 +20,8 @@ from annotator.models import (
     User,
     utcnow,
 )
-from annotator.services import dashboard as dashboard_service
 from annotator.services import annotating, projects, queue
+from annotator.services import dashboard as dashboard_service
 from tests.helpers import import_fixture
 
 
