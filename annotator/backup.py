@@ -34,11 +34,15 @@ def backup_database(engine: Engine, out: Path) -> None:
     source_path = _sqlite_path(engine)
     if out.exists():
         raise BackupError(f"{out} already exists; choose a new file name.")
+    if not out.parent.is_dir():
+        raise BackupError(f"There is no folder {out.parent}; create it first.")
     partial = out.with_name(f".{out.name}.partial")
     partial.unlink(missing_ok=True)
     try:
         _copy(source_path, partial)
         os.replace(partial, out)
+    except (OSError, sqlite3.Error) as exc:  # no permission, a full disk...
+        raise BackupError(f"Could not write {out}: {exc}") from exc
     finally:
         partial.unlink(missing_ok=True)
 

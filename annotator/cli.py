@@ -303,7 +303,7 @@ def export_command(out: str, fmt: str, wide: bool, excel: bool, **filters: Any) 
         fmt = "csv-wide"
     args = {k: ("1" if v is True else v) for k, v in filters.items() if v not in (None, False)}
     try:
-        export_filter = export_formats.filter_from_args(args)
+        export_filter = export_formats.filter_from_args(args, get_session())
     except export_formats.FilterError as exc:
         raise click.UsageError(str(exc)) from exc
     chunks = export_formats.export_chunks(get_session(), fmt, export_filter, excel=excel)

@@ -22,7 +22,7 @@ from datetime import date
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from annotator.models import (
@@ -30,6 +30,7 @@ from annotator.models import (
     Claim,
     Document,
     Label,
+    Outlet,
     Passage,
     PassageRole,
     Project,
@@ -37,6 +38,7 @@ from annotator.models import (
     User,
 )
 from annotator.services.exporting import (
+    NO_OUTLET,
     ExportFilter,
     csv_record,
     iter_csv,
@@ -302,13 +304,16 @@ def export_chunks(
     return with_bom(chunks) if excel and spec.excel else chunks
 
 
-def filter_from_args(args: Mapping[str, str]) -> ExportFilter:
-    """An ExportFilter from query-string or CLI values (empty values are ignored)."""
+def filter_from_args(args: Mapping[str, str], session: Session) -> ExportFilter:
+    """An ExportFilter from query-string or CLI values (empty values are ignored). A project,
+    outlet or reviewer that does not exist is refused: a typo would otherwise give an empty
+    export that looks like a result."""
     values = {key: (args.get(key) or "").strip() or None for key in FILTER_KEYS}
     if values["role"] and values["role"] not in set(PassageRole):
         raise FilterError("role must be author or excerpt")
     if values["label"] and values["label"] not in set(Label):
         raise FilterError("label must be reported, quoted or editorial")
+    _check_names_exist(session, values)
     return ExportFilter(
         project=values["project"],
         all_claims=_truthy(args.get("all_claims")),
@@ -320,6 +325,35 @@ def filter_from_args(args: Mapping[str, str]) -> ExportFilter:
         until=_date(values["until"], "until"),
         settled_only=_truthy(args.get("settled")),
     )
+
+
+@dataclass(frozen=True)
+class FilterNames:
+    """The names the export page offers for its project, outlet and reviewer filters."""
+
+    projects: list[str]
+    outlets: list[str]
+    reviewers: list[str]
+
+
+def filter_names(session: Session) -> FilterNames:
+    return FilterNames(
+        projects=list(session.scalars(select(Project.name).order_by(Project.name))),
+        outlets=list(session.scalars(select(Outlet.name).order_by(func.lower(Outlet.name)))),
+        reviewers=list(session.scalars(select(User.username).order_by(User.username))),
+    )
+
+
+def _check_names_exist(session: Session, values: Mapping[str, str | None]) -> None:
+    project, outlet, reviewer = values["project"], values["outlet"], values["reviewer"]
+    if project and session.scalar(select(Project.id).where(Project.name == project)) is None:
+        raise FilterError(f"there is no project named {project!r}")
+    if outlet and outlet.lower() != NO_OUTLET:
+        named = select(Outlet.id).where(func.lower(Outlet.name) == outlet.lower())
+        if session.scalar(named) is None:
+            raise FilterError(f'there is no outlet named {outlet!r} ("none": passages citing none)')
+    if reviewer and session.scalar(select(User.id).where(User.username == reviewer)) is None:
+        raise FilterError(f"there is no reviewer named {reviewer!r}")
 
 
 def _truthy(value: str | None) -> bool:

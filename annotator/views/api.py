@@ -236,7 +236,7 @@ def export() -> ResponseReturnValue:
     if fmt not in export_formats.FORMATS:
         return _error(400, f"format must be one of {', '.join(export_formats.FORMATS)}.")
     try:
-        export_filter = export_formats.filter_from_args(request.args)
+        export_filter = export_formats.filter_from_args(request.args, get_session())
     except export_formats.FilterError as exc:
         return _error(400, str(exc))
     spec = export_formats.FORMATS[fmt]

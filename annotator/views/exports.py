@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from annotator.db import streamed
+from annotator.db import get_session, streamed
 from annotator.models import Role
 from annotator.services import export_formats
 
@@ -25,7 +25,11 @@ def _curators_only() -> None:
 
 @bp.route("/")
 def index() -> ResponseReturnValue:
-    return render_template("exports/index.html", formats=list(export_formats.FORMATS))
+    return render_template(
+        "exports/index.html",
+        formats=list(export_formats.FORMATS),
+        names=export_formats.filter_names(get_session()),
+    )
 
 
 @bp.route("/annotations.<fmt>")
@@ -48,7 +52,7 @@ def download_as() -> ResponseReturnValue:
 
 def _send(fmt: str) -> ResponseReturnValue:
     try:
-        export_filter = export_formats.filter_from_args(request.args)
+        export_filter = export_formats.filter_from_args(request.args, get_session())
     except export_formats.FilterError as exc:
         return render_template("errors/error.html", message=f"Cannot export: {exc}."), 400
     spec = export_formats.FORMATS[fmt]

@@ -5,6 +5,7 @@ pg_dump, and the documented pg_dump/pg_restore commands are run on PostgreSQL ru
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sqlite3
@@ -97,6 +98,22 @@ def test_backup_refuses_to_overwrite(live_sqlite, tmp_path):
     with pytest.raises(BackupError, match="already exists"):
         backup_database(make_engine(live_sqlite), out)
     assert out.read_bytes() == b"keep me"
+
+
+def test_backup_into_a_missing_folder_or_onto_a_full_disk_says_so(
+    live_sqlite, tmp_path, monkeypatch
+):
+    with pytest.raises(BackupError, match=r"There is no folder .*missing; create it first"):
+        backup_database(make_engine(live_sqlite), tmp_path / "missing" / "out.db")
+
+    def disk_full(source: Path, target: Path) -> None:
+        target.write_bytes(b"half a database")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("annotator.backup._copy", disk_full)
+    with pytest.raises(BackupError, match=r"Could not write .*No space left on device"):
+        backup_database(make_engine(live_sqlite), tmp_path / "out.db")
+    assert list(tmp_path.glob("*out.db*")) == [], "no partial file is left"
 
 
 @pytest.mark.parametrize(

@@ -14,14 +14,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import select, update
 
 from annotator.models import Annotation, FinalLabel, Passage, Role, User
-from annotator.services import annotating, suggestions
+from annotator.services import annotating, suggestions, tokens
 from annotator.services.annotating import TagSubmission
 from annotator.services.export_formats import (
     BOM,
@@ -63,7 +65,7 @@ def world(session, make_user):
 
 
 def _text(session, fmt, **args):
-    return b"".join(export_chunks(session, fmt, filter_from_args(args))).decode()
+    return b"".join(export_chunks(session, fmt, filter_from_args(args, session))).decode()
 
 
 def _rows(text):
@@ -221,7 +223,7 @@ def test_filters_on_reviewer_label_role_outlet_and_settled(session, world):
     settled = _rows(_text(session, "csv", settled="1"))
     assert {r["final_label"] for r in settled} == {"quoted"}
     assert len(settled) == 2
-    assert _rows(_text(session, "csv", project="nope")) == []
+    assert _rows(_text(session, "csv", outlet="AP", reviewer="ann", label="editorial")) == []
     jsonl = _text(session, "jsonl", reviewer="ann").splitlines()
     reviewers = {
         a["reviewer"]
@@ -250,11 +252,11 @@ def test_date_range_filter(session, world):
     ("args", "message"),
     [({"role": "boss"}, "role"), ({"label": "x"}, "label"), ({"since": "yesterday"}, "since")],
 )
-def test_bad_filters_are_refused(args, message):
+def test_bad_filters_are_refused(session, args, message):
     from annotator.services.export_formats import FilterError
 
     with pytest.raises(FilterError, match=message):
-        filter_from_args(args)
+        filter_from_args(args, session)
 
 
 def test_browser_download_with_format_and_filters(client, world, make_user, login):
@@ -263,6 +265,10 @@ def test_browser_download_with_format_and_filters(client, world, make_user, logi
     page = client.get("/export/").get_data(as_text=True)
     assert 'value="label-studio"' in page
     assert 'name="settled"' in page
+    offered = dict(re.findall(r'<datalist id="(\w+)-names">(.*?)</datalist>', page))
+    assert re.findall(r'value="([^"]*)"', offered["project"]) == ["default"]
+    assert {"none", "AP", "Reuters"} <= set(re.findall(r'value="([^"]*)"', offered["outlet"]))
+    assert re.findall(r'value="([^"]*)"', offered["reviewer"]) == ["ann", "bob", "cora"]
     response = client.get("/export/download?format=label-studio&reviewer=ann")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
@@ -276,6 +282,41 @@ def test_browser_download_with_format_and_filters(client, world, make_user, logi
     assert client.get("/export/download?since=never").status_code == 400
 
 
+UNKNOWN_NAMES = [
+    ({"project": "nope"}, "there is no project named 'nope'"),
+    ({"outlet": "Daily Nope"}, "there is no outlet named 'Daily Nope'"),
+    ({"reviewer": "zed"}, "there is no reviewer named 'zed'"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), UNKNOWN_NAMES)
+def test_a_filter_naming_nothing_is_refused_everywhere(
+    session, world, client, make_user, login, runner, tmp_path, args, message
+):
+    """A typo in a name would otherwise give an empty export that looks like a result."""
+    from annotator.services.export_formats import FilterError
+
+    with pytest.raises(FilterError, match=message):
+        filter_from_args(args, session)
+    make_user("cora", Role.CURATOR)
+    login("cora")
+    query = "&".join(f"{k}={v}" for k, v in args.items())
+    page = client.get(f"/export/download?format=csv&{query}")
+    assert page.status_code == 400
+    assert escape(message) in page.get_data(as_text=True)
+    cora = session.scalar(select(User).where(User.username == "cora"))
+    _, token = tokens.create_token(session, cora, "script")
+    api = client.get(f"/api/v1/export?{query}", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 400
+    assert message in api.json["error"]
+    name, value = next(iter(args.items()))
+    out = tmp_path / "out.csv"
+    result = runner.invoke(args=["export", f"--{name}", value, str(out)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not out.exists()
+
+
 def test_the_command_writes_the_same_bytes_to_a_file_and_to_standard_output(
     session, world, runner, tmp_path
 ):
@@ -285,6 +326,6 @@ def test_the_command_writes_the_same_bytes_to_a_file_and_to_standard_output(
     assert piped.exit_code == 0, piped.output
     assert piped.stdout_bytes == out.read_bytes()
     assert out.read_bytes() == b"".join(
-        export_chunks(session, "csv", filter_from_args({"all_claims": "1"}))
+        export_chunks(session, "csv", filter_from_args({"all_claims": "1"}, session))
     )
     assert b"\r\n" in out.read_bytes(), "CRLF line ends, untranslated"

@@ -36,7 +36,7 @@ BUDGET = {
         "next": 9,
         "page": 7,
         "dashboard": 9,
-        "export": 8,
+        "export": 9,  # one checks that the project filter names a project
         "page + save": 21,
         "save and next, with the next page": 19,
     },
@@ -44,7 +44,7 @@ BUDGET = {
         "next": 7,
         "page": 7,
         "dashboard": 9,
-        "export": 8,  # one of them turns off parallel workers for the page
+        "export": 9,  # one turns off parallel workers for the page, one checks the project
         "page + save": 19,
         "save and next, with the next page": 17,
     },
