@@ -155,8 +155,8 @@ def check_storable(records: Iterable[DocumentRecord]) -> None:
             reason = f"{len(record.text):,} characters; the limit is {MAX_DOCUMENT_CHARS:,}"
             raise ImportFileError(where, f"the document is too long ({reason})")
         for value in _strings(record):
-            if (bad := _UNSTORABLE.search(value)) is not None:
-                raise ImportFileError(where, f"contains {unstorable_reason(bad[0])}")
+            if (bad := first_unstorable(value)) is not None:
+                raise ImportFileError(where, f"contains {unstorable_reason(bad)}")
 
 
 def _strings(value: Any) -> Iterator[str]:
