@@ -387,8 +387,8 @@ def _validate(submission: TagSubmission, claim_ids: set[int]) -> None:
         raise SaveError("Unsure flags and notes need a label on the same claim.")
     if any(len(note) > MAX_NOTE_LENGTH for note in submission.notes.values()):
         raise SaveError(f"Notes are limited to {MAX_NOTE_LENGTH} characters.")
-    if (bad := first_unstorable(list(submission.notes.values()))) is not None:
-        raise SaveError(f"A note contains {unstorable_reason(bad)}.")
+    if (character := first_unstorable(list(submission.notes.values()))) is not None:
+        raise SaveError(f"A note contains {unstorable_reason(character)}.")
 
 
 def _apply_outlet_choice(session: Session, history: _History, choice: str) -> None:
