@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from annotator.db import get_session
+from annotator.models import Project
 from tests.conftest import PASSWORD
 from tests.panel import build_panel
 
@@ -70,3 +71,24 @@ def test_curator_settles_exports_and_sees_the_report_change(page: Page, disputed
     expect(share).to_have_text("50.0%")
     expect(page.locator("#basis")).to_contain_text("1 claim settled")
     expect(page.locator("svg.share-chart rect.bar-editorial").first).to_be_visible()
+
+
+def test_export_form_suggests_names_and_refuses_a_typo(page: Page, disputed):
+    server, panel = disputed
+    with server.app.app_context():
+        project = get_session().get(Project, panel.project_id).name
+    log_in(page, server.url, "cora")
+    page.goto(server.url + "/export/")
+    offered = page.locator("#project-names option").evaluate_all("os => os.map(o => o.value)")
+    assert project in offered
+    page.get_by_label("Project").fill(project + "x")
+    page.get_by_role("button", name="Download").click()
+    expect(page.locator("main")).to_contain_text(f"there is no project named '{project}x'")
+    page.go_back()
+    page.get_by_label("Project").fill(project)
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download").click()
+    with Path(download_info.value.path()).open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows
+    assert {r["project"] for r in rows} == {project}
