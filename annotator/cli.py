@@ -23,11 +23,28 @@ from annotator.db import get_engine, get_session, is_missing_table, release_sess
 from annotator.models import Role
 from annotator.services import accounts, agreement, export_formats, outlets
 from annotator.services.projects import DEFAULT_PROJECT
+from annotator.services.records import first_unstorable, unstorable_reason
 
 if TYPE_CHECKING:
     from annotator.services import importing
 
 SAMPLE_ARTICLE = Path(__file__).with_name("sample_article.md")
+
+
+class _StorableText(click.ParamType):
+    """Text the database can store. An argument's bytes that are not UTF-8 arrive as lone
+    surrogates (Python's surrogateescape), which would fail deep in the database driver."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and (character := first_unstorable(value)) is not None:
+            reason = unstorable_reason(character)
+            self.fail(f"{value!r} holds {reason}; is the terminal's encoding UTF-8?", param, ctx)
+        return value
+
+
+TEXT = _StorableText()
 
 
 def _command_app() -> Flask:
@@ -136,7 +153,7 @@ def user() -> None:
 
 
 @user.command("create")
-@click.argument("username")
+@click.argument("username", type=TEXT)
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.REVIEWER.value)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
@@ -155,7 +172,9 @@ def user_create(username: str, role: str, password_stdin: bool) -> None:
 
 @cli.command("import")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
-@click.option("--project", default=None, help="Target project (default: the default project).")
+@click.option(
+    "--project", type=TEXT, default=None, help="Target project (default: the default project)."
+)
 @click.option(
     "--urls",
     "url_list",
@@ -249,7 +268,7 @@ def _read_files(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
 
 @cli.command("import-labels")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--project", required=True, help="The project the documents are in.")
+@click.option("--project", type=TEXT, required=True, help="The project the documents are in.")
 @click.option(
     "--create-reviewers", is_flag=True, help="Create unknown reviewers as inactive accounts."
 )
@@ -284,12 +303,14 @@ def import_labels_command(file: str, project: str, create_reviewers: bool) -> No
 )
 @click.option("--wide", is_flag=True, help="CSV: one row per claim, reviewers side by side.")
 @click.option("--excel", is_flag=True, help="CSV: UTF-8 with a byte-order mark, for Excel.")
-@click.option("--project", default=None, help="Only this project.")
+@click.option("--project", type=TEXT, default=None, help="Only this project.")
 @click.option("--all-claims", is_flag=True, help="CSV: add a row for every untagged claim.")
-@click.option("--outlet", default=None, help='Only passages citing this outlet ("none": none).')
+@click.option(
+    "--outlet", type=TEXT, default=None, help='Only passages citing this outlet ("none": none).'
+)
 @click.option("--role", type=click.Choice(["author", "excerpt"]), default=None)
 @click.option("--label", type=click.Choice(["reported", "quoted", "editorial"]), default=None)
-@click.option("--reviewer", default=None, help="Only this reviewer's labels.")
+@click.option("--reviewer", type=TEXT, default=None, help="Only this reviewer's labels.")
 @click.option("--since", default=None, help="Labels saved on or after this date (YYYY-MM-DD).")
 @click.option("--until", default=None, help="Labels saved on or before this date (YYYY-MM-DD).")
 @click.option("--settled", is_flag=True, help="Only claims with a final label.")
@@ -417,10 +438,11 @@ def quickstart_command(host: str, port: int, no_serve: bool) -> None:
 
 
 @cli.command("stats")
-@click.option("--project", "project_name", required=True, help="Project name.")
+@click.option("--project", "project_name", type=TEXT, required=True, help="Project name.")
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table")
 @click.option(
     "--outlet",
+    type=TEXT,
     default=None,
     help=f"Only passages citing this outlet ({agreement.NO_OUTLET!r}: none).",
 )

@@ -61,6 +61,29 @@ def test_user_create_refuses_bad_input(runner, session):
     assert session.scalar(select(User).where(User.username == "dan")) is None
 
 
+# Bytes of an argument that are not UTF-8 reach Python as lone surrogates (surrogateescape).
+NOT_UTF8 = b"caf\xe9".decode("utf-8", "surrogateescape")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "--project", NOT_UTF8, "-"],
+        ["export", "--reviewer", NOT_UTF8, "-"],
+        ["export", "--outlet", NOT_UTF8, "-"],
+        ["stats", "--project", NOT_UTF8],
+        ["import-labels", "--project", NOT_UTF8, __file__],
+        ["user", "create", NOT_UTF8, "--password-stdin"],
+    ],
+)
+def test_arguments_that_are_not_utf8_are_refused_before_the_database(runner, session, args):
+    """They failed inside the database driver with a traceback."""
+    result = runner.invoke(args=args, input="a-long-enough-password\n")
+    assert result.exit_code == 2, result.output
+    assert "U+DCE9, which cannot be stored; is the terminal's encoding UTF-8?" in result.output
+    assert session.scalar(select(func.count(User.id))) == 0
+
+
 def test_evaluate_prints_the_scores_on_the_seed(runner):
     gold = SHARED / "corpus" / "seed-article.gold.json"
     result = runner.invoke(args=["evaluate", str(gold)])
