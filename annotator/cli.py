@@ -160,9 +160,14 @@ def user() -> None:
 def user_create(username: str, role: str, password_stdin: bool) -> None:
     """Create a user; the password is prompted for unless --password-stdin is given."""
     if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
+        # Read as bytes: how the text layer decodes bytes that are not UTF-8 (an error, or
+        # surrogates) depends on the locale; the check below refuses them either way.
+        line = sys.stdin.buffer.readline().decode("utf-8", "surrogateescape")
+        password = line.rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if first_unstorable(password) is not None:
+        raise click.UsageError("The password is not UTF-8 text; is the terminal's encoding UTF-8?")
     try:
         accounts.create_user(get_session(), username, password, role)
     except accounts.AccountError as exc:

@@ -84,6 +84,15 @@ def test_arguments_that_are_not_utf8_are_refused_before_the_database(runner, ses
     assert session.scalar(select(func.count(User.id))) == 0
 
 
+def test_a_password_that_is_not_utf8_is_refused(runner, session):
+    result = runner.invoke(
+        args=["user", "create", "dan", "--password-stdin"], input=b"long-enough-caf\xe9\n"
+    )
+    assert result.exit_code == 2, result.output
+    assert "The password is not UTF-8 text" in result.output
+    assert session.scalar(select(func.count(User.id))) == 0
+
+
 def test_evaluate_prints_the_scores_on_the_seed(runner):
     gold = SHARED / "corpus" / "seed-article.gold.json"
     result = runner.invoke(args=["evaluate", str(gold)])
