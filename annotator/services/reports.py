@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, union
 from sqlalchemy.orm import Session
 
 from annotator.models import (
@@ -127,8 +127,9 @@ def counted_labels(claim: ClaimLabels, basis: Basis) -> list[str]:
     return [top] if top else []
 
 
-def coverage_of(claims: Iterable[ClaimLabels], basis: Basis) -> Coverage:
-    """How many claims were counted by settled label, by majority, or not at all."""
+def coverage_of(claims: Iterable[ClaimLabels], basis: Basis, unlabelled: int = 0) -> Coverage:
+    """How many claims were counted by settled label, by majority, or not at all;
+    ``unlabelled`` claims (no label, not settled) are never counted."""
     settled = majority_count = undecided = ratings = 0
     for claim in claims:
         ratings += len(claim.labels)
@@ -140,6 +141,8 @@ def coverage_of(claims: Iterable[ClaimLabels], basis: Basis) -> Coverage:
             majority_count += 1
         else:
             undecided += 1
+    if basis != Basis.ALL:
+        undecided += unlabelled
     return Coverage(settled, majority_count, undecided, ratings)
 
 
@@ -161,7 +164,11 @@ def _structure(session: Session, project: Project) -> list[tuple[str, int, int, 
 
 
 def load_claim_labels(session: Session, project: Project) -> list[ClaimLabels]:
-    """Every claim of a passage with an outlet, with its settled and reviewer labels."""
+    """The claims of passages with an outlet that someone labelled or settled, with their
+    settled and reviewer labels. Read from the labels, so the cost follows the work done, not
+    the size of the project (reading every claim took 1.4 s at 290,000 passages); claims
+    nobody labelled count only as undecided (``outlet_report``)."""
+    labelled = union(select(Annotation.claim_id), select(FinalLabel.claim_id))
     rows = session.execute(
         select(
             Claim.id, Outlet.name, Passage.role, FinalLabel.label, User.username, Annotation.label
@@ -171,7 +178,7 @@ def load_claim_labels(session: Session, project: Project) -> list[ClaimLabels]:
         .outerjoin(FinalLabel, FinalLabel.claim_id == Claim.id)
         .outerjoin(Annotation, Annotation.claim_id == Claim.id)
         .outerjoin(User, User.id == Annotation.user_id)
-        .where(Passage.project_id == project.id)
+        .where(Passage.project_id == project.id, Claim.id.in_(labelled))
         .order_by(Claim.id)
     )
     claims: dict[int, ClaimLabels] = {}
@@ -217,9 +224,11 @@ def outlet_report(session: Session, project: Project, basis: Basis) -> OutletRep
     by_outlet: dict[str, list[ClaimLabels]] = {}
     for claim in claims:
         by_outlet.setdefault(claim.outlet, []).append(claim)
-    rows = [_outlet_row(s, by_outlet.get(s[0], []), basis) for s in _structure(session, project)]
+    structure = _structure(session, project)
+    rows = [_outlet_row(s, by_outlet.get(s[0], []), basis) for s in structure]
     rows.sort(key=lambda r: r.outlet.lower())
-    return OutletReport(basis, rows, coverage_of(claims, basis))
+    unlabelled = sum(claim_total for *_, claim_total in structure) - len(claims)
+    return OutletReport(basis, rows, coverage_of(claims, basis, unlabelled))
 
 
 def _share_key(label: str) -> Callable[[OutletRow], float | None]:

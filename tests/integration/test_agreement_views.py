@@ -10,7 +10,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from annotator.models import Change, FinalLabel, Outlet, Passage
+from annotator.models import Change, Claim, FinalLabel, Outlet, Passage, Project
+from annotator.services import reports
 from tests.panel import E, Q, R, build_panel
 
 
@@ -306,6 +307,47 @@ def test_outlet_report_bases_and_sorting(client, login, panel):
         as_text=True
     )
     assert by_name_desc.index('data-outlet="Reuters"') < by_name_desc.index('data-outlet="AP"')
+
+
+def _unlabelled_ap_passage(session, panel) -> list[int]:
+    """A fifth passage citing AP with three claims nobody labelled; returns their ids."""
+    first = session.get(Passage, panel.passage_ids[0])
+    passage = Passage(
+        project_id=first.project_id, document_id=first.document_id, index=4, text="a b c",
+        role="excerpt", outlet_id=session.get(Passage, panel.passage_ids[2]).outlet_id,
+        claim_count=3,
+    )  # fmt: skip
+    session.add(passage)
+    session.flush()
+    claims = [
+        Claim(passage_id=passage.id, index=k, start=2 * k, end=2 * k + 1, text="abc"[k],
+              suggested_label=R, suggestion_reason="panel")
+        for k in range(3)
+    ]  # fmt: skip
+    session.add_all(claims)
+    session.commit()
+    return [c.id for c in claims]
+
+
+def test_outlet_report_reads_labelled_claims_and_counts_the_rest_as_not_counted(
+    client, login, session, panel
+):
+    unlabelled = _unlabelled_ap_passage(session, panel)
+    session.add(FinalLabel(claim_id=unlabelled[0], label=E))  # settled without reviewers
+    session.commit()
+    project = session.get(Project, panel.project_id)
+    loaded = {c.claim_id for c in reports.load_claim_labels(session, project)}
+    assert loaded == {panel.claim(n) for n in range(1, 8)} | {unlabelled[0]}
+    login("cora")
+    ap = outlet_rows(client, panel)["AP"]
+    assert (ap["claims"], ap["counted"], ap["editorial"]) == ("5", "2", "1")
+    html = client.get(f"/projects/{panel.project_id}/reports/outlets").get_data(as_text=True)
+    # c1..c7 and the settled claim: 1 settled, 6 by majority (c6 tied); 2 never labelled.
+    assert "1 claim settled, 6 by majority, 3 not counted" in html
+    settled_only = client.get(
+        f"/projects/{panel.project_id}/reports/outlets", query_string={"basis": "settled"}
+    ).get_data(as_text=True)
+    assert "1 claim settled, 0 by majority, 9 not counted" in settled_only
 
 
 def test_outlet_report_csv_is_neutralised(client, login, session, panel):
