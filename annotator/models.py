@@ -169,6 +169,8 @@ class Passage(Base):
     __table_args__ = (
         UniqueConstraint("document_id", "index"),
         Index("ix_passages_project_id_id", "project_id", "id"),
+        # which outlets a project cites, without reading its passages (agreement.outlet_names)
+        Index("ix_passages_outlet_id_project_id", "outlet_id", "project_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,9 +179,7 @@ class Passage(Base):
     index: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(10))
-    outlet_id: Mapped[int | None] = mapped_column(
-        ForeignKey("outlets.id", ondelete="SET NULL"), index=True
-    )
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id", ondelete="SET NULL"))
     cue: Mapped[str | None] = mapped_column(Text)
     cue_start: Mapped[int | None] = mapped_column(Integer)
     cue_end: Mapped[int | None] = mapped_column(Integer)

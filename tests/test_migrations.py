@@ -170,3 +170,14 @@ def test_outlets_get_a_version_when_migrated(blank_engine):
     migrate.downgrade(blank_engine, "9b4f2c6d8e13")
     columns = {c["name"] for c in inspect(blank_engine).get_columns("outlets")}
     assert "version" not in columns
+
+
+def test_passages_get_an_index_by_outlet_and_project(blank_engine):
+    migrate.upgrade(blank_engine)
+    indexes = _indexes(blank_engine, "passages")
+    assert indexes["ix_passages_outlet_id_project_id"] == ["outlet_id", "project_id"]
+    assert "ix_passages_outlet_id" not in indexes, "its first column does the same job"
+    migrate.downgrade(blank_engine, "c3e81d5a7f20")
+    indexes = _indexes(blank_engine, "passages")
+    assert indexes["ix_passages_outlet_id"] == ["outlet_id"]
+    assert "ix_passages_outlet_id_project_id" not in indexes

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from annotator.models import Annotation, Claim, FinalLabel, Label, Outlet, Passage, Project, User
+from annotator.services import dashboard
 from annotator.stats import (
     AgreementSummary,
     agreement_summary,
@@ -122,7 +123,12 @@ class ReviewerAccuracy:
 
 def passage_conditions(project: Project, outlet: str | None, role: str | None) -> list[Any]:
     """WHERE clauses on ``Passage`` for a project and optional outlet (name) and role."""
-    conditions: list[ColumnElement[bool]] = [Passage.project_id == project.id]
+    return [Passage.project_id == project.id, *passage_filters(outlet, role)]
+
+
+def passage_filters(outlet: str | None, role: str | None) -> list[Any]:
+    """WHERE clauses on ``Passage`` for an optional outlet (name) and role."""
+    conditions: list[ColumnElement[bool]] = []
     if outlet == NO_OUTLET:
         conditions.append(Passage.outlet_id.is_(None))
     elif outlet:
@@ -153,7 +159,10 @@ def _ratings_query(project: Project, filters: RatingFilter) -> Select[*tuple[Any
         .join(User, User.id == Annotation.user_id)
         .outerjoin(Outlet, Outlet.id == Passage.outlet_id)
         .outerjoin(FinalLabel, FinalLabel.claim_id == Claim.id)
-        .where(*passage_conditions(project, filters.outlet, filters.role))
+        .where(
+            dashboard.in_project(Annotation.claim_id, project),
+            *passage_filters(filters.outlet, filters.role),
+        )
         .order_by(Annotation.claim_id, User.username)
     )
     if filters.label:
@@ -279,7 +288,10 @@ def suggester_confusion(
         select(Claim.suggested_label, FinalLabel.label)
         .join(FinalLabel, FinalLabel.claim_id == Claim.id)
         .join(Passage, Passage.id == Claim.passage_id)
-        .where(*passage_conditions(project, filters.outlet, filters.role))
+        .where(
+            dashboard.in_project(FinalLabel.claim_id, project),
+            *passage_filters(filters.outlet, filters.role),
+        )
     )
     if filters.label:
         query = query.where(someone_chose(filters.label))
@@ -349,13 +361,10 @@ def format_table(report: AgreementReport) -> str:
 
 
 def outlet_names(session: Session, project: Project) -> list[str]:
-    """The outlets the project's passages cite, by name, then NO_OUTLET if some cite none."""
-    rows = session.execute(
-        select(Outlet.name)
-        .select_from(Passage)
-        .outerjoin(Outlet, Outlet.id == Passage.outlet_id)
-        .where(Passage.project_id == project.id)
-        .distinct()
-    )
-    names = {name for (name,) in rows}
-    return sorted(n for n in names if n is not None) + ([NO_OUTLET] if None in names else [])
+    """The outlets the project's passages cite, by name, then NO_OUTLET if some cite none.
+    Asked outlet by outlet of the registry (``ix_passages_outlet_id_project_id``), not by
+    reading every passage of the project."""
+    cited = exists().where(Passage.outlet_id == Outlet.id, Passage.project_id == project.id)
+    names = list(session.scalars(select(Outlet.name).where(cited).order_by(Outlet.name)))
+    authors_only = exists().where(Passage.outlet_id.is_(None), Passage.project_id == project.id)
+    return sorted(names) + ([NO_OUTLET] if session.scalar(select(authors_only)) else [])

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Exists, and_, case, func, select
+from sqlalchemy.orm import Session, aliased
 
 from annotator.models import (
     Annotation,
@@ -63,6 +64,7 @@ class GroupRow:
     passages: int
     reviews_done: int
     reviews_needed: int
+    complete_passages: int = 0
 
 
 def _capped_done(project: Project) -> object:
@@ -77,18 +79,40 @@ def _capped_done(project: Project) -> object:
     )
 
 
+def _complete(project: Project) -> object:
+    return func.coalesce(
+        func.sum(case((Passage.completed_count >= project.overlap, 1), else_=0)), 0
+    )
+
+
 def totals(session: Session, project: Project) -> Totals:
-    row = session.execute(
-        select(
-            func.count(Passage.id),
-            _capped_done(project),
-            func.coalesce(
-                func.sum(case((Passage.completed_count >= project.overlap, 1), else_=0)), 0
-            ),
-        ).where(Passage.project_id == project.id, Passage.claim_count > 0)
-    ).one()
-    passages, done, complete = int(row[0]), int(row[1]), int(row[2])
-    return Totals(passages, done, passages * project.overlap, complete)
+    return totals_of(outlets(session, project), project)
+
+
+def totals_of(outlet_rows: list[GroupRow], project: Project) -> Totals:
+    """The project's figures from its rows per outlet (``outlets``), which cover every
+    passage with claims once: the dashboard reads the passages once for both."""
+    passages = sum(row.passages for row in outlet_rows)
+    return Totals(
+        passages,
+        sum(row.reviews_done for row in outlet_rows),
+        passages * project.overlap,
+        sum(row.complete_passages for row in outlet_rows),
+    )
+
+
+def in_project(claim_id: Any, project: Project) -> Exists:
+    """True for claims of the project. As a join from the labels to the passages, SQLite
+    started from the project's passages and read every one of them; as this test it reads
+    the labels and looks up each one's passage (aliased, so that it also works inside a
+    query that joins claims and passages)."""
+    claim, passage = aliased(Claim), aliased(Passage)
+    return (
+        select(claim.id)
+        .join(passage, passage.id == claim.passage_id)
+        .where(claim.id == claim_id, passage.project_id == project.id)
+        .exists()
+    )
 
 
 def reviewers(session: Session, project: Project) -> list[ReviewerRow]:
@@ -98,8 +122,7 @@ def reviewers(session: Session, project: Project) -> list[ReviewerRow]:
             func.sum(case((Review.status == ReviewStatus.COMPLETED, 1), else_=0)).label("done"),
             func.sum(case((Review.status == ReviewStatus.SKIPPED, 1), else_=0)).label("skipped"),
         )
-        .join(Passage, Passage.id == Review.passage_id)
-        .where(Passage.project_id == project.id)
+        .where(Review.project_id == project.id)
         .group_by(Review.user_id)
         .subquery()
     )
@@ -110,9 +133,7 @@ def reviewers(session: Session, project: Project) -> list[ReviewerRow]:
             func.min(Annotation.created_at).label("first"),
             func.max(Annotation.updated_at).label("last"),
         )
-        .join(Claim, Claim.id == Annotation.claim_id)
-        .join(Passage, Passage.id == Claim.passage_id)
-        .where(Passage.project_id == project.id)
+        .where(in_project(Annotation.claim_id, project))
         .group_by(Annotation.user_id)
         .subquery()
     )
@@ -129,31 +150,50 @@ def reviewers(session: Session, project: Project) -> list[ReviewerRow]:
     ]
 
 
+AUTHOR_OWN_WORDS = "(author's own words)"
+
+
 def outlets(session: Session, project: Project) -> list[GroupRow]:
+    """Progress per cited outlet over the passages with claims, most passages first. Grouped
+    by outlet id, names looked up after: grouping the joined names made SQLite sort every
+    passage of the project."""
     rows = session.execute(
-        select(
-            func.coalesce(Outlet.name, "(author's own words)"),
-            func.count(Passage.id),
-            _capped_done(project),
-        )
-        .select_from(Passage)
-        .outerjoin(Outlet, Outlet.id == Passage.outlet_id)
+        select(Passage.outlet_id, func.count(Passage.id), _capped_done(project), _complete(project))
         .where(Passage.project_id == project.id, Passage.claim_count > 0)
-        .group_by(Outlet.name)
-        .order_by(func.count(Passage.id).desc())
+        .group_by(Passage.outlet_id)
     ).all()
-    return [GroupRow(r[0], int(r[1]), int(r[2]), int(r[1]) * project.overlap) for r in rows]
+    cited = [outlet_id for outlet_id, *_ in rows if outlet_id is not None]
+    query = select(Outlet.id, Outlet.name).where(Outlet.id.in_(cited))
+    names: dict[int | None, str] = dict(session.execute(query).all())
+    groups = [
+        GroupRow(
+            names.get(outlet_id, AUTHOR_OWN_WORDS),
+            int(count),
+            int(done),
+            int(count) * project.overlap,
+            int(complete),
+        )
+        for outlet_id, count, done, complete in rows
+    ]
+    return sorted(groups, key=lambda row: -row.passages)
 
 
 def documents(session: Session, project: Project, page: int) -> list[GroupRow]:
-    rows = session.execute(
-        select(Document.title, func.count(Passage.id), _capped_done(project))
-        .join(Passage, Passage.document_id == Document.id)
-        .where(Document.project_id == project.id, Passage.claim_count > 0)
-        .group_by(Document.id, Document.title)
+    """Progress of one page of the project's documents, in import order. The page's
+    documents are picked first, so only their passages are read."""
+    on_page = (
+        select(Document.id)
+        .where(Document.project_id == project.id)
         .order_by(Document.id)
         .limit(DOCUMENTS_PER_PAGE)
         .offset(max(page - 1, 0) * DOCUMENTS_PER_PAGE)
+    )
+    rows = session.execute(
+        select(Document.title, func.count(Passage.id), _capped_done(project))
+        .outerjoin(Passage, and_(Passage.document_id == Document.id, Passage.claim_count > 0))
+        .where(Document.id.in_(on_page))
+        .group_by(Document.id, Document.title)
+        .order_by(Document.id)
     ).all()
     return [GroupRow(r[0], int(r[1]), int(r[2]), int(r[1]) * project.overlap) for r in rows]
 

@@ -19,12 +19,13 @@ def show(project_id: int) -> ResponseReturnValue:
     session = get_session()
     page = requested_page()
     document_total = dashboard.document_count(session, project)
+    outlets = dashboard.outlets(session, project)
     return render_template(
         "dashboard/show.html",
         project=project,
-        totals=dashboard.totals(session, project),
+        totals=dashboard.totals_of(outlets, project),
         reviewers=dashboard.reviewers(session, project),
-        outlets=dashboard.outlets(session, project),
+        outlets=outlets,
         documents=dashboard.documents(session, project, page),
         page=page,
         pages=max(

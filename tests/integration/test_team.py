@@ -422,6 +422,38 @@ def test_dashboard_reflects_work(client, login, session, study):
     assert doc_title in html
 
 
+def test_dashboard_outlets_add_up_to_the_totals(client, login, session, study):
+    login("ann")
+    done = []
+    for _ in range(3):
+        done.append(take_next(client, study))
+        complete(client, session, done[-1])
+    outlets = dashboard_service.outlets(session, study)
+    totals = dashboard_service.totals_of(outlets, study)
+    assert totals.reviews_done == 3
+    assert sum(row.passages for row in outlets) == totals.passages > 3
+    expected: dict[str, int] = {}
+    for passage_id in done:
+        outlet = session.get(Passage, passage_id).outlet
+        name = outlet.name if outlet else dashboard_service.AUTHOR_OWN_WORDS
+        expected[name] = expected.get(name, 0) + 1
+    assert {row.name: row.reviews_done for row in outlets if row.reviews_done} == expected
+    assert len({row.name for row in outlets}) == len(outlets), "one row per outlet"
+    assert [row.passages for row in outlets] == sorted((r.passages for r in outlets), reverse=True)
+
+
+def test_dashboard_lists_a_document_with_nothing_to_review(client, login, session, study):
+    document = session.scalars(
+        select(Document).where(Document.project_id == study.id).order_by(Document.id.desc())
+    ).first()
+    session.execute(update(Passage).where(Passage.document_id == document.id).values(claim_count=0))
+    session.commit()
+    rows = dashboard_service.documents(session, study, 1)
+    assert [row.name for row in rows][-1] == document.title
+    assert (rows[-1].passages, rows[-1].reviews_needed) == (0, 0)
+    assert all(row.passages > 0 for row in rows[:-1])
+
+
 def test_dashboard_documents_come_in_pages(client, login, session, study, monkeypatch):
     monkeypatch.setattr(dashboard_service, "DOCUMENTS_PER_PAGE", 2)
     login("ann")
