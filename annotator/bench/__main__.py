@@ -56,6 +56,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--next", dest="next_count", type=int, default=200, help="M4: sequential Next requests"
     )
     parser.add_argument(
+        "--page-visits", type=int, default=5, help="M5: timed visits of each team page"
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=1,
@@ -86,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         for index, documents in enumerate(args.sizes):
             options = Options(workdir, args.pg_server, args.make_corpus, args.saves,
                               args.next_count, args.threads,
-                              upload=documents in args.upload_sizes)  # fmt: skip
+                              upload=documents in args.upload_sizes,
+                              page_visits=args.page_visits)  # fmt: skip
             corpus = corpus_for(documents, args.corpus[index] if args.corpus else None, options)
             for database in args.databases:
                 results.append(run_one(database, documents, corpus, options))
@@ -109,15 +113,19 @@ def _compile_package() -> None:
     compileall.compile_dir(Path(annotator.__file__).parent, quiet=1)
 
 
+def _plain_figure(value: object) -> object:
+    if isinstance(value, Timed):
+        names = ("items", "seconds", "rate", "rss_mib", "errors", "extra", "p50", "p95", "p99")
+        return {name: getattr(value, name) for name in names}
+    if isinstance(value, CpuShare):
+        return {**asdict(value), "total_ms": value.total_ms}
+    if isinstance(value, dict):  # M5: figures by page
+        return {name: _plain_figure(figure) for name, figure in value.items()}
+    return value
+
+
 def _plain(result: Result) -> dict[str, object]:
-    figures: dict[str, object] = {}
-    for key, value in result.figures.items():
-        if isinstance(value, Timed):
-            names = ("items", "seconds", "rate", "rss_mib", "errors", "extra", "p50", "p95", "p99")
-            value = {name: getattr(value, name) for name in names}
-        elif isinstance(value, CpuShare):
-            value = {**asdict(value), "total_ms": value.total_ms}
-        figures[key] = value
+    figures = {key: _plain_figure(value) for key, value in result.figures.items()}
     return {
         "database": result.database,
         "documents": result.documents,

@@ -176,6 +176,40 @@ def next_requests(
     return nexts, pages
 
 
+# M5: the pages a team opens to follow a study, by name and address ({p}: the project id).
+TEAM_PAGES = {
+    "dashboard": "/projects/{p}/dashboard",
+    "outlet report": "/projects/{p}/reports/outlets",
+    "agreement": "/projects/{p}/agreement",
+    "reviewer report": "/projects/{p}/reports/reviewers",
+    "adjudication queue": "/projects/{p}/adjudicate",
+}
+
+
+def team_pages(
+    server: Server, admin: tuple[str, str], project_id: int, repeats: int
+) -> dict[str, Timed]:
+    """M5: each team page ``repeats`` times in a row as the admin, after one untimed visit
+    (which may be the first in its worker). The figures grow with the study's size only where
+    a page reads every passage; the work done is the same at every size (M2 and M4)."""
+    browser = Browser(server.url)
+    browser.log_in(*admin)
+    timings = {}
+    for name, address in TEAM_PAGES.items():
+        path = address.format(p=project_id)
+        timed = Timed()
+        for visit in range(repeats + 1):
+            reply = browser.get(path)
+            if reply.status != 200:
+                timed.errors += 1
+            elif visit:
+                timed.latencies.append(reply.seconds)
+                timed.items += 1
+        timings[name] = timed
+    browser.close()
+    return timings
+
+
 def export_web(server: Server, admin: tuple[str, str], project: str) -> Timed:
     """M3 through the download link; RSS is the peak of the busiest gunicorn worker during
     the download (each worker's peak mark is reset just before)."""

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 
 from annotator.bench.cpu import CpuShare
-from annotator.bench.measures import Timed
+from annotator.bench.measures import TEAM_PAGES, Timed
 from annotator.bench.run import Result
 
 Render = Callable[[dict[str, object]], str]
@@ -27,6 +27,9 @@ def table(
     ]
     for label, render in ROWS:
         lines.append(_row([label, *[render(r.figures) for r in results]]))
+    for page in TEAM_PAGES:
+        label = f"M5 {page} p50 / max ms"
+        lines.append(_row([label, *[_team_page(r.figures, page) for r in results]]))
     lines.append(_row(["EXPLAIN: full scans in Next", *[str(len(r.full_scans)) for r in results]]))
     if venv_mib is not None:
         lines += ["", f"installed venv size: {venv_mib:.0f} MiB"]
@@ -46,6 +49,15 @@ def _timed(key: str, fmt: str) -> Render:
         return fmt.format(t=value)
 
     return render
+
+
+def _team_page(figures: dict[str, object], page: str) -> str:
+    pages = figures.get("m5")
+    timed = pages.get(page) if isinstance(pages, dict) else None
+    if not isinstance(timed, Timed) or not timed.latencies:
+        return "-"
+    failed = f", {timed.errors} failed" if timed.errors else ""
+    return f"{timed.p50:.1f} / {max(timed.latencies) * 1000:.1f}{failed}"
 
 
 def _seconds(key: str) -> Render:
@@ -108,5 +120,21 @@ def _ratios(results: list[Result]) -> list[str]:
             a, b = small.figures.get(key), large.figures.get(key)
             if isinstance(a, Timed) and isinstance(b, Timed) and getattr(a, what):
                 parts.append(f"{key} {what} x{getattr(b, what) / getattr(a, what):.2f}")
+        parts += _team_page_ratios(small.figures, large.figures)
         lines.append(f"{database} N={documents} / N=1000: " + ", ".join(parts))
     return lines
+
+
+def _team_page_ratios(small: dict[str, object], large: dict[str, object]) -> list[str]:
+    """M5's p50 at the larger size over the smaller, per page."""
+    a, b = small.get("m5"), large.get("m5")
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return []
+    parts = []
+    for page in TEAM_PAGES:
+        first, second = a.get(page), b.get(page)
+        if not (isinstance(first, Timed) and isinstance(second, Timed)):
+            continue
+        if first.latencies and second.latencies:
+            parts.append(f"m5 {page} p50 x{second.p50 / first.p50:.2f}")
+    return parts

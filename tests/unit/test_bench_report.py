@@ -49,3 +49,17 @@ def test_the_table_ends_with_the_interpreter_when_given() -> None:
     )
     assert "| M2 saves/s (claim tags/s) | 300 (0) |" in named
     assert "interpreter:" not in table([result], 100.0)
+
+
+def test_the_table_shows_each_team_page_and_its_growth() -> None:
+    small, large = Result("sqlite", 1000), Result("sqlite", 10000)
+    small.figures["m5"] = {"dashboard": Timed(latencies=[0.010, 0.020, 0.012])}
+    large.figures["m5"] = {
+        "dashboard": Timed(latencies=[0.030, 0.040, 0.036]),
+        "outlet report": Timed(latencies=[0.1], errors=1),
+    }
+    rendered = table([small, large])
+    assert "| M5 dashboard p50 / max ms | 12.0 / 20.0 | 36.0 / 40.0 |" in rendered
+    assert "| M5 outlet report p50 / max ms | - | 100.0 / 100.0, 1 failed |" in rendered
+    assert "m5 dashboard p50 x3.00" in rendered.splitlines()[-1]
+    assert "m5 outlet report" not in rendered.splitlines()[-1]
