@@ -14,13 +14,13 @@ from annotator.models import (
     Annotation,
     Claim,
     Document,
-    Outlet,
     Passage,
     Project,
     Review,
     ReviewStatus,
     User,
 )
+from annotator.services import structure
 
 DOCUMENTS_PER_PAGE = 50
 
@@ -76,12 +76,6 @@ def _capped_done(project: Project) -> object:
             )
         ),
         0,
-    )
-
-
-def _complete(project: Project) -> object:
-    return func.coalesce(
-        func.sum(case((Passage.completed_count >= project.overlap, 1), else_=0)), 0
     )
 
 
@@ -154,28 +148,42 @@ AUTHOR_OWN_WORDS = "(author's own words)"
 
 
 def outlets(session: Session, project: Project) -> list[GroupRow]:
-    """Progress per cited outlet over the passages with claims, most passages first. Grouped
-    by outlet id, names looked up after: grouping the joined names made SQLite sort every
-    passage of the project."""
+    """Progress per cited outlet over the passages with claims, most passages first: the
+    passages from the project's structure (kept per worker), the reviews done from the
+    completed reviews, so that the work done is read, not every passage."""
+    done = _done_by_outlet(session, project)
+    groups = []
+    for outlet in structure.project_structure(session, project):
+        if not outlet.passages_with_claims:
+            continue
+        reviews_done, complete = done.get(outlet.outlet_id, (0, 0))
+        passages = outlet.passages_with_claims
+        name = outlet.name or AUTHOR_OWN_WORDS
+        groups.append(GroupRow(name, passages, reviews_done, passages * project.overlap, complete))
+    return sorted(groups, key=lambda row: -row.passages)
+
+
+def _done_by_outlet(session: Session, project: Project) -> dict[int | None, tuple[int, int]]:
+    """Per cited outlet: the completed reviews of its passages with claims, counting at most
+    ``overlap`` per passage, and how many of those passages have all their reviews."""
+    completed = (
+        select(Review.passage_id, func.count(Review.id).label("reviews"))
+        .where(Review.project_id == project.id, Review.status == ReviewStatus.COMPLETED)
+        .group_by(Review.passage_id)
+        .subquery()
+    )
+    reviews, overlap = completed.c.reviews, project.overlap
     rows = session.execute(
-        select(Passage.outlet_id, func.count(Passage.id), _capped_done(project), _complete(project))
-        .where(Passage.project_id == project.id, Passage.claim_count > 0)
+        select(
+            Passage.outlet_id,
+            func.sum(case((reviews > overlap, overlap), else_=reviews)),
+            func.sum(case((reviews >= overlap, 1), else_=0)),
+        )
+        .join(completed, completed.c.passage_id == Passage.id)
+        .where(Passage.claim_count > 0)
         .group_by(Passage.outlet_id)
     ).all()
-    cited = [outlet_id for outlet_id, *_ in rows if outlet_id is not None]
-    query = select(Outlet.id, Outlet.name).where(Outlet.id.in_(cited))
-    names: dict[int | None, str] = dict(session.execute(query).all())
-    groups = [
-        GroupRow(
-            names.get(outlet_id, AUTHOR_OWN_WORDS),
-            int(count),
-            int(done),
-            int(count) * project.overlap,
-            int(complete),
-        )
-        for outlet_id, count, done, complete in rows
-    ]
-    return sorted(groups, key=lambda row: -row.passages)
+    return {outlet_id: (int(done), int(complete)) for outlet_id, done, complete in rows}
 
 
 def documents(session: Session, project: Project, page: int) -> list[GroupRow]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, func, select, union
+from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
 from annotator.models import (
@@ -31,7 +31,7 @@ from annotator.models import (
     Project,
     User,
 )
-from annotator.services import dashboard
+from annotator.services import dashboard, structure
 from annotator.services.agreement import (
     LABELS,
     ReviewerAccuracy,
@@ -147,20 +147,12 @@ def coverage_of(claims: Iterable[ClaimLabels], basis: Basis, unlabelled: int = 0
 
 
 def _structure(session: Session, project: Project) -> list[tuple[str, int, int, int, int]]:
-    """Per outlet: documents, excerpt passages, author passages, claims."""
-    rows = session.execute(
-        select(
-            Outlet.name,
-            func.count(func.distinct(Passage.document_id)),
-            func.sum(case((Passage.role == PassageRole.EXCERPT, 1), else_=0)),
-            func.sum(case((Passage.role == PassageRole.AUTHOR, 1), else_=0)),
-            func.sum(Passage.claim_count),
-        )
-        .join(Outlet, Outlet.id == Passage.outlet_id)
-        .where(Passage.project_id == project.id)
-        .group_by(Outlet.name)
-    )
-    return [(name, int(d), int(e or 0), int(a or 0), int(c or 0)) for name, d, e, a, c in rows]
+    """Per cited outlet: documents, excerpt passages, author passages, claims."""
+    return [
+        (o.name, o.documents, o.excerpt_passages, o.author_passages, o.claims)
+        for o in structure.project_structure(session, project)
+        if o.name is not None
+    ]
 
 
 def load_claim_labels(session: Session, project: Project) -> list[ClaimLabels]:

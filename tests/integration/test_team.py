@@ -481,8 +481,17 @@ def test_project_complete_when_every_passage_has_its_reviews(session, study):
     study.overlap = 1
     session.commit()
     assert not dashboard.totals(session, study).project_complete
-    session.execute(update(Passage).where(Passage.project_id == study.id).values(completed_count=1))
-    assert dashboard.totals(session, study).project_complete
+    ann = session.scalar(select(User).where(User.username == "ann"))
+    to_review = session.scalars(
+        select(Passage).where(Passage.project_id == study.id, Passage.claim_count > 0)
+    ).all()
+    for passage in to_review[:-1]:
+        queue.record_completion(session, ann, passage)
+    assert not dashboard.totals(session, study).project_complete
+    queue.record_completion(session, ann, to_review[-1])
+    totals = dashboard.totals(session, study)
+    assert totals.project_complete
+    assert totals.reviews_done == totals.complete_passages == len(to_review)
 
 
 @pytest.mark.parametrize(("character", "code"), [("\x00", "U+0000"), ("\ud800", "U+D800")])
