@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import Session, aliased
 
+from annotator.db import unindexed_on_sqlite
 from annotator.models import Annotation, Claim, FinalLabel, Label, Outlet, Passage, Project, User
-from annotator.services import dashboard
 from annotator.stats import (
     AgreementSummary,
     agreement_summary,
@@ -160,7 +160,7 @@ def _ratings_query(project: Project, filters: RatingFilter) -> Select[*tuple[Any
         .outerjoin(Outlet, Outlet.id == Passage.outlet_id)
         .outerjoin(FinalLabel, FinalLabel.claim_id == Claim.id)
         .where(
-            dashboard.in_project(Annotation.claim_id, project),
+            unindexed_on_sqlite(Passage.project_id) == project.id,
             *passage_filters(filters.outlet, filters.role),
         )
         .order_by(Annotation.claim_id, User.username)
@@ -286,10 +286,11 @@ def suggester_confusion(
     filters = filters or RatingFilter()
     query = (
         select(Claim.suggested_label, FinalLabel.label)
-        .join(FinalLabel, FinalLabel.claim_id == Claim.id)
+        .select_from(FinalLabel)
+        .join(Claim, Claim.id == FinalLabel.claim_id)
         .join(Passage, Passage.id == Claim.passage_id)
         .where(
-            dashboard.in_project(FinalLabel.claim_id, project),
+            unindexed_on_sqlite(Passage.project_id) == project.id,
             *passage_filters(filters.outlet, filters.role),
         )
     )

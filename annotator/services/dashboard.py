@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Exists, and_, case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
 
+from annotator.db import unindexed_on_sqlite
 from annotator.models import (
     Annotation,
     Claim,
@@ -95,20 +95,6 @@ def totals_of(outlet_rows: list[GroupRow], project: Project) -> Totals:
     )
 
 
-def in_project(claim_id: Any, project: Project) -> Exists:
-    """True for claims of the project. As a join from the labels to the passages, SQLite
-    started from the project's passages and read every one of them; as this test it reads
-    the labels and looks up each one's passage (aliased, so that it also works inside a
-    query that joins claims and passages)."""
-    claim, passage = aliased(Claim), aliased(Passage)
-    return (
-        select(claim.id)
-        .join(passage, passage.id == claim.passage_id)
-        .where(claim.id == claim_id, passage.project_id == project.id)
-        .exists()
-    )
-
-
 def reviewers(session: Session, project: Project) -> list[ReviewerRow]:
     reviews = (
         select(
@@ -127,7 +113,9 @@ def reviewers(session: Session, project: Project) -> list[ReviewerRow]:
             func.min(Annotation.created_at).label("first"),
             func.max(Annotation.updated_at).label("last"),
         )
-        .where(in_project(Annotation.claim_id, project))
+        .join(Claim, Claim.id == Annotation.claim_id)
+        .join(Passage, Passage.id == Claim.passage_id)
+        .where(unindexed_on_sqlite(Passage.project_id) == project.id)
         .group_by(Annotation.user_id)
         .subquery()
     )

@@ -19,6 +19,7 @@ from tests.helpers import statements_sent
 from tests.panel import build_panel
 
 PROJECT_PASSAGES = "ix_passages_project_id_id (project_id=?)"
+FULL_SCANS = ("SCAN passages", "SCAN claims")
 
 READS: dict[str, Callable[[Session, Project], Any]] = {
     "outlet report labels": reports.load_claim_labels,
@@ -56,6 +57,8 @@ def test_reads_do_not_walk_the_projects_passages(session, project, name):
     plan = _plans(session, READS[name], project)
     assert plan, "the read sent no statement"
     assert PROJECT_PASSAGES not in plan, plan
+    scans = [line for line in plan.splitlines() if line.startswith(FULL_SCANS)]
+    assert not scans, plan
 
 
 def test_the_outlet_menu_looks_up_each_outlet_in_one_index(session, project):
