@@ -1,5 +1,6 @@
-"""The project dashboard: aggregate queries only, so its cost does not grow with Python loops
-over passages."""
+"""The project dashboard: aggregate queries over the work done (reviews, labels) and over the
+page of documents it shows, and the project's structure kept per worker (``structure``), so
+its cost does not grow with the number of passages."""
 
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def totals(session: Session, project: Project) -> Totals:
 
 def totals_of(outlet_rows: list[GroupRow], project: Project) -> Totals:
     """The project's figures from its rows per outlet (``outlets``), which cover every
-    passage with claims once: the dashboard reads the passages once for both."""
+    passage with claims once."""
     passages = sum(row.passages for row in outlet_rows)
     return Totals(
         passages,
