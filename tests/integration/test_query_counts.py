@@ -37,7 +37,7 @@ BUDGET = {
     "sqlite": {
         "next": 9,
         "page": 7,
-        "dashboard": 10,  # 9 when the worker keeps the project's structure (see below)
+        "dashboard": 10,  # 9 when the worker keeps the project's structure (above)
         "export": 9,  # one checks that the project filter names a project
         "page + save": 21,
         "save and next, with the next page": 19,
