@@ -54,8 +54,10 @@ def _timed(key: str, fmt: str) -> Render:
 def _team_page(figures: dict[str, object], page: str) -> str:
     pages = figures.get("m5")
     timed = pages.get(page) if isinstance(pages, dict) else None
-    if not isinstance(timed, Timed) or not timed.latencies:
+    if not isinstance(timed, Timed):
         return "-"
+    if not timed.latencies:
+        return f"{timed.errors} failed" if timed.errors else "-"
     failed = f", {timed.errors} failed" if timed.errors else ""
     return f"{timed.p50:.1f} / {max(timed.latencies) * 1000:.1f}{failed}"
 

@@ -57,9 +57,11 @@ def test_the_table_shows_each_team_page_and_its_growth() -> None:
     large.figures["m5"] = {
         "dashboard": Timed(latencies=[0.030, 0.040, 0.036]),
         "outlet report": Timed(latencies=[0.1], errors=1),
+        "agreement": Timed(errors=6),
     }
     rendered = table([small, large])
     assert "| M5 dashboard p50 / max ms | 12.0 / 20.0 | 36.0 / 40.0 |" in rendered
     assert "| M5 outlet report p50 / max ms | - | 100.0 / 100.0, 1 failed |" in rendered
+    assert "| M5 agreement p50 / max ms | - | 6 failed |" in rendered
     assert "m5 dashboard p50 x3.00" in rendered.splitlines()[-1]
     assert "m5 outlet report" not in rendered.splitlines()[-1]
