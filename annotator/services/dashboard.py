@@ -80,10 +80,6 @@ def _capped_done(project: Project) -> object:
     )
 
 
-def totals(session: Session, project: Project) -> Totals:
-    return totals_of(outlets(session, project), project)
-
-
 def totals_of(outlet_rows: list[GroupRow], project: Project) -> Totals:
     """The project's figures from its rows per outlet (``outlets``), which cover every
     passage with claims once."""

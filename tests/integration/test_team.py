@@ -475,21 +475,23 @@ def test_a_page_number_that_is_none_shows_the_first_page(client, login, study, m
     assert "Page 1 of 2" in response.text
 
 
-def test_project_complete_when_every_passage_has_its_reviews(session, study):
-    from annotator.services import dashboard
+def _totals(session, project):
+    return dashboard_service.totals_of(dashboard_service.outlets(session, project), project)
 
+
+def test_project_complete_when_every_passage_has_its_reviews(session, study):
     study.overlap = 1
     session.commit()
-    assert not dashboard.totals(session, study).project_complete
+    assert not _totals(session, study).project_complete
     ann = session.scalar(select(User).where(User.username == "ann"))
     to_review = session.scalars(
         select(Passage).where(Passage.project_id == study.id, Passage.claim_count > 0)
     ).all()
     for passage in to_review[:-1]:
         queue.record_completion(session, ann, passage)
-    assert not dashboard.totals(session, study).project_complete
+    assert not _totals(session, study).project_complete
     queue.record_completion(session, ann, to_review[-1])
-    totals = dashboard.totals(session, study)
+    totals = _totals(session, study)
     assert totals.project_complete
     assert totals.reviews_done == totals.complete_passages == len(to_review)
 
