@@ -70,8 +70,11 @@ def test_tags_round_trip_with_versions_and_409(client, api_world):
     headers = api_world.headers["reviewer"]
     claim_ids = [c.id for c in api_world.passage.claims]
     url = f"/api/v1/passages/{api_world.passage.id}/tags"
-    body = {"labels": {str(c): "quoted" for c in claim_ids}, "versions": {str(c): 0 for c in claim_ids},
-            "notes": {str(claim_ids[0]): "check"}}  # fmt: skip
+    body = {
+        "labels": {str(c): "quoted" for c in claim_ids},
+        "versions": {str(c): 0 for c in claim_ids},
+        "notes": {str(claim_ids[0]): "check"},
+    }
     saved = client.put(url, json=body, headers=headers)
     assert saved.status_code == 200, saved.json
     tags = client.get(url, headers=headers).json["tags"]
@@ -98,8 +101,12 @@ def test_tags_round_trip_with_versions_and_409(client, api_world):
 
 def test_suggestions_are_stored_shown_and_exported(client, api_world, login):
     claim = api_world.passage.claims[0]
-    body = {"source": "my-model-v1", "suggestions": [
-        {"claim_id": claim.id, "label": "editorial", "score": 0.82, "reason": "loaded words"}]}  # fmt: skip
+    body = {
+        "source": "my-model-v1",
+        "suggestions": [
+            {"claim_id": claim.id, "label": "editorial", "score": 0.82, "reason": "loaded words"}
+        ],
+    }
     assert (
         client.post(
             "/api/v1/suggestions", json=body, headers=api_world.headers["reviewer"]
@@ -109,15 +116,22 @@ def test_suggestions_are_stored_shown_and_exported(client, api_world, login):
     response = client.post("/api/v1/suggestions", json=body, headers=api_world.headers["curator"])
     assert response.status_code == 200
     assert response.json["stored"] == 1
-    again = client.post("/api/v1/suggestions", json={**body, "suggestions": [
-        {"claim_id": claim.id, "label": "quoted", "score": 0.6}]}, headers=api_world.headers["curator"])  # fmt: skip
+    again = client.post(
+        "/api/v1/suggestions",
+        json={**body, "suggestions": [{"claim_id": claim.id, "label": "quoted", "score": 0.6}]},
+        headers=api_world.headers["curator"],
+    )
     assert again.status_code == 200
     claims = client.get(
         f"/api/v1/passages/{api_world.passage.id}/claims", headers=api_world.headers["reviewer"]
     ).json
     assert claims["claims"][0]["suggestions"][0] | {"updated_at": None} == {
-        "source": "my-model-v1", "label": "quoted", "score": 0.6, "reason": "", "updated_at": None,
-    }  # fmt: skip
+        "source": "my-model-v1",
+        "label": "quoted",
+        "score": 0.6,
+        "reason": "",
+        "updated_at": None,
+    }
     unknown = client.post(
         "/api/v1/suggestions",
         json={"source": "x", "suggestions": [{"claim_id": 999999, "label": "quoted"}]},
@@ -132,10 +146,14 @@ def test_suggestions_are_stored_shown_and_exported(client, api_world, login):
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"source": "", "suggestions": [{}]}, {"source": "s", "suggestions": []},
-     {"source": "s", "suggestions": [{"claim_id": "1", "label": "quoted"}]},
-     {"source": "s", "suggestions": [{"claim_id": 1, "label": "quoted", "score": "high"}]}],
-)  # fmt: skip
+    [
+        {},
+        {"source": "", "suggestions": [{}]},
+        {"source": "s", "suggestions": []},
+        {"source": "s", "suggestions": [{"claim_id": "1", "label": "quoted"}]},
+        {"source": "s", "suggestions": [{"claim_id": 1, "label": "quoted", "score": "high"}]},
+    ],
+)
 def test_bad_suggestions_are_refused(client, api_world, body):
     response = client.post("/api/v1/suggestions", json=body, headers=api_world.headers["curator"])
     assert response.status_code == 400
@@ -144,8 +162,16 @@ def test_bad_suggestions_are_refused(client, api_world, body):
 
 def test_admin_imports_documents(client, session, api_world):
     url = f"/api/v1/projects/{api_world.project.id}/documents"
-    docs = {"documents": [{"id": "api-1", "title": "Bridge closes (AP)", "text": "The bridge closed on Friday.",
-                           "metadata": {"desk": "city"}}]}  # fmt: skip
+    docs = {
+        "documents": [
+            {
+                "id": "api-1",
+                "title": "Bridge closes (AP)",
+                "text": "The bridge closed on Friday.",
+                "metadata": {"desk": "city"},
+            }
+        ]
+    }
     assert client.post(url, json=docs, headers=api_world.headers["curator"]).status_code == 403
     response = client.post(url, json=docs, headers=api_world.headers["admin"])
     assert response.status_code == 200
@@ -165,8 +191,11 @@ def test_admin_imports_documents(client, session, api_world):
 def test_export_through_the_api(client, api_world):
     headers = api_world.headers["curator"]
     claim_ids = [c.id for c in api_world.passage.claims]
-    client.put(f"/api/v1/passages/{api_world.passage.id}/tags",
-               json={"labels": {str(c): "quoted" for c in claim_ids}}, headers=api_world.headers["reviewer"])  # fmt: skip
+    client.put(
+        f"/api/v1/passages/{api_world.passage.id}/tags",
+        json={"labels": {str(c): "quoted" for c in claim_ids}},
+        headers=api_world.headers["reviewer"],
+    )
     response = client.get("/api/v1/export?format=csv&project=study&label=quoted", headers=headers)
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
@@ -301,6 +330,9 @@ def _meta_csrf(page: str) -> str:
 
 def test_suggestion_table_is_written(session, client, api_world):
     claim = api_world.passage.claims[0]
-    client.post("/api/v1/suggestions", json={"source": "m", "suggestions": [{"claim_id": claim.id, "label": "quoted"}]},
-                headers=api_world.headers["admin"])  # fmt: skip
+    client.post(
+        "/api/v1/suggestions",
+        json={"source": "m", "suggestions": [{"claim_id": claim.id, "label": "quoted"}]},
+        headers=api_world.headers["admin"],
+    )
     assert session.scalar(select(Suggestion.source)) == "m"

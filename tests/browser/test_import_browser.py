@@ -21,10 +21,15 @@ def test_upload_shows_progress_and_the_report(page: Page, live_server, tmp_path)
     line = (FIXTURES / "two.jsonl").read_text(encoding="utf-8").splitlines()[0]
     padding = "x" * 2000
     big.write_text(
-        "\n".join(line.replace('"a-1"', f'"big-{n}"').replace("}", f', "metadata": {{"pad": "{padding}"}}}}', 1)
-                  for n in range(300)) + "\n",
+        "\n".join(
+            line.replace('"a-1"', f'"big-{n}"').replace(
+                "}", f', "metadata": {{"pad": "{padding}"}}}}', 1
+            )
+            for n in range(300)
+        )
+        + "\n",
         encoding="utf-8",
-    )  # fmt: skip
+    )
     page.goto(live_server.url + "/login")
     page.get_by_label("Username").fill("boss")
     page.get_by_label("Password").fill(PASSWORD)

@@ -79,7 +79,8 @@ def test_empty_and_binary_files_are_refused(session):
     report = import_files(session, files, "default")
     assert report.imported == []
     assert "empty.txt: the file is empty" in report.failed[0]
-    assert "blob.txt: " in report.failed[1] and "binary" in report.failed[1]
+    assert "blob.txt: " in report.failed[1]
+    assert "binary" in report.failed[1]
     assert count(session, Document) == 0
 
 

@@ -32,13 +32,28 @@ def test_labels_by_offsets_and_by_text(session, make_user, passage):
     make_user("ann")
     first, second = passage.claims[0], passage.claims[1]
     document = passage.document.external_id
-    data = _csv([
-        {"document_id": document, "passage_index": passage.index, "claim_start": first.start,
-         "claim_end": first.end, "claim_text": "", "reviewer": "ann", "label": "quoted"},
-        {"document_id": document, "passage_index": "", "claim_start": "", "claim_end": "",
-         "claim_text": "  " + second.text.replace(" ", "  ") + " ", "reviewer": "ann",
-         "label": "editorial"},
-    ])  # fmt: skip
+    data = _csv(
+        [
+            {
+                "document_id": document,
+                "passage_index": passage.index,
+                "claim_start": first.start,
+                "claim_end": first.end,
+                "claim_text": "",
+                "reviewer": "ann",
+                "label": "quoted",
+            },
+            {
+                "document_id": document,
+                "passage_index": "",
+                "claim_start": "",
+                "claim_end": "",
+                "claim_text": "  " + second.text.replace(" ", "  ") + " ",
+                "reviewer": "ann",
+                "label": "editorial",
+            },
+        ]
+    )
     report = import_labels(session, "labels.csv", data, "default")
     assert (report.created, report.updated, report.unchanged) == (2, 0, 0)
     stored = {a.claim_id: a.label for a in session.scalars(select(Annotation))}
@@ -50,10 +65,15 @@ def test_labels_by_offsets_and_by_text(session, make_user, passage):
 def test_complete_labels_complete_the_review(session, make_user, passage):
     make_user("ann")
     rows = [
-        {"document_id": passage.document.external_id, "claim_text": c.text, "passage_index": passage.index,
-         "reviewer": "ann", "label": "reported"}
+        {
+            "document_id": passage.document.external_id,
+            "claim_text": c.text,
+            "passage_index": passage.index,
+            "reviewer": "ann",
+            "label": "reported",
+        }
         for c in passage.claims
-    ]  # fmt: skip
+    ]
     import_labels(session, "labels.csv", _csv(rows), "default")
     review = session.scalar(select(Review).where(Review.passage_id == passage.id))
     assert review.status == ReviewStatus.COMPLETED
@@ -64,8 +84,14 @@ def test_complete_labels_complete_the_review(session, make_user, passage):
 def test_changed_label_bumps_the_version(session, make_user, passage):
     make_user("ann")
     claim = passage.claims[0]
-    row = {"document_id": passage.document.external_id, "passage_index": passage.index,
-           "claim_start": claim.start, "claim_end": claim.end, "reviewer": "ann", "label": "quoted"}  # fmt: skip
+    row = {
+        "document_id": passage.document.external_id,
+        "passage_index": passage.index,
+        "claim_start": claim.start,
+        "claim_end": claim.end,
+        "reviewer": "ann",
+        "label": "quoted",
+    }
     import_labels(session, "a.csv", _csv([row]), "default")
     report = import_labels(session, "b.csv", _csv([{**row, "label": "reported"}]), "default")
     assert report.updated == 1
@@ -109,8 +135,13 @@ def test_our_own_csv_export_imports_back(
 def test_bad_rows_name_the_line_and_import_nothing(session, make_user, passage, row, message):
     make_user("ann")
     claim = passage.claims[0]
-    good = {"document_id": passage.document.external_id, "passage_index": passage.index,
-            "claim_text": claim.text, "reviewer": "ann", "label": "quoted"}  # fmt: skip
+    good = {
+        "document_id": passage.document.external_id,
+        "passage_index": passage.index,
+        "claim_text": claim.text,
+        "reviewer": "ann",
+        "label": "quoted",
+    }
     bad = {**good, **row}
     if bad["claim_text"] == "SAME":
         bad["claim_text"] = claim.text
@@ -122,8 +153,13 @@ def test_bad_rows_name_the_line_and_import_nothing(session, make_user, passage, 
 
 def test_unknown_reviewers_are_refused_or_created_inactive(session, passage):
     claim = passage.claims[0]
-    row = {"document_id": passage.document.external_id, "claim_text": claim.text,
-           "passage_index": passage.index, "reviewer": "other-tool", "label": "quoted"}  # fmt: skip
+    row = {
+        "document_id": passage.document.external_id,
+        "claim_text": claim.text,
+        "passage_index": passage.index,
+        "reviewer": "other-tool",
+        "label": "quoted",
+    }
     with pytest.raises(ImportFileError, match="unknown reviewer\\(s\\) other-tool"):
         import_labels(session, "labels.csv", _csv([row]), "default")
     assert session.scalar(select(User).where(User.username == "other-tool")) is None
@@ -144,8 +180,17 @@ def test_browser_form_for_admins(client, session, make_user, login, passage):
     make_user("ann")
     login("boss")
     claim = passage.claims[0]
-    data = _csv([{"document_id": passage.document.external_id, "claim_text": claim.text,
-                  "passage_index": passage.index, "reviewer": "ann", "label": "quoted"}])  # fmt: skip
+    data = _csv(
+        [
+            {
+                "document_id": passage.document.external_id,
+                "claim_text": claim.text,
+                "passage_index": passage.index,
+                "reviewer": "ann",
+                "label": "quoted",
+            }
+        ]
+    )
     response = client.post(
         "/admin/import/labels",
         data={"file": (io.BytesIO(data), "labels.csv"), "project": "default"},

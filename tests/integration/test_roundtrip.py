@@ -29,12 +29,30 @@ def _seed_work(session, make_user):
     first, second = passages[0], passages[1]
     ids = [c.id for c in first.claims]
     reuters = session.scalar(select(Outlet.id).where(Outlet.name == "Reuters"))
-    annotating.save_passage(session, ann, first, TagSubmission(
-        dict.fromkeys(ids, "reported"), dict.fromkeys(ids, 0), {ids[0]: True}, {ids[0]: "=check"}, "none",
-    ))  # fmt: skip
-    annotating.save_passage(session, bob, first, TagSubmission(
-        dict.fromkeys(ids, "quoted"), dict.fromkeys(ids, 0), {}, {}, str(reuters),
-    ))  # fmt: skip
+    annotating.save_passage(
+        session,
+        ann,
+        first,
+        TagSubmission(
+            dict.fromkeys(ids, "reported"),
+            dict.fromkeys(ids, 0),
+            {ids[0]: True},
+            {ids[0]: "=check"},
+            "none",
+        ),
+    )
+    annotating.save_passage(
+        session,
+        bob,
+        first,
+        TagSubmission(
+            dict.fromkeys(ids, "quoted"),
+            dict.fromkeys(ids, 0),
+            {},
+            {},
+            str(reuters),
+        ),
+    )
     annotating.skip_passage(session, bob, second, "garbled text")
     session.add(FinalLabel(claim_id=ids[0], label="quoted", user_id=bob.id))
     session.commit()
@@ -92,8 +110,17 @@ def test_restored_progress_feeds_the_queue(runner, session, make_user, tmp_path)
 
 
 def test_broken_restore_record_names_the_line(session):
-    bad = {"id": "x", "title": "T", "passages": [{"index": 0, "text": "Head", "claims": [
-        {"start": 0, "end": 99, "suggested_label": "reported"}]}]}  # fmt: skip
+    bad = {
+        "id": "x",
+        "title": "T",
+        "passages": [
+            {
+                "index": 0,
+                "text": "Head",
+                "claims": [{"start": 0, "end": 99, "suggested_label": "reported"}],
+            }
+        ],
+    }
     report = import_files(session, [("dump.jsonl", (json.dumps(bad) + "\n").encode())], "default")
     assert "dump.jsonl, line 1: passage 0, claim 0:" in report.failed[0]
     assert counts(session) == (0, 0, 0)
