@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from annotator.db import begin_write
 from annotator.models import (
@@ -162,12 +162,14 @@ def disagreement_queue(
 
 
 def _items(session: Session, claim_ids: list[int]) -> list[QueueItem]:
+    # each claim's passage, document and outlet in the same statement
+    passage = joinedload(Claim.passage, innerjoin=True)
     claims = session.scalars(
         select(Claim)
         .where(Claim.id.in_(claim_ids))
         .options(
-            selectinload(Claim.passage).selectinload(Passage.document),
-            selectinload(Claim.passage).selectinload(Passage.outlet),
+            passage.joinedload(Passage.document, innerjoin=True),
+            passage.joinedload(Passage.outlet),
         )
     ).all()
     by_id = {c.id: c for c in claims}

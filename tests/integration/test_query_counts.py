@@ -1,6 +1,7 @@
 """Pages cost a fixed number of SQL queries however large the project: the annotation page,
-"Next", a save, "Save and next", the dashboard and the CSV export are counted at two project
-sizes."""
+"Next", a save, "Save and next", the dashboard, the CSV export and the pages a team follows a
+study on (outlet report, agreement, reviewer report, adjudication queue) are counted at two
+project sizes."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from annotator.models import Project
+from annotator.models import Project, Review, ReviewStatus, User
 from annotator.services.importing import import_files
 from tests.conftest import SHARED
 from tests.helpers import statements_sent
@@ -50,6 +51,27 @@ BUDGET = {
         "page + save": 19,
         "save and next, with the next page": 17,
     },
+}
+# The team's pages, with two reviewers' disagreeing labels on the same passages. Their
+# figures are computed from the labels, and what the project's passages are made of per
+# outlet is read again every time here, as for the dashboard above.
+TEAM_BUDGET = {
+    "outlet report": 7,
+    "outlet report, settled labels": 7,
+    "outlet report CSV": 7,
+    "agreement": 8,
+    "agreement JSON": 5,
+    "reviewer report": 6,
+    "adjudication queue": 13,
+}
+TEAM_PAGES = {
+    "outlet report": "/projects/{p}/reports/outlets",
+    "outlet report, settled labels": "/projects/{p}/reports/outlets?basis=settled",
+    "outlet report CSV": "/projects/{p}/reports/outlets.csv",
+    "agreement": "/projects/{p}/agreement",
+    "agreement JSON": "/projects/{p}/agreement.json",
+    "reviewer report": "/projects/{p}/reports/reviewers",
+    "adjudication queue": "/projects/{p}/adjudicate",
 }
 CLAIM = re.compile(r'<fieldset class="claim[^"]*" id="claim-(\d+)"')
 
@@ -136,3 +158,55 @@ def test_query_counts_do_not_grow_with_the_project(
     budget = BUDGET[engine.dialect.name]
     over = {name: n for name, n in small_counts.items() if n > budget[name]}
     assert not over, f"more statements than budgeted: {over} (budget {budget})"
+
+
+def _disagree(client: Any, session: Any, project_id: int, first: str) -> int:
+    """A second reviewer labels every passage ``first`` completed, differently; returns how
+    many passages that was."""
+    completed = session.scalars(
+        select(Review.passage_id)
+        .join(User, User.id == Review.user_id)
+        .where(
+            Review.project_id == project_id,
+            User.username == first,
+            Review.status == ReviewStatus.COMPLETED,
+        )
+    ).all()
+    for passage_id in completed:
+        page = client.get(f"/passages/{passage_id}").get_data(as_text=True)
+        claims = CLAIM.findall(page)
+        body = {"labels": dict.fromkeys(claims, "reported"), "versions": dict.fromkeys(claims, 0)}
+        assert client.post(f"/passages/{passage_id}", json=body).status_code == 200
+    return len(completed)
+
+
+def _team_counts(client: Any, engine: Engine, project_id: int) -> dict[str, int]:
+    queue = client.get(f"/projects/{project_id}/adjudicate").get_data(as_text=True)
+    assert "claim-text" in queue, "the queue holds the disagreements"
+    return {
+        name: _count_get(client, engine, address.format(p=project_id))
+        for name, address in TEAM_PAGES.items()
+    }
+
+
+@pytest.mark.slow
+def test_team_pages_query_counts_do_not_grow_with_the_project(
+    app: Any, client: Any, session: Any, engine: Engine, make_user: Any, login: Any, tmp_path: Path
+) -> None:
+    small = _project(session, tmp_path, SMALL)
+    large = _project(session, tmp_path, LARGE)
+    make_user("first")
+    make_user("second")
+    login("first")
+    for project_id in (small, large):
+        for _ in range(3):
+            address = client.get(f"/projects/{project_id}/next").location
+            assert _save_all(client, int(address.rsplit("/", 1)[1])).status_code == 200
+    login("second")
+    assert _disagree(client, session, small, "first") == _disagree(client, session, large, "first")
+    login(make_user("curator", role="admin"))
+    small_counts = _team_counts(client, engine, small)
+    large_counts = _team_counts(client, engine, large)
+    assert small_counts == large_counts
+    over = {name: n for name, n in small_counts.items() if n > TEAM_BUDGET[name]}
+    assert not over, f"more statements than budgeted: {over} (budget {TEAM_BUDGET})"
