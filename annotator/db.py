@@ -10,11 +10,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import MetaData, Table, create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -42,33 +38,6 @@ def table_of(model: type[Base]) -> Table:
     if not isinstance(table, Table):
         raise TypeError(f"{model.__name__} is not mapped to a table")
     return table
-
-
-class _SqliteUnindexed(FunctionElement[Any]):
-    inherit_cache = True
-
-    def __init__(self, column: ColumnElement[Any] | QueryableAttribute[Any]) -> None:
-        super().__init__(column)
-        self.type = column.type
-
-
-@compiles(_SqliteUnindexed)
-def _plain_column(element: _SqliteUnindexed, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(_SqliteUnindexed, "sqlite")
-def _unary_plus(element: _SqliteUnindexed, compiler: SQLCompiler, **kw: Any) -> str:
-    return "+" + compiler.process(element.clauses, **kw)
-
-
-def unindexed_on_sqlite(column: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[Any]:
-    """The column, written so that SQLite answers a comparison with it without an index
-    (``+column``, SQLite's own way to say so); other databases get the plain column. SQLite
-    has no statistics: given ``passages.project_id = ?`` it started from every passage of the
-    project even where the query's labels were far fewer. PostgreSQL chooses by its
-    statistics, and an EXISTS test in its place cost it a lookup per label."""
-    return _SqliteUnindexed(column)
 
 
 # PostgreSQL's SQLSTATE for "relation does not exist"

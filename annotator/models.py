@@ -226,10 +226,16 @@ class Annotation(Base):
     """One reviewer's label for one claim; ``version`` guards against stale saves."""
 
     __tablename__ = "annotations"
-    __table_args__ = (UniqueConstraint("claim_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("claim_id", "user_id"),
+        Index("ix_annotations_project_id_claim_id", "project_id", "claim_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    # the claim's project, as for reviews: a project's labels are read from this index, not
+    # from every label of every project nor through every passage of the project
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(20))
     unsure: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
@@ -244,9 +250,11 @@ class FinalLabel(Base):
     """The label a curator settled for a claim."""
 
     __tablename__ = "final_labels"
+    __table_args__ = (Index("ix_final_labels_project_id_claim_id", "project_id", "claim_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), unique=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     label: Mapped[str] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer, default=1)

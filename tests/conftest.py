@@ -16,15 +16,15 @@ from flask import Flask
 from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
 from playwright.sync_api import expect
-from sqlalchemy import delete, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import delete, select, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
 from annotator import create_app, migrate
 from annotator.cli import cli
 from annotator.db import Base, get_engine, get_session, make_engine, normalise_url
-from annotator.models import Role, User
+from annotator.models import Annotation, Claim, FinalLabel, Passage, Role, User
 from annotator.services import accounts, outlets
 
 REPO = Path(__file__).resolve().parents[1]
@@ -128,8 +128,25 @@ def app(
     )
     app.extensions["annotator.engine"] = engine
     yield app
+    _check_labels_are_in_their_claims_project(connection)
     outer.rollback()
     connection.close()
+
+
+def _check_labels_are_in_their_claims_project(connection: Connection) -> None:
+    """Labels and final labels carry their claim's project (models.Annotation): whatever a
+    test wrote them with, the copy must agree."""
+    wrong = [
+        (model.__tablename__, row_id)
+        for model in (Annotation, FinalLabel)
+        for row_id in connection.scalars(
+            select(model.id)
+            .join(Claim, Claim.id == model.claim_id)
+            .join(Passage, Passage.id == Claim.passage_id)
+            .where(model.project_id != Passage.project_id)
+        )
+    ]
+    assert not wrong, f"labels stored under another project than their claim's: {wrong}"
 
 
 @pytest.fixture

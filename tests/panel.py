@@ -113,6 +113,13 @@ def build_panel(session: Session, name: str = "panel") -> Panel:
     for username, labels in LABELS.items():
         for claim_id, label in zip(claim_ids, labels, strict=True):
             if label is not None:
-                session.add(Annotation(claim_id=claim_id, user_id=users[username].id, label=label))
+                session.add(
+                    Annotation(
+                        claim_id=claim_id,
+                        project_id=project.id,
+                        user_id=users[username].id,
+                        label=label,
+                    )
+                )
     session.commit()
     return Panel(project.id, claim_ids, passage_ids)

@@ -181,3 +181,58 @@ def test_passages_get_an_index_by_outlet_and_project(blank_engine):
     indexes = _indexes(blank_engine, "passages")
     assert indexes["ix_passages_outlet_id"] == ["outlet_id"]
     assert "ix_passages_outlet_id_project_id" not in indexes
+
+
+def test_labels_and_final_labels_get_their_claims_project_when_migrated(blank_engine):
+    migrate.upgrade(blank_engine, "e5d1f08a2c64")
+    now = datetime.now(UTC)
+    tables = MetaData()
+    tables.reflect(blank_engine)
+    row = {"created_at": now, "updated_at": now}
+    with blank_engine.begin() as connection:
+        connection.execute(
+            insert(tables.tables["users"]),
+            {"id": 1, "username": "u", "password_hash": "x", "role": "reviewer", "active": True,
+             "session_epoch": 0, "created_at": now},
+        )  # fmt: skip
+        for number in (1, 2):
+            connection.execute(
+                insert(tables.tables["projects"]),
+                {"id": number, "name": f"p{number}", "guidelines": "", "created_at": now},
+            )
+            connection.execute(
+                insert(tables.tables["documents"]),
+                {"id": number, "project_id": number, "external_id": "d", "title": "t",
+                 "content_hash": "h", "imported_at": now},
+            )  # fmt: skip
+            connection.execute(
+                insert(tables.tables["passages"]),
+                {"id": number, "project_id": number, "document_id": number, "index": 0,
+                 "text": "x", "role": "author", "claim_count": 1},
+            )  # fmt: skip
+            connection.execute(
+                insert(tables.tables["claims"]),
+                {"id": 10 + number, "passage_id": number, "index": 0, "start": 0, "end": 1,
+                 "suggested_label": "reported", "suggestion_reason": "", "text": "x"},
+            )  # fmt: skip
+            connection.execute(
+                insert(tables.tables["annotations"]),
+                {"claim_id": 10 + number, "user_id": 1, "label": "quoted", "version": 1, **row},
+            )
+        connection.execute(
+            insert(tables.tables["final_labels"]),
+            {"claim_id": 12, "label": "quoted", "version": 1, "updated_at": now},
+        )
+    migrate.upgrade(blank_engine)
+    with blank_engine.connect() as connection:
+        labels = connection.execute(text("SELECT claim_id, project_id FROM annotations"))
+        assert sorted(labels.all()) == [(11, 1), (12, 2)]
+        finals = connection.execute(text("SELECT claim_id, project_id FROM final_labels"))
+        assert finals.all() == [(12, 2)]
+    for table in ("annotations", "final_labels"):
+        indexes = _indexes(blank_engine, table)
+        assert indexes[f"ix_{table}_project_id_claim_id"] == ["project_id", "claim_id"]
+    migrate.downgrade(blank_engine, "e5d1f08a2c64")
+    for table in ("annotations", "final_labels"):
+        columns = {c["name"] for c in inspect(blank_engine).get_columns(table)}
+        assert "project_id" not in columns

@@ -111,14 +111,19 @@ class QueuePage:
     unanimous_pending: int
 
 
-def _label_counts() -> Select[*tuple[Any, ...]]:
-    """Claim id, number of labels and number of distinct labels, per claim."""
-    return select(
-        Annotation.claim_id,
-        func.count(Annotation.id).label("n"),
-        func.count(func.distinct(Annotation.label)).label("distinct"),
-        func.min(Annotation.label).label("label"),
-    ).group_by(Annotation.claim_id)
+def _label_counts(project: Project) -> Select[*tuple[Any, ...]]:
+    """Claim id, number of labels and number of distinct labels, per labelled claim of the
+    project."""
+    return (
+        select(
+            Annotation.claim_id,
+            func.count(Annotation.id).label("n"),
+            func.count(func.distinct(Annotation.label)).label("distinct"),
+            func.min(Annotation.label).label("label"),
+        )
+        .where(Annotation.project_id == project.id)
+        .group_by(Annotation.claim_id)
+    )
 
 
 def _filter_conditions(project: Project, filters: QueueFilter) -> list[ColumnElement[bool]]:
@@ -137,7 +142,7 @@ def _filter_conditions(project: Project, filters: QueueFilter) -> list[ColumnEle
 
 
 def _disputed_ids(project: Project, filters: QueueFilter) -> Select[*tuple[Any, ...]]:
-    counts = _label_counts().subquery()
+    counts = _label_counts(project).subquery()
     return (
         select(Claim.id)
         .join(counts, counts.c.claim_id == Claim.id)
@@ -270,7 +275,7 @@ def settle(
         )
         if version != (final.version if final else 0):
             raise StaleFinal(_state(final) if final else None)
-        final = _apply(session, curator, claim, final, label)
+        final = _apply(session, curator, project, claim, final, label)
     except Exception:
         session.rollback()
         raise
@@ -279,13 +284,19 @@ def settle(
 
 
 def _apply(
-    session: Session, curator: User, claim: Claim, final: FinalLabel | None, label: str
+    session: Session,
+    curator: User,
+    project: Project,
+    claim: Claim,
+    final: FinalLabel | None,
+    label: str,
 ) -> FinalLabel:
     old = final.label if final else None
     if final is None:
         final = FinalLabel(
-            claim_id=claim.id, user_id=curator.id, label=label, version=1, updated_at=utcnow()
-        )
+            claim_id=claim.id, project_id=project.id, user_id=curator.id,
+            label=label, version=1, updated_at=utcnow(),
+        )  # fmt: skip
         session.add(final)
     elif old != label:
         final.label, final.user_id = label, curator.id
@@ -322,7 +333,7 @@ def _commit_or_stale(session: Session, claim_id: int) -> None:
 def _unanimous_query(project: Project, filters: QueueFilter) -> Select[*tuple[Any, ...]]:
     """(claim id, passage id, label) of unsettled claims with >= 2 labels, all equal, within
     the outlet, role and reviewer filters (a label pair cannot apply)."""
-    counts = _label_counts().subquery()
+    counts = _label_counts(project).subquery()
     unsettled = QueueFilter(filters.outlet, filters.role, reviewer=filters.reviewer)
     return (
         select(Claim.id, Claim.passage_id, counts.c.label)
@@ -346,7 +357,12 @@ def accept_unanimous(
         for claim_id, passage_id, label in rows:
             session.add(
                 FinalLabel(
-                    claim_id=claim_id, user_id=curator.id, label=label, version=1, updated_at=now
+                    claim_id=claim_id,
+                    project_id=project.id,
+                    user_id=curator.id,
+                    label=label,
+                    version=1,
+                    updated_at=now,
                 )
             )
             session.add(_change(curator, passage_id, claim_id, None, label, batch))

@@ -305,8 +305,8 @@ def _apply_label(
     now = utcnow()
     if annotation is None:
         annotation = Annotation(
-            claim_id=claim_id, user_id=history.user.id, label=label, version=1, unsure=False,
-            note="", created_at=now, updated_at=now,
+            claim_id=claim_id, project_id=history.passage.project_id, user_id=history.user.id,
+            label=label, version=1, unsure=False, note="", created_at=now, updated_at=now,
         )  # fmt: skip
         history.record(ChangeKind.LABEL, None, label, claim_id)
     elif annotation.label != label:
@@ -343,6 +343,7 @@ def _insert_annotations(session: Session, annotations: list[Annotation]) -> None
 def _annotation_row(annotation: Annotation) -> dict[str, Any]:
     return {
         "claim_id": annotation.claim_id,
+        "project_id": annotation.project_id,
         "user_id": annotation.user_id,
         "label": annotation.label,
         "unsure": annotation.unsure,

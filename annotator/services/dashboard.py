@@ -10,10 +10,8 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from annotator.db import unindexed_on_sqlite
 from annotator.models import (
     Annotation,
-    Claim,
     Document,
     Passage,
     Project,
@@ -110,9 +108,7 @@ def reviewers(session: Session, project: Project) -> list[ReviewerRow]:
             func.min(Annotation.created_at).label("first"),
             func.max(Annotation.updated_at).label("last"),
         )
-        .join(Claim, Claim.id == Annotation.claim_id)
-        .join(Passage, Passage.id == Claim.passage_id)
-        .where(unindexed_on_sqlite(Passage.project_id) == project.id)
+        .where(Annotation.project_id == project.id)
         .group_by(Annotation.user_id)
         .subquery()
     )

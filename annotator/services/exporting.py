@@ -136,8 +136,10 @@ class ExportFilter:
     settled_only: bool = False
 
 
-def _entries(dialect: str) -> Any:
-    """Each reviewer's entry on a claim: an annotation, or a skip of the claim's passage."""
+def _entries(dialect: str, project: str | None) -> Any:
+    """Each reviewer's entry on a claim: an annotation, or a skip of the claim's passage. Read
+    for the page's passages (``_limits_entries``), or else for the project filtered on: other
+    projects' labels are not the export's business."""
     annotated = select(
         Annotation.claim_id,
         Annotation.user_id,
@@ -167,6 +169,9 @@ def _entries(dialect: str) -> Any:
             _passages_on_page(Claim.passage_id)
         )
         skipped = skipped.where(_passages_on_page(Review.passage_id))
+    elif project:  # by id: PostgreSQL's estimate for one project by name was "half the labels"
+        annotated = annotated.where(Annotation.project_id == bindparam("project_id"))
+        skipped = skipped.where(Review.project_id == bindparam("project_id"))
     return union_all(annotated, skipped).subquery("entries")
 
 
@@ -199,13 +204,13 @@ class _ClaimTables:
     entries: Any
 
     @classmethod
-    def new(cls, dialect: str) -> _ClaimTables:
-        return cls(aliased(Outlet), aliased(Outlet), _entries(dialect))
+    def new(cls, dialect: str, project: str | None) -> _ClaimTables:
+        return cls(aliased(Outlet), aliased(Outlet), _entries(dialect, project))
 
 
 def _claim_rows_query(export_filter: ExportFilter, dialect: str) -> Select[Any]:
     """One row per claim and reviewer entry with everything the exports need."""
-    tables = _ClaimTables.new(dialect)
+    tables = _ClaimTables.new(dialect, export_filter.project)
     detected, corrected, entries = tables.detected, tables.corrected, tables.entries
     columns = select(
         Document.id.label("doc_pk"),
@@ -304,7 +309,7 @@ def _csv_query(export_filter: ExportFilter, dialect: Dialect) -> Select[Any]:
     """The CSV rows of a page: the cells for COPY on PostgreSQL, each row's line on SQLite."""
     postgresql = dialect.name == "postgresql"
     text, word = (_copy_text, _copy_word) if postgresql else (_sqlite_text, _sqlite_word)
-    tables = _ClaimTables.new(dialect.name)
+    tables = _ClaimTables.new(dialect.name, export_filter.project)
     documents = _document_cells(text, dialect)
     outlets = _OutletCells.new(tables, text, dialect)
     cells = _csv_cells(tables, documents, outlets, dialect.name, text=text, word=word)
@@ -543,7 +548,7 @@ class _DriverStatement:
         return tuple(params[name] for name in self.compiled.positiontup)
 
 
-def _csv_page(session: Session, statement: _DriverStatement, page: Sequence[int]) -> bytes:
+def _csv_page(session: Session, statement: _DriverStatement, page: _Page) -> bytes:
     """The CSV lines of a page of documents in UTF-8, read in the session's transaction
     (SQLite gets the fallback for odd timestamps registered on its connection first)."""
     params = statement.parameters(_page_bounds(session, page))
@@ -606,42 +611,53 @@ def _one_process_per_page(session: Session) -> None:
         session.connection().exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
 
 
-def _page_bounds(session: Session, page: Sequence[int]) -> dict[str, int]:
-    """The bound parameters of a page: its first and last document id, and where the entries
-    are limited to the page (``_limits_entries``), the range of its passages' ids."""
-    bounds = {"first_document": page[0], "last_document": page[-1]}
+@dataclass(frozen=True)
+class _Page:
+    """A page of documents: their ids in order, and the project of the first (of them all
+    when the export is of one project)."""
+
+    document_ids: list[int]
+    project_id: int
+
+
+def _page_bounds(session: Session, page: _Page) -> dict[str, int]:
+    """The bound parameters of a page: its first and last document id, its project, and
+    where the entries are limited to the page (``_limits_entries``), the range of its
+    passages' ids."""
+    first, last = page.document_ids[0], page.document_ids[-1]
+    bounds = {"first_document": first, "last_document": last, "project_id": page.project_id}
     if _limits_entries(session.get_bind().dialect.name):
         first_passage, last_passage = session.execute(
             select(func.min(Passage.id), func.max(Passage.id)).where(
-                Passage.document_id.between(page[0], page[-1])
+                Passage.document_id.between(first, last)
             )
         ).one()
         bounds.update(first_passage=first_passage or 0, last_passage=last_passage or 0)
     return bounds
 
 
-def _document_pages(session: Session, export_filter: ExportFilter) -> Iterator[list[int]]:
-    """The ids of the next DOCUMENTS_PER_PAGE documents, page after page. The caller reads a
-    page and ends the read transaction (rollback) before asking for the next, so an export
-    neither holds a connection between pages nor keeps an old snapshot open (and a client that
-    goes away mid-download leaves nothing locked)."""
+def _document_pages(session: Session, export_filter: ExportFilter) -> Iterator[_Page]:
+    """The next DOCUMENTS_PER_PAGE documents, page after page. The caller reads a page and
+    ends the read transaction (rollback) before asking for the next, so an export neither
+    holds a connection between pages nor keeps an old snapshot open (and a client that goes
+    away mid-download leaves nothing locked)."""
     last_id = 0
     while True:
-        page = session.scalars(
+        rows = session.execute(
             _document_ids_query(export_filter)
             .where(Document.id > last_id)
             .order_by(Document.id)
             .limit(DOCUMENTS_PER_PAGE)
         ).all()
-        if not page:
+        if not rows:
             end_read(session)
             return
-        yield list(page)
-        last_id = page[-1]
+        yield _Page([document_id for document_id, _ in rows], rows[0].project_id)
+        last_id = rows[-1].id
 
 
-def _document_ids_query(export_filter: ExportFilter) -> Select[Any]:
-    query = select(Document.id)
+def _document_ids_query(export_filter: ExportFilter) -> Select[int, int]:
+    query = select(Document.id, Document.project_id)
     if export_filter.project:
         query = query.join(Project, Project.id == Document.project_id).where(
             Project.name == export_filter.project
@@ -766,7 +782,7 @@ def _csv_pages_at_once(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _csv_page_alone(engine: Engine, statement: _DriverStatement, page: Sequence[int]) -> bytes:
+def _csv_page_alone(engine: Engine, statement: _DriverStatement, page: _Page) -> bytes:
     with Session(engine) as session:
         text = _csv_page(session, statement, page)
         end_read(session)

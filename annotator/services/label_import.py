@@ -83,7 +83,7 @@ def import_labels(
         users = _users(session, filename, rows, create_reviewers, report)
         claims = _match_claims(session, filename, project, rows)
         _check_conflicts(filename, rows, claims, users)
-        touched = _store(session, rows, claims, users, report)
+        touched = _store(session, project, rows, claims, users, report)
         _complete(session, touched)
         session.commit()
     except Exception:
@@ -268,6 +268,7 @@ def _check_conflicts(
 
 def _store(
     session: Session,
+    project: Project,
     rows: Sequence[LabelRow],
     claims: dict[int, Claim],
     users: dict[str, int],
@@ -284,7 +285,7 @@ def _store(
         claim, user_id = claims[row.line], users[row.reviewer]
         annotation = stored.get((claim.id, user_id))
         if annotation is None:
-            annotation = _new_annotation(claim, user_id, row)
+            annotation = _new_annotation(project, claim, user_id, row)
             session.add(annotation)
             stored[(claim.id, user_id)] = annotation
             report.created += 1
@@ -297,11 +298,12 @@ def _store(
     return touched
 
 
-def _new_annotation(claim: Claim, user_id: int, row: LabelRow) -> Annotation:
+def _new_annotation(project: Project, claim: Claim, user_id: int, row: LabelRow) -> Annotation:
     moment = row.updated_at or utcnow()
     return Annotation(
-        claim_id=claim.id, user_id=user_id, label=row.label, unsure=bool(row.unsure),
-        note=row.note or "", version=1, created_at=moment, updated_at=moment,
+        claim_id=claim.id, project_id=project.id, user_id=user_id, label=row.label,
+        unsure=bool(row.unsure), note=row.note or "", version=1, created_at=moment,
+        updated_at=moment,
     )  # fmt: skip
 
 

@@ -160,7 +160,10 @@ def load_claim_labels(session: Session, project: Project) -> list[ClaimLabels]:
     settled and reviewer labels. Read from the labels, so the cost follows the work done, not
     the size of the project (reading every claim took 1.4 s at 290,000 passages); claims
     nobody labelled count only as undecided (``outlet_report``)."""
-    labelled = union(select(Annotation.claim_id), select(FinalLabel.claim_id))
+    labelled = union(
+        select(Annotation.claim_id).where(Annotation.project_id == project.id),
+        select(FinalLabel.claim_id).where(FinalLabel.project_id == project.id),
+    )
     rows = session.execute(
         select(
             Claim.id, Outlet.name, Passage.role, FinalLabel.label, User.username, Annotation.label
@@ -170,7 +173,7 @@ def load_claim_labels(session: Session, project: Project) -> list[ClaimLabels]:
         .outerjoin(FinalLabel, FinalLabel.claim_id == Claim.id)
         .outerjoin(Annotation, Annotation.claim_id == Claim.id)
         .outerjoin(User, User.id == Annotation.user_id)
-        .where(Passage.project_id == project.id, Claim.id.in_(labelled))
+        .where(Claim.id.in_(labelled))
         .order_by(Claim.id)
     )
     claims: dict[int, ClaimLabels] = {}

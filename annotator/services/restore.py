@@ -109,9 +109,10 @@ def write_extras(
     session: Session, project: Project, stored: StoredDocument, extras: Extras
 ) -> None:
     """Insert the work and set the document's review progress from it."""
+    in_project = {"project_id": project.id}
     for model, rows in (
-        (Annotation, extras.annotations),
-        (FinalLabel, extras.finals),
+        (Annotation, [{**row, **in_project} for row in extras.annotations]),
+        (FinalLabel, [{**row, **in_project} for row in extras.finals]),
         (Suggestion, extras.suggestions),
         (OutletCorrection, extras.corrections),
     ):

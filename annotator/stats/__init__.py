@@ -7,7 +7,7 @@ No Flask, database or other annotator imports: functions take plain Python data
 
 from __future__ import annotations
 
-from annotator.stats._ratings import Rating
+from annotator.stats._ratings import CodedRatings, Rating
 from annotator.stats.agreement import (
     AgreementSummary,
     FleissResult,
@@ -18,11 +18,13 @@ from annotator.stats.agreement import (
     fleiss_kappa,
     krippendorff_alpha,
     percent_agreement,
+    summary_of,
 )
 from annotator.stats.proportions import Share, label_shares, wilson_interval
 
 __all__ = [
     "AgreementSummary",
+    "CodedRatings",
     "FleissResult",
     "PairKappa",
     "Rating",
@@ -34,5 +36,6 @@ __all__ = [
     "krippendorff_alpha",
     "label_shares",
     "percent_agreement",
+    "summary_of",
     "wilson_interval",
 ]

@@ -16,24 +16,18 @@ package (alpha); this module only shapes the data and applies the conventions ab
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 # numpy, statsmodels and krippendorff are imported inside the functions that use them: at
 # module level they cost every server process and CLI command 1.1 s of start-up and ~100 MiB
 # of RSS (statsmodels pulls in scipy), although only the agreement pages need them.
-from annotator.stats._ratings import (
-    ItemRatings,
-    Rating,
-    index_by_item,
-    label_counts,
-    multi_rated,
-    ordered_ids,
-    ordered_labels,
-)
+from annotator.stats._ratings import CodedRatings, Rating
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "AgreementSummary",
@@ -45,6 +39,7 @@ __all__ = [
     "fleiss_kappa",
     "krippendorff_alpha",
     "percent_agreement",
+    "summary_of",
 ]
 
 
@@ -108,25 +103,28 @@ def _finite_or_none(value: float) -> float | None:
     return result if math.isfinite(result) else None
 
 
-def _item_agreement(labels: ItemRatings) -> float:
-    """Share of agreeing rater pairs on one item with m >= 2 ratings: sum c(c-1) / m(m-1)."""
-    m = len(labels)
-    agreeing = sum(c * (c - 1) for c in label_counts(labels.values()).values())
-    return agreeing / (m * (m - 1))
-
-
 def percent_agreement(ratings: Iterable[Rating]) -> float | None:
-    """Mean over items with >= 2 ratings of the share of rater pairs that agree on the item.
+    """Mean over items with >= 2 ratings of the share of rater pairs that agree on the item
+    (sum c(c-1) / m(m-1) over its label counts c, m ratings).
 
     Every such item weighs the same, however many raters it has. ``None`` without such items.
     """
-    return _percent(multi_rated(index_by_item(ratings)))
+    return _percent(_compared(CodedRatings.of(ratings)))
 
 
-def _percent(items: list[ItemRatings]) -> float | None:
-    if not items:
+def _compared(coded: CodedRatings) -> np.ndarray:
+    """The label table (items x labels) of the items with >= 2 ratings."""
+    table = coded.label_table()
+    compared: np.ndarray = table[table.sum(axis=1) >= 2]
+    return compared
+
+
+def _percent(compared: np.ndarray) -> float | None:
+    if not len(compared):
         return None
-    return sum(map(_item_agreement, items)) / len(items)
+    m = compared.sum(axis=1)
+    agreeing = (compared * (compared - 1)).sum(axis=1)
+    return float((agreeing / (m * (m - 1))).mean())
 
 
 def confusion_matrix(pairs: Iterable[tuple[str, str]], labels: Sequence[str]) -> list[list[int]]:
@@ -160,24 +158,36 @@ def _kappa_from_table(table: list[list[int]]) -> float | None:
     return _finite_or_none(cohens_kappa(np.asarray(table, dtype=float), return_results=False))
 
 
-def _pair_kappa(by_item: dict[Hashable, ItemRatings], a: Hashable, b: Hashable) -> PairKappa:
-    """Cohen's kappa of raters ``a`` and ``b`` (both known to share >= 1 item)."""
-    pairs = [(lab[a], lab[b]) for lab in by_item.values() if a in lab and b in lab]
-    labels = ordered_labels(itertools.chain.from_iterable(pairs))
-    kappa = _kappa_from_table(confusion_matrix(pairs, labels))
-    return PairKappa(rater_a=a, rater_b=b, n_items=len(pairs), kappa=kappa)
+@dataclass(frozen=True)
+class _PairTables:
+    """The rater pairs that share an item (codes ``a * n_raters + b``, a < b, in order) and
+    each pair's table of labels (pairs x labels x labels, the first rater's label first)."""
+
+    codes: np.ndarray
+    tables: np.ndarray
+
+    @classmethod
+    def of(cls, coded: CodedRatings) -> _PairTables:
+        import numpy as np
+
+        first, second = coded.pairs()
+        width, n_raters = len(coded.labels), len(coded.raters)
+        codes, pair = np.unique(
+            coded.rater[first] * n_raters + coded.rater[second], return_inverse=True
+        )
+        cells = (pair * width + coded.label[first]) * width + coded.label[second]
+        counts = np.bincount(cells, minlength=len(codes) * width * width)
+        return cls(codes, counts.reshape(len(codes), width, width))
 
 
-def _cohen_kappa_pairs(by_item: dict[Hashable, ItemRatings]) -> list[PairKappa]:
-    raters = ordered_ids(r for labels in by_item.values() for r in labels)
-    shared: set[tuple[Hashable, Hashable]] = set()
-    for labels in by_item.values():
-        shared.update(itertools.combinations(labels, 2))
-    return [
-        _pair_kappa(by_item, a, b)
-        for a, b in itertools.combinations(raters, 2)
-        if (a, b) in shared or (b, a) in shared
-    ]
+def _cohen_kappa_pairs(coded: CodedRatings, pairs: _PairTables) -> list[PairKappa]:
+    kappas = []
+    for code, table in zip(pairs.codes.tolist(), pairs.tables, strict=True):
+        used = (table.sum(axis=0) + table.sum(axis=1)) > 0  # the pair's labels, sorted
+        kappa = _kappa_from_table(table[used][:, used].tolist())
+        a, b = divmod(code, len(coded.raters))
+        kappas.append(PairKappa(coded.raters[a], coded.raters[b], int(table.sum()), kappa))
+    return kappas
 
 
 def cohen_kappa_pairs(ratings: Iterable[Rating]) -> list[PairKappa]:
@@ -186,28 +196,23 @@ def cohen_kappa_pairs(ratings: Iterable[Rating]) -> list[PairKappa]:
     Pairs are ordered by rater id (``rater_a < rater_b``); pairs without a common item are
     left out. See :class:`PairKappa` for when ``kappa`` is ``None``.
     """
-    return _cohen_kappa_pairs(index_by_item(ratings))
+    coded = CodedRatings.of(ratings)
+    return _cohen_kappa_pairs(coded, _PairTables.of(coded))
 
 
-def _modal_rater_count(items: list[ItemRatings]) -> int | None:
-    """Most frequent number of ratings per item (ties: the larger number)."""
-    sizes = Counter(len(labels) for labels in items)
-    if not sizes:
-        return None
-    return max((count, size) for size, count in sizes.items())[1]
+def _fleiss(compared: np.ndarray) -> FleissResult:
+    import numpy as np
 
-
-def _fleiss(items: list[ItemRatings]) -> FleissResult:
-    m = _modal_rater_count(items)
-    if m is None:
+    if not len(compared):
         return FleissResult(kappa=None, n_items=0, raters_per_item=None)
-    used = [labels for labels in items if len(labels) == m]
-    categories = ordered_labels(lab for labels in used for lab in labels.values())
-    table = [[list(labels.values()).count(c) for c in categories] for labels in used]
+    sizes = np.bincount(compared.sum(axis=1))
+    m = int(np.flatnonzero(sizes == sizes.max())[-1])  # the most frequent; ties: the larger
+    used = compared[compared.sum(axis=1) == m]
+    table = used[:, used.sum(axis=0) > 0]  # the categories used, sorted
     from statsmodels.stats.inter_rater import fleiss_kappa as _sm_fleiss_kappa
 
     # With a single category expected agreement is 1 and kappa is 0/0.
-    kappa = None if len(categories) < 2 else _finite_or_none(_sm_fleiss_kappa(table))
+    kappa = None if table.shape[1] < 2 else _finite_or_none(_sm_fleiss_kappa(table))
     return FleissResult(kappa=kappa, n_items=len(used), raters_per_item=m)
 
 
@@ -217,18 +222,17 @@ def fleiss_kappa(ratings: Iterable[Rating]) -> FleissResult:
     See :class:`FleissResult` for which items are used. ``kappa`` is ``None`` when there is no
     item with >= 2 ratings or all used ratings carry the same label.
     """
-    return _fleiss(multi_rated(index_by_item(ratings)))
+    return _fleiss(_compared(CodedRatings.of(ratings)))
 
 
-def _alpha(items: list[ItemRatings]) -> float | None:
-    domain = ordered_labels(lab for labels in items for lab in labels.values())
-    if len(domain) < 2:
-        return None
-    import krippendorff
+def _alpha(compared: np.ndarray) -> float | None:
     import numpy as np
 
-    counts = [label_counts(labels.values()) for labels in items]
-    value_counts = np.array([[c[label] for label in domain] for c in counts], dtype=int)
+    value_counts = compared[:, compared.sum(axis=0) > 0]  # the labels of pairable ratings
+    if value_counts.shape[1] < 2:
+        return None
+    import krippendorff
+
     with np.errstate(divide="ignore", invalid="ignore"):
         alpha = krippendorff.alpha(value_counts=value_counts, level_of_measurement="nominal")
     return _finite_or_none(alpha)
@@ -243,19 +247,22 @@ def krippendorff_alpha(ratings: Iterable[Rating]) -> float | None:
     dropped, as in Krippendorff's definition. ``None`` when no item has two ratings or all
     pairable ratings carry one label (alpha is 0/0).
     """
-    return _alpha(multi_rated(index_by_item(ratings)))
+    return _alpha(_compared(CodedRatings.of(ratings)))
 
 
 def _summary_labels(labels: Sequence[str], observed: Iterable[str]) -> list[str]:
     """``labels`` in the given order, then any other observed labels, sorted."""
     known = list(dict.fromkeys(labels))
-    return known + [lab for lab in ordered_labels(observed) if lab not in set(known)]
+    return known + [lab for lab in sorted(set(observed)) if lab not in set(known)]
 
 
-def _rater_pairs(items: list[ItemRatings]) -> Iterable[tuple[str, str]]:
-    """Both orientations of every pair of ratings by different raters on the same item."""
-    for labels in items:
-        yield from itertools.permutations(labels.values(), 2)
+def _pair_confusion(coded: CodedRatings, pairs: _PairTables, labels: list[str]) -> list[list[int]]:
+    """Both orientations of every pair of ratings by different raters on the same item, as a
+    table over ``labels``."""
+    one_way = pairs.tables.sum(axis=0)
+    both_ways = one_way + one_way.T
+    order = [coded.labels.index(label) if label in coded.labels else None for label in labels]
+    return [[0 if i is None or j is None else int(both_ways[i, j]) for j in order] for i in order]
 
 
 def agreement_summary(ratings: Iterable[Rating], labels: Sequence[str]) -> AgreementSummary:
@@ -264,19 +271,24 @@ def agreement_summary(ratings: Iterable[Rating], labels: Sequence[str]) -> Agree
     ``labels`` fixes the row/column order of ``confusion``; labels found in the data but not
     listed are appended in sorted order, so unknown labels never raise here.
     """
-    by_item = index_by_item(ratings)
-    items = multi_rated(by_item)
-    observed = [lab for item in by_item.values() for lab in item.values()]
-    all_labels = _summary_labels(labels, observed)
+    return summary_of(CodedRatings.of(ratings), labels)
+
+
+def summary_of(coded: CodedRatings, labels: Sequence[str]) -> AgreementSummary:
+    """``agreement_summary`` of ratings already coded (see ``CodedRatings.where`` and
+    ``relabelled`` for parts of them)."""
+    compared = _compared(coded)
+    pairs = _PairTables.of(coded)
+    all_labels = _summary_labels(labels, coded.observed_labels)
     return AgreementSummary(
         labels=all_labels,
-        n_items=len(by_item),
-        n_ratings=len(observed),
-        n_raters=len({rater for item in by_item.values() for rater in item}),
-        n_items_compared=len(items),
-        percent_agreement=_percent(items),
-        krippendorff_alpha=_alpha(items),
-        fleiss=_fleiss(items),
-        pairwise_kappa=_cohen_kappa_pairs(by_item),
-        confusion=confusion_matrix(_rater_pairs(items), all_labels),
+        n_items=coded.n_items,
+        n_ratings=coded.n_ratings,
+        n_raters=coded.n_raters,
+        n_items_compared=len(compared),
+        percent_agreement=_percent(compared),
+        krippendorff_alpha=_alpha(compared),
+        fleiss=_fleiss(compared),
+        pairwise_kappa=_cohen_kappa_pairs(coded, pairs),
+        confusion=_pair_confusion(coded, pairs, all_labels),
     )

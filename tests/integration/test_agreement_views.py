@@ -333,7 +333,8 @@ def test_outlet_report_reads_labelled_claims_and_counts_the_rest_as_not_counted(
     client, login, session, panel
 ):
     unlabelled = _unlabelled_ap_passage(session, panel)
-    session.add(FinalLabel(claim_id=unlabelled[0], label=E))  # settled without reviewers
+    settled = FinalLabel(claim_id=unlabelled[0], project_id=panel.project_id, label=E)
+    session.add(settled)  # settled without reviewers
     session.commit()
     project = session.get(Project, panel.project_id)
     loaded = {c.claim_id for c in reports.load_claim_labels(session, project)}

@@ -10,6 +10,7 @@ import csv
 import io
 import random
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import event, select, text
@@ -174,6 +175,7 @@ def hostile_project(session: Session) -> Project:
                 session.add(
                     Annotation(
                         claim_id=claim.id,
+                        project_id=project.id,
                         user_id=user.id,
                         label=["reported", "quoted", "editorial"][user_number % 3],
                         unsure=bool(user_number % 2),
@@ -188,7 +190,7 @@ def hostile_project(session: Session) -> Project:
                     OutletCorrection(passage_id=passage.id, user_id=user.id, outlet_id=outlet_id)
                 )
         if number % 3 == 0:
-            session.add(FinalLabel(claim_id=claims[0].id, label="quoted"))
+            session.add(FinalLabel(claim_id=claims[0].id, project_id=project.id, label="quoted"))
     session.commit()
     return project
 
@@ -368,10 +370,8 @@ def test_every_page_of_rows_is_planned_without_parallel_workers(session, hostile
     assert all("max_parallel_workers_per_gather = 0" in statements[i - 1] for i in reads)
 
 
-def test_pages_with_interleaved_projects_and_late_passages(session, monkeypatch):
-    """Pages hold documents of other projects, and a passage added late has an id far from
-    its document's: every claim and entry still lands in its row, exactly once."""
-    monkeypatch.setattr("annotator.services.exporting.DOCUMENTS_PER_PAGE", 2)
+def _interleaved_projects(session: Session) -> list[Document]:
+    """Documents d0-d5 of projects A and B in turn, with work (``_expected_keys``)."""
     projects = [Project(name="A"), Project(name="B")]
     users = [User(username="u1", password_hash="-"), User(username="u2", password_hash="-")]
     session.add_all([*projects, *users])
@@ -388,8 +388,19 @@ def test_pages_with_interleaved_projects_and_late_passages(session, monkeypatch)
         _passage_with_work(session, document, 0, users, skip=number == 3)
     _passage_with_work(session, documents[0], 1, users, skip=False)  # the highest passage id
     session.commit()
+    return documents
 
-    for export_filter in (ExportFilter(all_claims=True), ExportFilter(project="A")):
+
+def test_pages_with_interleaved_projects_and_late_passages(session, monkeypatch):
+    """Pages hold documents of other projects, and a passage added late has an id far from
+    its document's: every claim and entry still lands in its row, exactly once."""
+    monkeypatch.setattr("annotator.services.exporting.DOCUMENTS_PER_PAGE", 2)
+    documents = _interleaved_projects(session)
+    for export_filter in (
+        ExportFilter(all_claims=True),
+        ExportFilter(project="A"),
+        ExportFilter(project="B", all_claims=True),
+    ):
         rows = list(csv.DictReader(io.StringIO(exported(session, export_filter), newline="")))
         got = [
             (r["document_id"], r["passage_index"], r["claim_index"], r["reviewer"], r["skipped"])
@@ -415,7 +426,14 @@ def _passage_with_work(
     ]  # fmt: skip
     session.add_all(claims)
     session.flush()
-    session.add(Annotation(claim_id=claims[0].id, user_id=users[0].id, label="quoted"))
+    session.add(
+        Annotation(
+            claim_id=claims[0].id,
+            project_id=passage.project_id,
+            user_id=users[0].id,
+            label="quoted",
+        )
+    )
     if skip:
         session.add(
             Review(
@@ -436,7 +454,7 @@ def _expected_keys(
     the passage of d3 (a row for each of its claims)."""
     keys = []
     for number, document in enumerate(documents):
-        if export_filter.project == "A" and number % 2:
+        if export_filter.project and export_filter.project != "AB"[number % 2]:
             continue
         for passage_index in (0, 1) if number == 0 else (0,):
             for claim_index in (0, 1):
@@ -450,6 +468,33 @@ def _expected_keys(
                     for user, skipped in entries
                 ]
     return keys
+
+
+def _reads_of(plan: dict[str, Any], table: str) -> list[str]:
+    """The conditions (index, recheck and filter) of every read of ``table`` in the plan."""
+    own = []
+    if plan.get("Relation Name") == table:
+        keys = ("Index Cond", "Recheck Cond", "Filter")
+        own.append(" ".join(plan.get(key, "") for key in keys))
+    return own + [read for child in plan.get("Plans", []) for read in _reads_of(child, table)]
+
+
+def test_a_projects_export_reads_only_its_projects_labels_on_postgresql(session):
+    """PostgreSQL reads a page's entries once for the page: for one project's export, they are
+    that project's labels and skips, however many other projects hold."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite reads the entries of the page's passages only")
+    _interleaved_projects(session)
+    export_filter = ExportFilter(project="B", all_claims=True)
+    statement = exporting._csv_statement(export_filter, session.get_bind().dialect)
+    page = next(exporting._document_pages(session, export_filter))
+    params = statement.parameters(exporting._page_bounds(session, page))
+    explain = "EXPLAIN (FORMAT JSON) " + statement.sql
+    plan = session.connection().exec_driver_sql(explain, params).scalar_one()[0]["Plan"]
+    for table in ("annotations", "reviews"):
+        reads = _reads_of(plan, table)
+        assert reads, f"the plan reads {table}"
+        assert all("project_id" in conditions for conditions in reads), (table, reads)
 
 
 def test_a_filter_is_compiled_once_and_each_filter_keeps_its_own(session, hostile_project):

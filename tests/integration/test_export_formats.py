@@ -56,7 +56,14 @@ def world(session, make_user):
                 TagSubmission(dict.fromkeys(ids, label), dict.fromkeys(ids, 0)),
             )
     first_claim = passages[0].claims[0]
-    session.add(FinalLabel(claim_id=first_claim.id, label="quoted", user_id=bob.id))
+    session.add(
+        FinalLabel(
+            claim_id=first_claim.id,
+            project_id=passages[0].project_id,
+            label="quoted",
+            user_id=bob.id,
+        )
+    )
     session.commit()
     suggestions.post_suggestions(
         session, bob, "model-x", [suggestions.SuggestionInput(first_claim.id, "editorial", 0.9, "")]

@@ -115,7 +115,12 @@ def annotated_elsewhere(session, make_user) -> tuple[Passage, User]:
     )
     shown_claims = [claim.id for claim in shown.claims]
     assert shown_claims, "the fixture's second passage has claims"
-    label = {"label": "reported", "created_at": utcnow(), "updated_at": utcnow()}
+    label = {
+        "label": "reported",
+        "project_id": shown.project_id,
+        "created_at": utcnow(),
+        "updated_at": utcnow(),
+    }
     session.execute(
         insert(Annotation),
         [{"claim_id": c, "user_id": reviewer.id, **label} for c in elsewhere_claims]

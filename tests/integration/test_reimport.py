@@ -6,7 +6,15 @@ import json
 
 from sqlalchemy import select
 
-from annotator.models import Annotation, Document, FinalLabel, Passage, Review, ReviewStatus
+from annotator.models import (
+    Annotation,
+    Document,
+    FinalLabel,
+    Passage,
+    Project,
+    Review,
+    ReviewStatus,
+)
 from annotator.services import annotating
 from annotator.services.annotating import TagSubmission
 from annotator.services.importing import import_files
@@ -88,7 +96,10 @@ def test_progress_follows_the_carried_tags(session, make_user):
 def test_final_labels_are_carried_and_reported_when_lost(session, make_user):
     import_files(session, [("v1.jsonl", _line(V1))], "default")
     claims = [c for p in session.scalars(select(Passage).order_by(Passage.index)) for c in p.claims]
-    session.add_all([FinalLabel(claim_id=c.id, label="editorial") for c in claims])
+    project_id = session.scalar(select(Project.id))
+    session.add_all(
+        [FinalLabel(claim_id=c.id, project_id=project_id, label="editorial") for c in claims]
+    )
     session.commit()
     changed = dict(
         V1, text=V1["text"].replace("Clearly, this budget is a mistake.", "It passed 7-2.")

@@ -54,7 +54,9 @@ def _seed_work(session, make_user):
         ),
     )
     annotating.skip_passage(session, bob, second, "garbled text")
-    session.add(FinalLabel(claim_id=ids[0], label="quoted", user_id=bob.id))
+    session.add(
+        FinalLabel(claim_id=ids[0], project_id=first.project_id, label="quoted", user_id=bob.id)
+    )
     session.commit()
     items = [suggestions.SuggestionInput(ids[0], "editorial", 0.75, "model says so")]
     suggestions.post_suggestions(session, bob, "model-x", items)

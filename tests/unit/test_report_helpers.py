@@ -79,6 +79,7 @@ def test_one_vs_rest_recodes_other_labels():
     summary = one_vs_rest(rows((1, "a", R), (1, "b", Q), (2, "a", E), (2, "b", E)), E)
     assert summary.labels == [E, "(other)"]
     assert summary.percent_agreement == 1.0  # R and Q are both "(other)"
+    assert summary.confusion == [[2, 0], [0, 2]]  # each agreeing pair counts once each way
 
 
 def test_reviewer_confusion_uses_shared_claims_only():
