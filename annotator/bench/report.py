@@ -27,9 +27,14 @@ def table(
     ]
     for label, render in ROWS:
         lines.append(_row([label, *[render(r.figures) for r in results]]))
-    for page in TEAM_PAGES:
-        label = f"M5 {page} p50 / max ms"
-        lines.append(_row([label, *[_team_page(r.figures, page) for r in results]]))
+    for measure in ("m5", "m6"):
+        if measure == "m6":
+            labels = [r.figures.get("m6_labels") for r in results]
+            counts = [f"{n:,}" if isinstance(n, int) else "-" for n in labels]
+            lines.append(_row(["M6 labels of the finished study", *counts]))
+        for page in TEAM_PAGES:
+            label = f"{measure.upper()} {page} p50 / max ms"
+            lines.append(_row([label, *[_team_page(r.figures, measure, page) for r in results]]))
     lines.append(_row(["EXPLAIN: full scans in Next", *[str(len(r.full_scans)) for r in results]]))
     if venv_mib is not None:
         lines += ["", f"installed venv size: {venv_mib:.0f} MiB"]
@@ -51,8 +56,8 @@ def _timed(key: str, fmt: str) -> Render:
     return render
 
 
-def _team_page(figures: dict[str, object], page: str) -> str:
-    pages = figures.get("m5")
+def _team_page(figures: dict[str, object], measure: str, page: str) -> str:
+    pages = figures.get(measure)
     timed = pages.get(page) if isinstance(pages, dict) else None
     if not isinstance(timed, Timed):
         return "-"
@@ -122,14 +127,17 @@ def _ratios(results: list[Result]) -> list[str]:
             a, b = small.figures.get(key), large.figures.get(key)
             if isinstance(a, Timed) and isinstance(b, Timed) and getattr(a, what):
                 parts.append(f"{key} {what} x{getattr(b, what) / getattr(a, what):.2f}")
-        parts += _team_page_ratios(small.figures, large.figures)
+        parts += _team_page_ratios(small.figures, large.figures, "m5")
+        parts += _team_page_ratios(small.figures, large.figures, "m6")
         lines.append(f"{database} N={documents} / N=1000: " + ", ".join(parts))
     return lines
 
 
-def _team_page_ratios(small: dict[str, object], large: dict[str, object]) -> list[str]:
-    """M5's p50 at the larger size over the smaller, per page."""
-    a, b = small.get("m5"), large.get("m5")
+def _team_page_ratios(
+    small: dict[str, object], large: dict[str, object], measure: str
+) -> list[str]:
+    """M5's or M6's p50 at the larger size over the smaller, per page."""
+    a, b = small.get(measure), large.get(measure)
     if not isinstance(a, dict) or not isinstance(b, dict):
         return []
     parts = []
@@ -138,5 +146,5 @@ def _team_page_ratios(small: dict[str, object], large: dict[str, object]) -> lis
         if not (isinstance(first, Timed) and isinstance(second, Timed)):
             continue
         if first.latencies and second.latencies:
-            parts.append(f"m5 {page} p50 x{second.p50 / first.p50:.2f}")
+            parts.append(f"{measure} {page} p50 x{second.p50 / first.p50:.2f}")
     return parts

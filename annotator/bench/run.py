@@ -1,4 +1,4 @@
-"""One benchmark run: a fresh database, the corpus imported, servers started, M1-M4 measured,
+"""One benchmark run: a fresh database, the corpus imported, servers started, M1-M6 measured,
 everything stopped and dropped again."""
 
 from __future__ import annotations
@@ -12,19 +12,24 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, insert, literal, select, update
 
 from annotator import create_app
 from annotator.bench import measures
 from annotator.bench.explain import explain_next
 from annotator.bench.servers import Database, Server, start_server
 from annotator.db import get_engine, get_session
-from annotator.models import Passage, Project, Role
+from annotator.models import Annotation, Claim, Document, Passage, Project, Role, utcnow
 from annotator.services import accounts
 
 PROJECT = "bench"
 UPLOAD_PROJECT = "bench-upload"
 REVIEWERS = 4
+# M6: a finished study, the same at every size: every claim of the first 1,000 documents
+# labelled by three of six more reviewers (about 120,000 labels)
+FINISHED_DOCUMENTS = 1000
+FINISHING_REVIEWERS = 6
+LABELS_PER_CLAIM = 3
 
 
 @dataclass
@@ -110,6 +115,11 @@ def run_one(kind: str, documents: int, corpus: Path, options: Options) -> Result
             result.figures["m1_upload"] = measures.import_upload(
                 gunicorn, users["admin"], corpus, UPLOAD_PROJECT
             )
+        _say(options, f"[{kind} N={documents}] M6 team pages of a finished study")
+        result.figures["m6_labels"] = _finish_study(app, project_id)
+        result.figures["m6"] = measures.team_pages(
+            gunicorn, users["admin"], project_id, options.page_visits
+        )
         result.figures["passages"] = _count_passages(app)
         result.figures["load_after"] = os.getloadavg()[0]
         with app.app_context():
@@ -139,6 +149,62 @@ def _prepare(app: Flask) -> dict[str, Any]:
         "reviewers": [(name, password) for name in names[:REVIEWERS]],
         "next": ("bench-next", password),
     }
+
+
+def _finish_study(app: Flask, project_id: int) -> int:
+    """M6's labels, written in one statement per reviewer as a label import would store them:
+    each of FINISHING_REVIEWERS reviewers labels every claim of the first FINISHED_DOCUMENTS
+    documents whose id falls to them (LABELS_PER_CLAIM reviewers a claim), four times in five
+    as suggested and otherwise the next label. Returns how many labels were written.
+    PostgreSQL's statistics are refreshed afterwards, as autovacuum would."""
+    password = secrets.token_urlsafe(16)
+    with app.app_context():
+        session = get_session()
+        documents = (
+            select(Document.id)
+            .where(Document.project_id == project_id)
+            .order_by(Document.id)
+            .limit(FINISHED_DOCUMENTS)
+            .subquery()
+        )
+        other = case(
+            (Claim.suggested_label == "reported", "quoted"),
+            (Claim.suggested_label == "quoted", "editorial"),
+            else_="reported",
+        )
+        now = utcnow()
+        before = session.scalar(select(func.count(Annotation.id)))
+        for number in range(FINISHING_REVIEWERS):
+            user = accounts.create_user(session, f"bench-finisher-{number + 1}", password)
+            labels = (
+                select(
+                    Claim.id,
+                    literal(project_id),
+                    literal(user.id),
+                    case(((Claim.id * 7 + number) % 5 == 0, other), else_=Claim.suggested_label),
+                    literal(False),
+                    literal(""),
+                    literal(1),
+                    literal(now, Annotation.created_at.type),
+                    literal(now, Annotation.updated_at.type),
+                )
+                .join(Passage, Passage.id == Claim.passage_id)
+                .where(
+                    Passage.document_id.in_(select(documents.c.id)),
+                    (Claim.id + number) % FINISHING_REVIEWERS < LABELS_PER_CLAIM,
+                )
+            )
+            columns = ["claim_id", "project_id", "user_id", "label", "unsure", "note", "version"]
+            insert_labels = insert(Annotation).from_select(
+                [*columns, "created_at", "updated_at"], labels
+            )
+            session.execute(insert_labels)
+        session.commit()
+        written = (session.scalar(select(func.count(Annotation.id))) or 0) - (before or 0)
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection().exec_driver_sql("ANALYZE annotations")
+            session.commit()
+    return written
 
 
 def _open_project(app: Flask) -> int:

@@ -65,3 +65,15 @@ def test_the_table_shows_each_team_page_and_its_growth() -> None:
     assert "| M5 agreement p50 / max ms | - | 6 failed |" in rendered
     assert "m5 dashboard p50 x3.00" in rendered.splitlines()[-1]
     assert "m5 outlet report" not in rendered.splitlines()[-1]
+
+
+def test_the_table_shows_the_finished_study_and_its_growth() -> None:
+    small, large = Result("postgresql", 1000), Result("postgresql", 10000)
+    small.figures |= {"m6_labels": 120360, "m6": {"agreement": Timed(latencies=[0.5, 0.6, 0.7])}}
+    large.figures |= {"m6_labels": 120360, "m6": {"agreement": Timed(latencies=[0.6, 0.6, 0.6])}}
+    rendered = table([small, large])
+    assert "| M6 labels of the finished study | 120,360 | 120,360 |" in rendered
+    assert "| M6 agreement p50 / max ms | 600.0 / 700.0 | 600.0 / 600.0 |" in rendered
+    assert "| M5 agreement p50 / max ms | - | - |" in rendered
+    assert "m6 agreement p50 x1.00" in rendered.splitlines()[-1]
+    assert "| M6 labels of the finished study | - |" in table([Result("sqlite", 1000)])
