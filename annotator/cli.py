@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
 from annotator import create_app, migrate
+from annotator.collector import tune_garbage_collection
 from annotator.db import get_engine, get_session, is_missing_table, release_session
 from annotator.models import Role
 from annotator.services import accounts, agreement, export_formats, outlets
@@ -77,24 +78,12 @@ def cli() -> None:
     atexit.register(_skip_final_garbage_collection)
 
 
-FIRST_GENERATION_THRESHOLD = 10_000  # Python's default: 700
-
-
 def main() -> None:
-    """The ``annotator`` command: ``cli`` with the garbage collector tuned for it."""
+    """The ``annotator`` command: ``cli`` with the garbage collector tuned for it (a command
+    allocates millions of short-lived objects; the import's workers inherit the tuning). Not
+    in ``cli`` itself, which tests invoke many times in one process."""
     tune_garbage_collection()
     cli()
-
-
-def tune_garbage_collection() -> None:
-    """A command allocates millions of short-lived objects (an import's texts, drafts and rows)
-    beside a heap of modules that lives as long as the process. Frozen, that heap is no longer
-    walked by every full collection, and with a larger first generation the collector runs a
-    third as often; the import's workers inherit both. A 29,000-passage import spent 0.11 s
-    in the collector instead of 0.35 s (docs/benchmarks.md, round 9). Not in ``cli`` itself,
-    which tests invoke many times in one process."""
-    gc.freeze()
-    gc.set_threshold(FIRST_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def _skip_final_garbage_collection() -> None:

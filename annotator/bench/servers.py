@@ -73,7 +73,7 @@ def start_server(kind: str, env: dict[str, str], workers: int = 2, threads: int 
     if kind == "gunicorn":
         args = [tool("gunicorn"), "--workers", str(workers), "--threads", str(threads),
                 "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-                "annotator:create_app()"]  # fmt: skip
+                "annotator.wsgi:app"]  # fmt: skip
     else:
         args = [tool("annotator"), "serve", "--host", "127.0.0.1", "--port", str(port)]
     start = time.perf_counter()

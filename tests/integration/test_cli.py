@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from annotator import cli, create_app, migrate
+from annotator.collector import FIRST_GENERATION_THRESHOLD
 from annotator.db import get_engine, get_session, is_missing_table
 from annotator.models import Document, User
 from annotator.services import accounts, export_formats
@@ -170,8 +171,30 @@ def test_the_command_freezes_its_start_up_heap_and_collects_less_often(monkeypat
         gc.set_threshold(*threshold)
     [(frozen, (first, *older))] = seen
     assert frozen > 10_000, "the modules' objects are frozen"
-    assert first == cli.FIRST_GENERATION_THRESHOLD > threshold[0]
+    assert first == FIRST_GENERATION_THRESHOLD > threshold[0]
     assert older == list(threshold[1:])
+
+
+def test_a_web_worker_builds_the_app_and_then_tunes_the_collector(tmp_path):
+    """``annotator.wsgi:app``, what gunicorn loads in each worker."""
+    probe = (
+        "import gc; threshold = gc.get_threshold()[0]; import annotator.wsgi as w; "
+        "print(type(w.app).__name__, threshold, gc.get_threshold()[0], gc.get_freeze_count())"
+    )
+    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    kind, before, after, frozen = done.stdout.split()
+    assert kind == "Flask"
+    assert int(before) < int(after) == FIRST_GENERATION_THRESHOLD
+    assert int(frozen) > 10_000, "the modules' and the app's objects are frozen"
 
 
 def test_a_command_on_a_database_not_set_up_says_what_to_do(tmp_path):
