@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import MetaData, insert, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from annotator import create_app, migrate
 from annotator.db import Base, get_engine, make_engine
@@ -32,32 +32,40 @@ def blank_engine(fresh_database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+def _two_projects_with_a_passage_each(
+    connection: Connection, tables: MetaData, now: datetime
+) -> None:
+    """Projects 1 and 2, each with a document and a passage of its own number, and reviewer 1,
+    written to the tables as the schema stands."""
+    connection.execute(
+        insert(tables.tables["users"]),
+        {"id": 1, "username": "u", "password_hash": "x", "role": "reviewer", "active": True,
+         "session_epoch": 0, "created_at": now},
+    )  # fmt: skip
+    for number in (1, 2):
+        connection.execute(
+            insert(tables.tables["projects"]),
+            {"id": number, "name": f"p{number}", "guidelines": "", "created_at": now},
+        )
+        connection.execute(
+            insert(tables.tables["documents"]),
+            {"id": number, "project_id": number, "external_id": "d", "title": "t",
+             "content_hash": "h", "imported_at": now},
+        )  # fmt: skip
+        connection.execute(
+            insert(tables.tables["passages"]),
+            {"id": number, "project_id": number, "document_id": number, "index": 0,
+             "text": "x", "role": "author", "claim_count": 1},
+        )  # fmt: skip
+
+
 def test_reviews_get_their_passages_project_when_migrated(blank_engine):
     migrate.upgrade(blank_engine, "2b4fabdc973d")
     now = datetime.now(UTC)
     tables = MetaData()
     tables.reflect(blank_engine)
     with blank_engine.begin() as connection:
-        for number in (1, 2):
-            connection.execute(
-                insert(tables.tables["projects"]),
-                {"id": number, "name": f"p{number}", "guidelines": "", "created_at": now},
-            )
-            connection.execute(
-                insert(tables.tables["documents"]),
-                {"id": number, "project_id": number, "external_id": "d", "title": "t",
-                 "content_hash": "h", "imported_at": now},
-            )  # fmt: skip
-            connection.execute(
-                insert(tables.tables["passages"]),
-                {"id": number, "project_id": number, "document_id": number, "index": 0,
-                 "text": "x", "role": "author", "claim_count": 1},
-            )  # fmt: skip
-        connection.execute(
-            insert(tables.tables["users"]),
-            {"id": 1, "username": "u", "password_hash": "x", "role": "reviewer", "active": True,
-             "session_epoch": 0, "created_at": now},
-        )  # fmt: skip
+        _two_projects_with_a_passage_each(connection, tables, now)
         connection.execute(
             insert(tables.tables["reviews"]),
             [{"passage_id": n, "document_id": n, "user_id": 1, "status": "completed",
@@ -190,26 +198,8 @@ def test_labels_and_final_labels_get_their_claims_project_when_migrated(blank_en
     tables.reflect(blank_engine)
     row = {"created_at": now, "updated_at": now}
     with blank_engine.begin() as connection:
-        connection.execute(
-            insert(tables.tables["users"]),
-            {"id": 1, "username": "u", "password_hash": "x", "role": "reviewer", "active": True,
-             "session_epoch": 0, "created_at": now},
-        )  # fmt: skip
+        _two_projects_with_a_passage_each(connection, tables, now)
         for number in (1, 2):
-            connection.execute(
-                insert(tables.tables["projects"]),
-                {"id": number, "name": f"p{number}", "guidelines": "", "created_at": now},
-            )
-            connection.execute(
-                insert(tables.tables["documents"]),
-                {"id": number, "project_id": number, "external_id": "d", "title": "t",
-                 "content_hash": "h", "imported_at": now},
-            )  # fmt: skip
-            connection.execute(
-                insert(tables.tables["passages"]),
-                {"id": number, "project_id": number, "document_id": number, "index": 0,
-                 "text": "x", "role": "author", "claim_count": 1},
-            )  # fmt: skip
             connection.execute(
                 insert(tables.tables["claims"]),
                 {"id": 10 + number, "passage_id": number, "index": 0, "start": 0, "end": 1,
