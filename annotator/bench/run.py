@@ -97,17 +97,16 @@ def run_one(kind: str, documents: int, corpus: Path, options: Options) -> Result
             gunicorn, users["next"], project_id, options.next_count
         )
         result.explain, result.full_scans = explain_next(app, users["next"][0], project_id)
+        _say(options, f"[{kind} N={documents}] M5 team pages")
+        result.figures["m5"] = measures.team_pages(
+            gunicorn, users["admin"], project_id, options.page_visits
+        )
+        # after M5: the download's worker has served the annotation and every team page
         _say(options, f"[{kind} N={documents}] M3 export (web, CLI)")
         try:
             result.figures["m3_web"] = measures.export_web(gunicorn, users["admin"], PROJECT)
         except (OSError, RuntimeError) as exc:  # e.g. gunicorn's 30 s worker timeout
             result.figures["m3_web_error"] = f"{type(exc).__name__}: {exc}"[:200]
-        # after M3: the statistics libraries that the agreement and report pages load stay in
-        # the worker (about 95 MiB more RSS), and M3 measures a worker that annotated
-        _say(options, f"[{kind} N={documents}] M5 team pages")
-        result.figures["m5"] = measures.team_pages(
-            gunicorn, users["admin"], project_id, options.page_visits
-        )
         out = options.workdir / f"export-{kind}-{documents}.csv"
         result.figures["m3_cli"] = measures.export_cli(out, PROJECT, env)
         if options.upload:

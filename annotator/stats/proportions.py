@@ -12,8 +12,10 @@ Conventions:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from statistics import NormalDist
 
 __all__ = ["Share", "label_shares", "wilson_interval"]
 
@@ -39,18 +41,20 @@ def _check_confidence(confidence: float) -> None:
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for the proportion ``successes / n``; ``(0.0, 1.0)`` when n == 0.
 
-    Computed by ``statsmodels.stats.proportion.proportion_confint(method="wilson")``.
+    Wilson (1927), as ``statsmodels.stats.proportion.proportion_confint(method="wilson")``
+    computes it (the tests check it against that).
     """
     _check_confidence(confidence)
     if not 0 <= successes <= n:
         raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
     if n == 0:
         return (0.0, 1.0)
-    from statsmodels.stats.proportion import proportion_confint
-
-    low, high = proportion_confint(successes, n, alpha=1.0 - confidence, method="wilson")
-    low = 0.0 if successes == 0 else max(0.0, float(low))
-    high = 1.0 if successes == n else min(1.0, float(high))
+    z = NormalDist().inv_cdf(1.0 - (1.0 - confidence) / 2.0)
+    share, z2 = successes / n, z * z
+    centre = (share + z2 / (2 * n)) / (1 + z2 / n)
+    half_width = z / (1 + z2 / n) * math.sqrt(share * (1 - share) / n + z2 / (4 * n * n))
+    low = 0.0 if successes == 0 else max(0.0, centre - half_width)
+    high = 1.0 if successes == n else min(1.0, centre + half_width)
     return (low, high)
 
 
