@@ -17,7 +17,9 @@ from annotator.stats.agreement import (
     confusion_matrix,
     fleiss_kappa,
     krippendorff_alpha,
+    krippendorff_alpha_of_table,
     percent_agreement,
+    percent_agreement_of_table,
     summary_of,
 )
 from annotator.stats.proportions import Share, label_shares, wilson_interval
@@ -34,8 +36,10 @@ __all__ = [
     "confusion_matrix",
     "fleiss_kappa",
     "krippendorff_alpha",
+    "krippendorff_alpha_of_table",
     "label_shares",
     "percent_agreement",
+    "percent_agreement_of_table",
     "summary_of",
     "wilson_interval",
 ]

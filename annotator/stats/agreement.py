@@ -39,7 +39,9 @@ __all__ = [
     "confusion_matrix",
     "fleiss_kappa",
     "krippendorff_alpha",
+    "krippendorff_alpha_of_table",
     "percent_agreement",
+    "percent_agreement_of_table",
     "summary_of",
 ]
 
@@ -111,6 +113,17 @@ def percent_agreement(ratings: Iterable[Rating]) -> float | None:
     Every such item weighs the same, however many raters it has. ``None`` without such items.
     """
     return _percent(_compared(CodedRatings.of(ratings)))
+
+
+def percent_agreement_of_table(table: np.ndarray) -> float | None:
+    """``percent_agreement`` of ratings given as a label table (items x labels: how many
+    raters gave each label to each item)."""
+    return _percent(table[table.sum(axis=1) >= 2])
+
+
+def krippendorff_alpha_of_table(table: np.ndarray) -> float | None:
+    """``krippendorff_alpha`` of ratings given as a label table (items x labels)."""
+    return _alpha(table[table.sum(axis=1) >= 2])
 
 
 def _compared(coded: CodedRatings) -> np.ndarray:
