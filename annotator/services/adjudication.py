@@ -157,13 +157,29 @@ def disagreement_queue(
 ) -> QueuePage:
     """A page of claims whose reviewers chose different labels, in document order."""
     ids_query = _disputed_ids(project, filters)
-    total = session.scalar(select(func.count()).select_from(ids_query.subquery())) or 0
+    page = max(page, 1)
+    ids, total = _page_of(session, ids_query, page)
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
-    page = min(max(page, 1), pages)
-    ids = list(session.scalars(ids_query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
+    if page > pages:  # a link to a page that no longer exists: the last one
+        page = pages
+        ids, total = _page_of(session, ids_query, page)
     unanimous_query = _unanimous_query(project, filters).subquery()
     unanimous = session.scalar(select(func.count()).select_from(unanimous_query)) or 0
     return QueuePage(_items(session, ids), total, page, pages, unanimous)
+
+
+def _page_of(session: Session, ids_query: Select[Any], page: int) -> tuple[list[int], int]:
+    """The claim ids on ``page`` and how many there are on all pages, in one statement (the
+    count rides along as a window over the grouped labels, which are then read once).
+    Past the last page there are no rows to carry the count, so it is counted alone."""
+    rows = session.execute(
+        ids_query.add_columns(func.count().over()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    ).all()
+    if rows:
+        return [claim_id for claim_id, _ in rows], int(rows[0][1])
+    if page == 1:
+        return [], 0
+    return [], session.scalar(select(func.count()).select_from(ids_query.subquery())) or 0
 
 
 def _items(session: Session, claim_ids: list[int]) -> list[QueueItem]:

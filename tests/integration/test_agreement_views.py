@@ -6,12 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from sqlalchemy import select
 
 from annotator.models import Change, Claim, FinalLabel, Outlet, Passage, Project
-from annotator.services import reports
+from annotator.services import adjudication, reports
 from tests.panel import E, Q, R, build_panel
 
 
@@ -176,6 +177,25 @@ def test_settled_label_shows_on_the_claim_for_curators_only(client, login, panel
     assert "Settled as" not in client.get(f"/passages/{panel.passage_ids[2]}").get_data(
         as_text=True
     )
+
+
+def test_queue_pages_count_every_disputed_claim(client, login, panel, monkeypatch):
+    monkeypatch.setattr(adjudication, "PER_PAGE", 2)
+    login("cora")
+
+    def page(number):
+        url = f"/projects/{panel.project_id}/adjudicate"
+        html = client.get(url, query_string={"page": number}).get_data(as_text=True)
+        shown = {n for n in range(1, 9) if f'id="dispute-{panel.claim(n)}"' in html}
+        return shown, "3 disputed claims still to settle" in html, re.search(r"Page \d of \d", html)
+
+    first, counted, pager = page(1)
+    assert (first, counted, pager[0]) == ({2, 4}, True, "Page 1 of 2")
+    second, counted, pager = page(2)
+    assert (second, counted, pager[0]) == ({6}, True, "Page 2 of 2")
+    assert page(9)[:2] == ({6}, True), "a page past the end shows the last one"
+    settle(client, panel, 6, Q, 0)
+    assert page(2)[:2] == ({2, 4}, False), "the second page went when its claim was settled"
 
 
 def test_queue_filters(client, login, panel):
