@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, select, union
+from sqlalchemy import case, exists, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from annotator.models import (
@@ -212,22 +212,30 @@ def load_claim_labels(session: Session, project: Project) -> LabelledClaims:
     290,000 passages); claims nobody labelled count only as undecided (``outlet_report``).
     The labels are counted per claim by the database: a claim is one row, not one row per
     reviewer, and no Python loop runs per label."""
-    labelled = union(
-        select(Annotation.claim_id).where(Annotation.project_id == project.id),
-        select(FinalLabel.claim_id).where(FinalLabel.project_id == project.id),
-    )
     label_counts = [func.count(case((Annotation.label == label, 1))) for label in LABELS]
     unknown = func.count(case((Annotation.label.not_in(LABELS), 1)))
-    rows = session.connection().execute(
+    labelled = (
         select(Outlet.name, Passage.role, FinalLabel.label, *label_counts, unknown)
-        .select_from(Claim)
+        .select_from(Annotation)
+        .join(Claim, Claim.id == Annotation.claim_id)
         .join(Passage, Passage.id == Claim.passage_id)
         .join(Outlet, Outlet.id == Passage.outlet_id)
         .outerjoin(FinalLabel, FinalLabel.claim_id == Claim.id)
-        .outerjoin(Annotation, Annotation.claim_id == Claim.id)
-        .where(Claim.id.in_(labelled))
+        .where(Annotation.project_id == project.id)
         .group_by(Claim.id, Outlet.name, Passage.role, FinalLabel.label)
     )
+    # Driven from the project's labels, as the labels are read for the agreement figures:
+    # from the claims, PostgreSQL hashed every claim and passage of the project.
+    nobody = ~exists().where(Annotation.claim_id == FinalLabel.claim_id)
+    settled_alone = (
+        select(Outlet.name, Passage.role, FinalLabel.label, *[literal(0)] * len(COLUMNS))
+        .select_from(FinalLabel)
+        .join(Claim, Claim.id == FinalLabel.claim_id)
+        .join(Passage, Passage.id == Claim.passage_id)
+        .join(Outlet, Outlet.id == Passage.outlet_id)
+        .where(FinalLabel.project_id == project.id, nobody)
+    )
+    rows = session.connection().execute(union_all(labelled, settled_alone))
     return LabelledClaims.of_rows(rows.all())
 
 
