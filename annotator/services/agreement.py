@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from operator import attrgetter
-from typing import Any, NamedTuple
+from functools import cached_property
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
+from annotator.db import driver_rows
 from annotator.models import Annotation, Claim, FinalLabel, Label, Outlet, Passage, Project, User
 from annotator.stats import (
     AgreementSummary,
@@ -29,6 +31,9 @@ from annotator.stats import (
     summary_of,
     wilson_interval,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LABELS: list[str] = [label.value for label in Label]
 NO_OUTLET = "(no outlet)"
@@ -50,16 +55,33 @@ class RatingFilter:
     label: str | None = None
 
 
-class RatingRow(NamedTuple):
-    """One reviewer's label on one claim, with what the breakdowns group by (a tuple: a
-    finished study loads hundreds of thousands)."""
+@dataclass(frozen=True)
+class Ratings:
+    """Reviewers' labels as columns: the i-th label is ``labels[i]``, given by
+    ``reviewers[i]`` to claim ``claim_ids[i]``, whose passage cites ``outlets[i]`` in the role
+    ``roles[i]`` and which is settled as ``finals[i]`` (None if not). Columns, not an object
+    per label: a finished study loads hundreds of thousands of labels."""
 
-    claim_id: int
-    reviewer: str
-    label: str
-    outlet: str
-    role: str
-    final: str | None
+    claim_ids: Sequence[int]
+    reviewers: Sequence[str]
+    labels: Sequence[str]
+    outlets: Sequence[str]
+    roles: Sequence[str]
+    finals: Sequence[str | None]
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[Sequence[Any]]) -> Ratings:
+        """Ratings of rows (claim id, reviewer, label, outlet, role, settled label)."""
+        rows = list(rows)
+        return cls(*(list(map(itemgetter(column), rows)) for column in range(6)))
+
+    def __len__(self) -> int:
+        return len(self.claim_ids)
+
+    @cached_property
+    def coded(self) -> CodedRatings:
+        """The labels as codes, made once for all the figures of a page."""
+        return CodedRatings.from_columns(self.claim_ids, self.reviewers, self.labels)
 
 
 @dataclass(frozen=True)
@@ -170,40 +192,33 @@ def _ratings_query(project: Project, filters: RatingFilter) -> Select[*tuple[Any
 
 def load_ratings(
     session: Session, project: Project, filters: RatingFilter | None = None
-) -> list[RatingRow]:
-    """Every reviewer label of the project's claims that pass ``filters``, in one query (run
-    without the ORM: its handling of each row took as long as the rest of the agreement
-    page)."""
-    rows = session.connection().execute(_ratings_query(project, filters or RatingFilter())).all()
-    return list(map(RatingRow._make, rows))
+) -> Ratings:
+    """Every reviewer label of the project's claims that pass ``filters``, in one query whose
+    rows are the driver's own (the ORM's handling of each row took as long as the rest of the
+    agreement page, and SQLAlchemy's row objects a third of it)."""
+    return Ratings.of_rows(driver_rows(session, _ratings_query(project, filters or RatingFilter())))
 
 
-def summarise(rows: Iterable[RatingRow]) -> AgreementSummary:
-    """All agreement figures for these rows (labels in the usual order)."""
-    return summary_of(_coded(rows), LABELS)
+def summarise(ratings: Ratings) -> AgreementSummary:
+    """All agreement figures for these ratings (labels in the usual order)."""
+    return summary_of(ratings.coded, LABELS)
 
 
-def _coded(rows: Iterable[RatingRow]) -> CodedRatings:
-    rows = list(rows)
-    columns = (list(map(attrgetter(name), rows)) for name in ("claim_id", "reviewer", "label"))
-    return CodedRatings.from_columns(*columns)
-
-
-def _groups(coded: CodedRatings, rows: Sequence[RatingRow], key: str) -> list[GroupFigures]:
-    """Figures per distinct value of ``key``, sorted by name. The rows are coded once; each
-    group is a part of them."""
+def _groups(ratings: Ratings, values: Sequence[str]) -> list[GroupFigures]:
+    """Figures per distinct value of a column (``values``), sorted by name. The ratings are
+    coded once; each group is a part of them."""
     import numpy as np
 
-    values = list(map(attrgetter(key), rows))
+    coded = ratings.coded
     names = sorted(set(values))
     code_of = {name: code for code, name in enumerate(names)}
     group = np.fromiter(map(code_of.__getitem__, values), np.int64, len(values))[coded.source]
     return [GroupFigures(n, summary_of(coded.where(group == code_of[n]), LABELS)) for n in names]
 
 
-def one_vs_rest(rows: Sequence[RatingRow], label: str) -> AgreementSummary:
+def one_vs_rest(ratings: Ratings, label: str) -> AgreementSummary:
     """Figures after recoding every label as ``label`` or OTHER."""
-    return _one_vs_rest(_coded(rows), label)
+    return _one_vs_rest(ratings.coded, label)
 
 
 def _one_vs_rest(coded: CodedRatings, label: str) -> AgreementSummary:
@@ -211,20 +226,18 @@ def _one_vs_rest(coded: CodedRatings, label: str) -> AgreementSummary:
     return summary_of(coded.relabelled(binary), [label, OTHER])
 
 
-def build_report(
-    project_name: str, rows: Sequence[RatingRow], filters: RatingFilter
-) -> AgreementReport:
-    """The whole report from loaded rows (pure: no database). The rows are coded once for
-    all the figures."""
-    coded = _coded(rows)
+def build_report(project_name: str, ratings: Ratings, filters: RatingFilter) -> AgreementReport:
+    """The whole report from loaded ratings (pure: no database). The ratings are coded once
+    for all the figures."""
+    coded = ratings.coded
     observed = set(coded.observed_labels)
     labels = LABELS + sorted(observed - set(LABELS))
     return AgreementReport(
         project=project_name,
         filters=asdict(filters),
         overall=summary_of(coded, LABELS),
-        by_outlet=_groups(coded, rows, "outlet"),
-        by_role=_groups(coded, rows, "role"),
+        by_outlet=_groups(ratings, ratings.outlets),
+        by_role=_groups(ratings, ratings.roles),
         by_label=[GroupFigures(lab, _one_vs_rest(coded, lab)) for lab in labels if lab in observed],
     )
 
@@ -250,9 +263,9 @@ def report_dict(report: AgreementReport) -> dict[str, Any]:
     return asdict(report)
 
 
-def reviewers_of(rows: Iterable[RatingRow]) -> list[str]:
-    """Reviewers who labelled any of the rows, by name."""
-    return sorted({r.reviewer for r in rows})
+def reviewers_of(ratings: Ratings) -> list[str]:
+    """Reviewers who gave any of the labels, by name."""
+    return sorted(set(ratings.reviewers))
 
 
 def _matrix_labels(pairs: Sequence[tuple[str, str]]) -> list[str]:
@@ -285,13 +298,25 @@ def _scores(labels: list[str], matrix: list[list[int]]) -> list[LabelScore]:
     return scores
 
 
-def reviewer_confusion(rows: Sequence[RatingRow], first: str, second: str) -> Confusion:
+def reviewer_confusion(ratings: Ratings, first: str, second: str) -> Confusion:
     """Labels of ``first`` (rows) against ``second`` (columns) on the claims both labelled."""
-    by_claim: dict[int, dict[str, str]] = {}
-    for r in rows:
-        by_claim.setdefault(r.claim_id, {})[r.reviewer] = r.label
-    pairs = [(c[first], c[second]) for c in by_claim.values() if first in c and second in c]
+    coded = ratings.coded
+    firsts, seconds = (_label_per_item(coded, reviewer) for reviewer in (first, second))
+    both = (firsts >= 0) & (seconds >= 0)
+    codes = zip(firsts[both].tolist(), seconds[both].tolist(), strict=True)
+    pairs = [(coded.labels[a], coded.labels[b]) for a, b in codes]
     return confusion_of(pairs, first, second)
+
+
+def _label_per_item(coded: CodedRatings, rater: str) -> np.ndarray:
+    """Each item's label code from ``rater``; -1 where the rater gave none."""
+    import numpy as np
+
+    labels = np.full(coded.n_items, -1)
+    if rater in coded.raters:
+        mine = coded.rater == coded.raters.index(rater)
+        labels[coded.item[mine]] = coded.label[mine]
+    return labels
 
 
 def suggester_confusion(
@@ -312,23 +337,26 @@ def suggester_confusion(
     return confusion_of(pairs, "suggested", "settled")
 
 
-def reviewer_accuracy(rows: Sequence[RatingRow]) -> list[ReviewerAccuracy]:
+def reviewer_accuracy(ratings: Ratings) -> list[ReviewerAccuracy]:
     """Each reviewer against the settled labels of the claims they labelled (curators only)."""
-    settled = [r for r in rows if r.final is not None]
-    return [
-        _accuracy(name, [r for r in settled if r.reviewer == name]) for name in reviewers_of(rows)
-    ]
+    settled: dict[str, list[tuple[int, str, str]]] = {}
+    columns = (ratings.claim_ids, ratings.reviewers, ratings.labels, ratings.finals)
+    for claim_id, reviewer, label, final in zip(*columns, strict=True):
+        if final is not None:
+            settled.setdefault(reviewer, []).append((claim_id, label, final))
+    return [_accuracy(name, settled.get(name, [])) for name in reviewers_of(ratings)]
 
 
-def _accuracy(reviewer: str, rows: list[RatingRow]) -> ReviewerAccuracy:
-    agreed = sum(r.label == r.final for r in rows)
-    low, high = wilson_interval(agreed, len(rows))
-    ratings = [(r.claim_id, reviewer, r.label) for r in rows]
-    ratings += [(r.claim_id, SETTLED, r.final or "") for r in rows]
+def _accuracy(reviewer: str, labels: list[tuple[int, str, str]]) -> ReviewerAccuracy:
+    """``reviewer`` against the settled labels, from (claim id, label, settled label)."""
+    agreed = sum(label == final for _, label, final in labels)
+    low, high = wilson_interval(agreed, len(labels))
+    ratings = [(claim_id, reviewer, label) for claim_id, label, _ in labels]
+    ratings += [(claim_id, SETTLED, final) for claim_id, _, final in labels]
     pairs = cohen_kappa_pairs(ratings)
     kappa = pairs[0].kappa if pairs else None
-    accuracy = agreed / len(rows) if rows else None
-    return ReviewerAccuracy(reviewer, len(rows), agreed, accuracy, low, high, kappa)
+    accuracy = agreed / len(labels) if labels else None
+    return ReviewerAccuracy(reviewer, len(labels), agreed, accuracy, low, high, kappa)
 
 
 def mean_kappa(summary: AgreementSummary, reviewer: str) -> float | None:

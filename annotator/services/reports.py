@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import case, exists, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from annotator.db import driver_rows
 from annotator.models import (
     Annotation,
     Claim,
@@ -235,8 +236,7 @@ def load_claim_labels(session: Session, project: Project) -> LabelledClaims:
         .join(Outlet, Outlet.id == Passage.outlet_id)
         .where(FinalLabel.project_id == project.id, nobody)
     )
-    rows = session.connection().execute(union_all(labelled, settled_alone))
-    return LabelledClaims.of_rows(rows.all())
+    return LabelledClaims.of_rows(driver_rows(session, union_all(labelled, settled_alone)))
 
 
 def _shares(counts: np.ndarray) -> dict[str, Share]:
@@ -367,7 +367,7 @@ def reviewer_report(session: Session, project: Project) -> list[ReviewerRow]:
     ratings = load_ratings(session, project)
     summary = summarise(ratings)
     accuracy = {a.reviewer: a for a in reviewer_accuracy(ratings)}
-    tags = Counter(r.reviewer for r in ratings)
+    tags = Counter(ratings.reviewers)
     rows = []
     for name in sorted(set(activity) | set(tags)):
         work = activity.get(name)

@@ -188,9 +188,10 @@ class _PairTables:
 
         first, second = coded.pairs()
         width, n_raters = len(coded.labels), len(coded.raters)
-        codes, pair = np.unique(
-            coded.rater[first] * n_raters + coded.rater[second], return_inverse=True
-        )
+        raw = coded.rater[first] * n_raters + coded.rater[second]
+        # np.unique(raw, return_inverse=True) without its sort: the codes are few and small
+        present = np.bincount(raw, minlength=n_raters * n_raters) > 0
+        codes, pair = np.flatnonzero(present), (np.cumsum(present) - 1)[raw]
         cells = (pair * width + coded.label[first]) * width + coded.label[second]
         counts = np.bincount(cells, minlength=len(codes) * width * width)
         return cls(codes, counts.reshape(len(codes), width, width))

@@ -85,11 +85,11 @@ def agreement_page(project_id: int) -> ResponseReturnValue:
     project = load_project(project_id)
     session = get_session()
     filters = _rating_filter()
-    rows = agreement.load_ratings(session, project, filters)
+    ratings = agreement.load_ratings(session, project, filters)
     curator = projects.can_curate(session, current_user, project)
     context: dict[str, Any] = {
         "project": project,
-        "report": agreement.build_report(project.name, rows, filters),
+        "report": agreement.build_report(project.name, ratings, filters),
         "filters": filters,
         "outlets": agreement.outlet_names(session, project),
         "roles": ROLES,
@@ -98,23 +98,23 @@ def agreement_page(project_id: int) -> ResponseReturnValue:
         "suggester": agreement.suggester_confusion(session, project, filters),
     }
     if curator:
-        context.update(_curator_figures(rows))
+        context.update(_curator_figures(ratings))
     return render_template("reports/agreement.html", **context)
 
 
-def _curator_figures(rows: list[agreement.RatingRow]) -> dict[str, Any]:
+def _curator_figures(ratings: agreement.Ratings) -> dict[str, Any]:
     """Reviewer-level figures: accuracy against settled labels and a pair's confusion."""
-    reviewers = agreement.reviewers_of(rows)
+    reviewers = agreement.reviewers_of(ratings)
     first = request.args.get("a") if request.args.get("a") in reviewers else None
     second = request.args.get("b") if request.args.get("b") in reviewers else None
     if len(reviewers) >= 2:
         first = first or reviewers[0]
         second = second or next(r for r in reviewers if r != first)
-    pair = agreement.reviewer_confusion(rows, first, second) if first and second else None
+    pair = agreement.reviewer_confusion(ratings, first, second) if first and second else None
     return {
         "reviewers": reviewers,
         "pair": pair,
-        "accuracy": agreement.reviewer_accuracy(rows),
+        "accuracy": agreement.reviewer_accuracy(ratings),
     }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from annotator.models import Change, Claim, FinalLabel, Outlet, Passage, Project
 from annotator.services import adjudication, reports
+from tests.helpers import import_fixture
 from tests.panel import E, Q, R, build_panel
 
 
@@ -81,6 +82,26 @@ def test_breakdowns_by_outlet_role_and_label(client, login, panel):
         p for p in by_label[E]["pairwise_kappa"] if (p["rater_a"], p["rater_b"]) == ("ann", "bob")
     )
     assert pair["kappa"] == pytest.approx(1.0)
+
+
+def test_a_project_nobody_labelled_has_pages_with_nothing_to_show(
+    client, login, session, make_user
+):
+    import_fixture(session, "two.jsonl", project="untouched")
+    project = session.scalar(select(Project).where(Project.name == "untouched"))
+    make_user("boss", role="admin")
+    session.commit()
+    login("boss")
+    for page in ("agreement", "reports/outlets", "reports/reviewers", "adjudicate"):
+        response = client.get(f"/projects/{project.id}/{page}")
+        assert response.status_code == 200, page
+    empty = client.get(f"/projects/{project.id}/agreement.json").json["overall"]
+    assert (empty["n_items"], empty["n_ratings"], empty["pairwise_kappa"]) == (0, 0, [])
+    assert empty["percent_agreement"] is None
+    outlets = client.get(f"/projects/{project.id}/reports/outlets.csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(outlets)))
+    assert rows, "the outlets the documents cite are listed"
+    assert {row["counted"] for row in rows} == {"0"}
 
 
 def test_filters_narrow_the_claims(client, login, panel):

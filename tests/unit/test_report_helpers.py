@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotator.services.agreement import RatingRow, confusion_of, one_vs_rest, reviewer_confusion
+from annotator.services.agreement import Ratings, confusion_of, one_vs_rest, reviewer_confusion
 from annotator.services.reports import COLUMNS, Basis, Coverage, LabelledClaims, parse_basis
 
 R, Q, E = "reported", "quoted", "editorial"
@@ -149,7 +149,7 @@ def test_parse_basis(value, expected):
 
 
 def rows(*triples):
-    return [RatingRow(c, r, lab, "AP", "author", None) for c, r, lab in triples]
+    return Ratings.of_rows([(c, r, lab, "AP", "author", None) for c, r, lab in triples])
 
 
 def test_one_vs_rest_recodes_other_labels():
