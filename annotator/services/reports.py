@@ -246,11 +246,11 @@ def _shares(counts: np.ndarray) -> dict[str, Share]:
 def _outlet_rows(
     structure: list[tuple[str, int, int, int, int]], claims: LabelledClaims, basis: Basis
 ) -> list[OutletRow]:
+    import numpy as np
+
     counted = claims.counted(basis)
     shares = claims.per_outlet(counted)
     framing = claims.per_outlet(counted, keep=claims.author)
-    import numpy as np
-
     code = {name: number for number, name in enumerate(claims.outlets)}
     nothing = np.zeros(len(COLUMNS), dtype=np.int64)
     rows = []
