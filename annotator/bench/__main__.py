@@ -12,7 +12,7 @@ from pathlib import Path
 
 import annotator
 from annotator.bench.cpu import CpuShare
-from annotator.bench.machine import interpreter
+from annotator.bench.machine import interpreter, processor
 from annotator.bench.measures import Timed
 from annotator.bench.report import table
 from annotator.bench.run import Options, Result, corpus_for, run_one
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(table(results[-1:]), file=sys.stderr, flush=True)  # partial results
                 if args.json:
                     args.json.write_text(json.dumps([_plain(r) for r in results], indent=2))
-    print(table(results, directory_mb(Path(sys.prefix)), interpreter()))
+    print(table(results, directory_mb(Path(sys.prefix)), interpreter(), processor()))
     if args.explain:
         args.explain.write_text(
             "\n".join(f"## {r.database} N={r.documents}\n{r.explain}" for r in results)
@@ -132,6 +132,7 @@ def _plain(result: Result) -> dict[str, object]:
         "figures": figures,
         "full_scans": result.full_scans,
         "interpreter": interpreter(),
+        "processor": processor(),
     }
 
 

@@ -17,10 +17,13 @@ def _row(cells: list[str]) -> str:
 
 
 def table(
-    results: list[Result], venv_mib: float | None = None, interpreter: str | None = None
+    results: list[Result],
+    venv_mib: float | None = None,
+    interpreter: str | None = None,
+    processor: str | None = None,
 ) -> str:
-    """The figures as a Markdown table (plus the venv's size and the interpreter, when given,
-    and the growth from the smallest to the largest corpus)."""
+    """The figures as a Markdown table (plus the venv's size, the interpreter and the
+    processor, when given, and the growth from the smallest to the largest corpus)."""
     lines = [
         _row(["measure", *[f"{r.database} N={r.documents}" for r in results]]),
         _row(["---"] * (len(results) + 1)),
@@ -40,6 +43,8 @@ def table(
         lines += ["", f"installed venv size: {venv_mib:.0f} MiB"]
     if interpreter is not None:
         lines += ["", f"interpreter: {interpreter}"]
+    if processor is not None:
+        lines += ["", f"processor: {processor}"]
     ratios = _ratios(results)
     if ratios:
         lines += ["", *ratios]
@@ -90,6 +95,17 @@ def _cpu_share(key: str) -> Render:
     return render
 
 
+def _machine_speed(figures: dict[str, object]) -> str:
+    """The reference loop's time before and after the run (``machine.reference_loop_ms``) and
+    the share of the machine's CPU time the host took during it."""
+    before, after = figures.get("reference_loop_before"), figures.get("reference_loop_after")
+    if not isinstance(before, float) or not isinstance(after, float):
+        return "-"
+    stolen = figures.get("stolen")
+    share = f"{stolen:.1%}" if isinstance(stolen, float) else "unknown"
+    return f"{before:.0f} / {after:.0f} ({share})"
+
+
 ROWS: list[tuple[str, Render]] = [
     ("passages in project", lambda f: str(f.get("passages", "-"))),
     ("M1 CLI import: passages/s (s, peak RSS)",
@@ -111,6 +127,7 @@ ROWS: list[tuple[str, Render]] = [
     ("startup: gunicorn -> 200 on /login", _seconds("startup_gunicorn")),
     ("machine load (1-min average) before / after",
      lambda f: f"{f.get('load_before', 0):.1f} / {f.get('load_after', 0):.1f}"),
+    ("machine speed: reference loop ms before / after (CPU time stolen)", _machine_speed),
 ]  # fmt: skip
 
 

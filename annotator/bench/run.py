@@ -17,6 +17,7 @@ from sqlalchemy import case, func, insert, literal, select, update
 from annotator import create_app
 from annotator.bench import measures
 from annotator.bench.explain import explain_next
+from annotator.bench.machine import CpuTicks, reference_loop_ms
 from annotator.bench.servers import Database, Server, start_server
 from annotator.db import get_engine, get_session
 from annotator.models import Annotation, Claim, Document, Passage, Project, Role, utcnow
@@ -70,6 +71,8 @@ def run_one(kind: str, documents: int, corpus: Path, options: Options) -> Result
     database = Database(kind, options.workdir, options.pg_server)
     result = Result(kind, documents)
     result.figures["load_before"] = os.getloadavg()[0]
+    result.figures["reference_loop_before"] = reference_loop_ms()
+    ticks_before = CpuTicks.now()
     servers: list[Server] = []
     try:
         env = {**os.environ, "DATABASE_URL": database.url, "SECRET_KEY": secrets.token_hex(32)}
@@ -121,6 +124,10 @@ def run_one(kind: str, documents: int, corpus: Path, options: Options) -> Result
         )
         result.figures["passages"] = _count_passages(app)
         result.figures["load_after"] = os.getloadavg()[0]
+        result.figures["reference_loop_after"] = reference_loop_ms()
+        ticks_after = CpuTicks.now()
+        if ticks_before is not None and ticks_after is not None:
+            result.figures["stolen"] = ticks_after.stolen_share_since(ticks_before)
         with app.app_context():
             get_engine().dispose()
     finally:

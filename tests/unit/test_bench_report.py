@@ -1,10 +1,15 @@
-"""The benchmark's report names the interpreter the figures were measured on."""
+"""The benchmark's report names the interpreter and the processor the figures were measured
+on, and how fast the machine ran during each run."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 
-from annotator.bench.machine import interpreter, libpython_placement
+import pytest
+
+from annotator.bench import machine
+from annotator.bench.machine import CpuTicks, interpreter, libpython_placement, processor
 from annotator.bench.measures import Timed
 from annotator.bench.report import table
 from annotator.bench.run import Result
@@ -77,3 +82,55 @@ def test_the_table_shows_the_finished_study_and_its_growth() -> None:
     assert "| M5 agreement p50 / max ms | - | - |" in rendered
     assert "m6 agreement p50 x1.00" in rendered.splitlines()[-1]
     assert "| M6 labels of the finished study | - |" in table([Result("sqlite", 1000)])
+
+
+CPUINFO = """processor\t: 0
+vendor_id\t: AuthenticAMD
+model name\t: AMD EPYC 7B13
+cpu MHz\t\t: 2450.000
+
+processor\t: 1
+vendor_id\t: AuthenticAMD
+model name\t: AMD EPYC 7B13
+"""
+# user nice system idle iowait irq softirq steal guest guest_nice
+STAT_BEFORE = "cpu  1000 0 200 5000 10 0 5 20 300 0\ncpu0 500 0 100 2500 5 0 2 10 150 0\nintr 1"
+STAT_AFTER = "cpu  1400 0 300 5400 10 0 5 120 700 0\ncpu0 700 0 150 2700 5 0 2 60 350 0\nintr 1"
+
+
+def test_the_processor_is_named_with_the_number_of_processors() -> None:
+    assert processor(CPUINFO) == "AMD EPYC 7B13, 2 processors"
+    assert processor("processor\t: 0\nvendor_id\t: ARM\n") == "processor unknown"
+
+
+def test_stolen_time_is_a_share_of_the_machines_cpu_time_without_counting_guests_twice() -> None:
+    before, after = CpuTicks.of_stat(STAT_BEFORE), CpuTicks.of_stat(STAT_AFTER)
+    assert before == CpuTicks(total=6235, stolen=20)
+    assert after is not None
+    # 1,000 ticks passed (guest time is inside user time), 100 of them stolen
+    assert after.stolen_share_since(before) == pytest.approx(0.1)
+    assert after.stolen_share_since(after) is None
+    assert CpuTicks.of_stat("intr 1\nctxt 2") is None
+
+
+def test_the_reference_loop_reports_the_median_of_its_timings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # start and end of each of five loops: 40, 90, 60, 300 and 50 ms
+    clock: Iterator[float] = iter([0.0, 0.04, 1.0, 1.09, 2.0, 2.06, 3.0, 3.3, 4.0, 4.05])
+    monkeypatch.setattr(machine, "REFERENCE_LOOP_ADDITIONS", 10)
+    monkeypatch.setattr(machine.time, "perf_counter", lambda: next(clock))
+    assert machine.reference_loop_ms() == pytest.approx(60.0)
+
+
+def test_the_table_shows_how_fast_the_machine_ran_and_what_the_host_took() -> None:
+    measured, unread, unmeasured = (Result("sqlite", 1000) for _ in range(3))
+    measured.figures |= {"reference_loop_before": 61.2, "reference_loop_after": 74.6}
+    measured.figures["stolen"] = 0.0125
+    unread.figures |= {"reference_loop_before": 60.0, "reference_loop_after": 60.4}
+    rendered = table([measured, unread, unmeasured], processor="AMD EPYC, 2 processors")
+    assert (
+        "| machine speed: reference loop ms before / after (CPU time stolen) "
+        "| 61 / 75 (1.2%) | 60 / 60 (unknown) | - |"
+    ) in rendered
+    assert rendered.splitlines()[-1] == "processor: AMD EPYC, 2 processors"
