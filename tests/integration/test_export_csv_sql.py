@@ -506,3 +506,44 @@ def test_a_filter_is_compiled_once_and_each_filter_keeps_its_own(session, hostil
     labelled = exported(session, one_label)
     assert labelled == reference_csv(session, one_label) != first
     assert exported(session, everything) == first
+
+
+def _sqlite_plan(session: Session, statement: Any, bounds: dict[str, int]) -> list[str]:
+    connection = session.connection().connection
+    connection.dbapi_connection.create_function(
+        exporting.SQLITE_ISOFORMAT, 1, exporting._sqlite_isoformat, deterministic=True
+    )
+    cursor = connection.cursor()
+    try:
+        cursor.execute("EXPLAIN QUERY PLAN " + statement.sql, statement.parameters(bounds))
+        return [str(row[-1]) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+@pytest.mark.parametrize("export_filter", FILTERS, ids=range(len(FILTERS)))
+def test_sqlite_reads_a_page_through_its_own_documents_whatever_the_filter(
+    session, hostile_project, export_filter
+):
+    """SQLite plans by the form of the query. No filter may lead it to the passages through
+    another index, which finds them in every document of the database, again on every page:
+    filtered on passages citing no outlet, the export of 290,000 passages took 126 s."""
+    dialect = session.get_bind().dialect
+    if dialect.name != "sqlite":
+        pytest.skip("SQLite plans by the form of the query; PostgreSQL by its statistics")
+    documents = sorted(
+        session.scalars(select(Document.id).where(Document.project_id == hostile_project.id))
+    )
+    page = exporting._Page(documents, hostile_project.id)
+    bounds = exporting._page_bounds(session, page)
+    csv_lines = exporting._csv_statement(export_filter, dialect)
+    rows = exporting._DriverStatement.of(
+        exporting._claim_rows_query(export_filter, dialect.name), dialect
+    )
+    for statement in (csv_lines, rows):
+        plan = _sqlite_plan(session, statement, bounds)
+        passages = [line for line in plan if " passages " in f"{line} "]
+        by_page = [line for line in passages if "(document_id" in line or "PRIMARY KEY" in line]
+        assert passages, plan
+        assert by_page == passages, "\n".join(plan)
+        assert not [line for line in plan if line.startswith(("SCAN passages", "SCAN claims"))]
