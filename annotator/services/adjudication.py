@@ -141,8 +141,9 @@ def _filter_conditions(project: Project, filters: QueueFilter) -> list[ColumnEle
     return conditions
 
 
-def _disputed_ids(project: Project, filters: QueueFilter) -> Select[*tuple[Any, ...]]:
-    counts = _label_counts(project).subquery()
+def _disputed_ids(counts: Any, project: Project, filters: QueueFilter) -> Select[*tuple[Any, ...]]:
+    """The ids of the claims whose reviewers chose different labels, in document order;
+    ``counts`` are the project's label counts (``_label_counts``)."""
     return (
         select(Claim.id)
         .join(counts, counts.c.claim_id == Claim.id)
@@ -156,30 +157,45 @@ def disagreement_queue(
     session: Session, project: Project, filters: QueueFilter, page: int = 1
 ) -> QueuePage:
     """A page of claims whose reviewers chose different labels, in document order."""
-    ids_query = _disputed_ids(project, filters)
     page = max(page, 1)
-    ids, total = _page_of(session, ids_query, page)
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    found = _page_of(session, project, filters, page)
+    pages = max((found.total + PER_PAGE - 1) // PER_PAGE, 1)
     if page > pages:  # a link to a page that no longer exists: the last one
         page = pages
-        ids, total = _page_of(session, ids_query, page)
-    unanimous_query = _unanimous_query(project, filters).subquery()
-    unanimous = session.scalar(select(func.count()).select_from(unanimous_query)) or 0
-    return QueuePage(_items(session, ids), total, page, pages, unanimous)
+        found = _page_of(session, project, filters, page)
+    return QueuePage(_items(session, found.ids), found.total, page, pages, found.unanimous)
 
 
-def _page_of(session: Session, ids_query: Select[Any], page: int) -> tuple[list[int], int]:
-    """The claim ids on ``page`` and how many there are on all pages, in one statement (the
-    count rides along as a window over the grouped labels, which are then read once).
-    Past the last page there are no rows to carry the count, so it is counted alone."""
+@dataclass(frozen=True)
+class _Found:
+    ids: list[int]
+    total: int
+    unanimous: int
+
+
+def _page_of(session: Session, project: Project, filters: QueueFilter, page: int) -> _Found:
+    """The claim ids on ``page``, how many disputed claims there are on all pages and how
+    many unanimous ones await settling, in one statement: the project's labels are grouped
+    by claim once, for both (they were grouped once for each, which was two thirds of the
+    page's time at 120,000 labels; docs/benchmarks.md, round 16). Past the last page there
+    are no rows to carry the counts, so they are counted alone."""
+    counts = _label_counts(project).cte("label_counts")
+    disputed = _disputed_ids(counts, project, filters)
+    unanimous = (
+        select(func.count())
+        .select_from(_unanimous_query(counts, project, filters).order_by(None).subquery())
+        .scalar_subquery()
+    )
     rows = session.execute(
-        ids_query.add_columns(func.count().over()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+        disputed.add_columns(func.count().over(), unanimous)
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
     ).all()
     if rows:
-        return [claim_id for claim_id, _ in rows], int(rows[0][1])
-    if page == 1:
-        return [], 0
-    return [], session.scalar(select(func.count()).select_from(ids_query.subquery())) or 0
+        return _Found([claim_id for claim_id, _, _ in rows], int(rows[0][1]), int(rows[0][2]))
+    total = select(func.count()).select_from(disputed.subquery()).scalar_subquery()
+    total_now, unanimous_now = session.execute(select(total, unanimous)).one()
+    return _Found([], int(total_now or 0), int(unanimous_now or 0))
 
 
 def _items(session: Session, claim_ids: list[int]) -> list[QueueItem]:
@@ -346,10 +362,12 @@ def _commit_or_stale(session: Session, claim_id: int) -> None:
         raise StaleFinal(current) from exc
 
 
-def _unanimous_query(project: Project, filters: QueueFilter) -> Select[*tuple[Any, ...]]:
+def _unanimous_query(
+    counts: Any, project: Project, filters: QueueFilter
+) -> Select[*tuple[Any, ...]]:
     """(claim id, passage id, label) of unsettled claims with >= 2 labels, all equal, within
-    the outlet, role and reviewer filters (a label pair cannot apply)."""
-    counts = _label_counts(project).subquery()
+    the outlet, role and reviewer filters (a label pair cannot apply); ``counts`` are the
+    project's label counts (``_label_counts``)."""
     unsettled = QueueFilter(filters.outlet, filters.role, reviewer=filters.reviewer)
     return (
         select(Claim.id, Claim.passage_id, counts.c.label)
@@ -368,7 +386,9 @@ def accept_unanimous(
     _require_curator(session, curator, project)
     begin_write(session)
     try:
-        rows = session.execute(_unanimous_query(project, filters or QueueFilter())).all()
+        counts = _label_counts(project).subquery()
+        unanimous = _unanimous_query(counts, project, filters or QueueFilter())
+        rows = session.execute(unanimous).all()
         batch, now = uuid.uuid4().hex, utcnow()
         for claim_id, passage_id, label in rows:
             session.add(

@@ -219,6 +219,32 @@ def test_queue_pages_count_every_disputed_claim(client, login, panel, monkeypatc
     assert page(2)[:2] == ({2, 4}, False), "the second page went when its claim was settled"
 
 
+UNANIMOUS = re.compile(r"(\d+) unsettled claims? with two or more labels, all the same")
+
+
+def test_every_queue_page_counts_the_unanimous_claims(client, login, panel, monkeypatch):
+    """The count rides on the statement that picks the page; past the last page, and with
+    no dispute left, it is counted alone. Accepting them settles exactly that many."""
+    monkeypatch.setattr(adjudication, "PER_PAGE", 2)
+    login("cora")
+
+    def unanimous(**params):
+        url = f"/projects/{panel.project_id}/adjudicate"
+        html = client.get(url, query_string=params).get_data(as_text=True)
+        return int(UNANIMOUS.search(html)[1])
+
+    counted = unanimous()
+    assert counted > 0
+    assert unanimous(page=2) == unanimous(page=9) == counted
+    assert unanimous(outlet="AP") < counted
+    for claim in (2, 4, 6):
+        assert settle(client, panel, claim, Q, 0).status_code == 302
+    assert unanimous() == counted, "no dispute is left to carry the count"
+    accepted = client.post(f"/projects/{panel.project_id}/adjudicate/unanimous", json={})
+    assert accepted.json["accepted"] == counted
+    assert unanimous() == 0
+
+
 def test_queue_filters(client, login, panel):
     login("cora")
 

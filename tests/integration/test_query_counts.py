@@ -62,7 +62,7 @@ TEAM_BUDGET = {
     "agreement": 8,
     "agreement JSON": 5,
     "reviewer report": 6,
-    "adjudication queue": 12,
+    "adjudication queue": 11,
 }
 TEAM_PAGES = {
     "outlet report": "/projects/{p}/reports/outlets",
