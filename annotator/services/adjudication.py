@@ -168,6 +168,8 @@ def disagreement_queue(
 
 @dataclass(frozen=True)
 class _Found:
+    """A page of the queue as read: its claim ids, and the two counts the page shows."""
+
     ids: list[int]
     total: int
     unanimous: int
@@ -175,10 +177,10 @@ class _Found:
 
 def _page_of(session: Session, project: Project, filters: QueueFilter, page: int) -> _Found:
     """The claim ids on ``page``, how many disputed claims there are on all pages and how
-    many unanimous ones await settling, in one statement: the project's labels are grouped
-    by claim once, for both (they were grouped once for each, which was two thirds of the
-    page's time at 120,000 labels; docs/benchmarks.md, round 16). Past the last page there
-    are no rows to carry the counts, so they are counted alone."""
+    many unanimous ones await settling, in one statement that groups the project's labels by
+    claim once for all three (grouped again for the unanimous count, they took a third of
+    the page's time at 120,000 labels; docs/benchmarks.md, round 16). Past the last page
+    there are no rows to carry the counts, so they are counted alone."""
     counts = _label_counts(project).cte("label_counts")
     disputed = _disputed_ids(counts, project, filters)
     unanimous = (
