@@ -19,11 +19,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from annotator.db import begin_write
-from annotator.models import Annotation, Claim, Document, Label, Passage, Project, User, utcnow
+from annotator.models import (
+    Annotation,
+    Claim,
+    Document,
+    Label,
+    Passage,
+    Project,
+    Review,
+    ReviewStatus,
+    User,
+    utcnow,
+)
 from annotator.services import queue
 from annotator.services.exporting import FORMULA_PREFIXES
 from annotator.services.jsonl_reader import RecordError, parse_time
@@ -33,6 +44,7 @@ from annotator.services.reviewers import resolve_reviewers
 
 TRUE_WORDS = frozenset({"yes", "true", "1", "y"})
 FALSE_WORDS = frozenset({"no", "false", "0", "n", ""})
+PASSAGES_PER_READ = 10_000
 
 
 @dataclass(frozen=True)
@@ -84,7 +96,7 @@ def import_labels(
         claims = _match_claims(session, filename, project, rows)
         _check_conflicts(filename, rows, claims, users)
         touched = _store(session, project, rows, claims, users, report)
-        _complete(session, touched)
+        _complete(session, project, touched)
         session.commit()
     except Exception:
         session.rollback()
@@ -323,18 +335,49 @@ def _apply(annotation: Annotation, row: LabelRow) -> bool:
     return True
 
 
-def _complete(session: Session, touched: set[tuple[int, int]]) -> None:
-    """A reviewer whose labels now cover a passage has completed it (queue counters)."""
-    for passage_id, user_id in sorted(touched):
-        passage = session.get(Passage, passage_id)
-        user = session.get(User, user_id)
-        if passage is None or user is None:
-            continue
-        labelled = session.scalars(
-            select(Annotation.claim_id).where(
-                Annotation.user_id == user_id,
-                Annotation.claim_id.in_([c.id for c in passage.claims]),
-            )
-        ).all()
-        if len(labelled) == len(passage.claims):
-            queue.record_completion(session, user, passage)
+def _complete(session: Session, project: Project, touched: set[tuple[int, int]]) -> None:
+    """A reviewer whose labels now cover a passage has completed it (queue counters). Which
+    pairs of passage and reviewer that is, and which had completed it before, are read once
+    for the project: checked pair by pair, an import of 120,000 labels took minutes
+    (docs/benchmarks.md, round 16)."""
+    newly = (touched & _fully_labelled(session, project)) - _completed(session, project)
+    if not newly:
+        return
+    passages = _passages_by_id(session, project, {passage_id for passage_id, _ in newly})
+    user_ids = {user_id for _, user_id in newly}
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+    for passage_id, user_id in sorted(newly):
+        queue.record_completion(session, users[user_id], passages[passage_id])
+
+
+def _fully_labelled(session: Session, project: Project) -> set[tuple[int, int]]:
+    """(passage id, reviewer id) wherever the reviewer has labelled every claim."""
+    rows = session.execute(
+        select(Claim.passage_id, Annotation.user_id)
+        .join(Claim, Claim.id == Annotation.claim_id)
+        .join(Passage, Passage.id == Claim.passage_id)
+        .where(Annotation.project_id == project.id)
+        .group_by(Claim.passage_id, Annotation.user_id, Passage.claim_count)
+        .having(func.count() == Passage.claim_count)
+    )
+    return {(passage_id, user_id) for passage_id, user_id in rows}
+
+
+def _completed(session: Session, project: Project) -> set[tuple[int, int]]:
+    rows = session.execute(
+        select(Review.passage_id, Review.user_id).where(
+            Review.project_id == project.id, Review.status == ReviewStatus.COMPLETED
+        )
+    )
+    return {(passage_id, user_id) for passage_id, user_id in rows}
+
+
+def _passages_by_id(session: Session, project: Project, ids: set[int]) -> dict[int, Passage]:
+    """The passages, read in chunks that stay under SQLite's limit of bound parameters."""
+    wanted = sorted(ids)
+    passages: dict[int, Passage] = {}
+    for start in range(0, len(wanted), PASSAGES_PER_READ):
+        chunk = wanted[start : start + PASSAGES_PER_READ]
+        query = select(Passage).where(Passage.project_id == project.id, Passage.id.in_(chunk))
+        passages.update((p.id, p) for p in session.scalars(query))
+    return passages

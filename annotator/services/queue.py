@@ -13,7 +13,17 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, ScalarSelect, bindparam, exists, func, literal, select, update
+from sqlalchemy import (
+    Integer,
+    ScalarSelect,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -29,6 +39,7 @@ NEW_DOCUMENTS_PER_LOOK = 20
 # the session).
 _PASSAGES = table_of(Passage)
 _REVIEWS = table_of(Review)
+_DOCUMENTS = table_of(Document)
 
 
 def next_passage(
@@ -249,12 +260,15 @@ def _started(session: Session, user: User, document_id: int) -> bool:
     )
 
 
+_ADD_DOCUMENT_START = (
+    update(_DOCUMENTS)
+    .where(_DOCUMENTS.c.id == bindparam("document"))
+    .values(started_by=_DOCUMENTS.c.started_by + 1)
+)
+
+
 def _add_document_start(session: Session, document_id: int) -> None:
-    session.execute(
-        update(Document)
-        .where(Document.id == document_id)
-        .values(started_by=Document.started_by + 1)
-    )
+    session.connection().execute(_ADD_DOCUMENT_START, {"document": document_id})
 
 
 def _count_document_start(session: Session, user: User, document_id: int) -> None:
@@ -278,27 +292,32 @@ _COMPLETE_REVIEW = (
 )
 
 
+_REVIEW_OF = select(_REVIEWS.c.id).where(
+    _REVIEWS.c.passage_id == bindparam("passage"), _REVIEWS.c.user_id == bindparam("reviewer")
+)
+_ADD_COMPLETED_REVIEW = insert(_REVIEWS).values(
+    passage_id=bindparam("passage"),
+    document_id=bindparam("document"),
+    project_id=bindparam("project"),
+    user_id=bindparam("reviewer"),
+    status=ReviewStatus.COMPLETED,
+    updated_at=bindparam("now", type_=Review.updated_at.type),
+)
+
+
 def record_completion(session: Session, user: User, passage: Passage) -> None:
-    """Mark the user's review completed and keep the passage/document counters in step."""
+    """Mark the user's review completed and keep the passage/document counters in step. A
+    passage completed without having been served gets its review written at once, on the
+    table (a label import completes tens of thousands, and the ORM flushed each alone)."""
+    connection = session.connection()
     params = {"passage": passage.id, "reviewer": user.id, "now": utcnow()}
-    completed_now = session.connection().scalar(_COMPLETE_REVIEW, params)
+    completed_now = connection.scalar(_COMPLETE_REVIEW, params)
     if completed_now is None:
-        already = session.scalar(
-            select(exists().where(Review.passage_id == passage.id, Review.user_id == user.id))
-        )
-        if already:
+        if connection.scalar(_REVIEW_OF, params) is not None:
             return
         _count_document_start(session, user, passage.document_id)
-        session.add(
-            Review(
-                passage_id=passage.id,
-                document_id=passage.document_id,
-                project_id=passage.project_id,
-                user_id=user.id,
-                status=ReviewStatus.COMPLETED,
-                updated_at=utcnow(),
-            )
-        )
+        where = {"document": passage.document_id, "project": passage.project_id}
+        connection.execute(_ADD_COMPLETED_REVIEW, {**params, **where})
     _change_completed_count(session, passage, +1)
 
 
@@ -321,6 +340,15 @@ _ADD_TO_COMPLETED = (
     .values(completed_count=_PASSAGES.c.completed_count + bindparam("delta"))
     .returning(_PASSAGES.c.completed_count)
 )
+# Document counters are read by the queue's SQL only, never from loaded documents, so the
+# updates go to the table: the ORM's UPDATE compared every document in the session with the
+# statement, which made a label import of 120,000 labels take minutes (docs/benchmarks.md,
+# round 16).
+_ADD_TO_OPEN = (
+    update(_DOCUMENTS)
+    .where(_DOCUMENTS.c.id == bindparam("document"))
+    .values(open_passages=_DOCUMENTS.c.open_passages + bindparam("delta"))
+)
 
 
 def _change_completed_count(session: Session, passage: Passage, delta: int) -> None:
@@ -333,10 +361,9 @@ def _change_completed_count(session: Session, passage: Passage, delta: int) -> N
     crossed_down = delta > 0 and after == overlap
     crossed_up = delta < 0 and after == overlap - 1
     if crossed_down or crossed_up:
-        session.execute(
-            update(Document)
-            .where(Document.id == passage.document_id)
-            .values(open_passages=Document.open_passages + (-1 if crossed_down else 1))
+        delta_open = -1 if crossed_down else 1
+        session.connection().execute(
+            _ADD_TO_OPEN, {"document": passage.document_id, "delta": delta_open}
         )
     set_committed_value(passage, "completed_count", after)
 

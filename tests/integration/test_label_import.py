@@ -8,7 +8,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from annotator.models import Annotation, Review, ReviewStatus, Role, User
+from annotator.models import Annotation, Document, Review, ReviewStatus, Role, User
 from annotator.services.label_import import import_labels
 from annotator.services.records import ImportFileError
 from tests.helpers import import_fixture, passage_with_most_claims
@@ -79,6 +79,63 @@ def test_complete_labels_complete_the_review(session, make_user, passage):
     assert review.status == ReviewStatus.COMPLETED
     session.refresh(passage)
     assert passage.completed_count == 1
+
+
+def _rows_for(passage, reviewer, claims=None):
+    return [
+        {
+            "document_id": passage.document.external_id,
+            "claim_text": c.text,
+            "passage_index": passage.index,
+            "reviewer": reviewer,
+            "label": "quoted",
+        }
+        for c in (passage.claims if claims is None else claims)
+    ]
+
+
+def _review_status(session, passage, user):
+    review = session.scalar(
+        select(Review).where(Review.passage_id == passage.id, Review.user_id == user.id)
+    )
+    return review.status if review else None
+
+
+def test_completions_count_once_whatever_came_before(session, make_user, passage):
+    """A passage completes when a reviewer's labels cover it, whichever file brought them;
+    a served or skipped review becomes completed; an import again changes no counter."""
+    ann, bob, cat = make_user("ann"), make_user("bob"), make_user("cat")
+    document = passage.document
+    others = [p for p in document.passages if p.claims and p.id != passage.id]
+    assert others, "the fixture's document has more than one passage with claims"
+    served, skipped = others[0], others[-1]
+    common = {"document_id": document.id, "project_id": document.project_id}
+    session.add(
+        Review(passage_id=served.id, user_id=bob.id, status=ReviewStatus.RESERVED, **common)
+    )
+    session.add(
+        Review(passage_id=skipped.id, user_id=cat.id, status=ReviewStatus.SKIPPED, **common)
+    )
+    session.commit()
+    started_before = session.scalar(select(Document.started_by).where(Document.id == document.id))
+    half = len(passage.claims) // 2
+    import_labels(
+        session, "a.csv", _csv(_rows_for(passage, "ann", passage.claims[:half])), "default"
+    )
+    assert _review_status(session, passage, ann) is None, "half the claims complete nothing"
+    rows = (
+        _rows_for(passage, "ann", passage.claims[half:])
+        + _rows_for(served, "bob")
+        + _rows_for(skipped, "cat")
+    )
+    import_labels(session, "b.csv", _csv(rows), "default")
+    import_labels(session, "b.csv", _csv(rows), "default")
+    for done, user in ((passage, ann), (served, bob), (skipped, cat)):
+        assert _review_status(session, done, user) == ReviewStatus.COMPLETED
+        session.refresh(done)
+        assert done.completed_count == 1
+    session.refresh(document)
+    assert document.started_by == started_before + 1, "only ann is new to the document"
 
 
 def test_changed_label_bumps_the_version(session, make_user, passage):
