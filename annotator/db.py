@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app, g
@@ -38,6 +38,18 @@ def table_of(model: type[Base]) -> Table:
     if not isinstance(table, Table):
         raise TypeError(f"{model.__name__} is not mapped to a table")
     return table
+
+
+# Ids bound in one IN list: under SQLite's default limit of bound parameters (32,766 since
+# 3.32) and psycopg's (65,535).
+IDS_PER_STATEMENT = 10_000
+
+
+def in_chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    """The distinct ids in order, IDS_PER_STATEMENT at a time, for ``column.in_(chunk)``."""
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), IDS_PER_STATEMENT):
+        yield ordered[start : start + IDS_PER_STATEMENT]
 
 
 def driver_rows(session: Session, statement: Executable) -> list[tuple[Any, ...]]:

@@ -19,10 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from annotator.db import begin_write
+from annotator.db import begin_write, in_chunks, table_of
 from annotator.models import (
     Annotation,
     Claim,
@@ -30,8 +30,6 @@ from annotator.models import (
     Label,
     Passage,
     Project,
-    Review,
-    ReviewStatus,
     User,
     utcnow,
 )
@@ -44,7 +42,6 @@ from annotator.services.reviewers import resolve_reviewers
 
 TRUE_WORDS = frozenset({"yes", "true", "1", "y"})
 FALSE_WORDS = frozenset({"no", "false", "0", "n", ""})
-PASSAGES_PER_READ = 10_000
 
 
 @dataclass(frozen=True)
@@ -278,6 +275,25 @@ def _check_conflicts(
             )
 
 
+@dataclass
+class _NewLabel:
+    """A label the file adds. The file's new labels are written in one statement: as ORM
+    objects, 120,000 of them took seconds to build and flush (docs/benchmarks.md, round 17)."""
+
+    claim_id: int
+    project_id: int
+    user_id: int
+    label: str
+    unsure: bool
+    note: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+_INSERT_ANNOTATIONS = insert(table_of(Annotation))
+
+
 def _store(
     session: Session,
     project: Project,
@@ -287,18 +303,18 @@ def _store(
     report: LabelReport,
 ) -> set[tuple[int, int]]:
     """Insert or update the annotations; returns the (passage id, user id) pairs touched."""
-    claim_ids = sorted({claim.id for claim in claims.values()})
-    stored = {
+    stored: dict[tuple[int, int], Annotation | _NewLabel] = {
         (a.claim_id, a.user_id): a
-        for a in session.scalars(select(Annotation).where(Annotation.claim_id.in_(claim_ids)))
+        for a in _annotations_of(session, {claim.id for claim in claims.values()})
     }
+    added: list[_NewLabel] = []
     touched: set[tuple[int, int]] = set()
     for row in rows:
         claim, user_id = claims[row.line], users[row.reviewer]
         annotation = stored.get((claim.id, user_id))
         if annotation is None:
-            annotation = _new_annotation(project, claim, user_id, row)
-            session.add(annotation)
+            annotation = _new_label(project, claim, user_id, row)
+            added.append(annotation)
             stored[(claim.id, user_id)] = annotation
             report.created += 1
         elif _apply(annotation, row):
@@ -307,19 +323,29 @@ def _store(
             report.unchanged += 1
         touched.add((claim.passage_id, user_id))
     session.flush()
+    if added:
+        session.connection().execute(_INSERT_ANNOTATIONS, [vars(label) for label in added])
     return touched
 
 
-def _new_annotation(project: Project, claim: Claim, user_id: int, row: LabelRow) -> Annotation:
+def _annotations_of(session: Session, claim_ids: set[int]) -> list[Annotation]:
+    return [
+        annotation
+        for chunk in in_chunks(claim_ids)
+        for annotation in session.scalars(select(Annotation).where(Annotation.claim_id.in_(chunk)))
+    ]
+
+
+def _new_label(project: Project, claim: Claim, user_id: int, row: LabelRow) -> _NewLabel:
     moment = row.updated_at or utcnow()
-    return Annotation(
+    return _NewLabel(
         claim_id=claim.id, project_id=project.id, user_id=user_id, label=row.label,
         unsure=bool(row.unsure), note=row.note or "", version=1, created_at=moment,
         updated_at=moment,
     )  # fmt: skip
 
 
-def _apply(annotation: Annotation, row: LabelRow) -> bool:
+def _apply(annotation: Annotation | _NewLabel, row: LabelRow) -> bool:
     """Change the stored annotation to the row's values; False when nothing differs."""
     changes = {"label": row.label}
     if row.unsure is not None:
@@ -337,17 +363,9 @@ def _apply(annotation: Annotation, row: LabelRow) -> bool:
 
 def _complete(session: Session, project: Project, touched: set[tuple[int, int]]) -> None:
     """A reviewer whose labels now cover a passage has completed it (queue counters). Which
-    pairs of passage and reviewer that is, and which had completed it before, are read once
-    for the project: checked pair by pair, an import of 120,000 labels took minutes
-    (docs/benchmarks.md, round 16)."""
-    newly = (touched & _fully_labelled(session, project)) - _completed(session, project)
-    if not newly:
-        return
-    passages = _passages_by_id(session, project, {passage_id for passage_id, _ in newly})
-    user_ids = {user_id for _, user_id in newly}
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
-    for passage_id, user_id in sorted(newly):
-        queue.record_completion(session, users[user_id], passages[passage_id])
+    pairs of passage and reviewer that is is read once for the project: checked pair by pair,
+    an import of 120,000 labels took minutes (docs/benchmarks.md, round 16)."""
+    queue.record_completions(session, project, touched & _fully_labelled(session, project))
 
 
 def _fully_labelled(session: Session, project: Project) -> set[tuple[int, int]]:
@@ -361,23 +379,3 @@ def _fully_labelled(session: Session, project: Project) -> set[tuple[int, int]]:
         .having(func.count() == Passage.claim_count)
     )
     return {(passage_id, user_id) for passage_id, user_id in rows}
-
-
-def _completed(session: Session, project: Project) -> set[tuple[int, int]]:
-    rows = session.execute(
-        select(Review.passage_id, Review.user_id).where(
-            Review.project_id == project.id, Review.status == ReviewStatus.COMPLETED
-        )
-    )
-    return {(passage_id, user_id) for passage_id, user_id in rows}
-
-
-def _passages_by_id(session: Session, project: Project, ids: set[int]) -> dict[int, Passage]:
-    """The passages, read in chunks that stay under SQLite's limit of bound parameters."""
-    wanted = sorted(ids)
-    passages: dict[int, Passage] = {}
-    for start in range(0, len(wanted), PASSAGES_PER_READ):
-        chunk = wanted[start : start + PASSAGES_PER_READ]
-        query = select(Passage).where(Passage.project_id == project.id, Passage.id.in_(chunk))
-        passages.update((p.id, p) for p in session.scalars(query))
-    return passages

@@ -9,17 +9,18 @@ overlap, expired ones do not.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Integer,
     ScalarSelect,
+    Update,
     bindparam,
     exists,
     func,
-    insert,
     literal,
     select,
     update,
@@ -29,7 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from annotator.db import begin_write, table_of
+from annotator.db import begin_write, in_chunks, table_of
 from annotator.models import Document, Passage, Project, Review, ReviewStatus, User, utcnow
 
 NEW_DOCUMENTS_PER_LOOK = 20
@@ -260,15 +261,15 @@ def _started(session: Session, user: User, document_id: int) -> bool:
     )
 
 
-_ADD_DOCUMENT_START = (
+_ADD_DOCUMENT_STARTS = (
     update(_DOCUMENTS)
     .where(_DOCUMENTS.c.id == bindparam("document"))
-    .values(started_by=_DOCUMENTS.c.started_by + 1)
+    .values(started_by=_DOCUMENTS.c.started_by + bindparam("delta"))
 )
 
 
 def _add_document_start(session: Session, document_id: int) -> None:
-    session.connection().execute(_ADD_DOCUMENT_START, {"document": document_id})
+    session.connection().execute(_ADD_DOCUMENT_STARTS, {"document": document_id, "delta": 1})
 
 
 def _count_document_start(session: Session, user: User, document_id: int) -> None:
@@ -276,48 +277,63 @@ def _count_document_start(session: Session, user: User, document_id: int) -> Non
         _add_document_start(session, document_id)
 
 
+_THIS_REVIEW = (
+    _REVIEWS.c.passage_id == bindparam("passage"),
+    _REVIEWS.c.user_id == bindparam("reviewer"),
+)
+_COMPLETED_NOW: dict[str, Any] = {
+    "status": ReviewStatus.COMPLETED,
+    "reserved_until": None,
+    "updated_at": bindparam("now", type_=Review.updated_at.type),
+}
 _COMPLETE_REVIEW = (
     update(_REVIEWS)
-    .where(
-        _REVIEWS.c.passage_id == bindparam("passage"),
-        _REVIEWS.c.user_id == bindparam("reviewer"),
-        _REVIEWS.c.status != ReviewStatus.COMPLETED,
-    )
-    .values(
-        status=ReviewStatus.COMPLETED,
-        reserved_until=None,
-        updated_at=bindparam("now", type_=Review.updated_at.type),
-    )
+    .where(*_THIS_REVIEW, _REVIEWS.c.status != ReviewStatus.COMPLETED)
+    .values(_COMPLETED_NOW)
     .returning(_REVIEWS.c.id)
 )
+_COMPLETE_REVIEWS = update(_REVIEWS).where(*_THIS_REVIEW).values(_COMPLETED_NOW)
 
 
-_REVIEW_OF = select(_REVIEWS.c.id).where(
-    _REVIEWS.c.passage_id == bindparam("passage"), _REVIEWS.c.user_id == bindparam("reviewer")
-)
-_ADD_COMPLETED_REVIEW = insert(_REVIEWS).values(
-    passage_id=bindparam("passage"),
-    document_id=bindparam("document"),
-    project_id=bindparam("project"),
-    user_id=bindparam("reviewer"),
-    status=ReviewStatus.COMPLETED,
-    updated_at=bindparam("now", type_=Review.updated_at.type),
-)
+def _add_completed_review_statement(insert: Any) -> Any:
+    """A completed review, unless the reviewer has a review of the passage already (one
+    that a save wrote meanwhile, say); returns the pair when the review was written."""
+    return (
+        insert(_REVIEWS)
+        .values(
+            passage_id=bindparam("passage", type_=Integer),
+            document_id=bindparam("document", type_=Integer),
+            project_id=bindparam("project", type_=Integer),
+            user_id=bindparam("reviewer", type_=Integer),
+            status=ReviewStatus.COMPLETED,
+            updated_at=bindparam("now", type_=Review.updated_at.type),
+        )
+        .on_conflict_do_nothing(index_elements=["passage_id", "user_id"])
+        .returning(_REVIEWS.c.passage_id, _REVIEWS.c.user_id)
+    )
+
+
+_ADD_COMPLETED_REVIEW = {
+    "sqlite": _add_completed_review_statement(sqlite_insert),
+    "postgresql": _add_completed_review_statement(postgresql_insert),
+}
 
 
 def record_completion(session: Session, user: User, passage: Passage) -> None:
     """Mark the user's review completed and keep the passage/document counters in step. A
     passage completed without having been served gets its review written at once, on the
-    table (a label import completes tens of thousands, and the ORM flushed each alone)."""
+    table (the ORM would flush it alone)."""
     connection = session.connection()
     params = {"passage": passage.id, "reviewer": user.id, "now": utcnow()}
     completed_now = connection.scalar(_COMPLETE_REVIEW, params)
-    if completed_now is None:
-        if connection.scalar(_REVIEW_OF, params) is not None:
-            return
-        _count_document_start(session, user, passage.document_id)
+    if completed_now is None:  # completed before, or never served
+        started = _started(session, user, passage.document_id)
         where = {"document": passage.document_id, "project": passage.project_id}
-        connection.execute(_ADD_COMPLETED_REVIEW, {**params, **where})
+        insert_ = _ADD_COMPLETED_REVIEW[session.get_bind().dialect.name]
+        if connection.execute(insert_, {**params, **where}).first() is None:
+            return
+        if not started:
+            _add_document_start(session, passage.document_id)
     _change_completed_count(session, passage, +1)
 
 
@@ -332,6 +348,120 @@ def withdraw_completion(session: Session, user: User, passage: Passage) -> None:
     review.reserved_until = utcnow()
     review.updated_at = utcnow()
     _change_completed_count(session, passage, -1)
+
+
+def record_completions(
+    session: Session, project: Project, pairs: Collection[tuple[int, int]]
+) -> None:
+    """``record_completion`` for many pairs of passage id and reviewer id in the project at
+    once, for a label import: each kind of change is one statement for all the pairs, where
+    pair by pair 84,000 completions took minutes (docs/benchmarks.md, round 17). Pairs already
+    completed are left as they are. Rows are locked in the order a save locks them (reviews,
+    then passages), so a save meanwhile is waited for and not counted twice."""
+    reviews = _reviews_for_update(session, project, {user_id for _, user_id in pairs})
+    completed = {
+        pair for pair, review in reviews.items() if review.status == ReviewStatus.COMPLETED
+    }
+    newly = sorted(set(pairs) - completed)
+    served = [pair for pair in newly if pair in reviews]
+    if served:
+        now = utcnow()
+        session.connection().execute(
+            _COMPLETE_REVIEWS, [{"passage": p, "reviewer": u, "now": now} for p, u in served]
+        )
+    unserved = [pair for pair in newly if pair not in reviews]
+    added = _add_completed_reviews(session, project, unserved)
+    started = {(user_id, review.document_id) for (_, user_id), review in reviews.items()}
+    new_starts = {(user_id, document_id) for _, user_id, document_id in added} - started
+    _add_to_documents(session, _ADD_DOCUMENT_STARTS, Counter(d for _, d in new_starts))
+    completions = Counter(p for p, _ in served) + Counter(p for p, _, _ in added)
+    _add_completions(session, project, completions)
+
+
+class _HeldReview(NamedTuple):
+    status: str
+    document_id: int
+
+
+def _reviews_for_update(
+    session: Session, project: Project, user_ids: Collection[int]
+) -> dict[tuple[int, int], _HeldReview]:
+    """The users' reviews in the project by (passage id, user id), locked until the
+    transaction ends (on PostgreSQL; on SQLite the writer holds the whole database)."""
+    reviews = {}
+    for chunk in in_chunks(user_ids):
+        rows = session.connection().execute(
+            select(_REVIEWS.c.passage_id, _REVIEWS.c.user_id)
+            .add_columns(_REVIEWS.c.status, _REVIEWS.c.document_id)
+            .where(_REVIEWS.c.project_id == project.id, _REVIEWS.c.user_id.in_(chunk))
+            .with_for_update()
+        )
+        reviews.update(((p, u), _HeldReview(status, d)) for p, u, status, d in rows)
+    return reviews
+
+
+def _add_completed_reviews(
+    session: Session, project: Project, pairs: Sequence[tuple[int, int]]
+) -> list[tuple[int, int, int]]:
+    """Completed reviews for pairs that had none; returns (passage id, user id, document id)
+    of those written (see ``_ADD_COMPLETED_REVIEW``)."""
+    if not pairs:
+        return []
+    documents = dict(
+        row
+        for chunk in in_chunks({passage_id for passage_id, _ in pairs})
+        for row in session.connection().execute(
+            select(_PASSAGES.c.id, _PASSAGES.c.document_id).where(_PASSAGES.c.id.in_(chunk))
+        )
+    )
+    now = utcnow()
+    rows = [
+        {"passage": p, "reviewer": u, "document": documents[p], "project": project.id, "now": now}
+        for p, u in pairs
+    ]
+    insert_ = _ADD_COMPLETED_REVIEW[session.get_bind().dialect.name]
+    written = session.connection().execute(insert_, rows)
+    return [(p, u, documents[p]) for p, u in written]
+
+
+_SET_COMPLETED = (
+    update(_PASSAGES)
+    .where(_PASSAGES.c.id == bindparam("passage"))
+    .values(completed_count=bindparam("count"))
+)
+
+
+def _add_completions(session: Session, project: Project, completions: Mapping[int, int]) -> None:
+    """The passages' counters after ``completions`` more each, read and written under lock; a
+    document has one open passage fewer for each of its passages that reaches the overlap."""
+    before = {}
+    for chunk in in_chunks(completions):
+        before.update(
+            (p, (d, count))
+            for p, d, count in session.connection().execute(
+                select(_PASSAGES.c.id, _PASSAGES.c.document_id, _PASSAGES.c.completed_count)
+                .where(_PASSAGES.c.id.in_(chunk))
+                .with_for_update()
+            )
+        )
+    after = {p: before[p][1] + n for p, n in sorted(completions.items())}
+    if after:
+        session.connection().execute(
+            _SET_COMPLETED, [{"passage": p, "count": n} for p, n in after.items()]
+        )
+    closed = Counter(before[p][0] for p, n in after.items() if before[p][1] < project.overlap <= n)
+    _add_to_documents(session, _ADD_TO_OPEN, {d: -n for d, n in closed.items()})
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, Passage) and loaded.id in after:
+            set_committed_value(loaded, "completed_count", after[loaded.id])
+
+
+def _add_to_documents(session: Session, statement: Update, deltas: Mapping[int, int]) -> None:
+    """One of the documents' counters changed by each document's delta, in id order."""
+    if deltas:
+        session.connection().execute(
+            statement, [{"document": d, "delta": n} for d, n in sorted(deltas.items())]
+        )
 
 
 _ADD_TO_COMPLETED = (

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-from annotator.models import Annotation, Document, Review, ReviewStatus, Role, User
+from annotator import db
+from annotator.db import IDS_PER_STATEMENT, begin_write
+from annotator.models import (
+    Annotation,
+    Document,
+    Passage,
+    Project,
+    Review,
+    ReviewStatus,
+    Role,
+    User,
+)
+from annotator.services import accounts, queue
 from annotator.services.label_import import import_labels
 from annotator.services.records import ImportFileError
+from tests.conftest import PASSWORD
 from tests.helpers import import_fixture, passage_with_most_claims
 
 
@@ -268,3 +284,143 @@ def test_reviewers_cannot_open_the_label_import(client, make_user, login):
     make_user("rita")
     login("rita")
     assert client.get("/admin/import/labels").status_code == 403
+
+
+def _queue_state(session, document):
+    """What the queue knows of a document: each review's status, the passages' completed
+    counts and the document's counters (timestamps left out)."""
+    reviews = session.execute(
+        select(Review.passage_id, Review.user_id, Review.status, Review.reserved_until.is_(None))
+        .where(Review.document_id == document.id)
+        .order_by(Review.passage_id, Review.user_id)
+    ).all()
+    counts = session.execute(
+        select(Passage.id, Passage.completed_count)
+        .where(Passage.document_id == document.id)
+        .order_by(Passage.id)
+    ).all()
+    counters = session.execute(
+        select(Document.open_passages, Document.started_by).where(Document.id == document.id)
+    ).one()
+    return [tuple(r) for r in reviews], [tuple(c) for c in counts], tuple(counters)
+
+
+def _recounted(session, document, overlap):
+    """The counters as the reviews make them: completed reviews per passage, passages with
+    claims short of the overlap, reviewers with any review in the document."""
+    reviews = session.execute(
+        select(Review.passage_id, Review.user_id, Review.status).where(
+            Review.document_id == document.id
+        )
+    ).all()
+    completed = {}
+    for passage_id, _, status in reviews:
+        if status == ReviewStatus.COMPLETED:
+            completed[passage_id] = completed.get(passage_id, 0) + 1
+    passages = session.execute(
+        select(Passage.id, Passage.claim_count)
+        .where(Passage.document_id == document.id)
+        .order_by(Passage.id)
+    ).all()
+    open_passages = sum(1 for p, claims in passages if claims and completed.get(p, 0) < overlap)
+    started_by = len({user_id for _, user_id, _ in reviews})
+    return [(p, completed.get(p, 0)) for p, _ in passages], (open_passages, started_by)
+
+
+@pytest.mark.parametrize("ids_per_statement", [IDS_PER_STATEMENT, 1])
+def test_completions_at_once_leave_what_one_at_a_time_leaves(
+    session, make_user, passage, monkeypatch, ids_per_statement
+):
+    """``record_completions`` against ``record_completion`` pair by pair, from the same
+    start: a served, a skipped, a completed and a never-served review; a reviewer new to the
+    document completing two passages; a passage crossing the overlap with two completions.
+    With one id per statement, the reads in chunks must find every review and passage."""
+    monkeypatch.setattr(db, "IDS_PER_STATEMENT", ids_per_statement)
+    ann, bob, cat = make_user("ann"), make_user("bob"), make_user("cat")
+    document = passage.document
+    project = session.get(Project, document.project_id)
+    assert project.overlap == 2
+    p1, p2, p3, p4 = [p for p in document.passages if p.claims][:4]
+    common = {"document_id": document.id, "project_id": project.id}
+    for p, user, status in (
+        (p1, ann, ReviewStatus.RESERVED),
+        (p2, ann, ReviewStatus.COMPLETED),
+        (p3, ann, ReviewStatus.SKIPPED),
+        (p1, cat, ReviewStatus.COMPLETED),
+    ):
+        session.add(Review(passage_id=p.id, user_id=user.id, status=status, **common))
+    session.flush()
+    counts, (open_passages, started_by) = _recounted(session, document, project.overlap)
+    for passage_id, completed in counts:
+        session.execute(
+            update(Passage).where(Passage.id == passage_id).values(completed_count=completed)
+        )
+    session.execute(
+        update(Document)
+        .where(Document.id == document.id)
+        .values(open_passages=open_passages, started_by=started_by)
+    )
+    session.commit()
+    session.expire_all()
+    pairs = [(p1, ann), (p2, ann), (p3, ann), (p4, ann), (p1, bob), (p4, bob)]
+
+    for p, user in pairs:
+        queue.record_completion(session, user, p)
+    one_at_a_time = _queue_state(session, document)
+    session.rollback()
+    session.expire_all()
+    queue.record_completions(session, project, {(p.id, user.id) for p, user in pairs})
+    at_once = _queue_state(session, document)
+
+    assert at_once == one_at_a_time
+    reviews, counts, counters = at_once
+    assert (counts, counters) == _recounted(session, document, project.overlap)
+    completed = {(p, u) for p, u, status, _ in reviews if status == ReviewStatus.COMPLETED}
+    assert {(p.id, user.id) for p, user in pairs} <= completed
+    assert dict(counts)[p1.id] == 3, "cat's completion stays; ann's and bob's are added"
+    assert counters[1] == 3, "bob is new to the document, once"
+    session.rollback()
+
+
+@pytest.mark.parametrize("served", [True, False])
+def test_a_save_completing_meanwhile_is_counted_once(app_on_fresh_database, served):
+    """A reviewer's save completes a passage while a label import completes it for them too:
+    the import waits for the save's transaction and then finds the review completed, whether
+    the passage had been served to the reviewer or the save wrote its review."""
+    engine = app_on_fresh_database.extensions["annotator.engine"]
+    with Session(engine) as setup:
+        import_fixture(setup, "harbour.txt")
+        user = accounts.create_user(setup, "ann", PASSWORD)
+        if served:
+            project = setup.scalar(select(Project))
+            queue.next_passage(setup, user, project, timedelta(minutes=30))
+        setup.commit()
+    saving = Session(engine)
+    begin_write(saving)
+    ann = saving.scalar(select(User).where(User.username == "ann"))
+    passage = (
+        saving.scalar(select(Passage).join(Review).where(Review.user_id == ann.id))
+        if served
+        else passage_with_most_claims(saving)
+    )
+    pair, project_id = (passage.id, ann.id), passage.project_id
+    queue.record_completion(saving, ann, passage)  # the save's transaction, not yet committed
+
+    def import_meanwhile() -> None:
+        with Session(engine) as importing:
+            begin_write(importing)
+            queue.record_completions(importing, importing.get(Project, project_id), {pair})
+            importing.commit()
+
+    importer = threading.Thread(target=import_meanwhile)
+    importer.start()
+    importer.join(timeout=0.5)
+    assert importer.is_alive(), "the import waits for the save's locks"
+    saving.commit()
+    saving.close()
+    importer.join(timeout=30)
+    assert not importer.is_alive()
+    with Session(engine) as check:
+        assert check.get(Passage, pair[0]).completed_count == 1
+        review = check.scalar(select(Review).where(Review.passage_id == pair[0]))
+        assert review.status == ReviewStatus.COMPLETED
