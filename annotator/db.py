@@ -24,6 +24,7 @@ NAMING_CONVENTION = {
 T = TypeVar("T")
 K = TypeVar("K")
 V = TypeVar("V")
+Key = TypeVar("Key", int, str)
 
 
 class Base(DeclarativeBase):
@@ -45,7 +46,7 @@ def table_of(model: type[Base]) -> Table:
 IDS_PER_STATEMENT = 10_000
 
 
-def in_chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+def in_chunks(ids: Iterable[Key]) -> Iterator[list[Key]]:
     """The distinct ids in order, IDS_PER_STATEMENT at a time, for ``column.in_(chunk)``."""
     ordered = sorted(set(ids))
     for start in range(0, len(ordered), IDS_PER_STATEMENT):

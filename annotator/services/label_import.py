@@ -14,13 +14,13 @@ inactive accounts when asked (see ``reviewers``).
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from annotator.db import begin_write, in_chunks, table_of
 from annotator.models import (
@@ -36,7 +36,7 @@ from annotator.models import (
 from annotator.services import queue
 from annotator.services.exporting import FORMULA_PREFIXES
 from annotator.services.jsonl_reader import RecordError, parse_time
-from annotator.services.readers import CSV_FIELD_LIMIT, decode
+from annotator.services.readers import CSV_FIELD_LIMIT, decode, lines_of
 from annotator.services.records import ImportFileError, is_whole_number
 from annotator.services.reviewers import resolve_reviewers
 
@@ -104,7 +104,7 @@ def import_labels(
 def read_label_rows(filename: str, data: bytes) -> list[LabelRow]:
     text = decode(filename, data)
     csv.field_size_limit(CSV_FIELD_LIMIT)
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.DictReader(lines_of(text), strict=True)
     try:
         header = [name.strip().lower() for name in reader.fieldnames or []]
         _check_header(filename, header)
@@ -205,19 +205,48 @@ def _users(
     return users
 
 
+class _ClaimRef(NamedTuple):
+    id: int
+    passage_id: int
+    passage_index: int
+    start: int
+    end: int
+    text: str
+
+
+class _DocumentClaims:
+    """A document's claims, indexed the ways a row can name one: by passage and offsets, or
+    by text with spaces normalised (indexed on first use). Searched claim by claim for each
+    row, 120,000 rows took seconds (docs/benchmarks.md, round 17)."""
+
+    def __init__(self) -> None:
+        self.passage_indexes: set[int] = set()
+        self.claims: list[_ClaimRef] = []
+        self.by_offsets: dict[tuple[int, int, int], list[_ClaimRef]] = {}
+        self._by_text: dict[str, list[_ClaimRef]] | None = None
+
+    def add(self, claim: _ClaimRef) -> None:
+        self.claims.append(claim)
+        key = (claim.passage_index, claim.start, claim.end)
+        self.by_offsets.setdefault(key, []).append(claim)
+
+    def with_text(self, normalised: str) -> list[_ClaimRef]:
+        if self._by_text is None:
+            self._by_text = {}
+            for claim in self.claims:
+                self._by_text.setdefault(_normalised(claim.text), []).append(claim)
+        return self._by_text.get(normalised, [])
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _match_claims(
     session: Session, filename: str, project: Project, rows: Sequence[LabelRow]
-) -> dict[int, Claim]:
+) -> dict[int, _ClaimRef]:
     """The claim each row means, by line number."""
-    wanted = sorted({row.document_id for row in rows})
-    documents = {
-        doc.external_id: doc
-        for doc in session.scalars(
-            select(Document)
-            .where(Document.project_id == project.id, Document.external_id.in_(wanted))
-            .options(selectinload(Document.passages).selectinload(Passage.claims))
-        )
-    }
+    documents = _claims_of_documents(session, project, {row.document_id for row in rows})
     matched = {}
     for row in rows:
         document = documents.get(row.document_id)
@@ -229,23 +258,42 @@ def _match_claims(
     return matched
 
 
-def _claim_for(filename: str, document: Document, row: LabelRow) -> Claim:
-    passages = document.passages
-    if row.passage_index is not None:
-        passages = [p for p in passages if p.index == row.passage_index]
-        if not passages:
-            raise ImportFileError(
-                filename,
-                f"document {row.document_id!r} has no passage {row.passage_index}",
-                row.line,
-            )
-    claims = [c for p in passages for c in p.claims]
+def _claims_of_documents(
+    session: Session, project: Project, external_ids: set[str]
+) -> dict[str, _DocumentClaims]:
+    """The project's documents with these ids, each with its passages' indexes and claims."""
+    documents: dict[str, _DocumentClaims] = {}
+    for chunk in in_chunks(external_ids):
+        rows = session.execute(
+            select(Document.external_id, Passage.index, Passage.id)
+            .add_columns(Claim.id, Claim.start, Claim.end, Claim.text)
+            .join(Passage, Passage.document_id == Document.id)
+            .outerjoin(Claim, Claim.passage_id == Passage.id)
+            .where(Document.project_id == project.id, Document.external_id.in_(chunk))
+        )
+        for external_id, index, passage_id, claim_id, start, end, text in rows:
+            document = documents.setdefault(external_id, _DocumentClaims())
+            document.passage_indexes.add(index)
+            if claim_id is not None:
+                document.add(_ClaimRef(claim_id, passage_id, index, start, end, text))
+    return documents
+
+
+def _claim_for(filename: str, document: _DocumentClaims, row: LabelRow) -> _ClaimRef:
+    if row.passage_index is not None and row.passage_index not in document.passage_indexes:
+        raise ImportFileError(
+            filename, f"document {row.document_id!r} has no passage {row.passage_index}", row.line
+        )
     if row.start is not None and row.end is not None and row.passage_index is not None:
-        found = [c for c in claims if (c.start, c.end) == (row.start, row.end)]
+        found = document.by_offsets.get((row.passage_index, row.start, row.end), [])
         what = f"claim at {row.start}:{row.end} in passage {row.passage_index}"
     else:
-        wanted = " ".join((row.claim_text or "").split())
-        found = [c for c in claims if " ".join(c.text.split()) == wanted]
+        wanted = _normalised(row.claim_text or "")
+        found = [
+            claim
+            for claim in document.with_text(wanted)
+            if row.passage_index in (None, claim.passage_index)
+        ]
         what = f"claim with the text {_short(wanted)!r}"
     if not found:
         raise ImportFileError(filename, f"document {row.document_id!r} has no {what}", row.line)
@@ -261,7 +309,7 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def _check_conflicts(
-    filename: str, rows: Sequence[LabelRow], claims: dict[int, Claim], users: dict[str, int]
+    filename: str, rows: Sequence[LabelRow], claims: dict[int, _ClaimRef], users: dict[str, int]
 ) -> None:
     seen: dict[tuple[int, int], LabelRow] = {}
     for row in rows:
@@ -298,7 +346,7 @@ def _store(
     session: Session,
     project: Project,
     rows: Sequence[LabelRow],
-    claims: dict[int, Claim],
+    claims: dict[int, _ClaimRef],
     users: dict[str, int],
     report: LabelReport,
 ) -> set[tuple[int, int]]:
@@ -336,7 +384,7 @@ def _annotations_of(session: Session, claim_ids: set[int]) -> list[Annotation]:
     ]
 
 
-def _new_label(project: Project, claim: Claim, user_id: int, row: LabelRow) -> _NewLabel:
+def _new_label(project: Project, claim: _ClaimRef, user_id: int, row: LabelRow) -> _NewLabel:
     moment = row.updated_at or utcnow()
     return _NewLabel(
         claim_id=claim.id, project_id=project.id, user_id=user_id, label=row.label,

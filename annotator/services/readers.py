@@ -13,7 +13,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 
 from charset_normalizer import from_bytes
@@ -91,6 +91,18 @@ def decode(filename: str, data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def lines_of(text: str) -> Iterator[str]:
+    """The lines of ``decode``'s text, each with its line end, one at a time: the csv
+    module's input. An ``io.StringIO`` of the text holds four bytes a character, 164 MiB for
+    a label file of 43 MB (docs/benchmarks.md, round 17)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
 def _decode_bytes(filename: str, data: bytes) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -134,7 +146,7 @@ def read_csv(filename: str, text: str) -> list[DocumentRecord]:
     """CSV with a header: ``id`` and ``text`` required, ``title, url, site, published``
     optional, any other column kept as document metadata."""
     csv.field_size_limit(CSV_FIELD_LIMIT)
-    reader = csv.reader(io.StringIO(text, newline=""), dialect=_dialect(text), strict=True)
+    reader = csv.reader(lines_of(text), dialect=_dialect(text), strict=True)
     try:
         header = [name.strip().lower() for name in next(reader, [])]
         _check_header(filename, header)

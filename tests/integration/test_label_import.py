@@ -424,3 +424,42 @@ def test_a_save_completing_meanwhile_is_counted_once(app_on_fresh_database, serv
         assert check.get(Passage, pair[0]).completed_count == 1
         review = check.scalar(select(Review).where(Review.passage_id == pair[0]))
         assert review.status == ReviewStatus.COMPLETED
+
+
+def test_rows_that_name_no_claim_or_two_are_refused(session, make_user, passage):
+    """Offsets that start no claim, a passage without claims, and a text two claims share
+    (without passage_index) name the line and import nothing."""
+    make_user("ann")
+    document = passage.document
+    first, second = passage.claims[0], passage.claims[1]
+    empty = next(p for p in document.passages if p.id != passage.id)
+    empty.claims.clear()
+    empty.claim_count = 0
+    session.commit()
+    base = {"document_id": document.external_id, "reviewer": "ann", "label": "quoted"}
+
+    def refused(row: dict[str, object], message: str) -> None:
+        with pytest.raises(ImportFileError, match=message):
+            import_labels(session, "labels.csv", _csv([{**base, **row}]), "default")
+        assert session.scalars(select(Annotation)).all() == []
+
+    at = {"passage_index": passage.index, "claim_text": ""}
+    refused(
+        {**at, "claim_start": first.start, "claim_end": second.end},
+        f"line 2: document '{document.external_id}' has no claim at "
+        f"{first.start}:{second.end} in passage {passage.index}",
+    )
+    refused(
+        {"passage_index": empty.index, "claim_text": first.text},
+        f"line 2: document '{document.external_id}' has no claim with the text",
+    )
+    second.text = "  " + first.text.replace(" ", "\n")
+    session.commit()
+    refused({"claim_text": first.text}, r"line 2: 2 claims match \(claim with the text")
+    report = import_labels(
+        session,
+        "labels.csv",
+        _csv([{**base, **at, "claim_start": second.start, "claim_end": second.end}]),
+        "default",
+    )
+    assert report.created == 1, "offsets still tell the two apart"
