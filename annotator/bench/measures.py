@@ -61,6 +61,17 @@ def import_cli(corpus: Path, project: str, env: dict[str, str]) -> Timed:
     return Timed(int(match.group(1)), seconds, rss)
 
 
+def import_labels_cli(labels: Path, project: str, env: dict[str, str]) -> Timed:
+    """M6's labels via ``annotator import-labels`` (its reviewers created): the whole process,
+    as M1."""
+    args = [tool("annotator"), "import-labels", str(labels), "--project", project]
+    seconds, rss, out = run_measured([*args, "--create-reviewers"], env)
+    match = re.search(r"(\d+) labels added", out)
+    if match is None:
+        raise RuntimeError(f"unexpected label import output: {out!r}")
+    return Timed(int(match.group(1)), seconds, rss)
+
+
 def import_upload(server: Server, admin: tuple[str, str], corpus: Path, project: str) -> Timed:
     """M1 via the admin upload form (multipart POST with the form's CSRF token)."""
     browser = Browser(server.url)

@@ -32,9 +32,7 @@ def table(
         lines.append(_row([label, *[render(r.figures) for r in results]]))
     for measure in ("m5", "m6"):
         if measure == "m6":
-            labels = [r.figures.get("m6_labels") for r in results]
-            counts = [f"{n:,}" if isinstance(n, int) else "-" for n in labels]
-            lines.append(_row(["M6 labels of the finished study", *counts]))
+            lines.append(_row([M6_LABELS, *[_study_labels(r.figures) for r in results]]))
         for page in TEAM_PAGES:
             label = f"{measure.upper()} {page} p50 / max ms"
             lines.append(_row([label, *[_team_page(r.figures, measure, page) for r in results]]))
@@ -105,6 +103,11 @@ def _machine_speed(figures: dict[str, object]) -> str:
     share = f"{stolen:.1%}" if isinstance(stolen, float) else "unknown"
     return f"{before:.0f} / {after:.0f} ({share})"
 
+
+M6_LABELS = "M6 labels of the finished study, imported by the CLI: labels, labels/s (s, RSS)"
+_study_labels = _timed(
+    "m6_labels", "{t.items:,}, {t.rate:,.0f} ({t.seconds:.1f} s, {t.rss_mib:.0f} MiB)"
+)
 
 ROWS: list[tuple[str, Render]] = [
     ("passages in project", lambda f: str(f.get("passages", "-"))),

@@ -3,6 +3,7 @@ everything stopped and dropped again."""
 
 from __future__ import annotations
 
+import csv
 import os
 import secrets
 import subprocess
@@ -12,15 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import case, func, insert, literal, select, update
+from sqlalchemy import func, select, update
 
 from annotator import create_app
 from annotator.bench import measures
 from annotator.bench.explain import explain_next
 from annotator.bench.machine import CpuTicks, reference_loop_ms
+from annotator.bench.measures import Timed
 from annotator.bench.servers import Database, Server, start_server
 from annotator.db import get_engine, get_session
-from annotator.models import Annotation, Claim, Document, Passage, Project, Role, utcnow
+from annotator.models import Claim, Document, Passage, Project, Role
 from annotator.services import accounts
 
 PROJECT = "bench"
@@ -118,7 +120,7 @@ def run_one(kind: str, documents: int, corpus: Path, options: Options) -> Result
                 gunicorn, users["admin"], corpus, UPLOAD_PROJECT
             )
         _say(options, f"[{kind} N={documents}] M6 team pages of a finished study")
-        result.figures["m6_labels"] = _finish_study(app, project_id)
+        result.figures["m6_labels"] = _finish_study(app, project_id, options.workdir, env)
         result.figures["m6"] = measures.team_pages(
             gunicorn, users["admin"], project_id, options.page_visits
         )
@@ -157,15 +159,27 @@ def _prepare(app: Flask) -> dict[str, Any]:
     }
 
 
-def _finish_study(app: Flask, project_id: int) -> int:
-    """M6's labels, written in one statement per reviewer as a label import would store them:
-    each of FINISHING_REVIEWERS reviewers labels every claim of the first FINISHED_DOCUMENTS
-    documents whose id falls to them (LABELS_PER_CLAIM reviewers a claim), four times in five
-    as suggested and otherwise the next label. Returns how many labels were written.
+def _finish_study(app: Flask, project_id: int, workdir: Path, env: dict[str, str]) -> Timed:
+    """M6's labels, imported as a team would bring them from elsewhere: the file
+    (``_write_study_labels``) goes through ``annotator import-labels``, timed as M1 is.
     PostgreSQL's statistics are refreshed afterwards, as autovacuum would."""
-    password = secrets.token_urlsafe(16)
+    labels = workdir / f"labels-{project_id}.csv"
+    _write_study_labels(app, project_id, labels)
+    imported = measures.import_labels_cli(labels, PROJECT, env)
+    labels.unlink()
     with app.app_context():
         session = get_session()
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection().exec_driver_sql("ANALYZE annotations")
+            session.commit()
+    return imported
+
+
+def _write_study_labels(app: Flask, project_id: int, path: Path) -> None:
+    """A label file: each of FINISHING_REVIEWERS reviewers labels every claim of the first
+    FINISHED_DOCUMENTS documents whose id falls to them (LABELS_PER_CLAIM reviewers a claim),
+    four times in five as suggested and otherwise the next label."""
+    with app.app_context():
         documents = (
             select(Document.id)
             .where(Document.project_id == project_id)
@@ -173,44 +187,40 @@ def _finish_study(app: Flask, project_id: int) -> int:
             .limit(FINISHED_DOCUMENTS)
             .subquery()
         )
-        other = case(
-            (Claim.suggested_label == "reported", "quoted"),
-            (Claim.suggested_label == "quoted", "editorial"),
-            else_="reported",
+        claims = (
+            get_session()
+            .execute(
+                select(Document.external_id, Passage.index, Claim.start, Claim.end)
+                .add_columns(Claim.id, Claim.suggested_label)
+                .join(Passage, Passage.document_id == Document.id)
+                .join(Claim, Claim.passage_id == Passage.id)
+                .where(Document.id.in_(select(documents.c.id)))
+                .order_by(Document.id, Passage.index, Claim.index)
+            )
+            .all()
         )
-        now = utcnow()
-        before = session.scalar(select(func.count(Annotation.id)))
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(LABEL_FILE_COLUMNS)
         for number in range(FINISHING_REVIEWERS):
-            user = accounts.create_user(session, f"bench-finisher-{number + 1}", password)
-            labels = (
-                select(
-                    Claim.id,
-                    literal(project_id),
-                    literal(user.id),
-                    case(((Claim.id * 7 + number) % 5 == 0, other), else_=Claim.suggested_label),
-                    literal(False),
-                    literal(""),
-                    literal(1),
-                    literal(now, Annotation.created_at.type),
-                    literal(now, Annotation.updated_at.type),
-                )
-                .join(Passage, Passage.id == Claim.passage_id)
-                .where(
-                    Passage.document_id.in_(select(documents.c.id)),
-                    (Claim.id + number) % FINISHING_REVIEWERS < LABELS_PER_CLAIM,
-                )
-            )
-            columns = ["claim_id", "project_id", "user_id", "label", "unsure", "note", "version"]
-            insert_labels = insert(Annotation).from_select(
-                [*columns, "created_at", "updated_at"], labels
-            )
-            session.execute(insert_labels)
-        session.commit()
-        written = (session.scalar(select(func.count(Annotation.id))) or 0) - (before or 0)
-        if session.get_bind().dialect.name == "postgresql":
-            session.connection().exec_driver_sql("ANALYZE annotations")
-            session.commit()
-    return written
+            reviewer = f"bench-finisher-{number + 1}"
+            for document, passage, start, end, claim_id, suggested in claims:
+                if (claim_id + number) % FINISHING_REVIEWERS < LABELS_PER_CLAIM:
+                    label = (
+                        _NEXT_LABEL[suggested] if (claim_id * 7 + number) % 5 == 0 else suggested
+                    )
+                    writer.writerow([document, passage, start, end, reviewer, label])
+
+
+LABEL_FILE_COLUMNS = (
+    "document_id",
+    "passage_index",
+    "claim_start",
+    "claim_end",
+    "reviewer",
+    "label",
+)
+_NEXT_LABEL = {"reported": "quoted", "quoted": "editorial", "editorial": "reported"}
 
 
 def _open_project(app: Flask) -> int:

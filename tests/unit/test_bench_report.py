@@ -74,14 +74,23 @@ def test_the_table_shows_each_team_page_and_its_growth() -> None:
 
 def test_the_table_shows_the_finished_study_and_its_growth() -> None:
     small, large = Result("postgresql", 1000), Result("postgresql", 10000)
-    small.figures |= {"m6_labels": 120360, "m6": {"agreement": Timed(latencies=[0.5, 0.6, 0.7])}}
-    large.figures |= {"m6_labels": 120360, "m6": {"agreement": Timed(latencies=[0.6, 0.6, 0.6])}}
+    small.figures |= {
+        "m6_labels": Timed(120360, 6.0, 340.4),
+        "m6": {"agreement": Timed(latencies=[0.5, 0.6, 0.7])},
+    }
+    large.figures |= {
+        "m6_labels": Timed(120360, 8.0, 352.0),
+        "m6": {"agreement": Timed(latencies=[0.6, 0.6, 0.6])},
+    }
     rendered = table([small, large])
-    assert "| M6 labels of the finished study | 120,360 | 120,360 |" in rendered
+    assert (
+        "| M6 labels of the finished study, imported by the CLI: labels, labels/s (s, RSS) "
+        "| 120,360, 20,060 (6.0 s, 340 MiB) | 120,360, 15,045 (8.0 s, 352 MiB) |"
+    ) in rendered
     assert "| M6 agreement p50 / max ms | 600.0 / 700.0 | 600.0 / 600.0 |" in rendered
     assert "| M5 agreement p50 / max ms | - | - |" in rendered
     assert "m6 agreement p50 x1.00" in rendered.splitlines()[-1]
-    assert "| M6 labels of the finished study | - |" in table([Result("sqlite", 1000)])
+    assert "(s, RSS) | - |" in table([Result("sqlite", 1000)])
 
 
 CPUINFO = """processor\t: 0
