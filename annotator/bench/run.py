@@ -161,17 +161,12 @@ def _prepare(app: Flask) -> dict[str, Any]:
 
 def _finish_study(app: Flask, project_id: int, workdir: Path, env: dict[str, str]) -> Timed:
     """M6's labels, imported as a team would bring them from elsewhere: the file
-    (``_write_study_labels``) goes through ``annotator import-labels``, timed as M1 is.
-    PostgreSQL's statistics are refreshed afterwards, as autovacuum would."""
+    (``_write_study_labels``) goes through ``annotator import-labels``, timed as M1 is (the
+    import refreshes PostgreSQL's statistics itself)."""
     labels = workdir / f"labels-{project_id}.csv"
     _write_study_labels(app, project_id, labels)
     imported = measures.import_labels_cli(labels, PROJECT, env)
     labels.unlink()
-    with app.app_context():
-        session = get_session()
-        if session.get_bind().dialect.name == "postgresql":
-            session.connection().exec_driver_sql("ANALYZE annotations")
-            session.commit()
     return imported
 
 

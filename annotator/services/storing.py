@@ -140,21 +140,25 @@ def insert_passages(
 
 
 IDS_PER_LOOKUP = 500
-ANALYZE_AFTER_PASSAGES = 1000
+ANALYZE_AFTER_ROWS = 1000
+DOCUMENT_TABLES = ("projects", "documents", "passages", "claims")
 
 
-def refresh_statistics(session: Session, passages: int) -> None:
-    """After a large import, ANALYZE on PostgreSQL: with the statistics of a near-empty table
-    the planner sorted all 10,000 documents for every "Next" (13 ms instead of 0.06 ms) until
-    autovacuum came round. The projects table too, which the import may have written to
-    first: taking a never-analysed table for several pages of projects, the planner expected
-    one row from a project's page of the export and joined it by index lookups, 13% slower
-    (round 9). (A smaller sample, 3,000 rows a table, took 18 ms rather than 124 ms after
-    29,000 passages, but the export's plans at 290,000 passages got a third slower:
-    docs/benchmarks.md, round 8.) SQLite plans without statistics and needs nothing."""
-    if passages < ANALYZE_AFTER_PASSAGES or session.get_bind().dialect.name != "postgresql":
+def refresh_statistics(
+    session: Session, rows: int, tables: Sequence[str] = DOCUMENT_TABLES
+) -> None:
+    """After a large import (``rows`` written), ANALYZE the tables it wrote on PostgreSQL: with
+    the statistics of a near-empty table the planner sorted all 10,000 documents for every
+    "Next" (13 ms instead of 0.06 ms) until autovacuum came round. The projects table too,
+    which an import of documents may have written to first: taking a never-analysed table for
+    several pages of projects, the planner expected one row from a project's page of the
+    export and joined it by index lookups, 13% slower (round 9). (A smaller sample, 3,000
+    rows a table, took 18 ms rather than 124 ms after 29,000 passages, but the export's plans
+    at 290,000 passages got a third slower: docs/benchmarks.md, round 8.) SQLite plans
+    without statistics and needs nothing."""
+    if rows < ANALYZE_AFTER_ROWS or session.get_bind().dialect.name != "postgresql":
         return
-    session.execute(text("ANALYZE projects, documents, passages, claims"))
+    session.execute(text(f"ANALYZE {', '.join(tables)}"))
     session.commit()
 
 

@@ -8,7 +8,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from annotator import db
@@ -23,7 +23,7 @@ from annotator.models import (
     Role,
     User,
 )
-from annotator.services import accounts, queue
+from annotator.services import accounts, queue, storing
 from annotator.services.label_import import import_labels
 from annotator.services.records import ImportFileError
 from tests.conftest import PASSWORD
@@ -463,3 +463,17 @@ def test_rows_that_name_no_claim_or_two_are_refused(session, make_user, passage)
         "default",
     )
     assert report.created == 1, "offsets still tell the two apart"
+
+
+def test_a_large_import_leaves_statistics_that_know_its_labels(
+    session, make_user, passage, monkeypatch
+):
+    make_user("ann")
+    monkeypatch.setattr(storing, "ANALYZE_AFTER_ROWS", len(passage.claims))
+    import_labels(session, "a.csv", _csv(_rows_for(passage, "ann")), "default")
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite plans without statistics: nothing to refresh, nothing failed
+    for table, model in (("annotations", Annotation), ("reviews", Review)):
+        reltuples = text("SELECT reltuples FROM pg_class WHERE relname = :table")
+        rows = session.scalar(reltuples, {"table": table})
+        assert rows == session.scalar(select(func.count()).select_from(model)), table
