@@ -293,6 +293,7 @@ _COMPLETE_REVIEW = (
     .returning(_REVIEWS.c.id)
 )
 _COMPLETE_REVIEWS = update(_REVIEWS).where(*_THIS_REVIEW).values(_COMPLETED_NOW)
+_REVIEW_OF = select(_REVIEWS.c.id).where(*_THIS_REVIEW)
 
 
 def _add_completed_review_statement(insert: Any) -> Any:
@@ -327,11 +328,13 @@ def record_completion(session: Session, user: User, passage: Passage) -> None:
     params = {"passage": passage.id, "reviewer": user.id, "now": utcnow()}
     completed_now = connection.scalar(_COMPLETE_REVIEW, params)
     if completed_now is None:  # completed before, or never served
+        if connection.scalar(_REVIEW_OF, params) is not None:
+            return
         started = _started(session, user, passage.document_id)
         where = {"document": passage.document_id, "project": passage.project_id}
         insert_ = _ADD_COMPLETED_REVIEW[session.get_bind().dialect.name]
         if connection.execute(insert_, {**params, **where}).first() is None:
-            return
+            return  # written meanwhile by another transaction, which counted it
         if not started:
             _add_document_start(session, passage.document_id)
     _change_completed_count(session, passage, +1)
@@ -355,9 +358,9 @@ def record_completions(
 ) -> None:
     """``record_completion`` for many pairs of passage id and reviewer id in the project at
     once, for a label import: each kind of change is one statement for all the pairs, where
-    pair by pair 84,000 completions took minutes (docs/benchmarks.md, round 17). Pairs already
-    completed are left as they are. Rows are locked in the order a save locks them (reviews,
-    then passages), so a save meanwhile is waited for and not counted twice."""
+    pair by pair 76,000 completions took 45 s to 2 minutes (docs/benchmarks.md, round 17).
+    Pairs already completed are left as they are. Rows are locked in the order a save locks
+    them (reviews, then passages), so a save meanwhile is waited for and not counted twice."""
     reviews = _reviews_for_update(session, project, {user_id for _, user_id in pairs})
     completed = {
         pair for pair, review in reviews.items() if review.status == ReviewStatus.COMPLETED

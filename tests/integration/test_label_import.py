@@ -382,11 +382,13 @@ def test_completions_at_once_leave_what_one_at_a_time_leaves(
     session.rollback()
 
 
-@pytest.mark.parametrize("served", [True, False])
-def test_a_save_completing_meanwhile_is_counted_once(app_on_fresh_database, served):
-    """A reviewer's save completes a passage while a label import completes it for them too:
-    the import waits for the save's transaction and then finds the review completed, whether
-    the passage had been served to the reviewer or the save wrote its review."""
+@pytest.mark.parametrize("served", [True, False], ids=["served", "never-served"])
+@pytest.mark.parametrize("first", ["save", "import"])
+def test_a_completion_meanwhile_is_counted_once(app_on_fresh_database, served, first):
+    """A reviewer's save and a label import complete the same passage for them at the same
+    time: whichever comes second waits for the first's transaction, then finds the review
+    completed and counts nothing, whether the passage had been served to the reviewer or
+    the first wrote its review."""
     engine = app_on_fresh_database.extensions["annotator.engine"]
     with Session(engine) as setup:
         import_fixture(setup, "harbour.txt")
@@ -395,31 +397,37 @@ def test_a_save_completing_meanwhile_is_counted_once(app_on_fresh_database, serv
             project = setup.scalar(select(Project))
             queue.next_passage(setup, user, project, timedelta(minutes=30))
         setup.commit()
-    saving = Session(engine)
-    begin_write(saving)
-    ann = saving.scalar(select(User).where(User.username == "ann"))
-    passage = (
-        saving.scalar(select(Passage).join(Review).where(Review.user_id == ann.id))
-        if served
-        else passage_with_most_claims(saving)
-    )
-    pair, project_id = (passage.id, ann.id), passage.project_id
-    queue.record_completion(saving, ann, passage)  # the save's transaction, not yet committed
+        passage = (
+            setup.scalar(select(Passage).join(Review).where(Review.user_id == user.id))
+            if served
+            else passage_with_most_claims(setup)
+        )
+        pair, project_id = (passage.id, user.id), passage.project_id
 
-    def import_meanwhile() -> None:
-        with Session(engine) as importing:
-            begin_write(importing)
-            queue.record_completions(importing, importing.get(Project, project_id), {pair})
-            importing.commit()
+    def complete(session: Session, by: str) -> None:
+        begin_write(session)
+        if by == "save":
+            queue.record_completion(
+                session, session.get(User, pair[1]), session.get(Passage, pair[0])
+            )
+        else:
+            queue.record_completions(session, session.get(Project, project_id), {pair})
 
-    importer = threading.Thread(target=import_meanwhile)
-    importer.start()
-    importer.join(timeout=0.5)
-    assert importer.is_alive(), "the import waits for the save's locks"
-    saving.commit()
-    saving.close()
-    importer.join(timeout=30)
-    assert not importer.is_alive()
+    def second_meanwhile() -> None:
+        with Session(engine) as session:
+            complete(session, "import" if first == "save" else "save")
+            session.commit()
+
+    holding = Session(engine)
+    complete(holding, first)  # its transaction stays open
+    second = threading.Thread(target=second_meanwhile)
+    second.start()
+    second.join(timeout=0.5)
+    assert second.is_alive(), "the second waits for the first's locks"
+    holding.commit()
+    holding.close()
+    second.join(timeout=30)
+    assert not second.is_alive()
     with Session(engine) as check:
         assert check.get(Passage, pair[0]).completed_count == 1
         review = check.scalar(select(Review).where(Review.passage_id == pair[0]))
