@@ -43,6 +43,9 @@ from annotator.services.storing import refresh_statistics
 
 TRUE_WORDS = frozenset({"yes", "true", "1", "y"})
 FALSE_WORDS = frozenset({"no", "false", "0", "n", ""})
+_FLAG_WORDS = TRUE_WORDS | FALSE_WORDS
+_LABELS = frozenset(Label)
+_FORMULA_FIRST = frozenset("".join(FORMULA_PREFIXES))
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,7 @@ def _check_header(filename: str, header: Sequence[str]) -> None:
 def _cell(raw: dict[str, str | None], name: str) -> str:
     """The cell without surrounding spaces, un-neutralised ('=1 -> =1)."""
     value = (raw.get(name) or "").strip()
-    if value.startswith("'") and value[1:2] and value[1] in "".join(FORMULA_PREFIXES):
+    if value.startswith("'") and value[1:2] and value[1] in _FORMULA_FIRST:
         return value[1:]
     return value
 
@@ -157,7 +160,7 @@ def _row(filename: str, raw: dict[str, str | None], line: int) -> LabelRow | Non
 def _label_row(raw: dict[str, str | None], line: int, reviewer: str, label: str) -> LabelRow:
     if not reviewer:
         raise RecordError("the reviewer is empty")
-    if label not in set(Label):
+    if label not in _LABELS:
         raise RecordError(f"unknown label {label!r}; use reported, quoted or editorial")
     document_id = _cell(raw, "document_id")
     if not document_id:
@@ -188,7 +191,7 @@ def _flag(raw: dict[str, str | None]) -> bool | None:
     if "unsure" not in raw:
         return None
     value = _cell(raw, "unsure").lower()
-    if value not in TRUE_WORDS | FALSE_WORDS:
+    if value not in _FLAG_WORDS:
         raise RecordError(f"unsure must be yes or no, not {value!r}")
     return value in TRUE_WORDS
 
