@@ -391,7 +391,7 @@ def _reviews_for_update(
 ) -> dict[tuple[int, int], _HeldReview]:
     """The users' reviews in the project by (passage id, user id), locked until the
     transaction ends (on PostgreSQL; on SQLite the writer holds the whole database)."""
-    reviews = {}
+    reviews: dict[tuple[int, int], _HeldReview] = {}
     for chunk in in_chunks(user_ids):
         rows = session.connection().execute(
             select(_REVIEWS.c.passage_id, _REVIEWS.c.user_id)
@@ -437,7 +437,7 @@ _SET_COMPLETED = (
 def _add_completions(session: Session, project: Project, completions: Mapping[int, int]) -> None:
     """The passages' counters after ``completions`` more each, read and written under lock; a
     document has one open passage fewer for each of its passages that reaches the overlap."""
-    before = {}
+    before: dict[int, tuple[int, int]] = {}  # passage id: (document id, completed count)
     for chunk in in_chunks(completions):
         before.update(
             (p, (d, count))

@@ -8,12 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from annotator.db import get_engine, get_session
-from annotator.models import Outlet, Passage, Project
-from annotator.services import dashboard, outlets, reports, structure
+from annotator.models import Outlet, Passage, Project, Review, ReviewStatus
+from annotator.services import accounts, dashboard, outlets, reports, structure
+from tests.conftest import PASSWORD
 from tests.helpers import import_fixture, statements_sent
 
 
@@ -101,3 +102,95 @@ def test_the_kept_figures_expire(session, monkeypatch):
     _read(session)
     monkeypatch.setattr(structure._STRUCTURES, "ttl_s", 0.0)
     assert _read(session)[1] == 1
+
+
+def _done_by_joining_passages(session: Session, project: Project) -> dict[int | None, tuple]:
+    """The dashboard's reviews done per outlet as the database counts them, joining every
+    completed review to its passage."""
+    reviews = (
+        select(Review.passage_id, func.count().label("n"))
+        .where(Review.project_id == project.id, Review.status == ReviewStatus.COMPLETED)
+        .group_by(Review.passage_id)
+        .subquery()
+    )
+    capped = case((reviews.c.n > project.overlap, project.overlap), else_=reviews.c.n)
+    rows = session.execute(
+        select(
+            Passage.outlet_id,
+            func.sum(capped),
+            func.sum(case((reviews.c.n >= project.overlap, 1), else_=0)),
+        )
+        .join(reviews, reviews.c.passage_id == Passage.id)
+        .where(Passage.claim_count > 0)
+        .group_by(Passage.outlet_id)
+    )
+    return {outlet_id: (int(done), int(complete)) for outlet_id, done, complete in rows}
+
+
+def _complete_reviews(session: Session, project: Project, passages: list[Passage], users) -> None:
+    for passage, reviewers in zip(passages, users, strict=False):
+        for user in reviewers:
+            session.add(
+                Review(
+                    passage_id=passage.id,
+                    document_id=passage.document_id,
+                    project_id=project.id,
+                    user_id=user.id,
+                    status=ReviewStatus.COMPLETED,
+                )
+            )
+    session.commit()
+
+
+def test_the_dashboard_counts_reviews_per_outlet_as_the_passages_say(session):
+    """Completed reviews of passages citing each outlet, one to three a passage (the overlap
+    is two), and of a passage without claims: the kept map of the passages' outlets gives
+    what joining the reviews to their passages gives."""
+    project = _project(session)
+    ann, bob, cat = (accounts.create_user(session, name, PASSWORD) for name in "abc")
+    passages = session.scalars(
+        select(Passage).where(Passage.project_id == project.id).order_by(Passage.id)
+    ).all()
+    without_claims = passages[-1:]  # its claims are taken away below
+    without_claims[0].claims.clear()
+    without_claims[0].claim_count = 0
+    session.commit()
+    with_claims = [p for p in passages if p.claim_count]
+    cited = {p.outlet_id for p in with_claims}
+    assert len(cited) >= 3, "the fixtures cite at least two outlets beside the author's words"
+    crowds = [[ann], [ann, bob], [ann, bob, cat]]
+    chosen = with_claims[::2] + without_claims
+    _complete_reviews(session, project, chosen, [crowds[i % 3] for i in range(len(chosen))])
+
+    done = {
+        row.name: (row.reviews_done, row.complete_passages)
+        for row in dashboard.outlets(session, project)
+    }
+
+    names = {
+        o.outlet_id: o.name or dashboard.AUTHOR_OWN_WORDS
+        for o in structure.project_structure(session, project)
+    }
+    expected = {
+        names[o]: figures for o, figures in _done_by_joining_passages(session, project).items()
+    }
+    assert {name: figures for name, figures in done.items() if figures != (0, 0)} == expected
+    assert sum(complete for _, complete in done.values()) == sum(
+        1 for i, p in enumerate(chosen) if p.claim_count and i % 3
+    )
+
+
+def test_the_passages_outlets_are_read_once_while_nothing_changes(session):
+    project = _project(session)
+    with statements_sent(get_engine()) as sent:
+        first = structure.structure_of(session, project).passage_outlets(session)
+        again = structure.structure_of(session, project).passage_outlets(session)
+    session.commit()
+    assert again is first
+    assert (
+        sum("passages.claim_count > " in sql and "ORDER BY passages.id" in sql for sql, _ in sent)
+        == 1
+    )
+    import_fixture(session, "kremlin.html", project="study")
+    after = structure.structure_of(session, project).passage_outlets(session)
+    assert len(after.passage_ids) > len(first.passage_ids), "an import shows at once"
