@@ -46,6 +46,10 @@ FALSE_WORDS = frozenset({"no", "false", "0", "n", ""})
 _FLAG_WORDS = TRUE_WORDS | FALSE_WORDS
 _LABELS = frozenset(Label)
 _FORMULA_FIRST = frozenset("".join(FORMULA_PREFIXES))
+# What a label import writes. Planned with the statistics from before 120,000 labels, the
+# team's pages took up to twice as long (the outlet report 0.39 s, not 0.15 s) until
+# autovacuum came round (docs/benchmarks.md, round 17).
+LABEL_TABLES = ("annotations", "reviews", "passages", "documents")
 
 
 @dataclass(frozen=True)
@@ -104,12 +108,6 @@ def import_labels(
         raise
     refresh_statistics(session, report.created + report.updated, LABEL_TABLES)
     return report
-
-
-# What a label import writes. Planned with the statistics from before 120,000 labels, the
-# team's pages took up to twice as long (the outlet report 0.39 s, not 0.15 s) until
-# autovacuum came round (docs/benchmarks.md, round 17).
-LABEL_TABLES = ("annotations", "reviews", "passages", "documents")
 
 
 def read_label_rows(filename: str, data: bytes) -> list[LabelRow]:
