@@ -23,6 +23,7 @@ def test_wheel_contains_templates_static_and_migrations(tmp_path):
     assert "annotator/templates/passages/show.html" in names
     assert "annotator/static/js/annotate.js" in names
     assert "annotator/static/css/app.css" in names
+    assert "annotator/static/img/favicon.svg" in names
     assert any(n.startswith("annotator/migrations/versions/") for n in names)
     assert "annotator/migrations/env.py" in names
     assert "annotator/sample_article.md" in names

@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, expect
 from sqlalchemy import select
 
 from annotator.db import get_session
@@ -16,6 +16,8 @@ from tests.conftest import PASSWORD
 from tests.helpers import import_fixture
 
 pytestmark = pytest.mark.browser
+
+PAGE_REQUESTS = {"document", "fetch", "xhr"}
 
 
 @pytest.fixture
@@ -95,7 +97,12 @@ def test_save_and_next_shows_the_reserved_passage_in_place(page: Page, seeded):
     keys_ready(page)
     first_url = page.url
     requested: list[str] = []
-    page.on("request", lambda request: requested.append(request.method + " " + request.url))
+
+    def note_page_request(request: Request) -> None:
+        if request.resource_type in PAGE_REQUESTS:  # not the icon, fetched when Chromium likes
+            requested.append(request.method + " " + request.url)
+
+    page.on("request", note_page_request)
     page.keyboard.press("2")  # quoted
     page.get_by_role("button", name="Save and next").click()
     expect(page.locator(f"#claim-{second_claims[0]}")).to_be_visible()
@@ -120,3 +127,23 @@ def test_save_and_next_shows_the_reserved_passage_in_place(page: Page, seeded):
     page.go_back()
     assert page.url == first_url
     expect(page.locator(f'#claim-{headline_claims[0]} input[value="quoted"]')).to_be_checked()
+
+
+def test_pages_load_everything_they_ask_for(page: Page, seeded):
+    """No request a page makes fails: not its styles, scripts or icon (browsers ask for
+    /favicon.ico when a page names no icon)."""
+    server, (headline_claims, _) = seeded
+    with server.app.app_context():
+        passage = get_session().get_one(Claim, headline_claims[0]).passage
+        pages = (f"/passages/{passage.id}", f"/projects/{passage.document.project_id}/dashboard")
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("requestfailed", lambda request: failed.append(f"failed {request.url}"))
+    log_in(page, server.url)
+    for path in (*pages, "/export/"):
+        page.goto(server.url + path)
+        page.wait_for_load_state("networkidle")
+    assert failed == []
+    icon = page.locator("link[rel=icon]").get_attribute("href", timeout=1000)
+    assert icon is not None
+    assert page.request.get(server.url + icon).ok
