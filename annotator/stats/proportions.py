@@ -24,13 +24,14 @@ __all__ = ["Share", "label_shares", "wilson_interval"]
 class Share:
     """Count and share of one label among all counted labels, with a Wilson interval.
 
-    ``share`` is ``None`` when nothing was counted at all (the interval is then ``(0, 1)``).
+    ``share`` and the interval are ``None`` when nothing was counted at all: a report shows
+    "—" there rather than the uninformative ``(0, 1)``.
     """
 
     count: int
     share: float | None
-    ci_low: float
-    ci_high: float
+    ci_low: float | None
+    ci_high: float | None
 
 
 def _check_confidence(confidence: float) -> None:
@@ -68,7 +69,9 @@ def label_shares(counts: Mapping[str, int], confidence: float = 0.95) -> dict[st
     total = sum(counts.values())
     shares: dict[str, Share] = {}
     for label, count in counts.items():
-        low, high = wilson_interval(count, total, confidence)
-        share = count / total if total else None
-        shares[label] = Share(count=count, share=share, ci_low=low, ci_high=high)
+        if total:
+            low, high = wilson_interval(count, total, confidence)
+            shares[label] = Share(count=count, share=count / total, ci_low=low, ci_high=high)
+        else:
+            shares[label] = Share(count=count, share=None, ci_low=None, ci_high=None)
     return shares

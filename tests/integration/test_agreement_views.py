@@ -377,6 +377,24 @@ def test_outlet_report_bases_and_sorting(client, login, panel):
     assert by_name_desc.index('data-outlet="Reuters"') < by_name_desc.index('data-outlet="AP"')
 
 
+def test_outlet_with_nothing_counted_shows_no_share_and_no_interval(client, login, panel):
+    login("ann")
+    reuters = outlet_rows(client, panel, "settled")["Reuters"]  # nothing is settled yet
+    assert reuters["counted"] == "0"
+    for label in (R, Q, E, "framing"):
+        cells = [reuters[f"{label}_share"], reuters[f"{label}_ci_low"], reuters[f"{label}_ci_high"]]
+        assert cells == ["", "", ""], label
+    html = client.get(
+        f"/projects/{panel.project_id}/reports/outlets", query_string={"basis": "settled"}
+    ).get_data(as_text=True)
+    row = re.search(r'<tr data-outlet="Reuters">.*?</tr>', html, re.S).group(0)
+    assert 'class="ci"' not in row
+    assert row.count('<span class="share">—</span>') == 4  # three labels and the framing
+    counted = client.get(f"/projects/{panel.project_id}/reports/outlets").get_data(as_text=True)
+    row = re.search(r'<tr data-outlet="Reuters">.*?</tr>', counted, re.S).group(0)
+    assert row.count('class="ci"') == 4
+
+
 def _unlabelled_ap_passage(session, panel) -> list[int]:
     """A fifth passage citing AP with three claims nobody labelled; returns their ids."""
     first = session.get(Passage, panel.passage_ids[0])

@@ -77,7 +77,7 @@ def test_label_shares() -> None:
 
 def test_label_shares_nothing_counted() -> None:
     shares = label_shares({"reported": 0, "quoted": 0})
-    assert shares["reported"] == Share(count=0, share=None, ci_low=0.0, ci_high=1.0)
+    assert shares["reported"] == Share(count=0, share=None, ci_low=None, ci_high=None)
     assert label_shares({}) == {}
 
 
