@@ -36,12 +36,15 @@ def row_id(value: object) -> int:
     return row
 
 
-def _role_field(label: str, roles: type[Role] | type[MemberRole]) -> SelectField:
+def _role_field(
+    label: str, roles: type[Role] | type[MemberRole], default: str | None = None
+) -> SelectField:
     """A role select that names the allowed roles when given an unknown one."""
     names = ", ".join(roles)
     return SelectField(
         label,
         choices=[SelectChoice(r.value, r.value) for r in roles],
+        default=default,
         invalid_choice_message=f"Unknown role; choose one of {names}.",
     )
 
@@ -79,7 +82,7 @@ class TokenForm(FlaskForm):
 class UserForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=80)])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)])
-    role = _role_field("Role", Role)
+    role = _role_field("Role", Role, default=Role.REVIEWER)  # least privilege unless chosen
 
 
 class EmptyForm(FlaskForm):

@@ -45,3 +45,30 @@ def test_upload_shows_progress_and_the_report(page: Page, live_server, tmp_path)
     assert "xhr" in requests
     assert "document" not in requests
     expect(page.get_by_role("button", name="Import")).to_be_enabled()
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/import", "/admin/import/labels", "/admin/projects", "/admin/users"]
+)
+def test_fields_sit_below_their_labels(page: Page, live_server, path):
+    """Every field but a checkbox starts below its label, so label and field never run together
+    ("FilesChoose Files"), whatever kind of input it is."""
+    with live_server.app.app_context():
+        accounts.create_user(get_session(), "boss", PASSWORD, "admin")
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Username").fill("boss")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(live_server.url + "/")
+    page.goto(live_server.url + path)
+    labels = page.locator("main label[for]")
+    checked = []
+    for index in range(labels.count()):
+        label = labels.nth(index)
+        field = page.locator(f"#{label.get_attribute('for')}")
+        if field.get_attribute("type") == "checkbox" or not field.is_visible():
+            continue
+        label_box, field_box = label.bounding_box(), field.bounding_box()
+        assert field_box["y"] >= label_box["y"] + label_box["height"] - 1, label.inner_text()
+        checked.append(field.get_attribute("type") or field.evaluate("f => f.tagName"))
+    assert checked, path

@@ -215,6 +215,13 @@ def test_users_are_listed_with_their_controls(client, admin, rita):
     assert f'action="/admin/users/{admin.id}/deactivate"' not in page
 
 
+def test_new_user_form_offers_the_least_privileged_role_first(client, admin):
+    page = client.get("/admin/users").text
+    new_user_form = page[page.index("Add a user") :]
+    selected = re.findall(r'<option selected value="(\w+)">', new_user_form)
+    assert selected == ["reviewer"]
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
