@@ -349,15 +349,13 @@ def _outlet_page(outlet: Outlet, form: OutletForm | None = None) -> str:
     """An outlet's settings, aliases and merge form."""
     session = get_session()
     others = [o for o in outlets.list_outlets(session) if o.id != outlet.id]
-    merge_form = MergeForm(formdata=None)
-    merge_form.target_id.choices = [SelectChoice(str(o.id), o.name) for o in others]
     return render_template(
         "admin/outlet.html",
         outlet=outlet,
+        merge_targets=others,
         passages=outlets.passage_count(session, outlet),
         form=form or OutletForm(formdata=None, obj=outlet),
         alias_form=AliasForm(formdata=None),
-        merge_form=merge_form,
     )
 
 

@@ -643,12 +643,27 @@ def test_merge_into_itself_or_unknown_outlet_changes_nothing(client, admin, sess
     assert refused(response, "An outlet cannot be merged into itself")
     response = client.post(f"/admin/outlets/{ap.id}/merge", data={"target_id": "98765"})
     assert refused(response, "Unknown outlet")
-    for not_an_id in ("x", "99999999999", "9" * 5000):
+    for not_an_id in ("", "x", "99999999999", "9" * 5000):
         response = client.post(f"/admin/outlets/{ap.id}/merge", data={"target_id": not_an_id})
         assert refused(response, "Choose an outlet to merge into.")
     session.expire_all()
     assert outlet_named(session, "AP") is not None
     assert session.scalar(select(func.count(Passage.id)).where(Passage.outlet_id == ap.id)) == cited
+
+
+def test_merge_form_names_no_target_until_one_is_chosen(client, admin, session):
+    ap = outlet_named(session, "AP")
+    page = client.get(f"/admin/outlets/{ap.id}").text
+    merge_form = page[page.index('id="merge-target"') - 200 :]
+    select_tag = re.search(r"<select[^>]*>", merge_form).group(0)
+    assert "required" in select_tag
+    options = re.findall(r"<option([^>]*)>([^<]*)</option>", merge_form)
+    assert options[0][1] == "Choose an outlet…"
+    assert 'value=""' in options[0][0]
+    assert "selected" in options[0][0]
+    assert all("selected" not in attributes for attributes, _ in options[1:])
+    assert "AP</option>" not in merge_form
+    assert "Reuters</option>" in merge_form
 
 
 def test_merge_service_keeps_target_name_out_of_its_aliases(session):
