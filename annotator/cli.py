@@ -425,7 +425,7 @@ def quickstart_command(host: str, port: int, no_serve: bool) -> None:
         password = accounts.generate_password()
         accounts.create_user(session, "admin", password, Role.ADMIN)
         click.echo(f"Created user 'admin' with password: {password}")
-        click.echo("This password is shown only once; change it after logging in.")
+        click.echo("This password is shown only once; change it at Password after logging in.")
     release_session()
     if not no_serve:
         _serve(host, port)

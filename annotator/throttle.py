@@ -9,7 +9,8 @@ included. Counts live in ``RATELIMIT_STORAGE_URI`` (``memory://`` by default: pe
 ``request.remote_addr``, which is the client's only when ``PROXY_FIX`` tells how many proxies
 to trust (see annotator.security).
 
-The login view asks (``refuse_when_locked``, ``count_failure``): nothing runs for other
+The login view and the password change ask (``refuse_when_locked``, ``count_failure``), so
+guessing a password through either counts against the same limits: nothing runs for other
 requests, where an extension's hooks cost 2% of a "Save and next" (docs/benchmarks.md).
 """
 
@@ -34,19 +35,21 @@ def init_app(app: Flask) -> None:
     app.extensions[_LIMITER] = FixedWindowRateLimiter(storage)
 
 
-def refuse_when_locked() -> None:
-    """Raise 429, with the seconds until the window ends, when a limit is used up."""
+def refuse_when_locked(username: str | None = None) -> None:
+    """Raise 429, with the seconds until the window ends, when a limit is used up.
+
+    ``username`` names the account when the request's form does not (a password change)."""
     limiter = _limiter()
-    for limit, key in _limits():
+    for limit, key in _limits(username):
         if not limiter.test(limit, key):
             reset_at = limiter.get_window_stats(limit, key).reset_time
             raise TooManyRequests(retry_after=max(1, math.ceil(reset_at - time.time())))
 
 
-def count_failure() -> None:
-    """Count a failed login against the account and the address."""
+def count_failure(username: str | None = None) -> None:
+    """Count a wrong password against the account and the address."""
     limiter = _limiter()
-    for limit, key in _limits():
+    for limit, key in _limits(username):
         limiter.hit(limit, key)
 
 
@@ -55,18 +58,20 @@ def _limiter() -> FixedWindowRateLimiter:
     return limiter
 
 
-def _limits() -> list[tuple[RateLimitItem, str]]:
+def _limits(username: str | None) -> list[tuple[RateLimitItem, str]]:
     config = current_app.config
-    account, address = _account_key(), _address_key()
+    account, address = _account_key(username), _address_key()
     return [
         *((limit, account) for limit in parse_many(config["LOGIN_LIMIT_PER_ACCOUNT"])),
         *((limit, address) for limit in parse_many(config["LOGIN_LIMIT_PER_ADDRESS"])),
     ]
 
 
-def _account_key() -> str:
-    """The account named in the login form, case-folded so "Rita" and "rita" count together."""
-    return "login-account:" + (request.form.get("username") or "").strip().casefold()
+def _account_key(username: str | None) -> str:
+    """The account (by default the one named in the login form), case-folded so "Rita" and
+    "rita" count together."""
+    name = request.form.get("username") if username is None else username
+    return "login-account:" + (name or "").strip().casefold()
 
 
 def _address_key() -> str:

@@ -26,6 +26,10 @@ class AccountError(ValueError):
     """A user-facing problem with account data (duplicate name, weak password...)."""
 
 
+class WrongPasswordError(AccountError):
+    """The current password given to change one's own password is not the user's."""
+
+
 def create_user(session: Session, username: str, password: str, role: str = Role.REVIEWER) -> User:
     username = username.strip()
     if not username:
@@ -58,6 +62,16 @@ def set_password(session: Session, user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password)
     user.session_epoch += 1
     session.commit()
+
+
+def change_own_password(session: Session, user: User, current: str, new: str) -> None:
+    """A user's own change, proven by the current password; like ``set_password`` it ends
+    every session of the user, so the caller logs the one in use in again."""
+    if not check_password_hash(user.password_hash, current):
+        raise WrongPasswordError("The current password is wrong.")
+    if new == current:
+        raise AccountError("The new password is the same as the current one.")
+    set_password(session, user, new)
 
 
 def end_sessions(session: Session, user: User) -> None:

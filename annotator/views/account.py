@@ -1,14 +1,15 @@
-"""The user's own account: personal API tokens (create, list, revoke)."""
+"""The user's own account: password, personal API tokens (create, list, revoke)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
+from flask_login import current_user, login_user
 
+from annotator import throttle
 from annotator.db import get_session
-from annotator.forms import EmptyForm, TokenForm
-from annotator.services import tokens
+from annotator.forms import EmptyForm, PasswordChangeForm, TokenForm
+from annotator.services import accounts, tokens
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -55,3 +56,31 @@ def revoke(token_id: int) -> ResponseReturnValue:
         return _page(), 404
     flash(f"Revoked the token {token.name}.", "success")
     return redirect(url_for("account.api_tokens"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password() -> ResponseReturnValue:
+    """Change one's own password. A wrong current password counts against the login limits;
+    the change ends every other session of the user, and this one goes on."""
+    form = PasswordChangeForm()
+    if not form.is_submitted():
+        return render_template("account/password.html", form=form)
+    username = current_user.username
+    throttle.refuse_when_locked(username)
+    if not form.validate():
+        return render_template("account/password.html", form=form), 400
+    user = current_user._get_current_object()
+    try:
+        accounts.change_own_password(
+            get_session(), user, form.current_password.data or "", form.new_password.data or ""
+        )
+    except accounts.WrongPasswordError as exc:
+        throttle.count_failure(username)
+        flash(str(exc), "error")
+        return render_template("account/password.html", form=form), 400
+    except accounts.AccountError as exc:
+        flash(str(exc), "error")
+        return render_template("account/password.html", form=form), 400
+    login_user(user)  # the session in use carries the new epoch; every other one has ended
+    flash("Password changed; your other sessions have ended.", "success")
+    return redirect(url_for("account.change_password"))

@@ -122,6 +122,8 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("GET", "account.api_tokens"): ANY_USER,
     ("POST", "account.api_tokens"): ANY_USER,
     ("POST", "account.revoke"): Access(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN),
+    ("GET", "account.change_password"): ANY_USER,
+    ("POST", "account.change_password"): ANY_USER,
     ("GET", "imports.labels"): ADMINS,
     ("POST", "imports.labels"): ADMINS,
     ("GET", "exports.download_as"): CURATORS,
