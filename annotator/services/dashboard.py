@@ -14,6 +14,7 @@ from annotator.db import driver_rows
 from annotator.models import (
     Annotation,
     Document,
+    Outlet,
     Passage,
     Project,
     Review,
@@ -178,7 +179,16 @@ def _done_by_outlet(
     }
 
 
-def documents(session: Session, project: Project, page: int) -> list[GroupRow]:
+@dataclass(frozen=True)
+class DocumentRow:
+    id: int
+    title: str
+    passages: int
+    reviews_done: int
+    reviews_needed: int
+
+
+def documents(session: Session, project: Project, page: int) -> list[DocumentRow]:
     """Progress of one page of the project's documents, in import order. The page's
     documents are picked first, so only their passages are read."""
     on_page = (
@@ -189,13 +199,15 @@ def documents(session: Session, project: Project, page: int) -> list[GroupRow]:
         .offset(max(page - 1, 0) * DOCUMENTS_PER_PAGE)
     )
     rows = session.execute(
-        select(Document.title, func.count(Passage.id), _capped_done(project))
+        select(Document.id, Document.title, func.count(Passage.id), _capped_done(project))
         .outerjoin(Passage, and_(Passage.document_id == Document.id, Passage.claim_count > 0))
         .where(Document.id.in_(on_page))
         .group_by(Document.id, Document.title)
         .order_by(Document.id)
     ).all()
-    return [GroupRow(r[0], int(r[1]), int(r[2]), int(r[1]) * project.overlap) for r in rows]
+    return [
+        DocumentRow(r[0], r[1], int(r[2]), int(r[3]), int(r[2]) * project.overlap) for r in rows
+    ]
 
 
 def document_count(session: Session, project: Project) -> int:
@@ -203,3 +215,69 @@ def document_count(session: Session, project: Project) -> int:
         session.scalar(select(func.count(Document.id)).where(Document.project_id == project.id))
         or 0
     )
+
+
+@dataclass(frozen=True)
+class PassageRow:
+    """One passage of a document as its overview shows it."""
+
+    id: int
+    index: int
+    text: str
+    role: str
+    outlet: str | None
+    cue_start: int | None
+    cue_end: int | None
+    claims: int
+    reviews_done: int
+    own_review: str | None  # the viewer's review: completed, skipped, or none
+
+
+def document_of(session: Session, project: Project, document_id: int) -> Document | None:
+    """The document if it belongs to the project."""
+    document = session.get(Document, document_id)
+    return document if document is not None and document.project_id == project.id else None
+
+
+def document_passages(
+    session: Session, project: Project, document: Document, user_id: int
+) -> list[PassageRow]:
+    """Every passage of the document in reading order, with its cited outlet, its reviews
+    done (at most the project's overlap) and the viewer's own review of it."""
+    own = (
+        select(Review.passage_id, Review.status)
+        .where(
+            Review.document_id == document.id,
+            Review.user_id == user_id,
+            Review.status.in_((ReviewStatus.COMPLETED, ReviewStatus.SKIPPED)),
+        )
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Passage.id,
+            Passage.index,
+            Passage.text,
+            Passage.role,
+            Outlet.name,
+            Passage.cue_start,
+            Passage.cue_end,
+            Passage.claim_count,
+            Passage.completed_count,
+            own.c.status,
+        )
+        .outerjoin(Outlet, Outlet.id == Passage.outlet_id)
+        .outerjoin(own, own.c.passage_id == Passage.id)
+        .where(Passage.document_id == document.id)
+        .order_by(Passage.index)
+    ).all()
+    return [
+        PassageRow(
+            passage_id, index, text, role, outlet, cue_start, cue_end, claims,
+            min(completed, project.overlap), own_review,
+        )
+        for (
+            passage_id, index, text, role, outlet, cue_start, cue_end, claims, completed,
+            own_review,
+        ) in rows
+    ]  # fmt: skip

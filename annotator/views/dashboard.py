@@ -1,13 +1,15 @@
-"""The project dashboard."""
+"""The project dashboard, and the overview of one of its documents."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from annotator.db import get_session
 from annotator.services import dashboard
 from annotator.views import requested_page
+from annotator.views.highlight import cue_pieces
 from annotator.views.passages import load_project
 
 bp = Blueprint("dashboard", __name__)
@@ -31,4 +33,23 @@ def show(project_id: int) -> ResponseReturnValue:
         pages=max(
             (document_total + dashboard.DOCUMENTS_PER_PAGE - 1) // dashboard.DOCUMENTS_PER_PAGE, 1
         ),
+    )
+
+
+@bp.route("/projects/<int:project_id>/documents/<int:document_id>")
+def document(project_id: int, document_id: int) -> ResponseReturnValue:
+    """The document as the tool split it: every passage, its role, the outlet it cites (cue
+    marked), its progress and the viewer's own review, each linked to its annotation page."""
+    project = load_project(project_id)
+    session = get_session()
+    found = dashboard.document_of(session, project, document_id)
+    if found is None:
+        abort(404)
+    passages = dashboard.document_passages(session, project, found, current_user.id)
+    return render_template(
+        "dashboard/document.html",
+        project=project,
+        document=found,
+        passages=passages,
+        cue_pieces=cue_pieces,
     )

@@ -39,3 +39,15 @@ def claim_blocks(passage: Passage) -> list[Block]:
             blocks.append(Block(claim))
         blocks[-1].pieces.append(Piece(text[start:end], is_cue))
     return blocks
+
+
+def cue_pieces(text: str, cue_start: int | None, cue_end: int | None) -> list[Piece]:
+    """The text cut around its outlet cue, when it has one inside the text."""
+    if cue_start is None or cue_end is None or not 0 <= cue_start < cue_end <= len(text):
+        return [Piece(text, False)]
+    pieces = [
+        Piece(text[:cue_start], False),
+        Piece(text[cue_start:cue_end], True),
+        Piece(text[cue_end:], False),
+    ]
+    return [piece for piece in pieces if piece.text]

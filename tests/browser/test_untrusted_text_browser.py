@@ -107,6 +107,13 @@ def test_hostile_article_renders_as_inert_text(hostile_site, page: Page):
     for path in (f"/projects/{project_id}/dashboard", "/", f"/projects/{project_id}/agreement"):
         page.goto(server.url + path)
         check_inert(page)
+    page.goto(f"{server.url}/projects/{project_id}/dashboard")
+    page.locator("#documents a").first.click()
+    expect(page.locator("h1")).to_contain_text('<script>alert("title")</script>')
+    check_inert(page)
+    overview = page.locator("#passages").inner_text()
+    for fragment in hostile.VERBATIM:
+        assert fragment in overview, f"{fragment!r} is not shown as text in the overview"
     watch.assert_quiet()
 
 

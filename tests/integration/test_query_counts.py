@@ -1,7 +1,7 @@
 """Pages cost a fixed number of SQL queries however large the project: the annotation page,
-"Next", a save, "Save and next", the dashboard, the CSV export and the pages a team follows a
-study on (outlet report, agreement, reviewer report, adjudication queue) are counted at two
-project sizes."""
+"Next", a save, "Save and next", the dashboard, a document's overview, the CSV export and the
+pages a team follows a study on (outlet report, agreement, reviewer report, adjudication
+queue) are counted at two project sizes."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ BUDGET = {
         "next": 9,
         "page": 7,
         "dashboard": 11,  # 9 when the worker keeps the project's structure (above)
+        "document": 6,
         "export": 9,  # one checks that the project filter names a project
         "page + save": 21,
         "save and next, with the next page": 19,
@@ -47,6 +48,7 @@ BUDGET = {
         "next": 7,
         "page": 7,
         "dashboard": 11,
+        "document": 6,
         "export": 9,  # one turns off parallel workers for the page, one checks the project
         "page + save": 19,
         "save and next, with the next page": 17,
@@ -125,9 +127,13 @@ def _query_counts(client: Any, engine: Engine, project_id: int) -> dict[str, int
 
 
 def _admin_counts(client: Any, engine: Engine, project_id: int, name: str) -> dict[str, int]:
-    """The dashboard and the export, counted for an admin."""
+    """The dashboard, a document's overview and the export, counted for an admin."""
+    dashboard = client.get(f"/projects/{project_id}/dashboard").get_data(as_text=True)
+    document = re.search(r'href="(/projects/\d+/documents/\d+)"', dashboard)
+    assert document is not None, "the dashboard links to its documents"
     return {
         "dashboard": _count_get(client, engine, f"/projects/{project_id}/dashboard"),
+        "document": _count_get(client, engine, document.group(1)),
         "export": _count_get(
             client, engine, f"/export/annotations.csv?all_claims=1&project={name}"
         ),

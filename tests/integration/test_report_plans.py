@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from annotator.db import engine_of
-from annotator.models import Project
+from annotator.models import Document, Project, User
 from annotator.services import adjudication, agreement, dashboard, reports
 from annotator.services.adjudication import QueueFilter
 from tests.helpers import statements_sent
@@ -82,3 +83,15 @@ def test_a_page_of_documents_is_picked_before_its_passages_are_read(session, pro
     plan = _plans(session, lambda s, p: dashboard.documents(s, p, 1), project)
     assert "LIST SUBQUERY" in plan, plan
     assert "SEARCH documents USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+
+
+def test_a_documents_overview_reads_its_passages_and_the_viewers_reviews_by_index(session, project):
+    document = session.scalar(select(Document).where(Document.project_id == project.id))
+    viewer = session.scalar(select(User.id).order_by(User.id))
+    plan = _plans(
+        session, lambda s, p: dashboard.document_passages(s, p, document, viewer), project
+    )
+    assert "SEARCH passages USING INDEX" in plan
+    assert "(document_id=?)" in plan
+    scans = [line for line in plan.splitlines() if line.startswith((*FULL_SCANS, "SCAN reviews"))]
+    assert not scans, plan

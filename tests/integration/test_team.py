@@ -3,6 +3,7 @@ notes, history, undo and stale saves."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -449,7 +450,7 @@ def test_dashboard_lists_a_document_with_nothing_to_review(client, login, sessio
     session.execute(update(Passage).where(Passage.document_id == document.id).values(claim_count=0))
     session.commit()
     rows = dashboard_service.documents(session, study, 1)
-    assert [row.name for row in rows][-1] == document.title
+    assert [row.title for row in rows][-1] == document.title
     assert (rows[-1].passages, rows[-1].reviews_needed) == (0, 0)
     assert all(row.passages > 0 for row in rows[:-1])
 
@@ -522,3 +523,63 @@ def test_unstorable_characters_in_notes_and_skip_reasons_are_refused(
     assert (
         session.scalar(select(Review.status).where(Review.passage_id == passage_id)) == "reserved"
     )
+
+
+def _passages_of(session, document):
+    return session.scalars(
+        select(Passage).where(Passage.document_id == document.id).order_by(Passage.index)
+    ).all()
+
+
+def test_document_page_shows_every_passage_its_outlet_and_progress(client, login, session, solo):
+    document = session.scalar(select(Document).where(Document.project_id == solo.id))
+    login("ann")
+    done = take_next(client, solo)
+    complete(client, session, done)
+    skipped = take_next(client, solo)
+    client.post(f"/passages/{skipped}/skip", data={"reason": "unclear"})
+    dashboard_page = client.get(f"/projects/{solo.id}/dashboard").text
+    url = f"/projects/{solo.id}/documents/{document.id}"
+    assert f'href="{url}"' in dashboard_page
+    page = client.get(url).text
+    passages = _passages_of(session, document)
+    assert any(p.cue_start is not None for p in passages), "the fixture has cues to mark"
+    items = re.findall(
+        r'<li class="document-passage[^"]*" id="passage-(\d+)"(.*?)</li>', page, re.S
+    )
+    assert [int(passage_id) for passage_id, _ in items] == [p.id for p in passages]
+    for passage, (_, item) in zip(passages, items, strict=True):
+        outlet = f"Cites: <strong>{passage.outlet.name}</strong>" if passage.outlet else "No outlet"
+        assert outlet in item
+        if passage.cue_start is not None:
+            cue = passage.text[passage.cue_start : passage.cue_end]
+            assert f'<mark class="cue">{html.escape(cue)}</mark>' in item
+        opens = f'href="/passages/{passage.id}"' in item
+        assert opens == (passage.claim_count > 0)
+        own = {done: "you: completed", skipped: "you: skipped"}.get(passage.id)
+        assert (own is not None and own in item) or "you:" not in item
+        if passage.id == done:
+            assert "1 / 1 reviews" in item
+    login("bob")
+    bob_page = client.get(url).text
+    assert "you: completed" not in bob_page
+    assert "yours: 0 completed, 0 skipped" in bob_page
+
+
+def test_document_page_is_for_members_and_its_own_project(client, login, session, make_user, solo):
+    document = session.scalar(select(Document).where(Document.project_id == solo.id))
+    import_fixture(session, "two.jsonl", project="elsewhere")
+    elsewhere = session.scalar(select(Project).where(Project.name == "elsewhere"))
+    projects.add_member(
+        session,
+        elsewhere,
+        session.scalar(select(User).where(User.username == "ann")),
+        MemberRole.REVIEWER,
+    )
+    other = session.scalar(select(Document).where(Document.project_id == elsewhere.id))
+    login(make_user("outsider"))
+    assert client.get(f"/projects/{solo.id}/documents/{document.id}").status_code == 404
+    login("ann")  # a member of both projects
+    assert client.get(f"/projects/{solo.id}/documents/{document.id}").status_code == 200
+    assert client.get(f"/projects/{solo.id}/documents/{other.id}").status_code == 404
+    assert client.get(f"/projects/{solo.id}/documents/2147483647").status_code == 404

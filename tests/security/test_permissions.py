@@ -68,6 +68,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("POST", "passages.save"): MEMBERS,
     ("POST", "passages.skip"): MEMBERS,
     ("GET", "dashboard.show"): MEMBERS,
+    ("GET", "dashboard.document"): MEMBERS,
     # exports hold every reviewer's labels in every project
     ("GET", "exports.index"): CURATORS,
     ("GET", "exports.download"): CURATORS,

@@ -1,0 +1,36 @@
+"""Cutting a passage's text around its outlet cue for display."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotator.views.highlight import Piece, cue_pieces
+
+
+def test_the_cue_is_cut_out_of_the_text():
+    text = "Meanwhile, according to a report at NPR: talks resumed."
+    start = text.index("according")
+    end = text.index(":")
+    assert cue_pieces(text, start, end) == [
+        Piece("Meanwhile, ", False),
+        Piece("according to a report at NPR", True),
+        Piece(": talks resumed.", False),
+    ]
+
+
+def test_a_cue_at_either_end_leaves_no_empty_piece():
+    assert cue_pieces("Headline (Tass)", 9, 15) == [
+        Piece("Headline ", False),
+        Piece("(Tass)", True),
+    ]
+    assert cue_pieces("From Reuters: x", 0, 12) == [
+        Piece("From Reuters", True),
+        Piece(": x", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [(None, None), (3, None), (5, 5), (4, 2), (-1, 3), (0, 99)]
+)
+def test_no_cue_or_one_outside_the_text_leaves_the_text_whole(start, end):
+    assert cue_pieces("plain text", start, end) == [Piece("plain text", False)]
