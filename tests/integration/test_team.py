@@ -541,6 +541,7 @@ def test_document_page_shows_every_passage_its_outlet_and_progress(client, login
     dashboard_page = client.get(f"/projects/{solo.id}/dashboard").text
     url = f"/projects/{solo.id}/documents/{document.id}"
     assert f'href="{url}"' in dashboard_page
+    assert f'href="{url}#passage-{done}"' in client.get(f"/passages/{done}").text
     page = client.get(url).text
     passages = _passages_of(session, document)
     assert any(p.cue_start is not None for p in passages), "the fixture has cues to mark"
