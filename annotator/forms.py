@@ -133,6 +133,13 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
+class DeleteDocumentForm(FlaskForm):
+    confirm = BooleanField(
+        "Yes, delete this document and everything recorded on it",
+        validators=[DataRequired(message="Tick the box to confirm the deletion.")],
+    )
+
+
 class RoleForm(FlaskForm):
     role = _role_field("Role", Role)
 

@@ -81,6 +81,11 @@ def progress_from(
 _TOTALS: VersionedCache[int, int] = VersionedCache(ttl_s=60.0)
 
 
+def forget_totals() -> None:
+    """Drop this process's totals (a document was deleted: the newest passage may not change)."""
+    _TOTALS.clear()
+
+
 def passages_to_review(session: Session, project: Project, newest: int) -> int:
     """Passages with claims in the project, cached per process under its ``newest`` passage
     id (``newest_passage_id``)."""

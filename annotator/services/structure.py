@@ -82,6 +82,12 @@ _VERSION = select(newest_passage_id(bindparam("project_id")), menu_version())
 _STRUCTURES: VersionedCache[int, Structure] = VersionedCache(ttl_s=60.0)
 
 
+def forget_structures() -> None:
+    """Drop this process's structures (a document was deleted: the newest passage may not
+    change)."""
+    _STRUCTURES.clear()
+
+
 def structure_of(session: Session, project: Project) -> Structure:
     """The project's structure, read once per version (see the module)."""
     version = tuple(session.execute(_VERSION, {"project_id": project.id}).one())

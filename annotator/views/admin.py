@@ -18,6 +18,7 @@ from wtforms import SelectChoice
 from annotator.db import get_session
 from annotator.forms import (
     AliasForm,
+    DeleteDocumentForm,
     EmptyForm,
     ImportForm,
     MemberForm,
@@ -30,12 +31,19 @@ from annotator.forms import (
     UserForm,
 )
 from annotator.models import Outlet, Project, User
-from annotator.services import accounts, outlets, projects
+from annotator.services import accounts, documents, outlets, projects
+from annotator.services.dashboard import document_of
+from annotator.views.dashboard import document_page
 from annotator.views.imports import run_article_import
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-SERVICE_ERRORS = (accounts.AccountError, projects.ProjectError, outlets.OutletError)
+SERVICE_ERRORS = (
+    accounts.AccountError,
+    projects.ProjectError,
+    outlets.OutletError,
+    documents.DocumentError,
+)
 T = TypeVar("T", User, Project, Outlet)
 Message = str | Callable[[Any], str]
 
@@ -313,6 +321,32 @@ def remove_member(project_id: int, user_id: int) -> ResponseReturnValue:
         f"Removed the member from {project.name}.",
         url_for("admin.project_detail", project_id=project.id),
         lambda: _project_page(project),
+    )
+
+
+def _counted(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+@bp.post("/projects/<int:project_id>/documents/<int:document_id>/delete")
+def delete_document(project_id: int, document_id: int) -> ResponseReturnValue:
+    """Delete a document with its passages and everything recorded on them."""
+    project = _get_or_404(Project, project_id)
+    document = document_of(get_session(), project, document_id)
+    if document is None:
+        abort(404)
+    title = document.title
+    form = DeleteDocumentForm()
+    return _act(
+        form,
+        lambda: documents.delete_document(get_session(), document_id),
+        lambda gone: (
+            f"Deleted {title!r}: {_counted(gone.passages, 'passage')}, "
+            f"{_counted(gone.claims, 'claim')}, {_counted(gone.labels, 'label')} by "
+            f"{_counted(gone.reviewers, 'reviewer')}, {_counted(gone.settled, 'settled label')}."
+        ),
+        url_for("dashboard.show", project_id=project.id),
+        lambda: document_page(project, document, form),
     )
 
 

@@ -7,7 +7,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from annotator.db import get_session
-from annotator.services import dashboard
+from annotator.forms import DeleteDocumentForm
+from annotator.models import Document, Project
+from annotator.services import dashboard, documents
 from annotator.views import requested_page
 from annotator.views.highlight import cue_pieces
 from annotator.views.passages import load_project
@@ -41,15 +43,23 @@ def document(project_id: int, document_id: int) -> ResponseReturnValue:
     """The document as the tool split it: every passage, its role, the outlet it cites (cue
     marked), its progress and the viewer's own review, each linked to its annotation page."""
     project = load_project(project_id)
-    session = get_session()
-    found = dashboard.document_of(session, project, document_id)
+    found = dashboard.document_of(get_session(), project, document_id)
     if found is None:
         abort(404)
-    passages = dashboard.document_passages(session, project, found, current_user.id)
+    return document_page(project, found)
+
+
+def document_page(
+    project: Project, document: Document, delete_form: DeleteDocumentForm | None = None
+) -> str:
+    """The overview; admins also get the form that deletes the document, with what it takes."""
+    session = get_session()
     return render_template(
         "dashboard/document.html",
         project=project,
-        document=found,
-        passages=passages,
+        document=document,
+        passages=dashboard.document_passages(session, project, document, current_user.id),
         cue_pieces=cue_pieces,
+        footprint=documents.footprint(session, document) if current_user.is_admin else None,
+        delete_form=delete_form or DeleteDocumentForm(formdata=None),
     )

@@ -12,8 +12,16 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from annotator.db import get_engine, get_session
-from annotator.models import Outlet, Passage, Project, Review, ReviewStatus
-from annotator.services import accounts, dashboard, outlets, reports, structure
+from annotator.models import Document, Outlet, Passage, Project, Review, ReviewStatus
+from annotator.services import (
+    accounts,
+    dashboard,
+    documents,
+    outlets,
+    progress,
+    reports,
+    structure,
+)
 from tests.conftest import PASSWORD
 from tests.helpers import import_fixture, statements_sent
 
@@ -194,3 +202,26 @@ def test_the_passages_outlets_are_read_once_while_nothing_changes(session):
     import_fixture(session, "kremlin.html", project="study")
     after = structure.structure_of(session, project).passage_outlets(session)
     assert len(after.passage_ids) > len(first.passage_ids), "an import shows at once"
+
+
+def test_deleting_a_document_shows_at_once_in_this_process(session):
+    """The version (the newest passage) does not move when an older document goes, so the
+    deleting process forgets what it kept; the reviewer's total is refreshed the same way."""
+    project = _project(session)
+    first = session.scalar(
+        select(Document).where(Document.project_id == project.id).order_by(Document.id)
+    )
+    first_id = first.id
+    newest = session.scalar(select(func.max(Passage.id)).where(Passage.project_id == project.id))
+    before, _ = _read(session)
+    total_before = progress.passages_to_review(session, project, newest)
+    session.commit()
+    documents.delete_document(session, first_id)
+    project = _project(session)
+    assert session.scalar(select(func.max(Passage.id))) == newest, "the version did not move"
+    after, reads = _read(session)
+    assert reads == 1
+    assert after == structure.read_structure(session, project)
+    assert sum(o.passages_with_claims for o in after) < sum(o.passages_with_claims for o in before)
+    total_after = progress.passages_to_review(session, project, newest)
+    assert total_after < total_before

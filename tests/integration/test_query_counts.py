@@ -39,7 +39,7 @@ BUDGET = {
         "next": 9,
         "page": 7,
         "dashboard": 11,  # 9 when the worker keeps the project's structure (above)
-        "document": 6,
+        "document": 9,  # 3 count what deleting it would take (admins only)
         "export": 9,  # one checks that the project filter names a project
         "page + save": 21,
         "save and next, with the next page": 19,
@@ -48,7 +48,7 @@ BUDGET = {
         "next": 7,
         "page": 7,
         "dashboard": 11,
-        "document": 6,
+        "document": 9,  # 3 count what deleting it would take (admins only)
         "export": 9,  # one turns off parallel workers for the page, one checks the project
         "page + save": 19,
         "save and next, with the next page": 17,

@@ -88,6 +88,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("POST", "admin.add_member"): ADMINS,
     ("POST", "admin.change_member_role"): ADMINS,
     ("POST", "admin.remove_member"): ADMINS,
+    ("POST", "admin.delete_document"): ADMINS,
     ("GET", "admin.outlet_list"): ADMINS,
     ("POST", "admin.outlet_list"): ADMINS,
     ("GET", "admin.outlet_detail"): ADMINS,
