@@ -235,13 +235,25 @@ def _paths() -> dict[str, Any]:
                     **_errors(400, 401, 403, 404)},
             },
         },
-        "/api/v1/documents/{document_id}": {"get": {
-            "summary": "A document with its passages", "operationId": "getDocument",
-            "parameters": [document_id],
-            "responses": {"200": _ok(_object({"document": _ref("Document"),
-                                              "passages": _array("Passage")})),
-                          **_errors(401, 404)},
-        }},
+        "/api/v1/documents/{document_id}": {
+            "get": {
+                "summary": "A document with its passages", "operationId": "getDocument",
+                "parameters": [document_id],
+                "responses": {"200": _ok(_object({"document": _ref("Document"),
+                                                  "passages": _array("Passage")})),
+                              **_errors(401, 404)},
+            },
+            "delete": {
+                "summary": "Delete a document with its passages, claims, labels, reviews, "
+                           "settled labels and history (admins; cannot be undone)",
+                "operationId": "deleteDocument",
+                "parameters": [document_id],
+                "responses": {"200": _ok(_object({"deleted": _object({
+                    name: {"type": "integer"}
+                    for name in ("passages", "claims", "labels", "reviewers", "settled")
+                })})), **_errors(401, 403, 404)},
+            },
+        },
         "/api/v1/documents/{document_id}/passages": {"get": {
             "summary": "Passages of a document", "operationId": "listPassages",
             "parameters": [document_id],

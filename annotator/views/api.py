@@ -10,6 +10,7 @@ membership to read and tag, curator to post suggestions, admin to import, curato
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +31,14 @@ from annotator.db import get_session, streamed
 from annotator.extensions import csrf
 from annotator.models import Document, Passage, Project, Role, User
 from annotator.openapi import openapi_spec
-from annotator.services import annotating, catalogue, export_formats, importing, suggestions
+from annotator.services import (
+    annotating,
+    catalogue,
+    documents,
+    export_formats,
+    importing,
+    suggestions,
+)
 from annotator.services.annotating import SaveError, StaleSave
 from annotator.services.jsonl_reader import RecordError, record_from_object
 from annotator.services.projects import visible_projects
@@ -171,6 +179,19 @@ def get_document(document_id: int) -> ResponseReturnValue:
     document = _document(document_id)
     passages = catalogue.passages_of(get_session(), document)
     return jsonify(ok=True, document=catalogue.document_dict(document), passages=passages)
+
+
+@bp.delete("/documents/<int:document_id>")
+def delete_document(document_id: int) -> ResponseReturnValue:
+    """Admins only, as the document's overview page: the document and everything on it."""
+    document = _document(document_id)
+    if not _user().is_admin:
+        return _error(403, "Deleting a document needs the admin role.")
+    try:
+        gone = documents.delete_document(get_session(), document.id)
+    except documents.DocumentError as exc:
+        return _error(404, str(exc))
+    return jsonify(ok=True, deleted=asdict(gone))
 
 
 @bp.get("/documents/<int:document_id>/passages")

@@ -9,7 +9,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from annotator.models import Annotation, ApiToken, Document, Suggestion
+from annotator.models import Annotation, ApiToken, Document, Passage, Suggestion
 from tests.api.conftest import bearer
 
 
@@ -336,3 +336,22 @@ def test_suggestion_table_is_written(session, client, api_world):
         headers=api_world.headers["admin"],
     )
     assert session.scalar(select(Suggestion.source)) == "m"
+
+
+def test_admin_deletes_a_document_and_others_may_not(client, session, api_world):
+    document_id = api_world.passage.document_id
+    url = f"/api/v1/documents/{document_id}"
+    passages = session.scalar(
+        select(func.count(Passage.id)).where(Passage.document_id == document_id)
+    )
+    for name in ("reviewer", "curator"):
+        refused = client.delete(url, headers=api_world.headers[name])
+        assert refused.status_code == 403
+        assert refused.json == {"ok": False, "error": "Deleting a document needs the admin role."}
+    assert client.delete(url, headers=api_world.headers["outsider"]).status_code == 404
+    deleted = client.delete(url, headers=api_world.headers["admin"])
+    assert deleted.status_code == 200
+    assert deleted.json["deleted"]["passages"] == passages
+    assert set(deleted.json["deleted"]) == {"passages", "claims", "labels", "reviewers", "settled"}
+    assert client.get(url, headers=api_world.headers["admin"]).status_code == 404
+    assert client.delete(url, headers=api_world.headers["admin"]).status_code == 404
