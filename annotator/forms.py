@@ -133,9 +133,9 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class DeleteDocumentForm(FlaskForm):
+class DeleteForm(FlaskForm):
     confirm = BooleanField(
-        "Yes, delete this document and everything recorded on it",
+        "Yes, delete it and everything recorded on it",
         validators=[DataRequired(message="Tick the box to confirm the deletion.")],
     )
 

@@ -18,7 +18,7 @@ from wtforms import SelectChoice
 from annotator.db import get_session
 from annotator.forms import (
     AliasForm,
-    DeleteDocumentForm,
+    DeleteForm,
     EmptyForm,
     ImportForm,
     MemberForm,
@@ -31,7 +31,7 @@ from annotator.forms import (
     UserForm,
 )
 from annotator.models import Outlet, Project, User
-from annotator.services import accounts, documents, outlets, projects
+from annotator.services import accounts, deleting, outlets, projects
 from annotator.services.dashboard import document_of
 from annotator.views.dashboard import document_page
 from annotator.views.imports import run_article_import
@@ -42,7 +42,7 @@ SERVICE_ERRORS = (
     accounts.AccountError,
     projects.ProjectError,
     outlets.OutletError,
-    documents.DocumentError,
+    deleting.DeletionError,
 )
 T = TypeVar("T", User, Project, Outlet)
 Message = str | Callable[[Any], str]
@@ -246,9 +246,12 @@ def _member_form(project: Project) -> MemberForm:
     return form
 
 
-def _project_page(project: Project, form: ProjectForm | None = None) -> str:
-    """A project's settings, members and membership forms."""
-    members = projects.members_of(get_session(), project)
+def _project_page(
+    project: Project, form: ProjectForm | None = None, delete_form: DeleteForm | None = None
+) -> str:
+    """A project's settings, members, membership forms and the form that deletes it."""
+    session = get_session()
+    members = projects.members_of(session, project)
     return render_template(
         "admin/project.html",
         project=project,
@@ -256,6 +259,9 @@ def _project_page(project: Project, form: ProjectForm | None = None) -> str:
         members=members,
         member_form=_member_form(project),
         role_forms={m.user_id: MemberRoleForm(formdata=None, role=m.role) for m in members},
+        deletable=project.name != projects.DEFAULT_PROJECT,
+        footprint=deleting.project_footprint(session, project),
+        delete_form=delete_form or DeleteForm(formdata=None),
     )
 
 
@@ -272,6 +278,25 @@ def project_detail(project_id: int) -> ResponseReturnValue:
         f"Saved the settings of {form.name.data}.",
         url_for("admin.project_detail", project_id=project.id),
         lambda: _project_page(project, form),
+    )
+
+
+@bp.post("/projects/<int:project_id>/delete")
+def delete_project(project_id: int) -> ResponseReturnValue:
+    """Delete a project with its documents, members and everything recorded on them."""
+    project = _get_or_404(Project, project_id)
+    name = project.name
+    form = DeleteForm()
+    return _act(
+        form,
+        lambda: deleting.delete_project(get_session(), project_id),
+        lambda gone: (
+            f"Deleted the project {name!r}: {_counted(gone.documents, 'document')}, "
+            f"{_counted(gone.passages, 'passage')}, {_counted(gone.labels, 'label')} by "
+            f"{_counted(gone.reviewers, 'reviewer')}."
+        ),
+        url_for("admin.project_list"),
+        lambda: _project_page(project, delete_form=form),
     )
 
 
@@ -336,10 +361,10 @@ def delete_document(project_id: int, document_id: int) -> ResponseReturnValue:
     if document is None:
         abort(404)
     title = document.title
-    form = DeleteDocumentForm()
+    form = DeleteForm()
     return _act(
         form,
-        lambda: documents.delete_document(get_session(), document_id),
+        lambda: deleting.delete_document(get_session(), document_id),
         lambda gone: (
             f"Deleted {title!r}: {_counted(gone.passages, 'passage')}, "
             f"{_counted(gone.claims, 'claim')}, {_counted(gone.labels, 'label')} by "

@@ -34,7 +34,7 @@ from annotator.openapi import openapi_spec
 from annotator.services import (
     annotating,
     catalogue,
-    documents,
+    deleting,
     export_formats,
     importing,
     suggestions,
@@ -188,8 +188,8 @@ def delete_document(document_id: int) -> ResponseReturnValue:
     if not _user().is_admin:
         return _error(403, "Deleting a document needs the admin role.")
     try:
-        gone = documents.delete_document(get_session(), document.id)
-    except documents.DocumentError as exc:
+        gone = deleting.delete_document(get_session(), document.id)
+    except deleting.DeletionError as exc:
         return _error(404, str(exc))
     return jsonify(ok=True, deleted=asdict(gone))
 

@@ -7,9 +7,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from annotator.db import get_session
-from annotator.forms import DeleteDocumentForm
+from annotator.forms import DeleteForm
 from annotator.models import Document, Project
-from annotator.services import dashboard, documents
+from annotator.services import dashboard, deleting
 from annotator.views import requested_page
 from annotator.views.highlight import cue_pieces
 from annotator.views.passages import load_project
@@ -50,7 +50,7 @@ def document(project_id: int, document_id: int) -> ResponseReturnValue:
 
 
 def document_page(
-    project: Project, document: Document, delete_form: DeleteDocumentForm | None = None
+    project: Project, document: Document, delete_form: DeleteForm | None = None
 ) -> str:
     """The overview; admins also get the form that deletes the document, with what it takes."""
     session = get_session()
@@ -60,6 +60,6 @@ def document_page(
         document=document,
         passages=dashboard.document_passages(session, project, document, current_user.id),
         cue_pieces=cue_pieces,
-        footprint=documents.footprint(session, document) if current_user.is_admin else None,
-        delete_form=delete_form or DeleteDocumentForm(formdata=None),
+        footprint=deleting.footprint(session, document) if current_user.is_admin else None,
+        delete_form=delete_form or DeleteForm(formdata=None),
     )

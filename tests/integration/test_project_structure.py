@@ -16,7 +16,7 @@ from annotator.models import Document, Outlet, Passage, Project, Review, ReviewS
 from annotator.services import (
     accounts,
     dashboard,
-    documents,
+    deleting,
     outlets,
     progress,
     reports,
@@ -216,7 +216,7 @@ def test_deleting_a_document_shows_at_once_in_this_process(session):
     before, _ = _read(session)
     total_before = progress.passages_to_review(session, project, newest)
     session.commit()
-    documents.delete_document(session, first_id)
+    deleting.delete_document(session, first_id)
     project = _project(session)
     assert session.scalar(select(func.max(Passage.id))) == newest, "the version did not move"
     after, reads = _read(session)

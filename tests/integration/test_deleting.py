@@ -1,6 +1,7 @@
-"""An admin deletes a document from its overview page: its passages, claims, labels, reviews,
-settled labels and history go, in one transaction, and nothing of the other documents does;
-without the confirmation nothing changes; the project's JSONL export brings it back."""
+"""An admin deletes a document from its overview page, or a whole project from its settings
+page: its passages, claims, labels, reviews, settled labels and history go, in one
+transaction, and nothing of the other documents or projects does; without the confirmation
+nothing changes; the project's JSONL export brings a deleted document back."""
 
 from __future__ import annotations
 
@@ -17,11 +18,15 @@ from annotator.models import (
     Claim,
     Document,
     FinalLabel,
+    MemberRole,
     Passage,
     Project,
+    ProjectMember,
     Review,
     Role,
+    User,
 )
+from annotator.services import projects
 from annotator.services.importing import import_files
 from tests.helpers import import_fixture
 
@@ -39,6 +44,10 @@ def project(session, make_user):
         make_user(name)
     make_user("boss", Role.ADMIN)
     return found
+
+
+def user_named(session, name):
+    return session.scalar(select(User).where(User.username == name))
 
 
 def documents_of(session, project) -> list[Document]:
@@ -183,3 +192,59 @@ def test_the_projects_jsonl_export_brings_a_deleted_document_back(client, login,
     after = rows_of(session, restored.id)
     for kind in ("passages", "claims", "labels", "settled"):
         assert after[kind] == before[kind], kind
+
+
+def project_rows(session, project_id) -> dict[str, int]:
+    session.expire_all()
+    kinds = {
+        "documents": select(Document.id).where(Document.project_id == project_id),
+        "passages": select(Passage.id).where(Passage.project_id == project_id),
+        "labels": select(Annotation.id).where(Annotation.project_id == project_id),
+        "reviews": select(Review.id).where(Review.project_id == project_id),
+        "settled": select(FinalLabel.id).where(FinalLabel.project_id == project_id),
+        "members": select(ProjectMember.id).where(ProjectMember.project_id == project_id),
+    }
+    return {name: len(session.scalars(query).all()) for name, query in kinds.items()}
+
+
+def test_admin_deletes_a_project_and_nothing_else(client, login, session, project):
+    work_on(client, login, session, project)
+    projects.add_member(session, project, user_named(session, "ann"), MemberRole.CURATOR)
+    import_fixture(session, "harbour.txt", project="other")
+    other = session.scalar(select(Project).where(Project.name == "other"))
+    project_id, other_id = project.id, other.id
+    before, kept = project_rows(session, project_id), project_rows(session, other_id)
+    assert all(before.values()), before
+    page = " ".join(html.unescape(client.get(f"/admin/projects/{project_id}").text).split())
+    assert (
+        f"removes its {before['documents']} documents and {before['passages']} passages with the "
+        f"{before['labels']} labels 2 reviewers gave them"
+    ) in page
+    response = client.post(f"/admin/projects/{project_id}/delete", data={"confirm": "y"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/admin/projects")
+    listing = html.unescape(client.get("/admin/projects").text)
+    assert f"Deleted the project 'study': {before['documents']} documents" in listing
+    assert set(project_rows(session, project_id).values()) == {0}
+    assert session.scalar(select(Project.id).where(Project.id == project_id)) is None
+    assert project_rows(session, other_id) == kept
+    assert client.get(f"/projects/{project_id}/dashboard").status_code == 404
+
+
+def test_a_project_is_deleted_only_when_confirmed_and_never_the_default(
+    client, login, session, project
+):
+    work_on(client, login, session, project)
+    import_fixture(session, "harbour.txt")
+    default = session.scalar(select(Project).where(Project.name == "default"))
+    before = fingerprint(session)
+    response = client.post(f"/admin/projects/{project.id}/delete", data={})
+    assert response.status_code == 400
+    assert "Tick the box to confirm the deletion." in response.text
+    page = client.get(f"/admin/projects/{default.id}").text
+    assert 'id="delete-project"' in page
+    assert "Delete the project" not in page, "the default project offers no deletion"
+    refused = client.post(f"/admin/projects/{default.id}/delete", data={"confirm": "y"})
+    assert refused.status_code == 400
+    assert "project cannot be deleted" in html.unescape(refused.text)
+    assert fingerprint(session) == before

@@ -1,0 +1,121 @@
+"""Deleting a document, or a whole project, with everything recorded on it (the database
+cascades) in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from annotator.db import begin_write
+from annotator.models import Annotation, Claim, Document, FinalLabel, Passage, Project
+from annotator.services import progress, structure
+from annotator.services.projects import DEFAULT_PROJECT
+
+
+class DeletionError(ValueError):
+    """What cannot be deleted (gone already, or the default project)."""
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What deleting a document takes with it."""
+
+    passages: int
+    claims: int
+    labels: int
+    reviewers: int
+    settled: int
+
+
+def footprint(session: Session, document: Document) -> Footprint:
+    claims = select(Claim.id).join(Passage).where(Passage.document_id == document.id)
+    passages, claim_count = session.execute(
+        select(func.count(Passage.id), func.coalesce(func.sum(Passage.claim_count), 0)).where(
+            Passage.document_id == document.id
+        )
+    ).one()
+    labels, reviewers = session.execute(
+        select(func.count(Annotation.id), func.count(func.distinct(Annotation.user_id))).where(
+            Annotation.project_id == document.project_id, Annotation.claim_id.in_(claims)
+        )
+    ).one()
+    settled = session.scalar(
+        select(func.count(FinalLabel.id)).where(
+            FinalLabel.project_id == document.project_id, FinalLabel.claim_id.in_(claims)
+        )
+    )
+    return Footprint(int(passages), int(claim_count), int(labels), int(reviewers), settled or 0)
+
+
+def delete_document(session: Session, document_id: int) -> Footprint:
+    """Delete the document with its passages, claims, labels, reviews, settled labels and
+    history; returns what went with it.
+
+    Figures that server processes keep per project (totals, the project's structure) are
+    keyed by its newest passage; this process forgets them now, others within a minute."""
+    begin_write(session)
+    document = session.get(Document, document_id)
+    if document is None:
+        raise DeletionError("This document no longer exists; it was deleted meanwhile.")
+    gone = footprint(session, document)
+    session.execute(delete(Document).where(Document.id == document.id))
+    session.commit()
+    session.expunge(document)
+    _forget_kept_figures()
+    return gone
+
+
+@dataclass(frozen=True)
+class ProjectFootprint:
+    """What deleting a project takes with it."""
+
+    documents: int
+    passages: int
+    labels: int
+    reviewers: int
+
+
+def project_footprint(session: Session, project: Project) -> ProjectFootprint:
+    documents, passages = session.execute(
+        select(
+            select(func.count(Document.id))
+            .where(Document.project_id == project.id)
+            .scalar_subquery(),
+            select(func.count(Passage.id))
+            .where(Passage.project_id == project.id)
+            .scalar_subquery(),
+        )
+    ).one()
+    labels, reviewers = session.execute(
+        select(func.count(Annotation.id), func.count(func.distinct(Annotation.user_id))).where(
+            Annotation.project_id == project.id
+        )
+    ).one()
+    return ProjectFootprint(int(documents), int(passages), int(labels), int(reviewers))
+
+
+def delete_project(session: Session, project_id: int) -> ProjectFootprint:
+    """Delete a project with its documents, members and all the work on them; returns what
+    went with it. The default project, where imports go when none is named, stays."""
+    begin_write(session)
+    project = session.get(Project, project_id)
+    if project is None:
+        raise DeletionError("This project no longer exists; it was deleted meanwhile.")
+    if project.name == DEFAULT_PROJECT:
+        raise DeletionError(
+            f"The {DEFAULT_PROJECT!r} project cannot be deleted: imports that name no project "
+            "go there. Delete its documents instead."
+        )
+    gone = project_footprint(session, project)
+    session.execute(delete(Project).where(Project.id == project.id))
+    session.commit()
+    session.expunge(project)
+    _forget_kept_figures()
+    return gone
+
+
+def _forget_kept_figures() -> None:
+    progress.forget_totals()
+    structure.forget_structures()
