@@ -9,6 +9,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -362,6 +363,43 @@ def backup_command(out: Path) -> None:
     except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Backed up the database to {out}.")
+
+
+@cli.command("delete")
+@click.option("--project", "project_name", type=TEXT, required=True, help="The project.")
+@click.option(
+    "--document",
+    "external_id",
+    type=TEXT,
+    default=None,
+    help="The document's id as imported (document_id in exports); without it, the project.",
+)
+@click.option("--yes", is_flag=True, help="Delete without asking.")
+@with_appcontext
+def delete_command(project_name: str, external_id: str | None, yes: bool) -> None:
+    """Delete a document, or a whole project, with everything recorded on it."""
+    from annotator.services import deleting
+
+    session = get_session()
+    try:
+        if external_id is None:
+            project = deleting.project_named(session, project_name)
+            deleting.check_deletable(project)
+            whole = deleting.project_footprint(session, project)
+            what = f"the project {project_name!r}: {whole.summary()}"
+            delete = partial(deleting.delete_project, session, project.id)
+        else:
+            document = deleting.document_named(session, project_name, external_id)
+            part = deleting.footprint(session, document)
+            what = f"the document {external_id!r} of {project_name!r}: {part.summary()}"
+            delete = partial(deleting.delete_document, session, document.id)
+        session.commit()
+        if not yes:
+            click.confirm(f"Delete {what}? This cannot be undone", abort=True)
+        delete()
+    except deleting.DeletionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Deleted {what}.")
 
 
 @cli.command("evaluate")

@@ -18,6 +18,10 @@ class DeletionError(ValueError):
     """What cannot be deleted (gone already, or the default project)."""
 
 
+def _counted(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class Footprint:
     """What deleting a document takes with it."""
@@ -27,6 +31,13 @@ class Footprint:
     labels: int
     reviewers: int
     settled: int
+
+    def summary(self) -> str:
+        return (
+            f"{_counted(self.passages, 'passage')}, {_counted(self.claims, 'claim')}, "
+            f"{_counted(self.labels, 'label')} by {_counted(self.reviewers, 'reviewer')}, "
+            f"{_counted(self.settled, 'settled label')}"
+        )
 
 
 def footprint(session: Session, document: Document) -> Footprint:
@@ -76,6 +87,12 @@ class ProjectFootprint:
     labels: int
     reviewers: int
 
+    def summary(self) -> str:
+        return (
+            f"{_counted(self.documents, 'document')}, {_counted(self.passages, 'passage')}, "
+            f"{_counted(self.labels, 'label')} by {_counted(self.reviewers, 'reviewer')}"
+        )
+
 
 def project_footprint(session: Session, project: Project) -> ProjectFootprint:
     documents, passages = session.execute(
@@ -103,17 +120,40 @@ def delete_project(session: Session, project_id: int) -> ProjectFootprint:
     project = session.get(Project, project_id)
     if project is None:
         raise DeletionError("This project no longer exists; it was deleted meanwhile.")
-    if project.name == DEFAULT_PROJECT:
-        raise DeletionError(
-            f"The {DEFAULT_PROJECT!r} project cannot be deleted: imports that name no project "
-            "go there. Delete its documents instead."
-        )
+    check_deletable(project)
     gone = project_footprint(session, project)
     session.execute(delete(Project).where(Project.id == project.id))
     session.commit()
     session.expunge(project)
     _forget_kept_figures()
     return gone
+
+
+def check_deletable(project: Project) -> None:
+    if project.name == DEFAULT_PROJECT:
+        raise DeletionError(
+            f"The {DEFAULT_PROJECT!r} project cannot be deleted: imports that name no project "
+            "go there. Delete its documents instead."
+        )
+
+
+def document_named(session: Session, project_name: str, external_id: str) -> Document:
+    """The project's document with this id as imported (for the command line)."""
+    found = session.scalar(
+        select(Document)
+        .join(Project, Project.id == Document.project_id)
+        .where(Project.name == project_name, Document.external_id == external_id)
+    )
+    if found is None:
+        raise DeletionError(f"No document {external_id!r} in a project named {project_name!r}.")
+    return found
+
+
+def project_named(session: Session, name: str) -> Project:
+    found = session.scalar(select(Project).where(Project.name == name))
+    if found is None:
+        raise DeletionError(f"No project named {name!r}.")
+    return found
 
 
 def _forget_kept_figures() -> None:

@@ -290,11 +290,7 @@ def delete_project(project_id: int) -> ResponseReturnValue:
     return _act(
         form,
         lambda: deleting.delete_project(get_session(), project_id),
-        lambda gone: (
-            f"Deleted the project {name!r}: {_counted(gone.documents, 'document')}, "
-            f"{_counted(gone.passages, 'passage')}, {_counted(gone.labels, 'label')} by "
-            f"{_counted(gone.reviewers, 'reviewer')}."
-        ),
+        lambda gone: f"Deleted the project {name!r}: {gone.summary()}.",
         url_for("admin.project_list"),
         lambda: _project_page(project, delete_form=form),
     )
@@ -349,10 +345,6 @@ def remove_member(project_id: int, user_id: int) -> ResponseReturnValue:
     )
 
 
-def _counted(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
 @bp.post("/projects/<int:project_id>/documents/<int:document_id>/delete")
 def delete_document(project_id: int, document_id: int) -> ResponseReturnValue:
     """Delete a document with its passages and everything recorded on them."""
@@ -365,11 +357,7 @@ def delete_document(project_id: int, document_id: int) -> ResponseReturnValue:
     return _act(
         form,
         lambda: deleting.delete_document(get_session(), document_id),
-        lambda gone: (
-            f"Deleted {title!r}: {_counted(gone.passages, 'passage')}, "
-            f"{_counted(gone.claims, 'claim')}, {_counted(gone.labels, 'label')} by "
-            f"{_counted(gone.reviewers, 'reviewer')}, {_counted(gone.settled, 'settled label')}."
-        ),
+        lambda gone: f"Deleted {title!r}: {gone.summary()}.",
         url_for("dashboard.show", project_id=project.id),
         lambda: document_page(project, document, form),
     )

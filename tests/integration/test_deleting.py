@@ -248,3 +248,28 @@ def test_a_project_is_deleted_only_when_confirmed_and_never_the_default(
     assert refused.status_code == 400
     assert "project cannot be deleted" in html.unescape(refused.text)
     assert fingerprint(session) == before
+
+
+def test_the_command_line_deletes_after_asking(runner, client, login, session, project):
+    first, _ = work_on(client, login, session, project)[:2]
+    external_id, first_id, rows = first.external_id, first.id, rows_of(session, first.id)
+    command = ["delete", "--project", "study", "--document", external_id]
+    declined = runner.invoke(command, input="n\n")
+    assert declined.exit_code == 1
+    assert f"{rows['labels']} labels by 2 reviewers, 1 settled label?" in declined.output
+    assert rows_of(session, first_id) == rows
+    done = runner.invoke(command, input="y\n")
+    assert done.exit_code == 0, done.output
+    assert f"Deleted the document {external_id!r} of 'study'" in done.output
+    assert set(rows_of(session, first_id).values()) == {0}
+    unknown = runner.invoke(command, input="y\n")
+    assert unknown.exit_code == 1
+    assert f"No document {external_id!r} in a project named 'study'" in unknown.output
+    import_fixture(session, "harbour.txt")
+    refused = runner.invoke(["delete", "--project", "default"])
+    assert refused.exit_code == 1
+    assert "project cannot be deleted" in refused.output
+    whole = runner.invoke(["delete", "--project", "study", "--yes"])
+    assert whole.exit_code == 0, whole.output
+    assert "Deleted the project 'study': 2 documents" in whole.output
+    assert session.scalar(select(Project.id).where(Project.name == "study")) is None
