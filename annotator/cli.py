@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -381,6 +381,7 @@ def delete_command(project_name: str, external_id: str | None, yes: bool) -> Non
     from annotator.services import deleting
 
     session = get_session()
+    delete: Callable[[], object]
     try:
         if external_id is None:
             project = deleting.project_named(session, project_name)

@@ -4,6 +4,7 @@ cascades) in one transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -62,20 +63,12 @@ def footprint(session: Session, document: Document) -> Footprint:
 
 def delete_document(session: Session, document_id: int) -> Footprint:
     """Delete the document with its passages, claims, labels, reviews, settled labels and
-    history; returns what went with it.
-
-    Figures that server processes keep per project (totals, the project's structure) are
-    keyed by its newest passage; this process forgets them now, others within a minute."""
+    history; returns what went with it."""
     begin_write(session)
     document = session.get(Document, document_id)
     if document is None:
         raise DeletionError("This document no longer exists; it was deleted meanwhile.")
-    gone = footprint(session, document)
-    session.execute(delete(Document).where(Document.id == document.id))
-    session.commit()
-    session.expunge(document)
-    _forget_kept_figures()
-    return gone
+    return _delete(session, document, footprint(session, document))
 
 
 @dataclass(frozen=True)
@@ -121,12 +114,7 @@ def delete_project(session: Session, project_id: int) -> ProjectFootprint:
     if project is None:
         raise DeletionError("This project no longer exists; it was deleted meanwhile.")
     check_deletable(project)
-    gone = project_footprint(session, project)
-    session.execute(delete(Project).where(Project.id == project.id))
-    session.commit()
-    session.expunge(project)
-    _forget_kept_figures()
-    return gone
+    return _delete(session, project, project_footprint(session, project))
 
 
 def check_deletable(project: Project) -> None:
@@ -156,6 +144,17 @@ def project_named(session: Session, name: str) -> Project:
     return found
 
 
-def _forget_kept_figures() -> None:
+Gone = TypeVar("Gone", Footprint, ProjectFootprint)
+
+
+def _delete(session: Session, row: Document | Project, gone: Gone) -> Gone:
+    """Delete the row (the database cascades to what hangs on it) and commit. Figures that
+    server processes keep per project are keyed by its newest passage, which need not change:
+    this process forgets them now, others within a minute."""
+    model = type(row)
+    session.execute(delete(model).where(model.id == row.id))
+    session.commit()
+    session.expunge(row)
     progress.forget_totals()
     structure.forget_structures()
+    return gone
