@@ -117,8 +117,12 @@ def delete_project(session: Session, project_id: int) -> ProjectFootprint:
     return _delete(session, project, project_footprint(session, project))
 
 
+def is_deletable(project: Project) -> bool:
+    return project.name != DEFAULT_PROJECT
+
+
 def check_deletable(project: Project) -> None:
-    if project.name == DEFAULT_PROJECT:
+    if not is_deletable(project):
         raise DeletionError(
             f"The {DEFAULT_PROJECT!r} project cannot be deleted: imports that name no project "
             "go there. Delete its documents instead."

@@ -259,8 +259,9 @@ def _project_page(
         members=members,
         member_form=_member_form(project),
         role_forms={m.user_id: MemberRoleForm(formdata=None, role=m.role) for m in members},
-        deletable=project.name != projects.DEFAULT_PROJECT,
-        footprint=deleting.project_footprint(session, project),
+        footprint=(
+            deleting.project_footprint(session, project) if deleting.is_deletable(project) else None
+        ),
         delete_form=delete_form or DeleteForm(formdata=None),
     )
 
