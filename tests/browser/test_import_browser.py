@@ -72,3 +72,28 @@ def test_fields_sit_below_their_labels(page: Page, live_server, path):
         assert field_box["y"] >= label_box["y"] + label_box["height"] - 1, label.inner_text()
         checked.append(field.get_attribute("type") or field.evaluate("f => f.tagName"))
     assert checked, path
+
+
+def test_menu_entries_and_column_headers_never_break_inside_a_word(page: Page, live_server):
+    """At a laptop's width the admin's menu wraps between entries, never inside one ("Next /
+    passage"), and a narrow column's header ("Notes" over an empty column) between words."""
+    with live_server.app.app_context():
+        accounts.create_user(get_session(), "boss", PASSWORD, "admin")
+    page.set_viewport_size({"width": 1100, "height": 800})
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Username").fill("boss")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(live_server.url + "/")
+    page.goto(live_server.url + "/admin/outlets")
+    lines_of_text = "e => { const r = document.createRange(); r.selectNodeContents(e); "
+    lines_of_text += "return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }"
+    menu = page.locator(".topbar nav a")
+    assert menu.count() > 3
+    for index in range(menu.count()):
+        assert menu.nth(index).evaluate(lines_of_text) == 1, menu.nth(index).inner_text()
+    headers = page.locator("thead th")
+    assert headers.count() > 3
+    for index in range(headers.count()):
+        text = headers.nth(index).inner_text().strip()
+        assert headers.nth(index).evaluate(lines_of_text) <= len(text.split()), text
