@@ -14,9 +14,18 @@ from tests.helpers import FIXTURES
 pytestmark = pytest.mark.browser
 
 
-def test_upload_shows_progress_and_the_report(page: Page, live_server, tmp_path):
+def log_in_as_admin(page: Page, live_server) -> None:
+    """A new admin, logged in through the login form."""
     with live_server.app.app_context():
         accounts.create_user(get_session(), "boss", PASSWORD, "admin")
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Username").fill("boss")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(live_server.url + "/")
+
+
+def test_upload_shows_progress_and_the_report(page: Page, live_server, tmp_path):
     big = tmp_path / "big.jsonl"
     line = (FIXTURES / "two.jsonl").read_text(encoding="utf-8").splitlines()[0]
     padding = "x" * 2000
@@ -30,11 +39,7 @@ def test_upload_shows_progress_and_the_report(page: Page, live_server, tmp_path)
         + "\n",
         encoding="utf-8",
     )
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Username").fill("boss")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(live_server.url + "/")
+    log_in_as_admin(page, live_server)
     page.goto(live_server.url + "/admin/import")
     page.set_input_files("#file", [str(big), str(FIXTURES / "kremlin.html")])
     requests = []
@@ -53,13 +58,7 @@ def test_upload_shows_progress_and_the_report(page: Page, live_server, tmp_path)
 def test_fields_sit_below_their_labels(page: Page, live_server, path):
     """Every field but a checkbox starts below its label, so label and field never run together
     ("FilesChoose Files"), whatever kind of input it is."""
-    with live_server.app.app_context():
-        accounts.create_user(get_session(), "boss", PASSWORD, "admin")
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Username").fill("boss")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(live_server.url + "/")
+    log_in_as_admin(page, live_server)
     page.goto(live_server.url + path)
     labels = page.locator("main label[for]")
     checked = []
@@ -77,14 +76,8 @@ def test_fields_sit_below_their_labels(page: Page, live_server, path):
 def test_menu_entries_and_column_headers_never_break_inside_a_word(page: Page, live_server):
     """At a laptop's width the admin's menu wraps between entries, never inside one ("Next /
     passage"), and a narrow column's header ("Notes" over an empty column) between words."""
-    with live_server.app.app_context():
-        accounts.create_user(get_session(), "boss", PASSWORD, "admin")
     page.set_viewport_size({"width": 1100, "height": 800})
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Username").fill("boss")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(live_server.url + "/")
+    log_in_as_admin(page, live_server)
     page.goto(live_server.url + "/admin/outlets")
     lines_of_text = "e => { const r = document.createRange(); r.selectNodeContents(e); "
     lines_of_text += "return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }"
