@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     BooleanField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectChoice,
@@ -138,6 +139,15 @@ class DeleteForm(FlaskForm):
         "Yes, delete it and everything recorded on it",
         validators=[DataRequired(message="Tick the box to confirm the deletion.")],
     )
+
+
+class ClaimEditForm(FlaskForm):
+    claims = TextAreaField(
+        "Claims, one per line",
+        validators=[DataRequired(message="A passage keeps at least one claim.")],
+    )
+    version = HiddenField(validators=[DataRequired()])
+    confirm = BooleanField("Yes, delete the labels of the changed claims")
 
 
 class RoleForm(FlaskForm):

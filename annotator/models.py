@@ -317,6 +317,7 @@ class ChangeKind(StrEnum):
     OUTLET = "outlet"
     SKIP = "skip"
     FINAL = "final"
+    CLAIMS = "claims"  # a curator moved the passage's claim boundaries (claim_editing)
 
 
 class Change(Base):

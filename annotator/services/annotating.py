@@ -447,7 +447,7 @@ def undo_last(session: Session, user: User) -> Change | None:
         .where(
             Change.user_id == user.id,
             Change.undone.is_(False),
-            Change.kind != ChangeKind.FINAL,
+            Change.kind.not_in([ChangeKind.FINAL, ChangeKind.CLAIMS]),
             ~Change.batch.like("undo-%"),
         )
         .order_by(Change.id.desc())
@@ -466,7 +466,7 @@ def undo_last(session: Session, user: User) -> Change | None:
     for change in changes:
         _revert(session, history, change)
         change.undone = True
-    _sync_completion(session, user, passage)
+    sync_completion(session, user, passage)
     history.write()
     session.commit()
     return last
@@ -525,7 +525,7 @@ def _revert_outlet(session: Session, history: _History, old: str | None) -> None
         correction.version += 1
 
 
-def _sync_completion(session: Session, user: User, passage: Passage) -> None:
+def sync_completion(session: Session, user: User, passage: Passage) -> None:
     """After an undo the passage may no longer be fully labelled (or may be again)."""
     labelled = len(annotations_of(session, user, passage))
     review = review_of(session, user, passage)

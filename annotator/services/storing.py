@@ -131,7 +131,7 @@ def insert_passages(
     passage_ids = _insert_many(session, Passage, passage_rows, "document_id", "index")
     drafts_in_order = [draft for _, drafts in documents for draft in drafts]
     claim_rows = [
-        _claim_row(passage_id, index, claim, draft.text)
+        claim_row(passage_id, index, claim, draft.text)
         for passage_id, draft in zip(passage_ids, drafts_in_order, strict=True)
         for index, claim in enumerate(draft.claims)
     ]
@@ -321,7 +321,7 @@ def _passage_row(
     }
 
 
-def _claim_row(passage_id: int, index: int, claim: ClaimDraft, passage_text: str) -> dict[str, Any]:
+def claim_row(passage_id: int, index: int, claim: ClaimDraft, passage_text: str) -> dict[str, Any]:
     text = passage_text[claim.start : claim.end]
     return {
         "passage_id": passage_id,

@@ -1,4 +1,5 @@
-"""The annotation loop: project list, "Next", the passage page, saving, skipping, undo."""
+"""The annotation loop: project list, "Next", the passage page, saving, skipping, undo; and
+the curators' page that corrects a passage's claims."""
 
 from __future__ import annotations
 
@@ -25,9 +26,23 @@ from sqlalchemy import ScalarSelect, bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from annotator.db import get_session
-from annotator.forms import SKIP_REASON_LABEL, SKIP_REASON_MAX_LENGTH, EmptyForm, SkipForm
+from annotator.forms import (
+    SKIP_REASON_LABEL,
+    SKIP_REASON_MAX_LENGTH,
+    ClaimEditForm,
+    EmptyForm,
+    SkipForm,
+)
 from annotator.models import Annotation, Label, MemberRole, OutletCorrection, Passage, Project
-from annotator.services import annotating, outlets, progress, projects, queue, suggestions
+from annotator.services import (
+    annotating,
+    claim_editing,
+    outlets,
+    progress,
+    projects,
+    queue,
+    suggestions,
+)
 from annotator.services.annotating import SaveError, StaleSave, TagSubmission
 from annotator.services.records import is_whole_number
 from annotator.views.highlight import claim_blocks
@@ -181,6 +196,61 @@ def undo() -> ResponseReturnValue:
         return jsonify(ok=True, passage_id=change.passage_id, kind=change.kind)
     flash("Your last change was undone.", "success")
     return redirect(url_for("passages.show", passage_id=change.passage_id))
+
+
+@bp.route("/passages/<int:passage_id>/claims", methods=["GET", "POST"])
+def edit_claims(passage_id: int) -> ResponseReturnValue:
+    """Curators correct where the passage's claims begin and end (see claim_editing)."""
+    passage, _, role = _load_passage(passage_id)
+    if role != MemberRole.CURATOR:
+        abort(403)
+    form = ClaimEditForm()
+    if not form.is_submitted():
+        return _claims_page(passage, _current_claims(form, passage))
+    if not form.validate():
+        return _claims_page(passage, form, status=400)
+    try:
+        plan = claim_editing.edit_claims(
+            get_session(),
+            current_user,
+            passage.id,
+            form.claims.data or "",
+            form.version.data or "",
+            confirmed=form.confirm.data,
+        )
+    except claim_editing.ConfirmationNeeded as exc:
+        return _claims_page(passage, form, status=409, pending=exc.plan)
+    except claim_editing.StaleClaims as exc:
+        flash(str(exc), "error")
+        get_session().refresh(passage, ["claims"])
+        return _claims_page(passage, _current_claims(form, passage), status=409)
+    except claim_editing.ClaimEditError as exc:
+        flash(str(exc), "error")
+        return _claims_page(passage, form, status=400)
+    if plan.changes_anything:
+        flash(f"Claims saved: this {plan.summary()}.", "success")
+    else:
+        flash("The claims are as they were; nothing was changed.", "info")
+    return redirect(url_for("passages.show", passage_id=passage.id))
+
+
+def _current_claims(form: ClaimEditForm, passage: Passage) -> ClaimEditForm:
+    form.claims.data = claim_editing.claim_lines(passage)
+    form.version.data = claim_editing.claims_version(passage)
+    form.confirm.data = False
+    return form
+
+
+def _claims_page(
+    passage: Passage,
+    form: ClaimEditForm,
+    *,
+    status: int = 200,
+    pending: claim_editing.ClaimEditPlan | None = None,
+) -> ResponseReturnValue:
+    return render_template(
+        "passages/claims.html", passage=passage, form=form, pending=pending
+    ), status
 
 
 def _refuse(

@@ -67,6 +67,9 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("GET", "passages.show"): MEMBERS,
     ("POST", "passages.save"): MEMBERS,
     ("POST", "passages.skip"): MEMBERS,
+    # correcting claim boundaries deletes reviewers' labels on the changed claims
+    ("GET", "passages.edit_claims"): PROJECT_CURATORS,
+    ("POST", "passages.edit_claims"): PROJECT_CURATORS,
     ("GET", "dashboard.show"): MEMBERS,
     ("GET", "dashboard.document"): MEMBERS,
     # exports hold every reviewer's labels in every project

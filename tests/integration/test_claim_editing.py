@@ -1,0 +1,363 @@
+"""A curator corrects a passage's claims on its claims page: claims left as they were keep
+their labels, settled label and history; changed claims lose theirs, only once the curator has
+confirmed; reviewers whose labels no longer cover the passage get it back in their queue; a
+stale page or words that are not the passage's change nothing."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+
+import pytest
+from sqlalchemy import select
+
+from annotator.db import Base
+from annotator.models import (
+    Annotation,
+    Change,
+    Claim,
+    FinalLabel,
+    MemberRole,
+    Passage,
+    Project,
+    Review,
+    ReviewStatus,
+    Role,
+    User,
+)
+from annotator.services import claim_editing, projects
+from annotator.services.exporting import csv_form_of
+from annotator.services.importing import import_files
+from tests.helpers import import_fixture
+
+CLAIM = re.compile(r'<fieldset class="claim[^"]*" id="claim-(\d+)"')
+VERSION = re.compile(r'name="version" type="hidden" value="([0-9a-f]+)"')
+FIRST = "Union leaders walked out of the talks"
+SECOND = "after the port authority refused to raise its wage offer, Reuters said."
+
+
+@pytest.fixture
+def project(session, make_user):
+    """The harbour article in a project where ann and bob review and cora curates."""
+    import_fixture(session, "harbour.txt", project="study")
+    found = session.scalar(select(Project).where(Project.name == "study"))
+    for name in ("ann", "bob", "cora"):
+        make_user(name)
+    for name, role in (("ann", MemberRole.REVIEWER), ("bob", MemberRole.REVIEWER)):
+        projects.add_member(session, found, user_named(session, name), role)
+    projects.add_member(session, found, user_named(session, "cora"), MemberRole.CURATOR)
+    make_user("boss", Role.ADMIN)
+    session.commit()
+    return found
+
+
+def user_named(session, name) -> User:
+    return session.scalar(select(User).where(User.username == name))
+
+
+def passage_starting(session, project, words) -> Passage:
+    return session.scalar(
+        select(Passage).where(Passage.project_id == project.id, Passage.text.startswith(words))
+    )
+
+
+def claims_of(session, passage) -> list[Claim]:
+    session.expire_all()
+    return list(
+        session.scalars(select(Claim).where(Claim.passage_id == passage.id).order_by(Claim.index))
+    )
+
+
+def label_all(client, passage_id, label) -> list[str]:
+    claims = CLAIM.findall(client.get(f"/passages/{passage_id}").text)
+    body = {"labels": dict.fromkeys(claims, label), "versions": dict.fromkeys(claims, 0)}
+    assert client.post(f"/passages/{passage_id}", json=body).status_code == 200
+    return claims
+
+
+def served_until_done(client, project) -> list[int]:
+    """The passages "Next" serves the logged-in reviewer, each labelled when served."""
+    served: list[int] = []
+    for _ in range(20):
+        location = client.get(f"/projects/{project.id}/next").headers["Location"]
+        found = re.search(r"/passages/(\d+)$", location)
+        if found is None:
+            return served
+        served.append(int(found.group(1)))
+        label_all(client, served[-1], "quoted")
+    raise AssertionError(f"the queue never ran out: {served}")
+
+
+def version_on_page(client, passage_id) -> str:
+    page = client.get(f"/passages/{passage_id}/claims")
+    assert page.status_code == 200
+    found = VERSION.search(page.text)
+    assert found is not None
+    return found.group(1)
+
+
+def review_status(session, passage, name) -> str | None:
+    session.expire_all()
+    return session.scalar(
+        select(Review.status).where(
+            Review.passage_id == passage.id, Review.user_id == user_named(session, name).id
+        )
+    )
+
+
+def fingerprint(session) -> dict[str, list]:
+    session.expire_all()
+    return {
+        table.name: sorted(map(tuple, session.execute(select(table)).all()), key=repr)
+        for table in Base.metadata.sorted_tables
+    }
+
+
+@pytest.fixture
+def labelled(client, login, session, project):
+    """Passage "Union leaders ..." has one claim; ann and bob labelled it, cora settled it.
+    The passage before it has two claims, labelled by ann only."""
+    passage = passage_starting(session, project, "Union leaders")
+    before = passage_starting(session, project, "The harbour strike")
+    assert len(claims_of(session, passage)) == 1
+    assert len(claims_of(session, before)) == 2
+    login("ann")
+    label_all(client, before.id, "reported")
+    for name in ("ann", "bob"):
+        login(name)
+        label_all(client, passage.id, "reported")
+    login("cora")
+    claim = claims_of(session, passage)[0]
+    client.post(
+        f"/projects/{project.id}/adjudicate/{claim.id}", data={"label": "reported", "version": "0"}
+    )
+    assert session.scalar(select(FinalLabel.label).where(FinalLabel.claim_id == claim.id))
+    return passage, before
+
+
+def test_the_page_shows_the_claims_one_per_line(client, login, session, project, labelled):
+    passage, before = labelled
+    login("cora")
+    page = html.unescape(client.get(f"/passages/{before.id}/claims").text)
+    lines = [claim.text for claim in claims_of(session, before)]
+    assert "\n".join(lines) in page
+    assert passage.text not in page
+    annotation_page = client.get(f"/passages/{before.id}").text
+    assert f'href="/passages/{before.id}/claims"' in annotation_page
+    overview = client.get(f"/projects/{project.id}/documents/{before.document_id}").text
+    assert f'href="/passages/{before.id}/claims"' in overview
+
+
+def test_splitting_a_labelled_claim_asks_first_and_changes_nothing_until_confirmed(
+    client, login, session, project, labelled
+):
+    passage, _ = labelled
+    login("cora")
+    version = version_on_page(client, passage.id)
+    before = fingerprint(session)
+    data = {"claims": f"{FIRST}\n{SECOND}", "version": version}
+    response = client.post(f"/passages/{passage.id}/claims", data=data)
+    assert response.status_code == 409
+    text = " ".join(html.unescape(response.text).split())
+    assert (
+        "This edit keeps 0 claims, removes 1 and adds 2; it deletes 2 labels (by ann, bob) "
+        "and 1 settled label." in text
+    )
+    assert f"{FIRST}\n{SECOND}" in html.unescape(response.text), "the edit is kept on the page"
+    assert 'name="confirm"' in response.text
+    assert fingerprint(session) == before
+
+
+def test_a_confirmed_split_replaces_the_claim_and_reopens_the_passage(
+    client, login, session, project, labelled
+):
+    passage, _ = labelled
+    old_claim = claims_of(session, passage)[0]
+    old_id, old_text = old_claim.id, old_claim.text
+    assert review_status(session, passage, "ann") == ReviewStatus.COMPLETED
+    login("cora")
+    data = {"claims": f"{FIRST}\n{SECOND}", "version": version_on_page(client, passage.id)}
+    response = client.post(f"/passages/{passage.id}/claims", data={**data, "confirm": "y"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/passages/{passage.id}")
+    shown = html.unescape(client.get(response.headers["Location"]).text)
+    assert "Claims saved: this edit keeps 0 claims, removes 1 and adds 2" in shown
+    assert "claims: " + old_text + " → " + FIRST + " | " + SECOND in shown
+
+    claims = claims_of(session, passage)
+    assert [claim.text for claim in claims] == [FIRST, SECOND]
+    assert [claim.index for claim in claims] == [0, 1]
+    for claim in claims:
+        assert passage.text[claim.start : claim.end] == claim.text
+        assert claim.suggested_label in ("reported", "quoted", "editorial")
+        assert claim.suggestion_reason
+        assert claim.csv_form == csv_form_of(claim.text)
+    assert session.get(Passage, passage.id).claim_count == 2
+    assert session.scalar(select(Annotation).where(Annotation.claim_id == old_id)) is None
+    assert session.scalar(select(FinalLabel).where(FinalLabel.claim_id == old_id)) is None
+    assert session.get(Passage, passage.id).completed_count == 0
+    assert review_status(session, passage, "ann") == ReviewStatus.RESERVED
+
+    login("ann")
+    assert passage.id in served_until_done(client, project), (
+        "ann is served the passage again: she has not labelled its new claims"
+    )
+    assert review_status(session, passage, "ann") == ReviewStatus.COMPLETED
+
+
+def test_claims_left_as_they_were_keep_their_labels_settled_label_and_ids(
+    client, login, session, project, labelled
+):
+    _, before = labelled
+    first, second = claims_of(session, before)
+    first_id, first_text, second_id, second_text = first.id, first.text, second.id, second.text
+    login("boss")
+    settle = {"label": "editorial", "version": "0"}
+    client.post(f"/projects/{project.id}/adjudicate/{first_id}", data=settle)
+    kept_labels = session.scalars(
+        select(Annotation.id).where(Annotation.claim_id == first_id)
+    ).all()
+    shorter = second_text.removesuffix(":")
+    assert shorter != second_text
+    data = {
+        "claims": f"{first_text}\n{shorter}",
+        "version": version_on_page(client, before.id),
+        "confirm": "y",
+    }
+    assert client.post(f"/passages/{before.id}/claims", data=data).status_code == 302
+    after = claims_of(session, before)
+    assert after[0].id == first_id
+    assert after[0].text == first_text
+    assert after[1].id != second_id
+    assert after[1].text == shorter
+    assert (
+        session.scalars(select(Annotation.id).where(Annotation.claim_id == first_id)).all()
+        == kept_labels
+    )
+    assert session.scalar(select(FinalLabel.label).where(FinalLabel.claim_id == first_id)) == (
+        "editorial"
+    )
+    assert review_status(session, before, "ann") == ReviewStatus.RESERVED
+
+
+def test_an_edit_that_removes_no_label_needs_no_confirmation(client, login, session, project):
+    passage = passage_starting(session, project, "Union leaders")
+    login("cora")
+    data = {"claims": f"{FIRST}\n{SECOND}", "version": version_on_page(client, passage.id)}
+    assert client.post(f"/passages/{passage.id}/claims", data=data).status_code == 302
+    assert [claim.text for claim in claims_of(session, passage)] == [FIRST, SECOND]
+
+
+def test_the_claims_as_they_were_change_nothing(client, login, session, project, labelled):
+    passage, _ = labelled
+    login("cora")
+    before = fingerprint(session)
+    data = {"claims": passage.text, "version": version_on_page(client, passage.id)}
+    response = client.post(f"/passages/{passage.id}/claims", data=data)
+    assert response.status_code == 302
+    assert "nothing was changed" in client.get(response.headers["Location"]).text
+    assert fingerprint(session) == before
+
+
+def test_a_stale_page_changes_nothing_and_shows_the_current_claims(
+    client, login, session, project, labelled
+):
+    passage, _ = labelled
+    login("cora")
+    stale = version_on_page(client, passage.id)
+    login("boss")
+    split = {"claims": f"{FIRST}\n{SECOND}", "version": stale, "confirm": "y"}
+    assert client.post(f"/passages/{passage.id}/claims", data=split).status_code == 302
+    login("cora")
+    before = fingerprint(session)
+    joined = {"claims": passage.text, "version": stale, "confirm": "y"}
+    response = client.post(f"/passages/{passage.id}/claims", data=joined)
+    assert response.status_code == 409
+    assert "were changed since this page was loaded" in response.text
+    assert f"{FIRST}\n{SECOND}" in html.unescape(response.text)
+    assert fingerprint(session) == before
+
+
+@pytest.mark.parametrize(
+    ("claims", "message"),
+    [
+        ("Union leaders walked out of the negotiations", "Line 1 "),
+        ("   \n  ", "A passage keeps at least one claim."),
+        (f"{SECOND}\n{FIRST}", "Line 2 "),
+    ],
+)
+def test_words_that_are_not_the_passages_change_nothing(
+    client, login, session, project, labelled, claims, message
+):
+    passage, _ = labelled
+    login("cora")
+    before = fingerprint(session)
+    data = {"claims": claims, "version": version_on_page(client, passage.id), "confirm": "y"}
+    response = client.post(f"/passages/{passage.id}/claims", data=data)
+    assert response.status_code == 400
+    assert message in html.unescape(response.text)
+    assert fingerprint(session) == before
+
+
+def test_reviewers_may_not_edit_claims(client, login, session, project):
+    passage = passage_starting(session, project, "Union leaders")
+    login("cora")
+    version = version_on_page(client, passage.id)
+    login("ann")
+    assert client.get(f"/passages/{passage.id}/claims").status_code == 403
+    data = {"claims": f"{FIRST}\n{SECOND}", "version": version}
+    assert client.post(f"/passages/{passage.id}/claims", data=data).status_code == 403
+    assert (
+        'href="/passages/' + str(passage.id) + '/claims"'
+        not in client.get(f"/passages/{passage.id}").text
+    )
+    assert len(claims_of(session, passage)) == 1
+
+
+def test_undo_never_reverts_a_curators_claim_edit(client, login, session, project):
+    passage = passage_starting(session, project, "Union leaders")
+    login("cora")
+    data = {"claims": f"{FIRST}\n{SECOND}", "version": version_on_page(client, passage.id)}
+    client.post(f"/passages/{passage.id}/claims", data=data)
+    assert session.scalar(select(Change.kind).where(Change.passage_id == passage.id)) == "claims"
+    client.post("/undo")
+    assert [claim.text for claim in claims_of(session, passage)] == [FIRST, SECOND]
+    assert not session.scalar(select(Change.undone).where(Change.passage_id == passage.id))
+
+
+def test_the_export_follows_the_new_claims(client, login, session, project, labelled):
+    passage, _ = labelled
+    login("cora")
+    data = {
+        "claims": f"{FIRST}\n{SECOND}",
+        "version": version_on_page(client, passage.id),
+        "confirm": "y",
+    }
+    client.post(f"/passages/{passage.id}/claims", data=data)
+    for name, label in (("ann", "quoted"), ("bob", "quoted")):
+        login(name)
+        label_all(client, passage.id, label)
+    login("boss")
+    exported = client.get("/export/annotations.csv?project=study&all_claims=1").text
+    rows = [r for r in csv.DictReader(io.StringIO(exported)) if r["document_title"]]
+    here = [r for r in rows if r["claim_text"] in (FIRST, SECOND)]
+    assert sorted((r["claim_text"], r["reviewer"], r["label"]) for r in here) == sorted(
+        (text, name, "quoted") for text in (FIRST, SECOND) for name in ("ann", "bob")
+    )
+    assert not any(r["claim_text"] == passage.text for r in rows)
+
+
+def test_a_passage_the_tool_gave_no_claim_is_refused(client, login, session, project):
+    article = "Port talks resume\n\nThe Kyiv Independent reports:\n\nTalks resumed on Monday.\n"
+    import_files(session, [("lead-in.txt", article.encode())], "study")
+    lead_in = passage_starting(session, project, "The Kyiv Independent reports")
+    assert lead_in.claim_count == 0
+    login("cora")
+    before = fingerprint(session)
+    data = {"claims": lead_in.text, "version": claim_editing.claims_version(lead_in)}
+    response = client.post(f"/passages/{lead_in.id}/claims", data=data)
+    assert response.status_code == 400
+    assert "has no claims to edit" in response.text
+    assert fingerprint(session) == before
