@@ -112,6 +112,34 @@ SCHEMAS: dict[str, Any] = {
             "suggestions": {"type": "array", "items": _ref("Suggestion")},
         }
     ),
+    "Claims": _object(
+        {
+            "ok": {"type": "boolean"},
+            "claims": {"type": "array", "items": _ref("Claim")},
+            "claims_version": {"type": "string"},
+            "edit": _object(
+                {
+                    name: {"type": "integer"}
+                    for name in ("kept", "removed", "added", "labels_lost", "settled_lost")
+                }
+                | {"reviewers": {"type": "array", "items": {"type": "string"}}}
+            ),
+        },
+        ["ok", "claims", "claims_version"],
+    ),
+    "ClaimEdit": _object(
+        {
+            "claims": {
+                "type": "array",
+                "items": _object(
+                    {"start": {"type": "integer"}, "end": {"type": "integer"}}, ["start", "end"]
+                ),
+            },
+            "version": {"type": "string"},
+            "confirm": {"type": "boolean"},
+        },
+        ["claims", "version"],
+    ),
     "Tags": _object(
         {
             "ok": {"type": "boolean"},
@@ -267,11 +295,23 @@ def _paths() -> dict[str, Any]:
                                               "claims": _array("Claim")})),
                           **_errors(401, 404)},
         }},
-        "/api/v1/passages/{passage_id}/claims": {"get": {
-            "summary": "Claims of a passage with all suggestions", "operationId": "listClaims",
-            "parameters": [passage_id],
-            "responses": {"200": _ok(_object({"claims": _array("Claim")})), **_errors(401, 404)},
-        }},
+        "/api/v1/passages/{passage_id}/claims": {
+            "get": {
+                "summary": "Claims of a passage with all suggestions, and the version of their "
+                           "boundaries", "operationId": "listClaims",
+                "parameters": [passage_id],
+                "responses": {"200": _ok(_ref("Claims")), **_errors(401, 404)},
+            },
+            "put": {
+                "summary": "Correct the passage's claim boundaries (curators): unchanged spans "
+                           "keep their work, removing labels needs \"confirm\": true",
+                "operationId": "putClaims",
+                "parameters": [passage_id],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": _ref("ClaimEdit")}}},
+                "responses": {"200": _ok(_ref("Claims")), **_errors(400, 401, 403, 404, 409)},
+            },
+        },
         "/api/v1/passages/{passage_id}/tags": {
             "get": {
                 "summary": "Your tags on a passage, with versions", "operationId": "getTags",

@@ -135,6 +135,25 @@ def spans_from_lines(text: str, lines: str) -> list[Span]:
     return spans
 
 
+def check_spans(text: str, spans: Sequence[Span]) -> None:
+    """Spans given by offsets (the API): inside the text, in order, not overlapping, and
+    each starting and ending on a character that is not a space."""
+    if not spans:
+        raise ClaimEditError("A passage keeps at least one claim.")
+    if len(spans) > MAX_CLAIMS:
+        raise ClaimEditError(f"A passage has at most {MAX_CLAIMS} claims.")
+    end_before = 0
+    for number, (start, end) in enumerate(spans, start=1):
+        if not end_before <= start < end <= len(text):
+            raise ClaimEditError(
+                f"Claim {number} ({start}-{end}) is not a stretch of the passage's "
+                f"{len(text)} characters after the claim before it."
+            )
+        if text[start].isspace() or text[end - 1].isspace():
+            raise ClaimEditError(f"Claim {number} ({start}-{end}) starts or ends with a space.")
+        end_before = end
+
+
 def _words_pattern(words: Sequence[str]) -> re.Pattern[str]:
     """The words with any whitespace between them, not starting or ending inside a word."""
     body = r"\s+".join(re.escape(word) for word in words)
@@ -179,24 +198,30 @@ def edit_claims(
     session: Session,
     user: User,
     passage_id: int,
-    lines: str,
+    spans: Sequence[Span],
     version: str,
     *,
     confirmed: bool = False,
 ) -> ClaimEditPlan:
-    """Replace the passage's claims by those ``lines`` name, in one transaction, if its claims
-    are still those of ``version``. Removing labels needs ``confirmed``. Reviewers whose
-    labels no longer cover the passage have it back in their queue; the plan is returned."""
+    """Replace the passage's claims by ``spans`` of its text (``spans_from_lines``, or checked
+    by ``check_spans``), in one transaction, if its claims are still those of ``version``.
+    Removing labels needs ``confirmed``. Reviewers whose labels no longer cover the passage
+    have it back in their queue; the plan is returned."""
     begin_write(session)
     try:
-        return _edit(session, user, passage_id, lines, version, confirmed)
+        return _edit(session, user, passage_id, spans, version, confirmed)
     except ClaimEditError:
         session.rollback()
         raise
 
 
 def _edit(
-    session: Session, user: User, passage_id: int, lines: str, version: str, confirmed: bool
+    session: Session,
+    user: User,
+    passage_id: int,
+    spans: Sequence[Span],
+    version: str,
+    confirmed: bool,
 ) -> ClaimEditPlan:
     passage = session.scalar(select(Passage).where(Passage.id == passage_id).with_for_update())
     if passage is None:
@@ -209,7 +234,7 @@ def _edit(
             "The claims of this passage were changed since this page was loaded; nothing was "
             "changed. Their current form is shown."
         )
-    spans = spans_from_lines(passage.text, lines)
+    check_spans(passage.text, spans)
     plan = plan_edit(session, passage, spans)
     if not plan.changes_anything:
         session.rollback()

@@ -34,9 +34,11 @@ from annotator.openapi import openapi_spec
 from annotator.services import (
     annotating,
     catalogue,
+    claim_editing,
     deleting,
     export_formats,
     importing,
+    projects,
     suggestions,
 )
 from annotator.services.annotating import SaveError, StaleSave
@@ -210,7 +212,58 @@ def get_passage(passage_id: int) -> ResponseReturnValue:
 @bp.get("/passages/<int:passage_id>/claims")
 def list_claims(passage_id: int) -> ResponseReturnValue:
     passage = _passage(passage_id)
-    return jsonify(ok=True, claims=catalogue.claims_of(get_session(), passage))
+    return _claims_answer(passage)
+
+
+def _claims_answer(passage: Passage, **extra: Any) -> Response:
+    return jsonify(
+        ok=True,
+        claims=catalogue.claims_of(get_session(), passage),
+        claims_version=claim_editing.claims_version(passage),
+        **extra,
+    )
+
+
+@bp.put("/passages/<int:passage_id>/claims")
+def put_claims(passage_id: int) -> ResponseReturnValue:
+    """Curators of the passage's project, as the claims page: ``{"claims": [{"start", "end"}],
+    "version", "confirm"?}``; the version is the ``claims_version`` read (409 when stale)."""
+    passage = _passage(passage_id)
+    session, user = get_session(), _user()
+    if not projects.can_curate(session, user, session.get_one(Project, passage.project_id)):
+        return _error(403, "Editing claims needs the curator role in the project.")
+    spans, version, confirmed = _claim_edit(_json_body())
+    try:
+        plan = claim_editing.edit_claims(
+            session, user, passage.id, spans, version, confirmed=confirmed
+        )
+    except claim_editing.ConfirmationNeeded as exc:
+        message = f'{exc} With the API: send "confirm": true.'
+        return jsonify(ok=False, error=message, edit=asdict(exc.plan)), 409
+    except claim_editing.StaleClaims as exc:
+        return _error(409, str(exc))
+    except claim_editing.ClaimEditError as exc:
+        return _error(400, str(exc))
+    return _claims_answer(passage, edit=asdict(plan))
+
+
+def _claim_edit(payload: Any) -> tuple[list[tuple[int, int]], str, bool]:
+    """The spans, version and confirmation of a claim edit's body (400 when malformed)."""
+    items = payload.get("claims") if isinstance(payload, dict) else None
+    version = payload.get("version") if isinstance(payload, dict) else None
+    if not isinstance(items, list) or not isinstance(version, str):
+        abort(_error(400, '"claims" must be a list of {"start", "end"} and "version" a string.'))
+    spans: list[tuple[int, int]] = []
+    for n, item in enumerate(items):
+        start = item.get("start") if isinstance(item, dict) else None
+        end = item.get("end") if isinstance(item, dict) else None
+        if type(start) is not int or type(end) is not int:
+            abort(_error(400, f'claims[{n}]: "start" and "end" must be integers.'))
+        spans.append((start, end))
+    confirmed = payload.get("confirm", False)
+    if not isinstance(confirmed, bool):
+        abort(_error(400, '"confirm" must be true or false.'))
+    return spans, version, confirmed
 
 
 @bp.get("/passages/<int:passage_id>/tags")

@@ -214,7 +214,7 @@ def edit_claims(passage_id: int) -> ResponseReturnValue:
             get_session(),
             current_user,
             passage.id,
-            form.claims.data or "",
+            claim_editing.spans_from_lines(passage.text, form.claims.data or ""),
             form.version.data or "",
             confirmed=form.confirm.data,
         )

@@ -355,3 +355,69 @@ def test_admin_deletes_a_document_and_others_may_not(client, session, api_world)
     assert set(deleted.json["deleted"]) == {"passages", "claims", "labels", "reviewers", "settled"}
     assert client.get(url, headers=api_world.headers["admin"]).status_code == 404
     assert client.delete(url, headers=api_world.headers["admin"]).status_code == 404
+
+
+def test_curators_correct_claim_boundaries_with_versions_and_confirmation(
+    client, session, api_world
+):
+    url = f"/api/v1/passages/{api_world.passage.id}/claims"
+    read = client.get(url, headers=api_world.headers["reviewer"]).json
+    first, second = read["claims"][:2]
+    labels = {str(first["id"]): "reported", str(second["id"]): "quoted"}
+    body = {"labels": labels, "versions": dict.fromkeys(labels, 0)}
+    tags = client.put(f"{url[:-7]}/tags", json=body, headers=api_world.headers["reviewer"])
+    assert tags.status_code == 200
+    joined = {
+        "claims": [{"start": first["start"], "end": second["end"]}]
+        + [{"start": c["start"], "end": c["end"]} for c in read["claims"][2:]],
+        "version": read["claims_version"],
+    }
+    refused = client.put(url, json=joined, headers=api_world.headers["reviewer"])
+    assert refused.status_code == 403
+    asked = client.put(url, json=joined, headers=api_world.headers["curator"])
+    assert asked.status_code == 409
+    assert asked.json["edit"]["labels_lost"] == 2
+    assert asked.json["edit"]["reviewers"] == ["rita"]
+    assert '"confirm": true' in asked.json["error"]
+    assert client.get(url, headers=api_world.headers["curator"]).json["claims"] == read["claims"]
+
+    done = client.put(url, json={**joined, "confirm": True}, headers=api_world.headers["curator"])
+    assert done.status_code == 200
+    assert done.json["edit"] == {
+        "kept": len(read["claims"]) - 2,
+        "removed": 2,
+        "added": 1,
+        "labels_lost": 2,
+        "reviewers": ["rita"],
+        "settled_lost": 0,
+    }
+    claims = done.json["claims"]
+    assert (claims[0]["start"], claims[0]["end"]) == (first["start"], second["end"])
+    assert done.json["claims_version"] != read["claims_version"]
+    assert session.scalar(select(func.count(Annotation.id))) == 0
+
+    stale = client.put(url, json={**joined, "confirm": True}, headers=api_world.headers["curator"])
+    assert stale.status_code == 409
+    assert "changed since" in stale.json["error"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"claims": [{"start": 0, "end": 10_000}]},
+        {"claims": [{"start": 5, "end": 2}]},
+        {"claims": [{"start": 0, "end": "9"}]},
+        {"claims": []},
+        {"claims": "0-9"},
+        {"claims": [{"start": 0, "end": 9}], "confirm": "yes"},
+    ],
+)
+def test_bad_claim_edits_are_refused_and_change_nothing(client, api_world, body):
+    url = f"/api/v1/passages/{api_world.passage.id}/claims"
+    before = client.get(url, headers=api_world.headers["curator"]).json
+    response = client.put(
+        url, json={"version": before["claims_version"], **body}, headers=api_world.headers["admin"]
+    )
+    assert response.status_code == 400
+    assert response.json["ok"] is False
+    assert client.get(url, headers=api_world.headers["curator"]).json == before
