@@ -1,7 +1,8 @@
 """Re-importing a changed version of a document (same id, different content).
 
 The document keeps its row (and id); its passages and claims are replaced by the new
-analysis. Work on a claim whose passage text and claim text are unchanged is carried over
+analysis, except that an unchanged passage whose claims a curator corrected keeps those
+claims. Work on a claim whose passage text and claim text are unchanged is carried over
 (annotations with their versions, final labels, suggestions), as are outlet corrections and
 skips of unchanged passages. Tags on claims that no longer exist are reported, per claim.
 """
@@ -10,14 +11,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from annotator.models import (
     Annotation,
+    Change,
+    ChangeKind,
     Document,
     FinalLabel,
     OutletCorrection,
@@ -31,7 +34,7 @@ from annotator.models import (
 from annotator.services.records import DocumentRecord
 from annotator.services.restore import Extras, write_extras
 from annotator.services.storing import StoredDocument, document_values, insert_passages
-from annotator.text.pipeline import PassageDraft
+from annotator.text.pipeline import ClaimDraft, PassageDraft
 
 ClaimKey = tuple[str, str, int]  # passage text, claim text, occurrence among equal pairs
 SNIPPET = 60
@@ -56,6 +59,16 @@ class _OldWork:
     claims: dict[ClaimKey, _ClaimWork] = field(default_factory=dict)
     corrections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     skips: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    curated: dict[str, _Curation] = field(default_factory=dict)  # by passage text
+
+
+@dataclass
+class _Curation:
+    """Claims a curator corrected (claim_editing), with the history entries that say so: a
+    later re-import finds them there again."""
+
+    claims: tuple[ClaimDraft, ...]
+    changes: list[dict[str, Any]]
 
 
 def replace_document(
@@ -68,6 +81,7 @@ def replace_document(
 ) -> list[str]:
     """Store the new version in place of the old; returns what lost its tags."""
     old = _collect(session, document)
+    drafts = [_with_curated_claims(draft, old) for draft in drafts]
     session.execute(delete(Passage).where(Passage.document_id == document.id))
     values = document_values(record, drafts)
     session.execute(
@@ -76,8 +90,26 @@ def replace_document(
     (stored,) = insert_passages(session, project, [(document.id, drafts)], outlet_ids)
     extras = _carry(old, drafts, stored)
     write_extras(session, project, stored, extras)
+    _carry_curation(session, old, drafts, stored)
     session.expire(document)
     return _lost(record.external_id, old)
+
+
+def _with_curated_claims(draft: PassageDraft, old: _OldWork) -> PassageDraft:
+    curated = old.curated.get(draft.text)
+    return draft if curated is None else replace(draft, claims=curated.claims)
+
+
+def _carry_curation(
+    session: Session, old: _OldWork, drafts: Sequence[PassageDraft], stored: StoredDocument
+) -> None:
+    rows = [
+        {**change, "passage_id": passage_id}
+        for draft, passage_id in zip(drafts, stored.passage_ids, strict=True)
+        for change in old.curated.pop(draft.text, _Curation((), [])).changes
+    ]
+    if rows:
+        session.execute(insert(Change), rows)
 
 
 def _claim_keys(passage_text: str, spans: Sequence[tuple[int, int]]) -> list[ClaimKey]:
@@ -108,7 +140,27 @@ def _collect(session: Session, document: Document) -> _OldWork:
             claim_by_id[claim.id] = item
     _collect_claim_work(session, claim_by_id)
     _collect_passage_work(session, passages, work)
+    _collect_curated_claims(session, passages, work)
     return work
+
+
+def _collect_curated_claims(session: Session, passages: Sequence[Passage], work: _OldWork) -> None:
+    changes: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for change in session.scalars(
+        select(Change)
+        .where(Change.passage_id.in_([p.id for p in passages]), Change.kind == ChangeKind.CLAIMS)
+        .order_by(Change.id)
+    ):
+        changes[change.passage_id].append(
+            _columns(change, ("user_id", "batch", "kind", "old_value", "new_value", "created_at"))
+        )
+    for passage in passages:
+        if passage.id in changes:
+            claims = tuple(
+                ClaimDraft(c.start, c.end, c.suggested_label, c.suggestion_reason)
+                for c in passage.claims
+            )
+            work.curated[passage.text] = _Curation(claims, changes[passage.id])
 
 
 def _collect_claim_work(session: Session, claim_by_id: dict[int, _ClaimWork]) -> None:

@@ -30,7 +30,7 @@ from annotator.models import (
 from annotator.services import claim_editing, projects
 from annotator.services.exporting import csv_form_of
 from annotator.services.importing import import_files
-from tests.helpers import import_fixture
+from tests.helpers import FIXTURES, import_fixture
 
 CLAIM = re.compile(r'<fieldset class="claim[^"]*" id="claim-(\d+)"')
 VERSION = re.compile(r'name="version" type="hidden" value="([0-9a-f]+)"')
@@ -361,3 +361,36 @@ def test_a_passage_the_tool_gave_no_claim_is_refused(client, login, session, pro
     assert response.status_code == 400
     assert "has no claims to edit" in response.text
     assert fingerprint(session) == before
+
+
+def test_a_re_import_keeps_the_curated_claims_of_unchanged_passages(
+    client, login, session, project
+):
+    passage = passage_starting(session, project, "Union leaders")
+    login("cora")
+    data = {"claims": f"{FIRST}\n{SECOND}", "version": version_on_page(client, passage.id)}
+    client.post(f"/passages/{passage.id}/claims", data=data)
+    login("ann")
+    label_all(client, passage.id, "reported")
+    article = (FIXTURES / "harbour.txt").read_text()
+    changed = article.replace("This looks like a standoff", "This looks like a long standoff")
+    assert changed != article
+    report = import_files(session, [("harbour.txt", changed.encode())], "study")
+    assert report.changed, report
+    assert not report.lost_tags, report.lost_tags
+    again = passage_starting(session, project, "Union leaders")
+    assert [claim.text for claim in claims_of(session, again)] == [FIRST, SECOND]
+    assert session.get(Passage, again.id).claim_count == 2
+    labels = session.scalars(
+        select(Annotation.label).join(Claim).where(Claim.passage_id == again.id)
+    ).all()
+    assert labels == ["reported", "reported"]
+    assert review_status(session, again, "ann") == ReviewStatus.COMPLETED
+    twice = changed.replace("a long standoff", "a lasting standoff")
+    report = import_files(session, [("harbour.txt", twice.encode())], "study")
+    assert report.changed, report
+    assert not report.lost_tags, "the correction is found again at the next re-import"
+    third = passage_starting(session, project, "Union leaders")
+    assert [claim.text for claim in claims_of(session, third)] == [FIRST, SECOND]
+    history = session.scalars(select(Change.kind).where(Change.passage_id == third.id)).all()
+    assert history == ["claims"]
