@@ -38,6 +38,7 @@ from annotator.text.pipeline import ClaimDraft
 from annotator.text.reading import Reading, read
 from annotator.text.segment import Span
 from annotator.text.suggest import suggest_claim
+from annotator.wording import counted
 
 MAX_CLAIMS = 200
 MAX_LINE_CHARACTERS = 100_000
@@ -57,10 +58,6 @@ class ConfirmationNeeded(ClaimEditError):
     def __init__(self, plan: ClaimEditPlan) -> None:
         super().__init__(f"This {plan.summary()}. Tick the box to confirm.")
         self.plan = plan
-
-
-def _counted(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -85,14 +82,14 @@ class ClaimEditPlan:
 
     def summary(self) -> str:
         text = (
-            f"edit keeps {_counted(self.kept, 'claim')}, removes {self.removed} "
+            f"edit keeps {counted(self.kept, 'claim')}, removes {self.removed} "
             f"and adds {self.added}"
         )
         if self.labels_lost:
-            text += f"; it deletes {_counted(self.labels_lost, 'label')}"
+            text += f"; it deletes {counted(self.labels_lost, 'label')}"
             text += f" (by {', '.join(self.reviewers)})"
         if self.settled_lost:
-            text += f" and {_counted(self.settled_lost, 'settled label')}"
+            text += f" and {counted(self.settled_lost, 'settled label')}"
         return text
 
 

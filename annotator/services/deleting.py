@@ -13,14 +13,11 @@ from annotator.db import begin_write
 from annotator.models import Annotation, Claim, Document, FinalLabel, Passage, Project
 from annotator.services import progress, structure
 from annotator.services.projects import DEFAULT_PROJECT
+from annotator.wording import counted
 
 
 class DeletionError(ValueError):
     """What cannot be deleted (gone already, or the default project)."""
-
-
-def _counted(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -35,9 +32,9 @@ class Footprint:
 
     def summary(self) -> str:
         return (
-            f"{_counted(self.passages, 'passage')}, {_counted(self.claims, 'claim')}, "
-            f"{_counted(self.labels, 'label')} by {_counted(self.reviewers, 'reviewer')}, "
-            f"{_counted(self.settled, 'settled label')}"
+            f"{counted(self.passages, 'passage')}, {counted(self.claims, 'claim')}, "
+            f"{counted(self.labels, 'label')} by {counted(self.reviewers, 'reviewer')}, "
+            f"{counted(self.settled, 'settled label')}"
         )
 
 
@@ -82,8 +79,8 @@ class ProjectFootprint:
 
     def summary(self) -> str:
         return (
-            f"{_counted(self.documents, 'document')}, {_counted(self.passages, 'passage')}, "
-            f"{_counted(self.labels, 'label')} by {_counted(self.reviewers, 'reviewer')}"
+            f"{counted(self.documents, 'document')}, {counted(self.passages, 'passage')}, "
+            f"{counted(self.labels, 'label')} by {counted(self.reviewers, 'reviewer')}"
         )
 
 

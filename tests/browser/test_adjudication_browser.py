@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from annotator.db import get_session
 from annotator.models import Project
-from tests.conftest import PASSWORD
+from tests.browser.login import log_in
 from tests.panel import build_panel
 
 pytestmark = pytest.mark.browser
@@ -23,14 +23,6 @@ def disputed(live_server):
     with live_server.app.app_context():
         panel = build_panel(get_session())
     return live_server, panel
-
-
-def log_in(page: Page, url: str, name: str) -> None:
-    page.goto(url + "/login")
-    page.get_by_label("Username").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(url + "/")
 
 
 def editorial_share_of_ap(page: Page, url: str, project_id: int):

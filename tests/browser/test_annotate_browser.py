@@ -12,6 +12,7 @@ from sqlalchemy import select
 from annotator.db import get_session
 from annotator.models import Claim, Passage
 from annotator.services import accounts
+from tests.browser.login import log_in
 from tests.conftest import PASSWORD
 from tests.helpers import import_fixture
 
@@ -34,14 +35,6 @@ def seeded(live_server):
     return live_server, claim_ids
 
 
-def log_in(page: Page, url: str) -> None:
-    page.goto(url + "/login")
-    page.get_by_label("Username").fill("rita")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(url + "/")
-
-
 def keys_ready(page: Page) -> None:
     """Wait for the page's script (it focuses the first claim): keys pressed before it has
     loaded would go nowhere."""
@@ -50,7 +43,7 @@ def keys_ready(page: Page) -> None:
 
 def test_keyboard_tagging_survives_reload_and_reaches_the_csv(page: Page, seeded):
     server, (headline_claims, second_claims) = seeded
-    log_in(page, server.url)
+    log_in(page, server.url, "rita")
     page.get_by_role("main").get_by_role("link", name="Next passage").click()
     expect(page.locator(".badge.outlet")).to_contain_text("Reuters")
     expect(page.locator(".passage-text mark.cue")).to_have_text("(Reuters)")
@@ -91,7 +84,7 @@ def test_keyboard_tagging_survives_reload_and_reaches_the_csv(page: Page, seeded
 
 def test_save_and_next_shows_the_reserved_passage_in_place(page: Page, seeded):
     server, (headline_claims, second_claims) = seeded
-    log_in(page, server.url)
+    log_in(page, server.url, "rita")
     page.get_by_role("main").get_by_role("link", name="Next passage").click()
     expect(page.locator(f"#claim-{headline_claims[0]}")).to_be_visible()
     keys_ready(page)
@@ -139,7 +132,7 @@ def test_pages_load_everything_they_ask_for(page: Page, seeded):
     failed: list[str] = []
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     page.on("requestfailed", lambda request: failed.append(f"failed {request.url}"))
-    log_in(page, server.url)
+    log_in(page, server.url, "rita")
     for path in (*pages, "/export/"):
         page.goto(server.url + path)
         page.wait_for_load_state("networkidle")

@@ -11,6 +11,7 @@ from annotator.db import get_session
 from annotator.models import MemberRole, Passage, Project, Role
 from annotator.services import accounts, annotating, projects
 from annotator.services.annotating import TagSubmission
+from tests.browser.login import log_in
 from tests.conftest import PASSWORD
 from tests.helpers import import_fixture
 
@@ -38,14 +39,6 @@ def labelled_passage(live_server) -> int:
         submission = TagSubmission({claim.id: "reported"}, {claim.id: 0}, {}, {}, "")
         annotating.save_passage(session, ann, passage, submission)
         return passage.id
-
-
-def log_in(page: Page, url: str, name: str) -> None:
-    page.goto(url + "/login")
-    page.get_by_label("Username").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(url + "/")
 
 
 def test_curator_splits_a_labelled_claim_after_confirming(

@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 from annotator.db import get_session
 from annotator.services import accounts
+from tests.browser.login import log_in
 from tests.conftest import PASSWORD
 from tests.helpers import FIXTURES
 
@@ -18,11 +19,7 @@ def log_in_as_admin(page: Page, live_server) -> None:
     """A new admin, logged in through the login form."""
     with live_server.app.app_context():
         accounts.create_user(get_session(), "boss", PASSWORD, "admin")
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Username").fill("boss")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(live_server.url + "/")
+    log_in(page, live_server.url, "boss")
 
 
 def test_upload_shows_progress_and_the_report(page: Page, live_server, tmp_path):
