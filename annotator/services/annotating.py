@@ -379,7 +379,10 @@ def _stale(session: Session, user: User, passage: Passage) -> StaleSave:
 def _validate(submission: TagSubmission, claim_ids: set[int]) -> None:
     unknown = (set(submission.labels) | set(submission.unsure) | set(submission.notes)) - claim_ids
     if unknown:
-        raise SaveError(f"Claim(s) {sorted(unknown)} do not belong to this passage.")
+        raise SaveError(
+            f"Claim(s) {sorted(unknown)} are not claims of this passage: a curator may have "
+            "corrected its claims since the page was loaded. Nothing was saved; reload the page."
+        )
     bad = {label for label in submission.labels.values() if label not in set(Label)}
     if bad:
         raise SaveError(f"Unknown label(s) {sorted(bad)}; use reported, quoted or editorial.")

@@ -272,7 +272,7 @@ def test_json_save_and_next_at_the_end_sends_to_the_project_list(client, reviewe
 @pytest.mark.parametrize(
     ("labels", "message"),
     [
-        ({"999999": "quoted"}, b"do not belong"),
+        ({"999999": "quoted"}, b"are not claims of this passage"),
         ({"CLAIM": "sarcastic"}, b"Unknown label"),
         ("not-an-object", b"must be an object"),
     ],

@@ -394,3 +394,21 @@ def test_a_re_import_keeps_the_curated_claims_of_unchanged_passages(
     assert [claim.text for claim in claims_of(session, third)] == [FIRST, SECOND]
     history = session.scalars(select(Change.kind).where(Change.passage_id == third.id)).all()
     assert history == ["claims"]
+
+
+def test_a_reviewers_page_from_before_the_edit_saves_nothing_and_says_why(
+    client, login, session, project
+):
+    passage = passage_starting(session, project, "Union leaders")
+    login("ann")
+    (old_claim,) = CLAIM.findall(client.get(f"/passages/{passage.id}").text)
+    login("cora")
+    data = {"claims": f"{FIRST}\n{SECOND}", "version": version_on_page(client, passage.id)}
+    client.post(f"/passages/{passage.id}/claims", data=data)
+    login("ann")
+    before = fingerprint(session)
+    body = {"labels": {old_claim: "reported"}, "versions": {old_claim: 0}}
+    response = client.post(f"/passages/{passage.id}", json=body)
+    assert response.status_code == 400
+    assert "a curator may have corrected its claims" in response.json["error"]
+    assert fingerprint(session) == before
