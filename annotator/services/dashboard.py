@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from annotator.db import driver_rows
@@ -188,12 +188,28 @@ class DocumentRow:
     reviews_needed: int
 
 
-def documents(session: Session, project: Project, page: int) -> list[DocumentRow]:
-    """Progress of one page of the project's documents, in import order. The page's
-    documents are picked first, so only their passages are read."""
+def _documents_matching(project: Project, search: str) -> ColumnElement[bool]:
+    """The project's documents, those whose title or id contains ``search`` (any case)
+    when it is given."""
+    in_project = Document.project_id == project.id
+    if not search:
+        return in_project
+    wanted = search.lower()
+    return and_(
+        in_project,
+        or_(
+            func.lower(Document.title).contains(wanted, autoescape=True),
+            func.lower(Document.external_id).contains(wanted, autoescape=True),
+        ),
+    )
+
+
+def documents(session: Session, project: Project, page: int, search: str = "") -> list[DocumentRow]:
+    """Progress of one page of the project's documents (or of those ``search`` finds), in
+    import order. The page's documents are picked first, so only their passages are read."""
     on_page = (
         select(Document.id)
-        .where(Document.project_id == project.id)
+        .where(_documents_matching(project, search))
         .order_by(Document.id)
         .limit(DOCUMENTS_PER_PAGE)
         .offset(max(page - 1, 0) * DOCUMENTS_PER_PAGE)
@@ -210,11 +226,9 @@ def documents(session: Session, project: Project, page: int) -> list[DocumentRow
     ]
 
 
-def document_count(session: Session, project: Project) -> int:
-    return (
-        session.scalar(select(func.count(Document.id)).where(Document.project_id == project.id))
-        or 0
-    )
+def document_count(session: Session, project: Project, search: str = "") -> int:
+    count = select(func.count(Document.id)).where(_documents_matching(project, search))
+    return session.scalar(count) or 0
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -15,14 +15,15 @@ from annotator.views.highlight import cue_pieces
 from annotator.views.passages import load_project
 
 bp = Blueprint("dashboard", __name__)
+MAX_SEARCH_LENGTH = 200
 
 
 @bp.route("/projects/<int:project_id>/dashboard")
 def show(project_id: int) -> ResponseReturnValue:
     project = load_project(project_id)
     session = get_session()
-    page = requested_page()
-    document_total = dashboard.document_count(session, project)
+    page, search = requested_page(), _document_search()
+    document_total = dashboard.document_count(session, project, search)
     outlets = dashboard.outlets(session, project)
     return render_template(
         "dashboard/show.html",
@@ -30,12 +31,19 @@ def show(project_id: int) -> ResponseReturnValue:
         totals=dashboard.totals_of(outlets, project),
         reviewers=dashboard.reviewers(session, project),
         outlets=outlets,
-        documents=dashboard.documents(session, project, page),
+        documents=dashboard.documents(session, project, page, search),
+        document_total=document_total,
+        search=search,
         page=page,
         pages=max(
             (document_total + dashboard.DOCUMENTS_PER_PAGE - 1) // dashboard.DOCUMENTS_PER_PAGE, 1
         ),
     )
+
+
+def _document_search() -> str:
+    """The dashboard's "find a document" words."""
+    return request.args.get("q", "").strip()[:MAX_SEARCH_LENGTH]
 
 
 @bp.route("/projects/<int:project_id>/documents/<int:document_id>")

@@ -584,3 +584,35 @@ def test_document_page_is_for_members_and_its_own_project(client, login, session
     assert client.get(f"/projects/{solo.id}/documents/{document.id}").status_code == 200
     assert client.get(f"/projects/{solo.id}/documents/{other.id}").status_code == 404
     assert client.get(f"/projects/{solo.id}/documents/2147483647").status_code == 404
+
+
+def test_dashboard_finds_documents_by_words_of_their_title_or_id(
+    client, login, session, study, monkeypatch
+):
+    monkeypatch.setattr(dashboard_service, "DOCUMENTS_PER_PAGE", 1)
+    documents = session.scalars(
+        select(Document).where(Document.project_id == study.id).order_by(Document.id)
+    ).all()
+    harbour = next(d for d in documents if d.external_id == "harbour")
+    login("ann")
+    url = f"/projects/{study.id}/dashboard"
+    by_title = client.get(url, query_string={"q": "  DOCKWORKERS extend "}).text
+    assert "1 document match “DOCKWORKERS extend”" in html.unescape(by_title)
+    assert f"/documents/{harbour.id}" in by_title
+    assert all(f'/documents/{d.id}"' not in by_title for d in documents if d is not harbour)
+    by_id = client.get(url, query_string={"q": "harbo"}).text
+    assert f"/documents/{harbour.id}" in by_id
+    everything = client.get(url, query_string={"q": ""}).text
+    assert "Page 1 of 3" in everything
+    assert "match" not in everything
+    for odd in ("%", "_", "100% ", "'; drop table documents; --", "x" * 5000):
+        response = client.get(url, query_string={"q": odd})
+        assert response.status_code == 200
+        assert "0 documents match" in response.text
+        assert "No document matches." in response.text
+    matching = dashboard_service.document_count(session, study, "e")
+    assert matching == sum("e" in (d.title + d.external_id).lower() for d in documents)
+    assert matching > 1
+    second = client.get(url, query_string={"q": "e", "page": 2}).text
+    assert f"Page 2 of {matching}" in second
+    assert "q=e" in second, "paging keeps the search"
