@@ -318,6 +318,7 @@ class ChangeKind(StrEnum):
     SKIP = "skip"
     FINAL = "final"
     CLAIMS = "claims"  # a curator moved the passage's claim boundaries (claim_editing)
+    PASSAGE_OUTLET = "passage_outlet"  # a curator set the passage's outlet (outlet_disputes)
 
 
 class Change(Base):

@@ -442,6 +442,10 @@ def skip_passage(session: Session, user: User, passage: Passage, reason: str) ->
     session.commit()
 
 
+# Curators' decisions, which a reviewer's undo never reverts.
+CURATORS_CHANGES = (ChangeKind.FINAL, ChangeKind.CLAIMS, ChangeKind.PASSAGE_OUTLET)
+
+
 def undo_last(session: Session, user: User) -> Change | None:
     """Revert the user's most recent save (or skip); returns one of its changes, or None."""
     begin_write(session)
@@ -450,7 +454,7 @@ def undo_last(session: Session, user: User) -> Change | None:
         .where(
             Change.user_id == user.id,
             Change.undone.is_(False),
-            Change.kind.not_in([ChangeKind.FINAL, ChangeKind.CLAIMS]),
+            Change.kind.not_in(CURATORS_CHANGES),
             ~Change.batch.like("undo-%"),
         )
         .order_by(Change.id.desc())

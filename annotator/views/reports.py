@@ -26,7 +26,14 @@ from flask_login import current_user
 
 from annotator.db import get_session
 from annotator.models import Claim, FinalLabel, Label, PassageRole, Project
-from annotator.services import adjudication, agreement, projects, reports
+from annotator.services import (
+    adjudication,
+    agreement,
+    outlet_disputes,
+    outlets,
+    projects,
+    reports,
+)
 from annotator.services.adjudication import AdjudicationError, QueueFilter, StaleFinal
 from annotator.services.agreement import RatingFilter
 from annotator.services.records import is_whole_number
@@ -187,6 +194,57 @@ def _refuse(
         return jsonify(ok=False, error=message, current=current), status
     flash(message, "error")
     return _queue_page(project, status)
+
+
+@bp.route("/projects/<int:project_id>/adjudicate/outlets")
+def outlet_dispute_queue(project_id: int) -> ResponseReturnValue:
+    return _outlet_disputes_page(_curated_project(project_id))
+
+
+def _outlet_disputes_page(project: Project, status: int = 200) -> ResponseReturnValue:
+    session = get_session()
+    include_decided = request.args.get("decided") == "1"
+    return render_template(
+        "reports/outlet_disputes.html",
+        project=project,
+        disputes=outlet_disputes.outlet_disputes(
+            session, project, requested_page(), include_decided=include_decided
+        ),
+        include_decided=include_decided,
+        page=requested_page(),
+        per_page=outlet_disputes.PER_PAGE,
+        outlets=outlets.list_outlets(session),
+        author_own_words=outlet_disputes.AUTHOR_OWN_WORDS,
+    ), status
+
+
+@bp.route("/projects/<int:project_id>/adjudicate/outlets/<int:passage_id>", methods=["POST"])
+def set_outlet(project_id: int, passage_id: int) -> ResponseReturnValue:
+    """Set (or confirm) a passage's outlet; the form says which outlet it showed (409 when
+    the passage's outlet changed meanwhile)."""
+    project = _curated_project(project_id)
+    choice, seen = request.form.get("outlet", ""), request.form.get("seen", "")
+    try:
+        passage = outlet_disputes.set_passage_outlet(
+            get_session(), current_user, project, passage_id, choice, seen
+        )
+    except LookupError:
+        abort(404)
+    except outlet_disputes.StaleOutlet as exc:
+        flash(str(exc), "error")
+        return _outlet_disputes_page(project, 409)
+    except outlet_disputes.OutletDecisionError as exc:
+        flash(str(exc), "error")
+        return _outlet_disputes_page(project, 400)
+    outlet = passage.outlet.name if passage.outlet else outlet_disputes.AUTHOR_OWN_WORDS_NAME
+    flash(f"Passage {passage.index + 1} of its document now cites: {outlet}.", "success")
+    return redirect(
+        url_for("reports.outlet_dispute_queue", project_id=project.id, **_dispute_args())
+    )
+
+
+def _dispute_args() -> dict[str, Any]:
+    return {name: request.args[name] for name in ("page", "decided") if request.args.get(name)}
 
 
 @bp.route("/projects/<int:project_id>/adjudicate/unanimous", methods=["POST"])

@@ -68,6 +68,8 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("POST", "passages.save"): MEMBERS,
     ("POST", "passages.skip"): MEMBERS,
     # correcting claim boundaries deletes reviewers' labels on the changed claims
+    ("GET", "reports.outlet_dispute_queue"): PROJECT_CURATORS,
+    ("POST", "reports.set_outlet"): PROJECT_CURATORS,
     ("GET", "passages.edit_claims"): PROJECT_CURATORS,
     ("POST", "passages.edit_claims"): PROJECT_CURATORS,
     ("GET", "dashboard.show"): MEMBERS,
