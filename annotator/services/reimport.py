@@ -1,10 +1,11 @@
 """Re-importing a changed version of a document (same id, different content).
 
 The document keeps its row (and id); its passages and claims are replaced by the new
-analysis, except that an unchanged passage whose claims a curator corrected keeps those
-claims. Work on a claim whose passage text and claim text are unchanged is carried over
-(annotations with their versions, final labels, suggestions), as are outlet corrections and
-skips of unchanged passages. Tags on claims that no longer exist are reported, per claim.
+analysis, except that an unchanged passage keeps what curators decided about it: the claims
+they corrected, the outlet they set. Work on a claim whose passage text and claim text are
+unchanged is carried over (annotations with their versions, final labels, suggestions), as
+are outlet corrections and skips of unchanged passages. Tags on claims that no longer exist
+are reported, per claim.
 """
 
 from __future__ import annotations
@@ -64,11 +65,13 @@ class _OldWork:
 
 @dataclass
 class _Curation:
-    """Claims a curator corrected (claim_editing), with the history entries that say so: a
-    later re-import finds them there again."""
+    """What curators decided about an old passage: its claims (claim_editing) or its outlet
+    (outlet_disputes), with the history entries that say so, so that a later re-import finds
+    them there again. None: left as the tool made it."""
 
-    claims: tuple[ClaimDraft, ...]
     changes: list[dict[str, Any]]
+    claims: tuple[ClaimDraft, ...] | None = None
+    outlet: tuple[str | None, str | None, int | None, int | None] | None = None  # name, cue
 
 
 def replace_document(
@@ -81,7 +84,7 @@ def replace_document(
 ) -> list[str]:
     """Store the new version in place of the old; returns what lost its tags."""
     old = _collect(session, document)
-    drafts = [_with_curated_claims(draft, old) for draft in drafts]
+    drafts = [_with_curation(draft, old) for draft in drafts]
     session.execute(delete(Passage).where(Passage.document_id == document.id))
     values = document_values(record, drafts)
     session.execute(
@@ -95,9 +98,16 @@ def replace_document(
     return _lost(record.external_id, old)
 
 
-def _with_curated_claims(draft: PassageDraft, old: _OldWork) -> PassageDraft:
+def _with_curation(draft: PassageDraft, old: _OldWork) -> PassageDraft:
     curated = old.curated.get(draft.text)
-    return draft if curated is None else replace(draft, claims=curated.claims)
+    if curated is None:
+        return draft
+    if curated.claims is not None:
+        draft = replace(draft, claims=curated.claims)
+    if curated.outlet is not None:
+        outlet, cue, cue_start, cue_end = curated.outlet
+        draft = replace(draft, outlet=outlet, cue=cue, cue_start=cue_start, cue_end=cue_end)
+    return draft
 
 
 def _carry_curation(
@@ -106,7 +116,7 @@ def _carry_curation(
     rows = [
         {**change, "passage_id": passage_id}
         for draft, passage_id in zip(drafts, stored.passage_ids, strict=True)
-        for change in old.curated.pop(draft.text, _Curation((), [])).changes
+        for change in old.curated.pop(draft.text, _Curation([])).changes
     ]
     if rows:
         session.execute(insert(Change), rows)
@@ -140,27 +150,37 @@ def _collect(session: Session, document: Document) -> _OldWork:
             claim_by_id[claim.id] = item
     _collect_claim_work(session, claim_by_id)
     _collect_passage_work(session, passages, work)
-    _collect_curated_claims(session, passages, work)
+    _collect_curation(session, passages, work)
     return work
 
 
-def _collect_curated_claims(session: Session, passages: Sequence[Passage], work: _OldWork) -> None:
+def _collect_curation(session: Session, passages: Sequence[Passage], work: _OldWork) -> None:
     changes: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for change in session.scalars(
         select(Change)
-        .where(Change.passage_id.in_([p.id for p in passages]), Change.kind == ChangeKind.CLAIMS)
+        .where(
+            Change.passage_id.in_([p.id for p in passages]),
+            Change.kind.in_([ChangeKind.CLAIMS, ChangeKind.PASSAGE_OUTLET]),
+        )
         .order_by(Change.id)
     ):
         changes[change.passage_id].append(
             _columns(change, ("user_id", "batch", "kind", "old_value", "new_value", "created_at"))
         )
     for passage in passages:
-        if passage.id in changes:
-            claims = tuple(
+        kinds = {change["kind"] for change in changes.get(passage.id, [])}
+        if not kinds:
+            continue
+        curation = _Curation(changes[passage.id])
+        if ChangeKind.CLAIMS in kinds:
+            curation.claims = tuple(
                 ClaimDraft(c.start, c.end, c.suggested_label, c.suggestion_reason)
                 for c in passage.claims
             )
-            work.curated[passage.text] = _Curation(claims, changes[passage.id])
+        if ChangeKind.PASSAGE_OUTLET in kinds:
+            name = passage.outlet.name if passage.outlet else None
+            curation.outlet = (name, passage.cue, passage.cue_start, passage.cue_end)
+        work.curated[passage.text] = curation
 
 
 def _collect_claim_work(session: Session, claim_by_id: dict[int, _ClaimWork]) -> None:

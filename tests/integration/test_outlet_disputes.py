@@ -16,7 +16,8 @@ from sqlalchemy import select
 from annotator.db import Base
 from annotator.models import Change, MemberRole, Outlet, Passage, Project, Role, User
 from annotator.services import outlet_disputes, projects, reports
-from tests.helpers import import_fixture
+from annotator.services.importing import import_files
+from tests.helpers import FIXTURES, import_fixture
 
 CLAIM = re.compile(r'<fieldset class="claim[^"]*" id="claim-(\d+)"')
 
@@ -233,3 +234,25 @@ def test_a_new_outlet_drops_the_cue_that_named_the_old_one(client, login, sessio
     session.expire_all()
     moved = session.get(Passage, lead_in.id)
     assert (moved.outlet_id, moved.cue, moved.cue_start, moved.cue_end) == (ap, None, None, None)
+
+
+def test_a_re_import_keeps_the_outlet_a_curator_set_on_an_unchanged_passage(
+    client, login, session, disputed, project
+):
+    passage_id, ap_id = disputed
+    login("cora")
+    seen = str(union_passage(session, project).outlet_id)
+    client.post(
+        f"/projects/{project.id}/adjudicate/outlets/{passage_id}",
+        data={"outlet": str(ap_id), "seen": seen},
+    )
+    article = (FIXTURES / "harbour.txt").read_text()
+    for words in ("a standoff that", "a long standoff that"):
+        article = article.replace(words, words.replace("standoff", "long standoff"))
+        report = import_files(session, [("harbour.txt", article.encode())], "study")
+        assert report.changed, report
+        again = union_passage(session, project)
+        assert again.outlet_id == ap_id, "kept at every re-import"
+        kinds = session.scalars(select(Change.kind).where(Change.passage_id == again.id)).all()
+        assert kinds == ["passage_outlet"]
+    assert "0 passages to decide." in queue_page(client, project)
