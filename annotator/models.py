@@ -318,7 +318,8 @@ class ChangeKind(StrEnum):
     SKIP = "skip"
     FINAL = "final"
     CLAIMS = "claims"  # a curator moved the passage's claim boundaries (claim_editing)
-    PASSAGE_OUTLET = "passage_outlet"  # a curator set the passage's outlet (outlet_disputes)
+    PASSAGE_OUTLET = "passage_outlet"  # a curator set the passage's outlet (passage_decisions)
+    PASSAGE_ROLE = "passage_role"  # a curator set the passage's role (passage_decisions)
 
 
 class Change(Base):

@@ -443,7 +443,12 @@ def skip_passage(session: Session, user: User, passage: Passage, reason: str) ->
 
 
 # Curators' decisions, which a reviewer's undo never reverts.
-CURATORS_CHANGES = (ChangeKind.FINAL, ChangeKind.CLAIMS, ChangeKind.PASSAGE_OUTLET)
+CURATORS_CHANGES = (
+    ChangeKind.FINAL,
+    ChangeKind.CLAIMS,
+    ChangeKind.PASSAGE_OUTLET,
+    ChangeKind.PASSAGE_ROLE,
+)
 
 
 def undo_last(session: Session, user: User) -> Change | None:

@@ -2,7 +2,7 @@
 
 The document keeps its row (and id); its passages and claims are replaced by the new
 analysis, except that an unchanged passage keeps what curators decided about it: the claims
-they corrected, the outlet they set. Work on a claim whose passage text and claim text are
+they corrected, the outlet and role they set. Work on a claim whose passage text and claim text are
 unchanged is carried over (annotations with their versions, final labels, suggestions), as
 are outlet corrections and skips of unchanged passages. Tags on claims that no longer exist
 are reported, per claim.
@@ -65,13 +65,14 @@ class _OldWork:
 
 @dataclass
 class _Curation:
-    """What curators decided about an old passage: its claims (claim_editing) or its outlet
-    (outlet_disputes), with the history entries that say so, so that a later re-import finds
-    them there again. None: left as the tool made it."""
+    """What curators decided about an old passage: its claims (claim_editing), its outlet or
+    its role (passage_decisions), with the history entries that say so, so that a later
+    re-import finds them there again. None: left as the tool made it."""
 
     changes: list[dict[str, Any]]
     claims: tuple[ClaimDraft, ...] | None = None
     outlet: tuple[str | None, str | None, int | None, int | None] | None = None  # name, cue
+    role: str | None = None
 
 
 def replace_document(
@@ -107,6 +108,8 @@ def _with_curation(draft: PassageDraft, old: _OldWork) -> PassageDraft:
     if curated.outlet is not None:
         outlet, cue, cue_start, cue_end = curated.outlet
         draft = replace(draft, outlet=outlet, cue=cue, cue_start=cue_start, cue_end=cue_end)
+    if curated.role is not None:
+        draft = replace(draft, role=curated.role)
     return draft
 
 
@@ -133,9 +136,11 @@ def _claim_keys(passage_text: str, spans: Sequence[tuple[int, int]]) -> list[Cla
 
 
 def _collect(session: Session, document: Document) -> _OldWork:
-    """The old version's work, keyed by passage and claim text."""
+    """The old version's work, keyed by passage and claim text (read afresh: a session that
+    loaded the passages before a curator's decision would hold them as they were)."""
     passages = session.scalars(
         select(Passage)
+        .execution_options(populate_existing=True)
         .where(Passage.document_id == document.id)
         .options(selectinload(Passage.claims))
         .order_by(Passage.index)
@@ -160,7 +165,9 @@ def _collect_curation(session: Session, passages: Sequence[Passage], work: _OldW
         select(Change)
         .where(
             Change.passage_id.in_([p.id for p in passages]),
-            Change.kind.in_([ChangeKind.CLAIMS, ChangeKind.PASSAGE_OUTLET]),
+            Change.kind.in_(
+                [ChangeKind.CLAIMS, ChangeKind.PASSAGE_OUTLET, ChangeKind.PASSAGE_ROLE]
+            ),
         )
         .order_by(Change.id)
     ):
@@ -180,6 +187,8 @@ def _collect_curation(session: Session, passages: Sequence[Passage], work: _OldW
         if ChangeKind.PASSAGE_OUTLET in kinds:
             name = passage.outlet.name if passage.outlet else None
             curation.outlet = (name, passage.cue, passage.cue_start, passage.cue_end)
+        if ChangeKind.PASSAGE_ROLE in kinds:
+            curation.role = passage.role
         work.curated[passage.text] = curation
 
 

@@ -33,11 +33,20 @@ from annotator.forms import (
     EmptyForm,
     SkipForm,
 )
-from annotator.models import Annotation, Label, MemberRole, OutletCorrection, Passage, Project
+from annotator.models import (
+    Annotation,
+    Label,
+    MemberRole,
+    OutletCorrection,
+    Passage,
+    Project,
+)
 from annotator.services import (
     annotating,
     claim_editing,
+    outlet_disputes,
     outlets,
+    passage_decisions,
     progress,
     projects,
     queue,
@@ -198,17 +207,26 @@ def undo() -> ResponseReturnValue:
     return redirect(url_for("passages.show", passage_id=change.passage_id))
 
 
-@bp.route("/passages/<int:passage_id>/claims", methods=["GET", "POST"])
-def edit_claims(passage_id: int) -> ResponseReturnValue:
-    """Curators correct where the passage's claims begin and end (see claim_editing)."""
-    passage, _, role = _load_passage(passage_id)
+def _curated_passage(passage_id: int) -> tuple[Passage, Project]:
+    """The passage and its project if the user curates it: 404 for non-members, 403 for
+    reviewers."""
+    passage, project, role = _load_passage(passage_id)
     if role != MemberRole.CURATOR:
         abort(403)
+    return passage, project
+
+
+@bp.route("/passages/<int:passage_id>/edit", methods=["GET", "POST"])
+def edit_passage(passage_id: int) -> ResponseReturnValue:
+    """The curators' page of a passage: its outlet and role (``set_role``, and
+    ``reports.set_outlet``), and where its claims begin and end (posted here; see
+    claim_editing)."""
+    passage, _ = _curated_passage(passage_id)
     form = ClaimEditForm()
     if not form.is_submitted():
-        return _claims_page(passage, _current_claims(form, passage))
+        return _edit_page(passage, _current_claims(form, passage))
     if not form.validate():
-        return _claims_page(passage, form, status=400)
+        return _edit_page(passage, form, status=400)
     try:
         plan = claim_editing.edit_claims(
             get_session(),
@@ -219,14 +237,14 @@ def edit_claims(passage_id: int) -> ResponseReturnValue:
             confirmed=form.confirm.data,
         )
     except claim_editing.ConfirmationNeeded as exc:
-        return _claims_page(passage, form, status=409, pending=exc.plan)
+        return _edit_page(passage, form, status=409, pending=exc.plan)
     except claim_editing.StaleClaims as exc:
         flash(str(exc), "error")
         get_session().refresh(passage, ["claims"])
-        return _claims_page(passage, _current_claims(form, passage), status=409)
+        return _edit_page(passage, _current_claims(form, passage), status=409)
     except claim_editing.ClaimEditError as exc:
         flash(str(exc), "error")
-        return _claims_page(passage, form, status=400)
+        return _edit_page(passage, form, status=400)
     if plan.changes_anything:
         flash(f"Claims saved: this {plan.summary()}.", "success")
     else:
@@ -241,7 +259,7 @@ def _current_claims(form: ClaimEditForm, passage: Passage) -> ClaimEditForm:
     return form
 
 
-def _claims_page(
+def _edit_page(
     passage: Passage,
     form: ClaimEditForm,
     *,
@@ -249,8 +267,63 @@ def _claims_page(
     pending: claim_editing.ClaimEditPlan | None = None,
 ) -> ResponseReturnValue:
     return render_template(
-        "passages/claims.html", passage=passage, form=form, pending=pending
+        "passages/edit.html",
+        passage=passage,
+        form=form,
+        pending=pending,
+        outlets=outlets.list_outlets(get_session()),
+        outlet_choice=outlet_disputes.choice_of(passage.outlet_id),
+        author_own_words=outlet_disputes.AUTHOR_OWN_WORDS,
+        roles=passage_decisions.ROLE_NAMES,
     ), status
+
+
+def _fresh_edit_page(passage: Passage, status: int) -> ResponseReturnValue:
+    """The page as first shown, after a refused outlet or role."""
+    return _edit_page(
+        passage, _current_claims(ClaimEditForm(formdata=None), passage), status=status
+    )
+
+
+@bp.route("/passages/<int:passage_id>/outlet", methods=["POST"])
+def set_outlet(passage_id: int) -> ResponseReturnValue:
+    """Set the passage's outlet from its page (the outlet disputes queue has its own form)."""
+    return _decide(passage_id, passage_decisions.set_passage_outlet, "outlet")
+
+
+@bp.route("/passages/<int:passage_id>/role", methods=["POST"])
+def set_role(passage_id: int) -> ResponseReturnValue:
+    """Set the passage's role; the form says which role it showed (409 when it changed)."""
+    return _decide(passage_id, passage_decisions.set_passage_role, "role")
+
+
+def _decide(passage_id: int, decide: Any, field: str) -> ResponseReturnValue:
+    """Apply a curator's decision on the passage (``passage_decisions``) from the form's
+    ``field`` and ``seen`` (the value the page showed); back to the passage's page."""
+    passage, project = _curated_passage(passage_id)
+    session = get_session()
+    try:
+        decide(
+            session,
+            current_user,
+            project,
+            passage.id,
+            request.form.get(field, ""),
+            request.form.get("seen", ""),
+        )
+    except passage_decisions.StaleDecision as exc:
+        flash(str(exc), "error")
+        session.refresh(passage)
+        return _edit_page(
+            passage, _current_claims(ClaimEditForm(formdata=None), passage), status=409
+        )
+    except passage_decisions.DecisionError as exc:
+        flash(str(exc), "error")
+        return _edit_page(
+            passage, _current_claims(ClaimEditForm(formdata=None), passage), status=400
+        )
+    flash(f"Saved: {passage_decisions.describe(passage)}.", "success")
+    return redirect(url_for("passages.edit_passage", passage_id=passage.id))
 
 
 def _refuse(

@@ -31,6 +31,7 @@ from annotator.services import (
     agreement,
     outlet_disputes,
     outlets,
+    passage_decisions,
     projects,
     reports,
 )
@@ -225,15 +226,15 @@ def set_outlet(project_id: int, passage_id: int) -> ResponseReturnValue:
     project = _curated_project(project_id)
     choice, seen = request.form.get("outlet", ""), request.form.get("seen", "")
     try:
-        passage = outlet_disputes.set_passage_outlet(
+        passage = passage_decisions.set_passage_outlet(
             get_session(), current_user, project, passage_id, choice, seen
         )
     except LookupError:
         abort(404)
-    except outlet_disputes.StaleOutlet as exc:
+    except passage_decisions.StaleDecision as exc:
         flash(str(exc), "error")
         return _outlet_disputes_page(project, 409)
-    except outlet_disputes.OutletDecisionError as exc:
+    except passage_decisions.DecisionError as exc:
         flash(str(exc), "error")
         return _outlet_disputes_page(project, 400)
     outlet = passage.outlet.name if passage.outlet else outlet_disputes.AUTHOR_OWN_WORDS_NAME

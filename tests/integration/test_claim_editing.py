@@ -91,7 +91,7 @@ def served_until_done(client, project) -> list[int]:
 
 
 def version_on_page(client, passage_id) -> str:
-    page = client.get(f"/passages/{passage_id}/claims")
+    page = client.get(f"/passages/{passage_id}/edit")
     assert page.status_code == 200
     found = VERSION.search(page.text)
     assert found is not None
@@ -140,14 +140,14 @@ def labelled(client, login, session, project):
 def test_the_page_shows_the_claims_one_per_line(client, login, session, project, labelled):
     passage, before = labelled
     login("cora")
-    page = html.unescape(client.get(f"/passages/{before.id}/claims").text)
+    page = html.unescape(client.get(f"/passages/{before.id}/edit").text)
     lines = [claim.text for claim in claims_of(session, before)]
     assert "\n".join(lines) in page
     assert passage.text not in page
     annotation_page = client.get(f"/passages/{before.id}").text
-    assert f'href="/passages/{before.id}/claims"' in annotation_page
+    assert f'href="/passages/{before.id}/edit"' in annotation_page
     overview = client.get(f"/projects/{project.id}/documents/{before.document_id}").text
-    assert f'href="/passages/{before.id}/claims"' in overview
+    assert f'href="/passages/{before.id}/edit"' in overview
 
 
 def test_splitting_a_labelled_claim_asks_first_and_changes_nothing_until_confirmed(
@@ -158,7 +158,7 @@ def test_splitting_a_labelled_claim_asks_first_and_changes_nothing_until_confirm
     version = version_on_page(client, passage.id)
     before = fingerprint(session)
     data = {"claims": f"{FIRST}\n{SECOND}", "version": version}
-    response = client.post(f"/passages/{passage.id}/claims", data=data)
+    response = client.post(f"/passages/{passage.id}/edit", data=data)
     assert response.status_code == 409
     text = " ".join(html.unescape(response.text).split())
     assert (
@@ -179,7 +179,7 @@ def test_a_confirmed_split_replaces_the_claim_and_reopens_the_passage(
     assert review_status(session, passage, "ann") == ReviewStatus.COMPLETED
     login("cora")
     data = {"claims": f"{FIRST}\n{SECOND}", "version": version_on_page(client, passage.id)}
-    response = client.post(f"/passages/{passage.id}/claims", data={**data, "confirm": "y"})
+    response = client.post(f"/passages/{passage.id}/edit", data={**data, "confirm": "y"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/passages/{passage.id}")
     shown = html.unescape(client.get(response.headers["Location"]).text)
@@ -226,7 +226,7 @@ def test_claims_left_as_they_were_keep_their_labels_settled_label_and_ids(
         "version": version_on_page(client, before.id),
         "confirm": "y",
     }
-    assert client.post(f"/passages/{before.id}/claims", data=data).status_code == 302
+    assert client.post(f"/passages/{before.id}/edit", data=data).status_code == 302
     after = claims_of(session, before)
     assert after[0].id == first_id
     assert after[0].text == first_text
@@ -246,7 +246,7 @@ def test_an_edit_that_removes_no_label_needs_no_confirmation(client, login, sess
     passage = passage_starting(session, project, "Union leaders")
     login("cora")
     data = {"claims": f"{FIRST}\n{SECOND}", "version": version_on_page(client, passage.id)}
-    assert client.post(f"/passages/{passage.id}/claims", data=data).status_code == 302
+    assert client.post(f"/passages/{passage.id}/edit", data=data).status_code == 302
     assert [claim.text for claim in claims_of(session, passage)] == [FIRST, SECOND]
 
 
@@ -255,7 +255,7 @@ def test_the_claims_as_they_were_change_nothing(client, login, session, project,
     login("cora")
     before = fingerprint(session)
     data = {"claims": passage.text, "version": version_on_page(client, passage.id)}
-    response = client.post(f"/passages/{passage.id}/claims", data=data)
+    response = client.post(f"/passages/{passage.id}/edit", data=data)
     assert response.status_code == 302
     assert "nothing was changed" in client.get(response.headers["Location"]).text
     assert fingerprint(session) == before
@@ -269,11 +269,11 @@ def test_a_stale_page_changes_nothing_and_shows_the_current_claims(
     stale = version_on_page(client, passage.id)
     login("boss")
     split = {"claims": f"{FIRST}\n{SECOND}", "version": stale, "confirm": "y"}
-    assert client.post(f"/passages/{passage.id}/claims", data=split).status_code == 302
+    assert client.post(f"/passages/{passage.id}/edit", data=split).status_code == 302
     login("cora")
     before = fingerprint(session)
     joined = {"claims": passage.text, "version": stale, "confirm": "y"}
-    response = client.post(f"/passages/{passage.id}/claims", data=joined)
+    response = client.post(f"/passages/{passage.id}/edit", data=joined)
     assert response.status_code == 409
     assert "were changed since this page was loaded" in response.text
     assert f"{FIRST}\n{SECOND}" in html.unescape(response.text)
@@ -295,7 +295,7 @@ def test_words_that_are_not_the_passages_change_nothing(
     login("cora")
     before = fingerprint(session)
     data = {"claims": claims, "version": version_on_page(client, passage.id), "confirm": "y"}
-    response = client.post(f"/passages/{passage.id}/claims", data=data)
+    response = client.post(f"/passages/{passage.id}/edit", data=data)
     assert response.status_code == 400
     assert message in html.unescape(response.text)
     assert fingerprint(session) == before
@@ -306,11 +306,11 @@ def test_reviewers_may_not_edit_claims(client, login, session, project):
     login("cora")
     version = version_on_page(client, passage.id)
     login("ann")
-    assert client.get(f"/passages/{passage.id}/claims").status_code == 403
+    assert client.get(f"/passages/{passage.id}/edit").status_code == 403
     data = {"claims": f"{FIRST}\n{SECOND}", "version": version}
-    assert client.post(f"/passages/{passage.id}/claims", data=data).status_code == 403
+    assert client.post(f"/passages/{passage.id}/edit", data=data).status_code == 403
     assert (
-        'href="/passages/' + str(passage.id) + '/claims"'
+        'href="/passages/' + str(passage.id) + '/edit"'
         not in client.get(f"/passages/{passage.id}").text
     )
     assert len(claims_of(session, passage)) == 1
@@ -320,7 +320,7 @@ def test_undo_never_reverts_a_curators_claim_edit(client, login, session, projec
     passage = passage_starting(session, project, "Union leaders")
     login("cora")
     data = {"claims": f"{FIRST}\n{SECOND}", "version": version_on_page(client, passage.id)}
-    client.post(f"/passages/{passage.id}/claims", data=data)
+    client.post(f"/passages/{passage.id}/edit", data=data)
     assert session.scalar(select(Change.kind).where(Change.passage_id == passage.id)) == "claims"
     client.post("/undo")
     assert [claim.text for claim in claims_of(session, passage)] == [FIRST, SECOND]
@@ -335,7 +335,7 @@ def test_the_export_follows_the_new_claims(client, login, session, project, labe
         "version": version_on_page(client, passage.id),
         "confirm": "y",
     }
-    client.post(f"/passages/{passage.id}/claims", data=data)
+    client.post(f"/passages/{passage.id}/edit", data=data)
     for name, label in (("ann", "quoted"), ("bob", "quoted")):
         login(name)
         label_all(client, passage.id, label)
@@ -357,7 +357,7 @@ def test_a_passage_the_tool_gave_no_claim_is_refused(client, login, session, pro
     login("cora")
     before = fingerprint(session)
     data = {"claims": lead_in.text, "version": claim_editing.claims_version(lead_in)}
-    response = client.post(f"/passages/{lead_in.id}/claims", data=data)
+    response = client.post(f"/passages/{lead_in.id}/edit", data=data)
     assert response.status_code == 400
     assert "has no claims to edit" in response.text
     assert fingerprint(session) == before
@@ -369,7 +369,7 @@ def test_a_re_import_keeps_the_curated_claims_of_unchanged_passages(
     passage = passage_starting(session, project, "Union leaders")
     login("cora")
     data = {"claims": f"{FIRST}\n{SECOND}", "version": version_on_page(client, passage.id)}
-    client.post(f"/passages/{passage.id}/claims", data=data)
+    client.post(f"/passages/{passage.id}/edit", data=data)
     login("ann")
     label_all(client, passage.id, "reported")
     article = (FIXTURES / "harbour.txt").read_text()
@@ -404,7 +404,7 @@ def test_a_reviewers_page_from_before_the_edit_saves_nothing_and_says_why(
     (old_claim,) = CLAIM.findall(client.get(f"/passages/{passage.id}").text)
     login("cora")
     data = {"claims": f"{FIRST}\n{SECOND}", "version": version_on_page(client, passage.id)}
-    client.post(f"/passages/{passage.id}/claims", data=data)
+    client.post(f"/passages/{passage.id}/edit", data=data)
     login("ann")
     before = fingerprint(session)
     body = {"labels": {old_claim: "reported"}, "versions": {old_claim: 0}}

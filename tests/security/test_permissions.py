@@ -70,8 +70,10 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     # correcting claim boundaries deletes reviewers' labels on the changed claims
     ("GET", "reports.outlet_dispute_queue"): PROJECT_CURATORS,
     ("POST", "reports.set_outlet"): PROJECT_CURATORS,
-    ("GET", "passages.edit_claims"): PROJECT_CURATORS,
-    ("POST", "passages.edit_claims"): PROJECT_CURATORS,
+    ("GET", "passages.edit_passage"): PROJECT_CURATORS,
+    ("POST", "passages.edit_passage"): PROJECT_CURATORS,
+    ("POST", "passages.set_outlet"): PROJECT_CURATORS,
+    ("POST", "passages.set_role"): PROJECT_CURATORS,
     ("GET", "dashboard.show"): MEMBERS,
     ("GET", "dashboard.document"): MEMBERS,
     # exports hold every reviewer's labels in every project
