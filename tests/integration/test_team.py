@@ -597,7 +597,7 @@ def test_dashboard_finds_documents_by_words_of_their_title_or_id(
     login("ann")
     url = f"/projects/{study.id}/dashboard"
     by_title = client.get(url, query_string={"q": "  DOCKWORKERS extend "}).text
-    assert "1 document match “DOCKWORKERS extend”" in html.unescape(by_title)
+    assert "1 document matches “DOCKWORKERS extend”" in html.unescape(by_title)
     assert f"/documents/{harbour.id}" in by_title
     assert all(f'/documents/{d.id}"' not in by_title for d in documents if d is not harbour)
     by_id = client.get(url, query_string={"q": "harbo"}).text
