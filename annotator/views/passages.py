@@ -3,6 +3,7 @@ the curators' page that corrects a passage's claims."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -218,9 +219,8 @@ def _curated_passage(passage_id: int) -> tuple[Passage, Project]:
 
 @bp.route("/passages/<int:passage_id>/edit", methods=["GET", "POST"])
 def edit_passage(passage_id: int) -> ResponseReturnValue:
-    """The curators' page of a passage: its outlet and role (``set_role``, and
-    ``reports.set_outlet``), and where its claims begin and end (posted here; see
-    claim_editing)."""
+    """The curators' page of a passage: its outlet and role (``set_outlet``, ``set_role``),
+    and where its claims begin and end (posted here; see claim_editing)."""
     passage, _ = _curated_passage(passage_id)
     form = ClaimEditForm()
     if not form.is_submitted():
@@ -297,7 +297,7 @@ def set_role(passage_id: int) -> ResponseReturnValue:
     return _decide(passage_id, passage_decisions.set_passage_role, "role")
 
 
-def _decide(passage_id: int, decide: Any, field: str) -> ResponseReturnValue:
+def _decide(passage_id: int, decide: Callable[..., Passage], field: str) -> ResponseReturnValue:
     """Apply a curator's decision on the passage (``passage_decisions``) from the form's
     ``field`` and ``seen`` (the value the page showed); back to the passage's page."""
     passage, project = _curated_passage(passage_id)
@@ -314,14 +314,10 @@ def _decide(passage_id: int, decide: Any, field: str) -> ResponseReturnValue:
     except passage_decisions.StaleDecision as exc:
         flash(str(exc), "error")
         session.refresh(passage)
-        return _edit_page(
-            passage, _current_claims(ClaimEditForm(formdata=None), passage), status=409
-        )
+        return _fresh_edit_page(passage, 409)
     except passage_decisions.DecisionError as exc:
         flash(str(exc), "error")
-        return _edit_page(
-            passage, _current_claims(ClaimEditForm(formdata=None), passage), status=400
-        )
+        return _fresh_edit_page(passage, 400)
     flash(f"Saved: {passage_decisions.describe(passage)}.", "success")
     return redirect(url_for("passages.edit_passage", passage_id=passage.id))
 
