@@ -112,7 +112,7 @@ def test_the_page_shows_the_reviewers_own_outlet_correction_only(
     login("sam")
     html = client.get(f"/passages/{passage.id}").get_data(as_text=True)
     assert f'<option value="{ap.id}">AP</option>' in html, "rita's correction is hers"
-    assert "(detected)" in html
+    assert "(the passage&#39;s outlet)" in html
     assert " selected>" not in html.split('id="outlet"')[1].split("</select>")[0]
 
 
