@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from annotator.db import begin_write, table_of
@@ -41,6 +42,7 @@ from annotator.text.suggest import suggest_claim
 from annotator.wording import counted
 
 MAX_CLAIMS = 200
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 MAX_LINE_CHARACTERS = 100_000
 
 
@@ -210,6 +212,14 @@ def edit_claims(
     except ClaimEditError:
         session.rollback()
         raise
+    except OperationalError as exc:
+        session.rollback()
+        if getattr(exc.orig, "sqlstate", None) != DEADLOCK_DETECTED:
+            raise
+        raise ClaimEditError(
+            "Reviewers were saving this passage at the same moment; nothing was changed. "
+            "Save the claims again."
+        ) from exc
 
 
 def _edit(
@@ -220,7 +230,7 @@ def _edit(
     version: str,
     confirmed: bool,
 ) -> ClaimEditPlan:
-    passage = session.scalar(select(Passage).where(Passage.id == passage_id).with_for_update())
+    passage = _locked_passage(session, passage_id)
     if passage is None:
         raise ClaimEditError("This passage no longer exists; its document was deleted.")
     session.refresh(passage, ["claims"])
@@ -254,6 +264,24 @@ def _edit(
     session.commit()
     structure.forget_structures()
     return plan
+
+
+def _locked_passage(session: Session, passage_id: int) -> Passage | None:
+    """Lock what an edit changes in the order a reviewer's save locks it: labels, claims,
+    reviews, then the passage (without its key, which reviewers' new rows refer to). An edit
+    and a save then wait for each other rather than deadlock (PostgreSQL; on SQLite the
+    writer holds the whole database)."""
+    claims = select(Claim.id).where(Claim.passage_id == passage_id)
+    session.execute(select(Annotation.id).where(Annotation.claim_id.in_(claims)).with_for_update())
+    session.execute(claims.order_by(Claim.id).with_for_update())
+    session.execute(
+        select(Review.id)
+        .where(Review.passage_id == passage_id)
+        .order_by(Review.id)
+        .with_for_update()
+    )
+    passage = select(Passage).where(Passage.id == passage_id)
+    return session.scalar(passage.with_for_update(key_share=True))  # FOR NO KEY UPDATE
 
 
 def _replace_claims(session: Session, passage: Passage, spans: Sequence[Span]) -> None:

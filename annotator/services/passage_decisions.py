@@ -91,8 +91,10 @@ def set_passage_role(
 
 
 def _locked(session: Session, project: Project, passage_id: int) -> Passage:
-    """The project's passage, locked until the decision is stored; LookupError if none."""
-    passage = session.scalar(select(Passage).where(Passage.id == passage_id).with_for_update())
+    """The project's passage, locked until the decision is stored (but for its key, which
+    reviewers' new rows refer to); LookupError if none."""
+    query = select(Passage).where(Passage.id == passage_id)
+    passage = session.scalar(query.with_for_update(key_share=True))  # FOR NO KEY UPDATE
     if passage is None or passage.project_id != project.id:
         raise LookupError(passage_id)
     return passage
