@@ -288,7 +288,8 @@ def _replace_claims(session: Session, passage: Passage, spans: Sequence[Span]) -
     """Delete the claims not among ``spans`` (the database cascades to their labels), number
     the kept ones in their new order and insert the new ones with the tool's suggestion."""
     by_span = {(claim.start, claim.end): claim for claim in passage.claims}
-    gone = [claim.id for span, claim in by_span.items() if span not in set(spans)]
+    wanted = set(spans)
+    gone = [claim.id for span, claim in by_span.items() if span not in wanted]
     if gone:
         session.execute(delete(Claim).where(Claim.id.in_(gone)))
     kept = [(index, by_span[span]) for index, span in enumerate(spans) if span in by_span]

@@ -25,8 +25,8 @@ from annotator.models import (
     Project,
     User,
 )
+from annotator.services.annotating import AUTHOR_OWN_WORDS  # the choice of "no outlet"
 
-AUTHOR_OWN_WORDS = "none"  # the choice of "no outlet", as on the annotation page
 AUTHOR_OWN_WORDS_NAME = "author's own words"
 PER_PAGE = 50
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from annotator.db import begin_write
 from annotator.models import Change, ChangeKind, Outlet, Passage, PassageRole, Project, User
 from annotator.services import structure
-from annotator.services.outlet_disputes import AUTHOR_OWN_WORDS, AUTHOR_OWN_WORDS_NAME, choice_of
+from annotator.services.annotating import AUTHOR_OWN_WORDS
+from annotator.services.outlet_disputes import AUTHOR_OWN_WORDS_NAME, choice_of
 from annotator.services.records import id_from_text
 
 ROLE_NAMES = {PassageRole.AUTHOR: "author's text", PassageRole.EXCERPT: "excerpt"}

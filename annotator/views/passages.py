@@ -273,7 +273,7 @@ def _edit_page(
         pending=pending,
         outlets=outlets.list_outlets(get_session()),
         outlet_choice=outlet_disputes.choice_of(passage.outlet_id),
-        author_own_words=outlet_disputes.AUTHOR_OWN_WORDS,
+        author_own_words=annotating.AUTHOR_OWN_WORDS,
         roles=passage_decisions.ROLE_NAMES,
     ), status
 

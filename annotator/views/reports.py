@@ -29,6 +29,7 @@ from annotator.models import Claim, FinalLabel, Label, PassageRole, Project
 from annotator.services import (
     adjudication,
     agreement,
+    annotating,
     outlet_disputes,
     outlets,
     passage_decisions,
@@ -215,7 +216,7 @@ def _outlet_disputes_page(project: Project, status: int = 200) -> ResponseReturn
         page=requested_page(),
         per_page=outlet_disputes.PER_PAGE,
         outlets=outlets.list_outlets(session),
-        author_own_words=outlet_disputes.AUTHOR_OWN_WORDS,
+        author_own_words=annotating.AUTHOR_OWN_WORDS,
     ), status
 
 
