@@ -205,15 +205,15 @@ def outlet_dispute_queue(project_id: int) -> ResponseReturnValue:
 
 def _outlet_disputes_page(project: Project, status: int = 200) -> ResponseReturnValue:
     session = get_session()
-    include_decided = request.args.get("decided") == "1"
+    page, include_decided = requested_page(), request.args.get("decided") == "1"
     return render_template(
         "reports/outlet_disputes.html",
         project=project,
         disputes=outlet_disputes.outlet_disputes(
-            session, project, requested_page(), include_decided=include_decided
+            session, project, page, include_decided=include_decided
         ),
         include_decided=include_decided,
-        page=requested_page(),
+        page=page,
         per_page=outlet_disputes.PER_PAGE,
         outlets=outlets.list_outlets(session),
         author_own_words=annotating.AUTHOR_OWN_WORDS,
