@@ -8,12 +8,11 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from annotator.db import get_session
-from annotator.models import MemberRole, Passage, Project, Role
-from annotator.services import accounts, annotating, projects
+from annotator.models import Passage, User
+from annotator.services import annotating
 from annotator.services.annotating import TagSubmission
 from tests.browser.login import log_in
-from tests.conftest import PASSWORD
-from tests.helpers import import_fixture
+from tests.helpers import harbour_study
 
 pytestmark = pytest.mark.browser
 
@@ -27,13 +26,8 @@ def labelled_passage(live_server) -> int:
     "Union leaders ...", cora curates the project."""
     with live_server.app.app_context():
         session = get_session()
-        import_fixture(session, "harbour.txt", project="study")
-        project = session.scalar(select(Project).where(Project.name == "study"))
-        ann = accounts.create_user(session, "ann", PASSWORD, Role.REVIEWER)
-        cora = accounts.create_user(session, "cora", PASSWORD, Role.REVIEWER)
-        projects.add_member(session, project, ann, MemberRole.REVIEWER)
-        projects.add_member(session, project, cora, MemberRole.CURATOR)
-        session.commit()
+        harbour_study(session, reviewers=("ann",), curators=("cora",))
+        ann = session.scalar(select(User).where(User.username == "ann"))
         passage = session.scalar(select(Passage).where(Passage.text.startswith("Union leaders")))
         (claim,) = passage.claims
         submission = TagSubmission({claim.id: "reported"}, {claim.id: 0}, {}, {}, "")

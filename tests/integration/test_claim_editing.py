@@ -13,24 +13,20 @@ import re
 import pytest
 from sqlalchemy import select
 
-from annotator.db import Base
 from annotator.models import (
     Annotation,
     Change,
     Claim,
     FinalLabel,
-    MemberRole,
     Passage,
-    Project,
     Review,
     ReviewStatus,
-    Role,
     User,
 )
-from annotator.services import claim_editing, projects
+from annotator.services import claim_editing
 from annotator.services.exporting import csv_form_of
 from annotator.services.importing import import_files
-from tests.helpers import FIXTURES, import_fixture
+from tests.helpers import FIXTURES, harbour_study, passage_starting, table_rows
 
 CLAIM = re.compile(r'<fieldset class="claim[^"]*" id="claim-(\d+)"')
 VERSION = re.compile(r'name="version" type="hidden" value="([0-9a-f]+)"')
@@ -39,28 +35,13 @@ SECOND = "after the port authority refused to raise its wage offer, Reuters said
 
 
 @pytest.fixture
-def project(session, make_user):
+def project(session):
     """The harbour article in a project where ann and bob review and cora curates."""
-    import_fixture(session, "harbour.txt", project="study")
-    found = session.scalar(select(Project).where(Project.name == "study"))
-    for name in ("ann", "bob", "cora"):
-        make_user(name)
-    for name, role in (("ann", MemberRole.REVIEWER), ("bob", MemberRole.REVIEWER)):
-        projects.add_member(session, found, user_named(session, name), role)
-    projects.add_member(session, found, user_named(session, "cora"), MemberRole.CURATOR)
-    make_user("boss", Role.ADMIN)
-    session.commit()
-    return found
+    return harbour_study(session, reviewers=("ann", "bob"), curators=("cora",))
 
 
 def user_named(session, name) -> User:
     return session.scalar(select(User).where(User.username == name))
-
-
-def passage_starting(session, project, words) -> Passage:
-    return session.scalar(
-        select(Passage).where(Passage.project_id == project.id, Passage.text.startswith(words))
-    )
 
 
 def claims_of(session, passage) -> list[Claim]:
@@ -107,14 +88,6 @@ def review_status(session, passage, name) -> str | None:
     )
 
 
-def fingerprint(session) -> dict[str, list]:
-    session.expire_all()
-    return {
-        table.name: sorted(map(tuple, session.execute(select(table)).all()), key=repr)
-        for table in Base.metadata.sorted_tables
-    }
-
-
 @pytest.fixture
 def labelled(client, login, session, project):
     """Passage "Union leaders ..." has one claim; ann and bob labelled it, cora settled it.
@@ -156,7 +129,7 @@ def test_splitting_a_labelled_claim_asks_first_and_changes_nothing_until_confirm
     passage, _ = labelled
     login("cora")
     version = version_on_page(client, passage.id)
-    before = fingerprint(session)
+    before = table_rows(session)
     data = {"claims": f"{FIRST}\n{SECOND}", "version": version}
     response = client.post(f"/passages/{passage.id}/edit", data=data)
     assert response.status_code == 409
@@ -167,7 +140,7 @@ def test_splitting_a_labelled_claim_asks_first_and_changes_nothing_until_confirm
     )
     assert f"{FIRST}\n{SECOND}" in html.unescape(response.text), "the edit is kept on the page"
     assert 'name="confirm"' in response.text
-    assert fingerprint(session) == before
+    assert table_rows(session) == before
 
 
 def test_a_confirmed_split_replaces_the_claim_and_reopens_the_passage(
@@ -253,12 +226,12 @@ def test_an_edit_that_removes_no_label_needs_no_confirmation(client, login, sess
 def test_the_claims_as_they_were_change_nothing(client, login, session, project, labelled):
     passage, _ = labelled
     login("cora")
-    before = fingerprint(session)
+    before = table_rows(session)
     data = {"claims": passage.text, "version": version_on_page(client, passage.id)}
     response = client.post(f"/passages/{passage.id}/edit", data=data)
     assert response.status_code == 302
     assert "nothing was changed" in client.get(response.headers["Location"]).text
-    assert fingerprint(session) == before
+    assert table_rows(session) == before
 
 
 def test_a_stale_page_changes_nothing_and_shows_the_current_claims(
@@ -271,13 +244,13 @@ def test_a_stale_page_changes_nothing_and_shows_the_current_claims(
     split = {"claims": f"{FIRST}\n{SECOND}", "version": stale, "confirm": "y"}
     assert client.post(f"/passages/{passage.id}/edit", data=split).status_code == 302
     login("cora")
-    before = fingerprint(session)
+    before = table_rows(session)
     joined = {"claims": passage.text, "version": stale, "confirm": "y"}
     response = client.post(f"/passages/{passage.id}/edit", data=joined)
     assert response.status_code == 409
     assert "were changed since this page was loaded" in response.text
     assert f"{FIRST}\n{SECOND}" in html.unescape(response.text)
-    assert fingerprint(session) == before
+    assert table_rows(session) == before
 
 
 @pytest.mark.parametrize(
@@ -293,12 +266,12 @@ def test_words_that_are_not_the_passages_change_nothing(
 ):
     passage, _ = labelled
     login("cora")
-    before = fingerprint(session)
+    before = table_rows(session)
     data = {"claims": claims, "version": version_on_page(client, passage.id), "confirm": "y"}
     response = client.post(f"/passages/{passage.id}/edit", data=data)
     assert response.status_code == 400
     assert message in html.unescape(response.text)
-    assert fingerprint(session) == before
+    assert table_rows(session) == before
 
 
 def test_reviewers_may_not_edit_claims(client, login, session, project):
@@ -355,12 +328,12 @@ def test_a_passage_the_tool_gave_no_claim_is_refused(client, login, session, pro
     lead_in = passage_starting(session, project, "The Kyiv Independent reports")
     assert lead_in.claim_count == 0
     login("cora")
-    before = fingerprint(session)
+    before = table_rows(session)
     data = {"claims": lead_in.text, "version": claim_editing.claims_version(lead_in)}
     response = client.post(f"/passages/{lead_in.id}/edit", data=data)
     assert response.status_code == 400
     assert "has no claims to edit" in response.text
-    assert fingerprint(session) == before
+    assert table_rows(session) == before
 
 
 def test_a_re_import_keeps_the_curated_claims_of_unchanged_passages(
@@ -406,9 +379,9 @@ def test_a_reviewers_page_from_before_the_edit_saves_nothing_and_says_why(
     data = {"claims": f"{FIRST}\n{SECOND}", "version": version_on_page(client, passage.id)}
     client.post(f"/passages/{passage.id}/edit", data=data)
     login("ann")
-    before = fingerprint(session)
+    before = table_rows(session)
     body = {"labels": {old_claim: "reported"}, "versions": {old_claim: 0}}
     response = client.post(f"/passages/{passage.id}", json=body)
     assert response.status_code == 400
     assert "a curator may have corrected its claims" in response.json["error"]
-    assert fingerprint(session) == before
+    assert table_rows(session) == before

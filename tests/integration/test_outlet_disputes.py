@@ -13,27 +13,17 @@ import re
 import pytest
 from sqlalchemy import select
 
-from annotator.db import Base
-from annotator.models import Change, MemberRole, Outlet, Passage, Project, Role, User
-from annotator.services import outlet_disputes, projects, reports
+from annotator.models import Change, Outlet, Passage, Project, User
+from annotator.services import outlet_disputes, reports
 from annotator.services.importing import import_files
-from tests.helpers import FIXTURES, import_fixture
+from tests.helpers import FIXTURES, harbour_study, import_fixture, passage_starting, table_rows
 
 CLAIM = re.compile(r'<fieldset class="claim[^"]*" id="claim-(\d+)"')
 
 
 @pytest.fixture
-def project(session, make_user):
-    import_fixture(session, "harbour.txt", project="study")
-    found = session.scalar(select(Project).where(Project.name == "study"))
-    for name in ("ann", "bob", "cora"):
-        make_user(name)
-    for name in ("ann", "bob"):
-        projects.add_member(session, found, user_named(session, name), MemberRole.REVIEWER)
-    projects.add_member(session, found, user_named(session, "cora"), MemberRole.CURATOR)
-    make_user("boss", Role.ADMIN)
-    session.commit()
-    return found
+def project(session):
+    return harbour_study(session, reviewers=("ann", "bob"), curators=("cora",))
 
 
 def user_named(session, name) -> User:
@@ -45,12 +35,7 @@ def outlet_named(session, name) -> Outlet:
 
 
 def union_passage(session, project) -> Passage:
-    session.expire_all()
-    return session.scalar(
-        select(Passage).where(
-            Passage.project_id == project.id, Passage.text.startswith("Union leaders")
-        )
-    )
+    return passage_starting(session, project, "Union leaders")
 
 
 def verdict(client, passage_id, outlet_choice, *, label=True) -> None:
@@ -74,14 +59,6 @@ def queue_page(client, project, **args) -> str:
 def report_outlets(session, project) -> dict[str, int]:
     report = reports.outlet_report(session, project, reports.Basis.ALL)
     return {row.outlet: row.excerpt_passages for row in report.rows}
-
-
-def fingerprint(session) -> dict[str, list]:
-    session.expire_all()
-    return {
-        table.name: sorted(map(tuple, session.execute(select(table)).all()), key=repr)
-        for table in Base.metadata.sorted_tables
-    }
 
 
 @pytest.fixture
@@ -176,7 +153,7 @@ def test_a_stale_page_or_an_unknown_outlet_changes_nothing(
     login("boss")
     client.post(url, data={"outlet": "none", "seen": reuters})
     login("cora")
-    before = fingerprint(session)
+    before = table_rows(session)
     stale = client.post(url, data={"outlet": str(ap_id), "seen": reuters})
     assert stale.status_code == 409
     assert "was changed since this page was loaded" in stale.text
@@ -184,7 +161,7 @@ def test_a_stale_page_or_an_unknown_outlet_changes_nothing(
         refused = client.post(url, data=data)
         assert refused.status_code == 400
         assert "Unknown outlet" in html.unescape(refused.text)
-    assert fingerprint(session) == before
+    assert table_rows(session) == before
 
 
 def test_only_the_projects_curators_decide(client, login, session, disputed, project):

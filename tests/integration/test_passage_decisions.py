@@ -9,44 +9,20 @@ import html
 import pytest
 from sqlalchemy import select
 
-from annotator.db import Base
-from annotator.models import Change, MemberRole, Outlet, Passage, Project, Role, User
-from annotator.services import projects, reports
+from annotator.models import Change, Outlet
+from annotator.services import reports
 from annotator.services.importing import import_files
-from tests.helpers import FIXTURES, import_fixture
+from tests.helpers import FIXTURES, harbour_study, passage_starting, table_rows
 
 
 @pytest.fixture
-def project(session, make_user):
-    import_fixture(session, "harbour.txt", project="study")
-    found = session.scalar(select(Project).where(Project.name == "study"))
-    for name, role in (("ann", MemberRole.REVIEWER), ("cora", MemberRole.CURATOR)):
-        make_user(name)
-        user = session.scalar(select(User).where(User.username == name))
-        projects.add_member(session, found, user, role)
-    make_user("boss", Role.ADMIN)
-    session.commit()
-    return found
-
-
-def passage_starting(session, project, words) -> Passage:
-    session.expire_all()
-    return session.scalar(
-        select(Passage).where(Passage.project_id == project.id, Passage.text.startswith(words))
-    )
+def project(session):
+    return harbour_study(session, reviewers=("ann",), curators=("cora",))
 
 
 def reuters_row(session, project) -> reports.OutletRow:
     report = reports.outlet_report(session, project, reports.Basis.ALL)
     return next(row for row in report.rows if row.outlet == "Reuters")
-
-
-def fingerprint(session) -> dict[str, list]:
-    session.expire_all()
-    return {
-        table.name: sorted(map(tuple, session.execute(select(table)).all()), key=repr)
-        for table in Base.metadata.sorted_tables
-    }
 
 
 def test_setting_the_role_moves_the_passage_in_the_outlet_report(client, login, session, project):
@@ -104,12 +80,12 @@ def test_a_stale_or_wrong_decision_changes_nothing(
 ):
     passage = passage_starting(session, project, "This looks like a standoff")
     login("cora")
-    before = fingerprint(session)
+    before = table_rows(session)
     response = client.post(f"/passages/{passage.id}/{url_end}", data=data)
     assert response.status_code == status
     assert message in html.unescape(response.text)
     assert 'id="outlet-and-role"' in response.text, "the page is shown again"
-    assert fingerprint(session) == before
+    assert table_rows(session) == before
 
 
 def test_reviewers_may_not_decide(client, login, session, project):
