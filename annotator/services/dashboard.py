@@ -226,6 +226,55 @@ def documents(session: Session, project: Project, page: int, search: str = "") -
     ]
 
 
+@dataclass(frozen=True)
+class PassageHit:
+    """A passage whose text holds the words searched for."""
+
+    id: int
+    document_id: int
+    document_title: str
+    index: int
+    text: str
+    role: str
+    outlet: str | None
+    claims: int
+
+
+PASSAGES_PER_PAGE = 50
+
+
+def find_passages(
+    session: Session, project: Project, words: str, page: int
+) -> tuple[list[PassageHit], int]:
+    """One page of the project's passages whose text contains ``words`` (any case), in
+    document order, and how many there are. It reads every passage's text: a search, not a
+    page every request makes (0.1-0.3 s at 290,000 passages)."""
+    matching = and_(
+        Passage.project_id == project.id,
+        func.lower(Passage.text).contains(words.lower(), autoescape=True),
+    )
+    total = session.scalar(select(func.count(Passage.id)).where(matching)) or 0
+    rows = session.execute(
+        select(
+            Passage.id,
+            Passage.document_id,
+            Document.title,
+            Passage.index,
+            Passage.text,
+            Passage.role,
+            Outlet.name,
+            Passage.claim_count,
+        )
+        .join(Document, Document.id == Passage.document_id)
+        .outerjoin(Outlet, Outlet.id == Passage.outlet_id)
+        .where(matching)
+        .order_by(Passage.document_id, Passage.index)
+        .limit(PASSAGES_PER_PAGE)
+        .offset(max(page - 1, 0) * PASSAGES_PER_PAGE)
+    ).all()
+    return [PassageHit(*row) for row in rows], total
+
+
 def document_count(session: Session, project: Project, search: str = "") -> int:
     count = select(func.count(Document.id)).where(_documents_matching(project, search))
     return session.scalar(count) or 0

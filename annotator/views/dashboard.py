@@ -11,7 +11,7 @@ from annotator.forms import DeleteForm
 from annotator.models import Document, Project
 from annotator.services import dashboard, deleting
 from annotator.views import requested_page
-from annotator.views.highlight import cue_pieces
+from annotator.views.highlight import cue_pieces, found_pieces
 from annotator.views.passages import load_project
 
 bp = Blueprint("dashboard", __name__)
@@ -43,7 +43,29 @@ def show(project_id: int) -> ResponseReturnValue:
 
 def _document_search() -> str:
     """The dashboard's "find a document" words."""
-    return request.args.get("q", "").strip()[:MAX_SEARCH_LENGTH]
+    return _search_words("q")
+
+
+def _search_words(name: str) -> str:
+    return request.args.get(name, "").strip()[:MAX_SEARCH_LENGTH]
+
+
+@bp.route("/projects/<int:project_id>/passages")
+def find_passages(project_id: int) -> ResponseReturnValue:
+    """The project's passages whose text holds the words given, with them marked."""
+    project = load_project(project_id)
+    words, page = _search_words("words"), requested_page()
+    hits, total = dashboard.find_passages(get_session(), project, words, page) if words else ([], 0)
+    return render_template(
+        "dashboard/passages.html",
+        project=project,
+        words=words,
+        hits=hits,
+        total=total,
+        page=page,
+        pages=max((total + dashboard.PASSAGES_PER_PAGE - 1) // dashboard.PASSAGES_PER_PAGE, 1),
+        found_pieces=found_pieces,
+    )
 
 
 @bp.route("/projects/<int:project_id>/documents/<int:document_id>")

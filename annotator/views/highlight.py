@@ -1,8 +1,10 @@
-"""Split a passage into pieces for display: claims as blocks, the outlet cue marked inside."""
+"""Split a passage into pieces for display: claims as blocks, the outlet cue (or the words
+searched for) marked inside."""
 
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 
 from annotator.models import Claim, Passage
@@ -11,7 +13,7 @@ from annotator.models import Claim, Passage
 @dataclass
 class Piece:
     text: str
-    is_cue: bool
+    marked: bool  # the outlet cue, or words searched for
 
 
 @dataclass
@@ -34,10 +36,10 @@ def claim_blocks(passage: Passage) -> list[Block]:
     blocks: list[Block] = []
     for start, end in itertools.pairwise(cuts):
         claim = next((c for c in passage.claims if c.start <= start and end <= c.end), None)
-        is_cue = bool(cue and cue[1] is not None and cue[0] <= start and end <= cue[1])
+        marked = bool(cue and cue[1] is not None and cue[0] <= start and end <= cue[1])
         if not blocks or blocks[-1].claim is not claim:
             blocks.append(Block(claim))
-        blocks[-1].pieces.append(Piece(text[start:end], is_cue))
+        blocks[-1].pieces.append(Piece(text[start:end], marked))
     return blocks
 
 
@@ -50,4 +52,15 @@ def cue_pieces(text: str, cue_start: int | None, cue_end: int | None) -> list[Pi
         Piece(text[cue_start:cue_end], True),
         Piece(text[cue_end:], False),
     ]
+    return [piece for piece in pieces if piece.text]
+
+
+def found_pieces(text: str, words: str) -> list[Piece]:
+    """The text cut around every occurrence of ``words`` (any case), those marked."""
+    pieces: list[Piece] = []
+    position = 0
+    for found in re.finditer(re.escape(words), text, re.IGNORECASE) if words else ():
+        pieces += [Piece(text[position : found.start()], False), Piece(found.group(), True)]
+        position = found.end()
+    pieces.append(Piece(text[position:], False))
     return [piece for piece in pieces if piece.text]

@@ -23,6 +23,7 @@ from annotator.models import (
 )
 from annotator.services import annotating, projects, queue
 from annotator.services import dashboard as dashboard_service
+from annotator.services.importing import import_files
 from tests.helpers import import_fixture
 
 
@@ -616,3 +617,29 @@ def test_dashboard_finds_documents_by_words_of_their_title_or_id(
     second = client.get(url, query_string={"q": "e", "page": 2}).text
     assert f"Page 2 of {matching}" in second
     assert "q=e" in second, "paging keeps the search"
+
+
+def test_members_find_passages_by_words_of_their_text(client, login, session, study, monkeypatch):
+    hostile = '{"id": "x", "title": "Hostile", "text": "Says <script>alert(1)</script> REUTERS."}'
+    import_files(session, [("hostile.jsonl", hostile.encode())], "study")
+    import_fixture(session, "harbour.txt", project="elsewhere")
+    texts = session.scalars(select(Passage.text).where(Passage.project_id == study.id)).all()
+    expected = sum("reuters" in text.lower() for text in texts)
+    assert expected > 2
+    login("ann")
+    url = f"/projects/{study.id}/passages"
+    assert "Find passages" in client.get(f"/projects/{study.id}/dashboard").text
+    page = client.get(url, query_string={"words": " reuters "}).text
+    assert f"{expected} passages hold “reuters”." in html.unescape(page)
+    assert page.count('<li class="document-passage') == expected
+    assert "<mark>Reuters</mark>" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; <mark>REUTERS</mark>." in page
+    assert "<script>alert" not in page
+    assert 'id="passage-matches"' not in client.get(url).text
+    for odd in ("%", "_", "x" * 5000):
+        assert "0 passages hold" in client.get(url, query_string={"words": odd}).text
+    monkeypatch.setattr(dashboard_service, "PASSAGES_PER_PAGE", 1)
+    second = client.get(url, query_string={"words": "reuters", "page": 2}).text
+    assert f"Page 2 of {expected}" in second
+    assert "words=reuters" in second, "paging keeps the words"
+    assert second.count('<li class="document-passage') == 1

@@ -76,6 +76,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("POST", "passages.set_role"): PROJECT_CURATORS,
     ("GET", "dashboard.show"): MEMBERS,
     ("GET", "dashboard.document"): MEMBERS,
+    ("GET", "dashboard.find_passages"): MEMBERS,
     # exports hold every reviewer's labels in every project
     ("GET", "exports.index"): CURATORS,
     ("GET", "exports.download"): CURATORS,

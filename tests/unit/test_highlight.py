@@ -1,10 +1,10 @@
-"""Cutting a passage's text around its outlet cue for display."""
+"""Cutting a passage's text around its outlet cue, or the words searched for, for display."""
 
 from __future__ import annotations
 
 import pytest
 
-from annotator.views.highlight import Piece, cue_pieces
+from annotator.views.highlight import Piece, cue_pieces, found_pieces
 
 
 def test_the_cue_is_cut_out_of_the_text():
@@ -34,3 +34,18 @@ def test_a_cue_at_either_end_leaves_no_empty_piece():
 )
 def test_no_cue_or_one_outside_the_text_leaves_the_text_whole(start, end):
     assert cue_pieces("plain text", start, end) == [Piece("plain text", False)]
+
+
+def test_found_pieces_mark_every_occurrence_in_any_case_and_take_the_words_literally():
+    pieces = found_pieces("Tass said; TASS denied. Tassel.", "tass")
+    assert [(p.text, p.marked) for p in pieces] == [
+        ("Tass", True),
+        (" said; ", False),
+        ("TASS", True),
+        (" denied. ", False),
+        ("Tass", True),
+        ("el.", False),
+    ]
+    assert [p.text for p in found_pieces("a.b axb", "a.b") if p.marked] == ["a.b"]
+    assert found_pieces("nothing here", "tass") == [Piece("nothing here", False)]
+    assert found_pieces("text", "") == [Piece("text", False)]
