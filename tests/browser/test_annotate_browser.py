@@ -129,10 +129,13 @@ def test_pages_load_everything_they_ask_for(page: Page, seeded):
     with server.app.app_context():
         passage = get_session().get_one(Claim, headline_claims[0]).passage
         pages = (f"/passages/{passage.id}", f"/projects/{passage.document.project_id}/dashboard")
+    log_in(page, server.url, "rita")
+    # Listened to from here: a navigation right after the login may abort the icon request of
+    # the page the login led to, which is not one of the pages checked.
+    page.wait_for_load_state("networkidle")
     failed: list[str] = []
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     page.on("requestfailed", lambda request: failed.append(f"failed {request.url}"))
-    log_in(page, server.url, "rita")
     for path in (*pages, "/export/"):
         page.goto(server.url + path)
         page.wait_for_load_state("networkidle")
