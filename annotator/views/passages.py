@@ -237,7 +237,7 @@ def edit_passage(passage_id: int) -> ResponseReturnValue:
             confirmed=form.confirm.data,
         )
     except claim_editing.ConfirmationNeeded as exc:
-        return _edit_page(passage, form, status=409, pending=exc.plan)
+        return _edit_page(passage, form, pending=exc.plan)  # a question, not a refusal
     except claim_editing.StaleClaims as exc:
         flash(str(exc), "error")
         get_session().refresh(passage, ["claims"])
