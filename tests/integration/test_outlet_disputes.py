@@ -233,3 +233,20 @@ def test_a_re_import_keeps_the_outlet_a_curator_set_on_an_unchanged_passage(
         kinds = session.scalars(select(Change.kind).where(Change.passage_id == again.id)).all()
         assert kinds == ["passage_outlet"]
     assert "0 passages to decide." in queue_page(client, project)
+
+
+def test_the_queue_comes_in_pages(client, login, session, disputed, project, monkeypatch):
+    passage_id, ap_id = disputed
+    lead_in = passage_starting(session, project, "The harbour strike")
+    login("ann")
+    verdict(client, lead_in.id, str(ap_id))
+    monkeypatch.setattr(outlet_disputes, "PER_PAGE", 1)
+    login("cora")
+    first = queue_page(client, project)
+    assert "2 passages to decide." in first
+    assert "Page 1 of 2" in first
+    assert f'id="outlet-dispute-{lead_in.id}"' in first, "document order"
+    second = queue_page(client, project, page=2, decided=1)
+    assert "Page 2 of 2" in second
+    assert f'id="outlet-dispute-{passage_id}"' in second
+    assert "decided=1" in second, "paging keeps the choice"
