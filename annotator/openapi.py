@@ -10,6 +10,7 @@ from typing import Any
 
 LABEL = {"type": "string", "enum": ["reported", "quoted", "editorial"]}
 NULLABLE_STRING = {"type": "string", "nullable": True}
+ROLE = {"type": "string", "enum": ["author", "excerpt"]}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -82,7 +83,7 @@ SCHEMAS: dict[str, Any] = {
             "document_id": {"type": "integer"},
             "index": {"type": "integer"},
             "text": {"type": "string"},
-            "role": {"type": "string", "enum": ["author", "excerpt"]},
+            "role": ROLE,
             "outlet": NULLABLE_STRING,
             "cue": NULLABLE_STRING,
             "cue_start": {"type": "integer", "nullable": True},
@@ -294,6 +295,26 @@ def _paths() -> dict[str, Any]:
             "responses": {"200": _ok(_object({"passage": _ref("Passage"),
                                               "claims": _array("Claim")})),
                           **_errors(401, 404)},
+        }},
+        "/api/v1/passages/{passage_id}/outlet": {"put": {
+            "summary": "Set or confirm the outlet the passage cites (curators); null: the "
+                       "author's own words; 409 when it is no longer the one seen",
+            "operationId": "putPassageOutlet",
+            "parameters": [passage_id],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": _object({"outlet": NULLABLE_STRING, "seen": NULLABLE_STRING},
+                                  ["outlet", "seen"])}}},
+            "responses": {"200": _ok(_object({"passage": _ref("Passage")})),
+                          **_errors(400, 401, 403, 404, 409)},
+        }},
+        "/api/v1/passages/{passage_id}/role": {"put": {
+            "summary": "Set the passage's role (curators); 409 when it is no longer the one seen",
+            "operationId": "putPassageRole",
+            "parameters": [passage_id],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": _object({"role": ROLE, "seen": ROLE}, ["role", "seen"])}}},
+            "responses": {"200": _ok(_object({"passage": _ref("Passage")})),
+                          **_errors(400, 401, 403, 404, 409)},
         }},
         "/api/v1/passages/{passage_id}/claims": {
             "get": {

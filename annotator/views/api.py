@@ -10,6 +10,7 @@ membership to read and tag, curator to post suggestions, admin to import, curato
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -26,10 +27,11 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy import select
 
 from annotator.db import get_session, streamed
 from annotator.extensions import csrf
-from annotator.models import Document, Passage, Project, Role, User
+from annotator.models import Document, Outlet, Passage, Project, Role, User
 from annotator.openapi import openapi_spec
 from annotator.services import (
     annotating,
@@ -38,10 +40,11 @@ from annotator.services import (
     deleting,
     export_formats,
     importing,
+    passage_decisions,
     projects,
     suggestions,
 )
-from annotator.services.annotating import SaveError, StaleSave
+from annotator.services.annotating import AUTHOR_OWN_WORDS, SaveError, StaleSave
 from annotator.services.jsonl_reader import RecordError, record_from_object
 from annotator.services.projects import visible_projects
 from annotator.services.records import MAX_ID, ImportFileError, is_whole_number
@@ -245,6 +248,65 @@ def put_claims(passage_id: int) -> ResponseReturnValue:
     except claim_editing.ClaimEditError as exc:
         return _error(400, str(exc))
     return _claims_answer(passage, edit=asdict(plan))
+
+
+@bp.put("/passages/<int:passage_id>/outlet")
+def put_outlet(passage_id: int) -> ResponseReturnValue:
+    """Curators, as the passage's page: ``{"outlet": name or null, "seen": name or null}``,
+    null for the author's own words; ``seen`` is the outlet read (409 when it changed)."""
+    passage, project = _curated_passage(passage_id)
+    payload = _json_body()
+    outlet, seen = (_outlet_choice(payload, key) for key in ("outlet", "seen"))
+    return _decided(passage_decisions.set_passage_outlet, passage, project, outlet, seen)
+
+
+@bp.put("/passages/<int:passage_id>/role")
+def put_role(passage_id: int) -> ResponseReturnValue:
+    """Curators, as the passage's page: ``{"role": "author" or "excerpt", "seen": role}``."""
+    passage, project = _curated_passage(passage_id)
+    payload = _json_body()
+    role, seen = (
+        payload.get(key) if isinstance(payload, dict) else None for key in ("role", "seen")
+    )
+    if not isinstance(role, str) or not isinstance(seen, str):
+        return _error(400, '"role" and "seen" must be "author" or "excerpt".')
+    return _decided(passage_decisions.set_passage_role, passage, project, role, seen)
+
+
+def _curated_passage(passage_id: int) -> tuple[Passage, Project]:
+    passage = _passage(passage_id)
+    project = get_session().get_one(Project, passage.project_id)
+    if not projects.can_curate(get_session(), _user(), project):
+        abort(_error(403, "Deciding a passage's outlet or role needs the curator role."))
+    return passage, project
+
+
+def _outlet_choice(payload: Any, key: str) -> str:
+    """The outlet the body names under ``key`` (null: the author's own words), as the
+    passage page's form names it."""
+    name = payload.get(key, "") if isinstance(payload, dict) else ""
+    if name is None:
+        return AUTHOR_OWN_WORDS
+    found = (
+        get_session().scalar(select(Outlet.id).where(Outlet.name == name))
+        if isinstance(name, str)
+        else None
+    )
+    if found is None:
+        abort(_error(400, f'"{key}" must name an outlet, or be null for the author\'s own words.'))
+    return str(found)
+
+
+def _decided(
+    decide: Callable[..., Passage], passage: Passage, project: Project, value: str, seen: str
+) -> ResponseReturnValue:
+    try:
+        decided = decide(get_session(), _user(), project, passage.id, value, seen)
+    except passage_decisions.StaleDecision as exc:
+        return _error(409, str(exc))
+    except passage_decisions.DecisionError as exc:
+        return _error(400, str(exc))
+    return jsonify(ok=True, passage=catalogue.passage_dict(decided))
 
 
 def _claim_edit(payload: Any) -> tuple[list[tuple[int, int]], str, bool]:

@@ -421,3 +421,53 @@ def test_bad_claim_edits_are_refused_and_change_nothing(client, api_world, body)
     assert response.status_code == 400
     assert response.json["ok"] is False
     assert client.get(url, headers=api_world.headers["curator"]).json == before
+
+
+def test_curators_set_a_passages_outlet_and_role(client, api_world):
+    url = f"/api/v1/passages/{api_world.passage.id}"
+    before = client.get(url, headers=api_world.headers["reviewer"]).json["passage"]
+    body = {"outlet": "AP", "seen": before["outlet"]}
+    refused = client.put(f"{url}/outlet", json=body, headers=api_world.headers["reviewer"])
+    assert refused.status_code == 403
+    done = client.put(f"{url}/outlet", json=body, headers=api_world.headers["curator"])
+    assert done.status_code == 200
+    assert done.json["passage"]["outlet"] == "AP"
+    assert done.json["passage"]["cue"] is None
+    stale = client.put(f"{url}/outlet", json=body, headers=api_world.headers["curator"])
+    assert stale.status_code == 409
+    own_words = {"outlet": None, "seen": "AP"}
+    assert (
+        client.put(f"{url}/outlet", json=own_words, headers=api_world.headers["admin"]).json[
+            "passage"
+        ]["outlet"]
+        is None
+    )
+    other = "excerpt" if before["role"] == "author" else "author"
+    role = {"role": other, "seen": before["role"]}
+    moved = client.put(f"{url}/role", json=role, headers=api_world.headers["curator"])
+    assert moved.status_code == 200
+    assert moved.json["passage"]["role"] == other
+    assert (
+        client.put(f"{url}/role", json=role, headers=api_world.headers["curator"]).status_code
+        == 409
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("outlet", {"outlet": "No Such Outlet", "seen": None}),
+        ("outlet", {"outlet": 3, "seen": None}),
+        ("outlet", {"seen": None}),
+        ("outlet", ["AP"]),
+        ("role", {"role": "commentary", "seen": "author"}),
+        ("role", {"role": "author"}),
+    ],
+)
+def test_bad_outlet_or_role_decisions_are_refused(client, api_world, path, body):
+    url = f"/api/v1/passages/{api_world.passage.id}"
+    before = client.get(url, headers=api_world.headers["curator"]).json
+    response = client.put(f"{url}/{path}", json=body, headers=api_world.headers["curator"])
+    assert response.status_code == 400
+    assert response.json["ok"] is False
+    assert client.get(url, headers=api_world.headers["curator"]).json == before

@@ -126,6 +126,8 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("GET", "api.get_passage"): Access(LOGIN, HIDDEN, OK, OK, OK, token=OK),
     ("GET", "api.list_claims"): Access(LOGIN, HIDDEN, OK, OK, OK, token=OK),
     ("PUT", "api.put_claims"): Access(LOGIN, HIDDEN, DENIED, OK, OK, token=DENIED),
+    ("PUT", "api.put_outlet"): Access(LOGIN, HIDDEN, DENIED, OK, OK, token=DENIED),
+    ("PUT", "api.put_role"): Access(LOGIN, HIDDEN, DENIED, OK, OK, token=DENIED),
     ("GET", "api.get_tags"): Access(LOGIN, HIDDEN, OK, OK, OK, token=OK),
     ("PUT", "api.put_tags"): Access(LOGIN, HIDDEN, OK, OK, OK, token=OK),
     # the empty body is refused (400) before the per-claim curator check
