@@ -43,12 +43,14 @@ def _add_web(app: Flask) -> None:
     """Pages, API, logins, CSRF protection, security headers, error pages and throttling."""
     from annotator import errors, extensions, security, throttle
     from annotator.views import RowIdConverter, admin, auth, dashboard, exports, passages, reports
+    from annotator.wording import counted
 
     app.url_map.converters["int"] = RowIdConverter  # before the blueprints' rules are added
     extensions.init_app(app)
     security.init_app(app)
     errors.register_error_handlers(app)
     throttle.init_app(app)
+    app.jinja_env.globals["counted"] = counted
     for blueprint in (auth.bp, passages.bp, dashboard.bp, exports.bp, admin.bp, reports.bp):
         app.register_blueprint(blueprint)
     from annotator.views import account, api, imports

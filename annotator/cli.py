@@ -333,6 +333,53 @@ def export_command(out: str, fmt: str, wide: bool, excel: bool, **filters: Any) 
     click.echo(f"Wrote {out}.", err=True)
 
 
+@cli.command("outlet-report")
+@click.argument("out", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--project", "project_name", type=TEXT, required=True, help="Project name.")
+@click.option(
+    "--basis",
+    type=TEXT,
+    default="settled_or_majority",
+    help="Which labels count, as on the page: settled_or_majority, settled, majority or all.",
+)
+@click.option("--site", type=TEXT, default=None, help="Only documents of this citing site.")
+@click.option("--published-from", default=None, help="Only documents published on or after.")
+@click.option("--published-to", default=None, help="Only documents published on or before.")
+@with_appcontext
+def outlet_report_command(
+    out: str,
+    project_name: str,
+    basis: str,
+    site: str | None,
+    published_from: str | None,
+    published_to: str | None,
+) -> None:
+    """Write the project's outlet report to OUT ("-" for standard output) as the page's CSV."""
+    # Imported here: every other command would pay for them at start-up.
+    from annotator.services import reports, scope
+
+    if basis not in set(reports.Basis):
+        raise click.UsageError(f"--basis must be one of: {', '.join(reports.Basis)}.")
+    session = get_session()
+    try:
+        project = agreement.project_named(session, project_name)
+        chosen = scope.parse_scope(session, project, site, published_from, published_to)
+    except (agreement.UnknownProject, scope.ScopeError) as exc:
+        raise click.UsageError(str(exc)) from exc
+    report = reports.outlet_report(session, project, reports.Basis(basis), chosen)
+    chunks = (text.encode() for text in reports.iter_outlet_csv(report))
+    if out == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.writelines(chunks)
+        sys.stdout.buffer.flush()
+        return
+    _write_whole(Path(out), chunks)
+    counts = scope.scope_counts(session, project, chosen)
+    click.echo(
+        f"Wrote {out}: {counts.kept} of {counts.total} documents, {chosen.describe()}.", err=True
+    )
+
+
 def _write_whole(target: Path, chunks: Iterable[bytes]) -> None:
     """Write to a file beside the target and put it in place only once every chunk is
     written: an export that fails halfway leaves no partial file, and an older file of the

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -153,6 +154,8 @@ class Document(Base):
     url: Mapped[str | None] = mapped_column(Text)
     site: Mapped[str | None] = mapped_column(String(255))
     published: Mapped[str | None] = mapped_column(String(64))
+    # The day ``published`` names, where it names one (records.publication_date): periods.
+    published_on: Mapped[date | None] = mapped_column(Date)
     content_hash: Mapped[str] = mapped_column(String(64))
     # Extra fields of the imported record (CSV columns beyond the known ones, JSONL "metadata").
     meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON(none_as_null=True))

@@ -226,3 +226,39 @@ def test_labels_and_final_labels_get_their_claims_project_when_migrated(blank_en
     for table in ("annotations", "final_labels"):
         columns = {c["name"] for c in inspect(blank_engine).get_columns(table)}
         assert "project_id" not in columns
+
+
+def test_documents_get_the_day_their_publication_date_names_when_migrated(blank_engine):
+    migrate.upgrade(blank_engine, "a7c3e9d15b28")
+    published = {
+        1: "2026-03-01T23:30:00-05:00",
+        2: "Sun, 08 Mar 2026 08:00:00 +0000",
+        3: "early March",
+        4: None,
+    }
+    now = datetime.now(UTC)
+    with blank_engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO projects (id, name, guidelines, created_at) VALUES (1, 'p', '', :t)"),
+            {"t": now},
+        )
+        for number, value in published.items():
+            connection.execute(
+                text(
+                    "INSERT INTO documents (id, project_id, external_id, title, content_hash,"
+                    " imported_at, published) VALUES (:id, 1, :id, 't', 'h', :t, :published)"
+                ),
+                {"id": number, "t": now, "published": value},
+            )
+    migrate.upgrade(blank_engine)
+    with blank_engine.connect() as connection:
+        days = connection.execute(text("SELECT id, published_on FROM documents ORDER BY id"))
+        assert [(n, str(day) if day else None) for n, day in days] == [
+            (1, "2026-03-01"),
+            (2, "2026-03-08"),
+            (3, None),
+            (4, None),
+        ]
+    migrate.downgrade(blank_engine, "a7c3e9d15b28")
+    columns = {c["name"] for c in inspect(blank_engine).get_columns("documents")}
+    assert "published_on" not in columns

@@ -11,7 +11,8 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import datetime
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 # About 500 pages; news articles are far shorter, and a passage page must still render.
@@ -23,6 +24,28 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; larger ones exist nowhere
 # Fits a 64-bit integer; ``int`` refuses text of more than 4,300 digits with an error.
 MAX_WHOLE_NUMBER_DIGITS = 18
+
+
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?![\d])")
+
+
+def publication_date(published: str | None) -> date | None:
+    """The day a ``published`` value names, as the source wrote it, or None when it names no
+    day this reads: an ISO 8601 date or date and time ("2026-03-01", "2026-03-01T08:00:00Z")
+    or an RFC 2822 date of feeds and mail ("Sun, 01 Mar 2026 08:00:00 +0000"). Other wordings
+    ("March 1") are kept as text but name no day, since guessing a day or month order could
+    put a document in the wrong period."""
+    text = (published or "").strip()
+    iso = _ISO_DAY.match(text)
+    if iso:
+        try:
+            return date(*(int(part) for part in iso.groups()))
+        except ValueError:
+            return None
+    try:
+        return parsedate_to_datetime(text).date()
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def is_whole_number(text: str) -> bool:
@@ -129,6 +152,10 @@ class DocumentRecord:
     metadata: dict[str, Any] | None = None
     passages: tuple[PassageRecord, ...] | None = None
     where: str = ""  # "file, line 3": where the record came from, for error messages
+
+    @property
+    def published_on(self) -> date | None:
+        return publication_date(self.published)
 
     @property
     def content_hash(self) -> str:

@@ -81,6 +81,7 @@ def document_values(record: DocumentRecord, drafts: Sequence[PassageDraft]) -> d
         "url": record.url,
         "site": record.site,
         "published": record.published,
+        "published_on": record.published_on,
         "meta": record.metadata,
         "content_hash": record.content_hash,
         "open_passages": sum(1 for d in drafts if d.claims),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from annotator.db import VersionedCache, driver_rows
@@ -123,8 +123,12 @@ def read_passage_outlets(session: Session, project_id: int) -> PassageOutlets:
     )
 
 
-def read_structure(session: Session, project: Project) -> tuple[OutletStructure, ...]:
-    """The figures from the passages themselves."""
+def read_structure(
+    session: Session, project: Project, documents: Select[tuple[int]] | None = None
+) -> tuple[OutletStructure, ...]:
+    """The figures from the passages themselves (of ``documents`` only, when given: a
+    subquery of document ids)."""
+    of_documents = [] if documents is None else [Passage.document_id.in_(documents)]
     rows = session.execute(
         select(
             Passage.outlet_id,
@@ -136,7 +140,7 @@ def read_structure(session: Session, project: Project) -> tuple[OutletStructure,
             func.sum(Passage.claim_count),
         )
         .outerjoin(Outlet, Outlet.id == Passage.outlet_id)
-        .where(Passage.project_id == project.id)
+        .where(Passage.project_id == project.id, *of_documents)
         .group_by(Passage.outlet_id, Outlet.name)
     )
     return tuple(

@@ -35,10 +35,12 @@ from annotator.services import (
     passage_decisions,
     projects,
     reports,
+    scope,
 )
 from annotator.services.adjudication import AdjudicationError, QueueFilter, StaleFinal
 from annotator.services.agreement import RatingFilter
 from annotator.services.records import is_whole_number
+from annotator.services.scope import DocumentScope, ScopeError
 from annotator.views import requested_page
 from annotator.views.passages import load_project
 
@@ -283,27 +285,53 @@ def _segments(row: reports.OutletRow) -> list[Segment]:
     return segments
 
 
+SCOPE_ARGS = ("site", "published_from", "published_to")
+
+
+def _scope_args() -> dict[str, str]:
+    """The outlet report's document scope as the request gave it, to carry into links."""
+    return {name: request.args[name] for name in SCOPE_ARGS if request.args.get(name)}
+
+
+def _requested_scope(project: Project) -> DocumentScope:
+    return scope.parse_scope(get_session(), project, *(request.args.get(n) for n in SCOPE_ARGS))
+
+
 @bp.route("/projects/<int:project_id>/reports/outlets")
 def outlet_report(project_id: int) -> ResponseReturnValue:
     project = load_project(project_id)
+    session = get_session()
     basis = reports.parse_basis(request.args.get("basis"))
-    report = reports.outlet_report(get_session(), project, basis)
     sort = request.args.get("sort", "outlet")
     sort = sort if sort in reports.SORT_KEYS else "outlet"
     descending = request.args.get("order") == "desc"
+    context: dict[str, Any] = {
+        "project": project,
+        "sort": sort,
+        "descending": descending,
+        "bases": list(reports.Basis),
+        "basis": basis,
+        "basis_text": reports.BASIS_TEXT,
+        "labels": LABELS,
+        "sites": scope.sites_of(session, project),
+        "scope_args": _scope_args(),
+        "chart": {"left": CHART_LEFT, "width": CHART_WIDTH, "row": CHART_ROW},
+    }
+    try:
+        chosen = _requested_scope(project)
+    except ScopeError as exc:
+        flash(str(exc), "error")
+        return render_template("reports/outlets.html", report=None, **context), 400
+    report = reports.outlet_report(session, project, basis, chosen)
     rows = reports.sort_rows(report.rows, sort, descending)
     return render_template(
         "reports/outlets.html",
-        project=project,
         report=report,
         rows=rows,
         bars=[(row, _segments(row)) for row in rows],
-        chart={"left": CHART_LEFT, "width": CHART_WIDTH, "row": CHART_ROW},
-        sort=sort,
-        descending=descending,
-        bases=list(reports.Basis),
-        basis_text=reports.BASIS_TEXT,
-        labels=LABELS,
+        scope=chosen,
+        counts=scope.scope_counts(session, project, chosen),
+        **context,
     )
 
 
@@ -311,8 +339,12 @@ def outlet_report(project_id: int) -> ResponseReturnValue:
 def outlet_csv(project_id: int) -> ResponseReturnValue:
     project = load_project(project_id)
     basis = reports.parse_basis(request.args.get("basis"))
-    report = reports.outlet_report(get_session(), project, basis)
-    filename = f"outlets-project-{project.id}-{basis.value}.csv"
+    try:
+        chosen = _requested_scope(project)
+    except ScopeError as exc:
+        return render_template("errors/error.html", message=str(exc)), 400
+    report = reports.outlet_report(get_session(), project, basis, chosen)
+    filename = reports.outlet_csv_name(project, basis, chosen)
     return Response(
         reports.iter_outlet_csv(report),
         mimetype="text/csv",

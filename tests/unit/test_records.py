@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from annotator.services.records import MAX_ID, id_from_text, is_whole_number
+from annotator.services.records import MAX_ID, id_from_text, is_whole_number, publication_date
 
 
 @pytest.mark.parametrize("text", ["0", "7", "2026", "00012", "9" * 18])
@@ -43,3 +45,24 @@ def test_ids_are_read_from_their_digits(text, expected):
 @pytest.mark.parametrize("text", ["0", str(MAX_ID + 1), "9" * 18, "9" * 5000, "²", "-3", ""])
 def test_text_outside_the_id_range_names_no_row(text):
     assert id_from_text(text) is None
+
+
+@pytest.mark.parametrize(
+    ("published", "day"),
+    [
+        ("2026-03-01", date(2026, 3, 1)),
+        ("  2026-03-01T23:30:00-05:00 ", date(2026, 3, 1)),  # the day as the source wrote it
+        ("2026-03-01 08:00", date(2026, 3, 1)),
+        ("Sun, 01 Mar 2026 23:30:00 -0500", date(2026, 3, 1)),
+        ("1 Mar 2026 08:00:00 GMT", date(2026, 3, 1)),
+        ("2026-02-30", None),  # no such day
+        ("2026-03-011", None),
+        ("20260301", None),
+        ("March 1, 2026", None),  # a wording whose order of day and month is a guess
+        ("01/03/2026", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_publication_date_reads_iso_and_feed_dates_only(published, day):
+    assert publication_date(published) == day
