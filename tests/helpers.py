@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +13,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from annotator.db import Base
-from annotator.models import Claim, Document, MemberRole, Passage, Project, Role
+from annotator.models import (
+    Claim,
+    Document,
+    FinalLabel,
+    MemberRole,
+    Outlet,
+    Passage,
+    Project,
+    Role,
+)
 from annotator.services import accounts, projects
 from annotator.services.importing import ImportReport, import_files
 from tests.conftest import PASSWORD
@@ -38,6 +48,47 @@ def harbour_study(session: Session, reviewers: Sequence[str], curators: Sequence
     accounts.create_user(session, "boss", PASSWORD, Role.ADMIN)
     session.commit()
     return study
+
+
+TWO_SITES = [
+    {"id": "hw-1", "title": "Strike talks stall", "site": "Harbour Watch",
+     "published": "2026-03-02",
+     "text": "Reuters reports that negotiations broke down overnight:\n\n"
+             "> Union leaders walked out of the talks, Reuters said.\n\n"
+             "This looks like a standoff that neither side can afford."},
+    {"id": "hw-2", "title": "Strike week two", "site": "Harbour Watch",
+     "published": "early March",
+     "text": "From Reuters:\n\n> The port authority raised its offer on Friday.\n\n"
+             "A sign that the pressure works."},
+    {"id": "pd-1", "title": "Port reopens", "site": "Port Digest",
+     "published": "Fri, 10 Apr 2026 09:00:00 +0000",
+     "text": "The Associated Press reports:\n\n> Ships returned to the harbour on Monday.\n\n"
+             "Reuters reports:\n\n> The union accepted the offer.\n\nFinally some good news."},
+]  # fmt: skip
+
+
+def two_site_study(session: Session) -> Project:
+    """A project "study" of three documents of two sites; every claim of an excerpt settled:
+    Harbour Watch's Reuters excerpts as editorial, Port Digest's as reported, AP's as quoted.
+    One of Harbour Watch's documents gives a publication date that names no day."""
+    data = "\n".join(json.dumps(document) for document in TWO_SITES).encode()
+    import_files(session, [("study.jsonl", data)], "study")
+    project = session.scalar(select(Project).where(Project.name == "study"))
+    assert project is not None
+    settled = {"Harbour Watch": "editorial", "Port Digest": "reported"}
+    excerpts = session.execute(
+        select(Claim.id, Document.site, Outlet.name)
+        .join(Passage, Passage.id == Claim.passage_id)
+        .join(Document, Document.id == Passage.document_id)
+        .join(Outlet, Outlet.id == Passage.outlet_id)
+        .where(Passage.project_id == project.id, Passage.role == "excerpt")
+    ).all()
+    assert len(excerpts) == 4, excerpts
+    for claim_id, site, outlet in excerpts:
+        label = "quoted" if outlet == "AP" else settled[site]
+        session.add(FinalLabel(claim_id=claim_id, project_id=project.id, label=label))
+    session.commit()
+    return project
 
 
 def passage_starting(session: Session, project: Project, words: str) -> Passage:

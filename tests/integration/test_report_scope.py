@@ -4,51 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 import pytest
 from sqlalchemy import select
 
-from annotator.models import Claim, Document, FinalLabel, Outlet, Passage, Project
-from annotator.services.importing import import_files
-from tests.helpers import table_rows
-
-STUDY = [
-    {"id": "hw-1", "title": "Strike talks stall", "site": "Harbour Watch",
-     "published": "2026-03-02",
-     "text": "Reuters reports that negotiations broke down overnight:\n\n"
-             "> Union leaders walked out of the talks, Reuters said.\n\n"
-             "This looks like a standoff that neither side can afford."},
-    {"id": "hw-2", "title": "Strike week two", "site": "Harbour Watch",
-     "published": "early March",
-     "text": "From Reuters:\n\n> The port authority raised its offer on Friday.\n\n"
-             "A sign that the pressure works."},
-    {"id": "pd-1", "title": "Port reopens", "site": "Port Digest",
-     "published": "Fri, 10 Apr 2026 09:00:00 +0000",
-     "text": "The Associated Press reports:\n\n> Ships returned to the harbour on Monday.\n\n"
-             "Reuters reports:\n\n> The union accepted the offer.\n\nFinally some good news."},
-]  # fmt: skip
+from annotator.models import Document, Project
+from tests.helpers import table_rows, two_site_study
 
 
 @pytest.fixture
 def study(session, make_user) -> Project:
-    """Three documents of two sites; every claim of an excerpt settled: Harbour Watch's
-    Reuters excerpts as editorial, Port Digest's as reported, AP's as quoted."""
-    data = "\n".join(json.dumps(document) for document in STUDY).encode()
-    import_files(session, [("study.jsonl", data)], "study")
-    project = session.scalar(select(Project).where(Project.name == "study"))
-    settled = {"Harbour Watch": "editorial", "Port Digest": "reported"}
-    excerpts = session.execute(
-        select(Claim.id, Document.site, Outlet.name)
-        .join(Passage, Passage.id == Claim.passage_id)
-        .join(Document, Document.id == Passage.document_id)
-        .join(Outlet, Outlet.id == Passage.outlet_id)
-        .where(Passage.project_id == project.id, Passage.role == "excerpt")
-    ).all()
-    assert len(excerpts) == 4, excerpts
-    for claim_id, site, outlet in excerpts:
-        label = "quoted" if outlet == "AP" else settled[site]
-        session.add(FinalLabel(claim_id=claim_id, project_id=project.id, label=label))
+    project = two_site_study(session)
     make_user("ann", role="admin")
     session.commit()
     return project

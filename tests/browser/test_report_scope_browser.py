@@ -1,0 +1,50 @@
+"""The outlet report of one site and period, chosen with the page's menu and date fields in
+real Chromium (the date field sends the day as the report reads it)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from annotator.db import get_session
+from annotator.models import Role
+from annotator.services import accounts
+from tests.browser.login import log_in
+from tests.conftest import PASSWORD
+from tests.helpers import two_site_study
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def study(live_server) -> int:
+    with live_server.app.app_context():
+        session = get_session()
+        project = two_site_study(session)
+        accounts.create_user(session, "ann", PASSWORD, Role.ADMIN)
+        session.commit()
+        return project.id
+
+
+def test_a_member_narrows_the_outlet_report_to_one_site_and_period(page: Page, live_server, study):
+    log_in(page, live_server.url, "ann")
+    page.goto(f"{live_server.url}/projects/{study}/reports/outlets?basis=settled")
+    expect(page.locator("#scope")).to_have_text("Every document of the project (3).")
+    expect(page.locator('tr[data-outlet="AP"]')).to_have_count(1)
+    page.get_by_label("Citing site").select_option(label="Harbour Watch (2 documents)")
+    page.get_by_label("Published from").fill("2026-03-01")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#scope")).to_contain_text(
+        "1 of 3 documents: site Harbour Watch, published from 2026-03-01."
+    )
+    expect(page.locator('tr[data-outlet="AP"]')).to_have_count(0)
+    reuters = page.locator('tr[data-outlet="Reuters"]')
+    expect(reuters.locator("td.share-editorial .share")).to_have_text("100.0%")
+    page.get_by_role("link", name="Reported").click()  # sorting keeps the choice
+    expect(page.locator("#scope")).to_contain_text("site Harbour Watch")
+    expect(page.get_by_label("Published from")).to_have_value("2026-03-01")
+    with page.expect_download() as download:
+        page.locator("#outlets-csv").click()
+    assert download.value.suggested_filename == (
+        f"outlets-project-{study}-settled-site-Harbour-Watch-from-2026-03-01.csv"
+    )
