@@ -309,6 +309,9 @@ def import_labels_command(file: str, project: str, create_reviewers: bool) -> No
 @click.option("--since", default=None, help="Labels saved on or after this date (YYYY-MM-DD).")
 @click.option("--until", default=None, help="Labels saved on or before this date (YYYY-MM-DD).")
 @click.option("--settled", is_flag=True, help="Only claims with a final label.")
+@click.option("--site", type=TEXT, default=None, help="Only documents of this citing site.")
+@click.option("--published-from", default=None, help="Only documents published on or after.")
+@click.option("--published-to", default=None, help="Only documents published on or before.")
 @with_appcontext
 def export_command(out: str, fmt: str, wide: bool, excel: bool, **filters: Any) -> None:
     """Write annotations to OUT ("-" for standard output): CSV (long or --wide), JSONL,

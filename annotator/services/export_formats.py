@@ -37,6 +37,7 @@ from annotator.models import (
     Suggestion,
     User,
 )
+from annotator.services import scope
 from annotator.services.exporting import (
     NO_OUTLET,
     ExportFilter,
@@ -46,6 +47,7 @@ from annotator.services.exporting import (
     iter_pages,
     neutralise_cell,
 )
+from annotator.services.scope import SCOPE_KEYS, DocumentScope
 
 BOM = "\ufeff".encode()  # UTF-8's byte-order mark
 BUILT_IN_SOURCE = "annotator"
@@ -102,6 +104,7 @@ def wide_reviewers(session: Session, export_filter: ExportFilter) -> list[str]:
         .join(Claim, Claim.id == Annotation.claim_id)
         .join(Passage, Passage.id == Claim.passage_id)
         .join(Document, Document.id == Passage.document_id)
+        .where(*export_filter.documents.conditions())
         .distinct()
         .order_by(User.username)
     )
@@ -288,7 +291,7 @@ FORMATS: dict[str, Format] = {
     "label-studio": Format(_utf8(iter_label_studio), "application/json; charset=utf-8", "json"),
     "doccano": Format(_utf8(iter_doccano), "application/x-ndjson; charset=utf-8", "jsonl"),
 }
-FILTER_KEYS = ("project", "outlet", "role", "label", "reviewer", "since", "until")
+FILTER_KEYS = ("project", "outlet", "role", "label", "reviewer", "since", "until", *SCOPE_KEYS)
 
 
 class FilterError(ValueError):
@@ -315,6 +318,7 @@ def filter_from_args(args: Mapping[str, str], session: Session) -> ExportFilter:
         raise FilterError("label must be reported, quoted or editorial")
     _check_names_exist(session, values)
     return ExportFilter(
+        documents=_document_scope(session, values),
         project=values["project"],
         all_claims=_truthy(args.get("all_claims")),
         outlet=values["outlet"],
@@ -329,11 +333,12 @@ def filter_from_args(args: Mapping[str, str], session: Session) -> ExportFilter:
 
 @dataclass(frozen=True)
 class FilterNames:
-    """The names the export page offers for its project, outlet and reviewer filters."""
+    """The names the export page offers for its project, outlet, reviewer and site filters."""
 
     projects: list[str]
     outlets: list[str]
     reviewers: list[str]
+    sites: list[str]
 
 
 def filter_names(session: Session) -> FilterNames:
@@ -341,6 +346,14 @@ def filter_names(session: Session) -> FilterNames:
         projects=list(session.scalars(select(Project.name).order_by(Project.name))),
         outlets=list(session.scalars(select(Outlet.name).order_by(func.lower(Outlet.name)))),
         reviewers=list(session.scalars(select(User.username).order_by(User.username))),
+        sites=list(
+            session.scalars(
+                select(Document.site)
+                .where(Document.site.is_not(None))
+                .distinct()
+                .order_by(Document.site)
+            )
+        ),
     )
 
 
@@ -354,6 +367,23 @@ def _check_names_exist(session: Session, values: Mapping[str, str | None]) -> No
             raise FilterError(f'there is no outlet named {outlet!r} ("none": passages citing none)')
     if reviewer and session.scalar(select(User.id).where(User.username == reviewer)) is None:
         raise FilterError(f"there is no reviewer named {reviewer!r}")
+
+
+def _document_scope(session: Session, values: Mapping[str, str | None]) -> DocumentScope:
+    """The documents of one citing site and publication period (``scope``)."""
+    try:
+        documents = scope.read_scope(*(values[key] for key in SCOPE_KEYS))
+    except scope.ScopeError as exc:
+        raise FilterError(str(exc).rstrip(".")) from exc
+    site, project = documents.site, values["project"]
+    if site is not None:
+        project_id = (
+            session.scalar(select(Project.id).where(Project.name == project)) if project else None
+        )
+        if not scope.names_site(session, site, project_id):
+            where = f"of project {project!r} " if project else ""
+            raise FilterError(f"no document {where}names its site as {site!r}")
+    return documents
 
 
 def _truthy(value: str | None) -> bool:

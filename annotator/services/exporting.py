@@ -58,6 +58,7 @@ from annotator.models import (
     Suggestion,
     User,
 )
+from annotator.services.scope import EVERY_DOCUMENT, DocumentScope
 from annotator.services.suggestions import for_claims
 
 CSV_COLUMNS = (
@@ -123,7 +124,9 @@ class ExportFilter:
     name (``"none"``: passages citing none), ``role`` the passage role, ``label`` and
     ``reviewer`` select reviewers' entries, ``since``/``until`` (inclusive dates, UTC) the day
     the entry was last saved, ``settled_only`` claims with a final label. A filter on entries
-    leaves out claims without a matching entry, also from the per-claim formats."""
+    leaves out claims without a matching entry, also from the per-claim formats. ``documents``
+    keeps the documents of one citing site and publication period: it chooses the pages of
+    documents, so it costs nothing per row."""
 
     project: str | None = None
     all_claims: bool = False
@@ -134,6 +137,7 @@ class ExportFilter:
     since: date | None = None
     until: date | None = None
     settled_only: bool = False
+    documents: DocumentScope = EVERY_DOCUMENT
 
 
 def _entries(dialect: str, project: str | None) -> Any:
@@ -273,7 +277,9 @@ def _from_claims(columns: Select[Any], tables: _ClaimTables, f: ExportFilter) ->
     )
     if f.project:
         query = query.where(Project.name == f.project)
-    return _filtered(query, f, detected, entries)
+    # A page spans the ids from its first document to its last: the documents between them
+    # that the scope leaves out are left out here.
+    return _filtered(query.where(*f.documents.conditions()), f, detected, entries)
 
 
 def _filtered(query: Select[Any], f: ExportFilter, detected: Any, entries: Any) -> Select[Any]:
@@ -665,7 +671,7 @@ def _document_pages(session: Session, export_filter: ExportFilter) -> Iterator[_
 
 
 def _document_ids_query(export_filter: ExportFilter) -> Select[int, int]:
-    query = select(Document.id, Document.project_id)
+    query = select(Document.id, Document.project_id).where(*export_filter.documents.conditions())
     if export_filter.project:
         query = query.join(Project, Project.id == Document.project_id).where(
             Project.name == export_filter.project

@@ -42,7 +42,7 @@ from annotator.services.agreement import (
     summarise,
 )
 from annotator.services.exporting import neutralise_cell
-from annotator.services.scope import WHOLE_PROJECT, DocumentScope
+from annotator.services.scope import EVERY_DOCUMENT, DocumentScope
 from annotator.stats import (
     Share,
     krippendorff_alpha_of_table,
@@ -206,7 +206,7 @@ def _structure(
     project as every page keeps it, or read for the scope's documents)."""
     outlets = (
         structure.project_structure(session, project)
-        if scope.is_whole_project
+        if scope.keeps_everything
         else structure.read_structure(session, project, scope.document_ids(project))
     )
     return [
@@ -217,7 +217,7 @@ def _structure(
 
 
 def load_claim_labels(
-    session: Session, project: Project, scope: DocumentScope = WHOLE_PROJECT
+    session: Session, project: Project, scope: DocumentScope = EVERY_DOCUMENT
 ) -> LabelledClaims:
     """The claims of passages with an outlet that someone labelled or settled, with their
     settled label and how many reviewers gave each label. Read from the labels, so the cost
@@ -226,7 +226,7 @@ def load_claim_labels(
     The labels are counted per claim by the database: a claim is one row, not one row per
     reviewer, and no Python loop runs per label. Only the scope's documents count."""
     in_scope = (
-        [] if scope.is_whole_project else [Passage.document_id.in_(scope.document_ids(project))]
+        [] if scope.keeps_everything else [Passage.document_id.in_(scope.document_ids(project))]
     )
     label_counts = [func.count(case((Annotation.label == label, 1))) for label in LABELS]
     unknown = func.count(case((Annotation.label.not_in(LABELS), 1)))
@@ -293,7 +293,7 @@ def _outlet_rows(
 
 
 def outlet_report(
-    session: Session, project: Project, basis: Basis, scope: DocumentScope = WHOLE_PROJECT
+    session: Session, project: Project, basis: Basis, scope: DocumentScope = EVERY_DOCUMENT
 ) -> OutletReport:
     """One row per outlet cited in the project (in the scope's documents), by outlet name."""
     claims = load_claim_labels(session, project, scope)

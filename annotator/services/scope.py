@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 
 from annotator.models import Document, Project
 
+SCOPE_KEYS = ("site", "published_from", "published_to")
+"""The names of a scope's values in forms, query strings and ``read_scope``'s arguments."""
+
 
 class ScopeError(ValueError):
     """A scope that names no documents of the project, or an unreadable period."""
@@ -29,7 +32,7 @@ class DocumentScope:
     published_to: date | None = None
 
     @property
-    def is_whole_project(self) -> bool:
+    def keeps_everything(self) -> bool:
         return self.site is None and not self.has_period
 
     @property
@@ -65,7 +68,7 @@ class DocumentScope:
         return ", ".join(parts) or "every document"
 
 
-WHOLE_PROJECT = DocumentScope()
+EVERY_DOCUMENT = DocumentScope()
 
 
 def _day(value: str | None, what: str) -> date | None:
@@ -78,6 +81,23 @@ def _day(value: str | None, what: str) -> date | None:
         raise ScopeError(f"{what} {text!r} is not a date; write it as YYYY-MM-DD.") from None
 
 
+def read_scope(
+    site: str | None, published_from: str | None, published_to: str | None
+) -> DocumentScope:
+    """The scope these form values name; empty values choose nothing. A date that is not one,
+    or a period that ends before it starts, is refused with its reason."""
+    scope = DocumentScope(
+        site=(site or "").strip() or None,
+        published_from=_day(published_from, "Published from:"),
+        published_to=_day(published_to, "Published until:"),
+    )
+    if scope.published_from and scope.published_to and scope.published_from > scope.published_to:
+        raise ScopeError(
+            f"The period ends ({scope.published_to}) before it starts ({scope.published_from})."
+        )
+    return scope
+
+
 def parse_scope(
     session: Session,
     project: Project,
@@ -85,21 +105,20 @@ def parse_scope(
     published_from: str | None,
     published_to: str | None,
 ) -> DocumentScope:
-    """The scope these form values name. A site no document of the project has, or a period
-    that ends before it starts, is refused with its reason rather than read as an empty
-    report that looks like a result."""
-    scope = DocumentScope(
-        site=(site or "").strip() or None,
-        published_from=_day(published_from, "Published from:"),
-        published_to=_day(published_to, "Published until:"),
-    )
-    if scope.site is not None and scope.site not in dict(sites_of(session, project)):
+    """``read_scope`` of the project; a site no document of the project names is refused
+    rather than read as an empty report that looks like a result."""
+    scope = read_scope(site, published_from, published_to)
+    if scope.site is not None and not names_site(session, scope.site, project.id):
         raise ScopeError(f"No document of this project names its site as {scope.site!r}.")
-    if scope.published_from and scope.published_to and scope.published_from > scope.published_to:
-        raise ScopeError(
-            f"The period ends ({scope.published_to}) before it starts ({scope.published_from})."
-        )
     return scope
+
+
+def names_site(session: Session, site: str, project_id: int | None = None) -> bool:
+    """Whether a document (of the project, if given) names this site."""
+    query = select(Document.id).where(Document.site == site)
+    if project_id is not None:
+        query = query.where(Document.project_id == project_id)
+    return session.scalar(query.limit(1)) is not None
 
 
 def sites_of(session: Session, project: Project) -> list[tuple[str, int]]:

@@ -40,7 +40,7 @@ from annotator.services import (
 from annotator.services.adjudication import AdjudicationError, QueueFilter, StaleFinal
 from annotator.services.agreement import RatingFilter
 from annotator.services.records import is_whole_number
-from annotator.services.scope import DocumentScope, ScopeError
+from annotator.services.scope import SCOPE_KEYS, DocumentScope, ScopeError
 from annotator.views import requested_page
 from annotator.views.passages import load_project
 
@@ -285,16 +285,13 @@ def _segments(row: reports.OutletRow) -> list[Segment]:
     return segments
 
 
-SCOPE_ARGS = ("site", "published_from", "published_to")
-
-
 def _scope_args() -> dict[str, str]:
     """The outlet report's document scope as the request gave it, to carry into links."""
-    return {name: request.args[name] for name in SCOPE_ARGS if request.args.get(name)}
+    return {name: request.args[name] for name in SCOPE_KEYS if request.args.get(name)}
 
 
 def _requested_scope(project: Project) -> DocumentScope:
-    return scope.parse_scope(get_session(), project, *(request.args.get(n) for n in SCOPE_ARGS))
+    return scope.parse_scope(get_session(), project, *(request.args.get(n) for n in SCOPE_KEYS))
 
 
 @bp.route("/projects/<int:project_id>/reports/outlets")

@@ -31,6 +31,7 @@ from annotator.models import (
     User,
 )
 from annotator.services import exporting
+from annotator.services.scope import DocumentScope
 from annotator.services.exporting import (
     CSV_COLUMNS,
     FORMULA_PREFIXES,
@@ -120,6 +121,8 @@ def hostile_project(session: Session) -> Project:
             title=value,
             url=[None, "", value][number % 3],
             content_hash=str(number),
+            site=[None, "=site, x", "other"][number % 3],
+            published_on=[None, date(2026, 3, 1), date(2026, 5, 1), None][number % 4],
         )
         session.add(document)
         session.flush()
@@ -207,6 +210,7 @@ FILTERS = [
     ExportFilter(role="excerpt"),
     ExportFilter(since=date(2026, 3, 20), until=date(2026, 4, 10)),
     ExportFilter(settled_only=True, all_claims=True),
+    ExportFilter(documents=DocumentScope(site="=site, x", published_to=date(2026, 4, 1))),
 ]
 
 

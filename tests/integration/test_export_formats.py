@@ -27,13 +27,14 @@ from annotator.services import annotating, suggestions, tokens
 from annotator.services.annotating import TagSubmission
 from annotator.services.export_formats import (
     BOM,
+    FORMATS,
     LABEL_STUDIO_CONFIG,
     export_chunks,
     filter_from_args,
     iter_label_studio,
 )
 from annotator.services.exporting import ExportFilter
-from tests.helpers import import_fixture
+from tests.helpers import import_fixture, two_site_study
 
 
 @pytest.fixture
@@ -291,6 +292,7 @@ def test_browser_download_with_format_and_filters(client, world, make_user, logi
 
 UNKNOWN_NAMES = [
     ({"project": "nope"}, "there is no project named 'nope'"),
+    ({"site": "Nope Daily"}, "no document names its site as 'Nope Daily'"),
     ({"outlet": "Daily Nope"}, "there is no outlet named 'Daily Nope'"),
     ({"reviewer": "zed"}, "there is no reviewer named 'zed'"),
 ]
@@ -336,3 +338,80 @@ def test_the_command_writes_the_same_bytes_to_a_file_and_to_standard_output(
         export_chunks(session, "csv", filter_from_args({"all_claims": "1"}, session))
     )
     assert b"\r\n" in out.read_bytes(), "CRLF line ends, untranslated"
+
+
+def _documents_in(text: str, fmt: str) -> set[str]:
+    """The ids of the documents an export holds."""
+    if fmt in ("csv", "csv-wide"):
+        return {row["document_id"] for row in _rows(text)}
+    if fmt == "label-studio":
+        return {task["data"]["document_id"] for task in json.loads(text)}
+    key = "id" if fmt == "jsonl" else "document_id"
+    return {json.loads(line)[key] for line in text.splitlines()}
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_site_and_period_filters_keep_those_documents_in_every_format(session, fmt):
+    two_site_study(session)
+
+    def documents(**scope: str) -> set[str]:
+        return _documents_in(_text(session, fmt, all_claims="1", **scope), fmt)
+
+    assert documents() == {"hw-1", "hw-2", "pd-1"}
+    assert documents(site="Harbour Watch") == {"hw-1", "hw-2"}
+    assert documents(published_from="2026-04-01") == {"pd-1"}
+    assert documents(published_to="2026-04-10") == {"hw-1", "pd-1"}, "hw-2 names no day"
+    assert documents(site="Harbour Watch", published_to="2026-03-31") == {"hw-1"}
+    assert documents(site="Port Digest", published_to="2026-03-31") == set()
+
+
+def test_site_and_period_filters_on_the_page_the_api_and_the_command(
+    session, client, make_user, login, runner, tmp_path
+):
+    two_site_study(session)
+    cora = make_user("cora", Role.CURATOR)
+    login("cora")
+    page = client.get("/export/").get_data(as_text=True)
+    offered = dict(re.findall(r'<datalist id="(\w+)-names">(.*?)</datalist>', page))
+    assert re.findall(r'value="([^"]*)"', offered["site"]) == ["Harbour Watch", "Port Digest"]
+    assert 'name="published_from"' in page
+    scope = {"site": "Harbour Watch", "published_from": "2026-03-01"}
+    web = client.get("/export/download", query_string={"format": "jsonl", **scope})
+    assert _documents_in(web.get_data(as_text=True), "jsonl") == {"hw-1"}
+    _, token = tokens.create_token(session, cora, "script")
+    api = client.get(
+        "/api/v1/export",
+        query_string={"format": "jsonl", **scope},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert api.get_data() == web.get_data()
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(
+        args=["export", "--format", "jsonl", "--site", "Harbour Watch",
+              "--published-from", "2026-03-01", str(out)]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == web.get_data()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"published_from": "soon"}, "Published from: 'soon' is not a date"),
+        ({"published_from": "2026-05-01", "published_to": "2026-04-01"}, "The period ends"),
+        ({"project": "study", "site": "Harbour"}, "no document of project 'study' names its"),
+    ],
+)
+def test_a_period_or_site_that_names_nothing_is_refused(
+    session, client, login, make_user, args, message
+):
+    from annotator.services.export_formats import FilterError
+
+    two_site_study(session)
+    with pytest.raises(FilterError, match=re.escape(message)):
+        filter_from_args(args, session)
+    make_user("cora", Role.CURATOR)
+    login("cora")
+    page = client.get("/export/download", query_string=args)
+    assert page.status_code == 400
+    assert escape(message) in page.get_data(as_text=True)
