@@ -31,7 +31,6 @@ from annotator.models import (
     User,
 )
 from annotator.services import exporting
-from annotator.services.scope import DocumentScope
 from annotator.services.exporting import (
     CSV_COLUMNS,
     FORMULA_PREFIXES,
@@ -41,6 +40,7 @@ from annotator.services.exporting import (
     iter_csv,
     iter_pages,
 )
+from annotator.services.scope import DocumentScope
 
 HOSTILE = [
     "=1+1",
