@@ -50,7 +50,7 @@ class DocumentScope:
             kept.append(Document.published_on <= self.published_to)
         return kept
 
-    def document_ids(self, project: Project) -> Select[tuple[int]]:
+    def document_ids(self, project: Project) -> Select[int]:
         """The ids of the project's documents in the scope, as a subquery to filter by."""
         return select(Document.id).where(Document.project_id == project.id, *self.conditions())
 
@@ -129,7 +129,7 @@ def sites_of(session: Session, project: Project) -> list[tuple[str, int]]:
         .group_by(Document.site)
         .order_by(Document.site)
     )
-    return [(site, count) for site, count in rows]
+    return [(site, count) for site, count in rows if site is not None]
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ def read_passage_outlets(session: Session, project_id: int) -> PassageOutlets:
 
 
 def read_structure(
-    session: Session, project: Project, documents: Select[tuple[int]] | None = None
+    session: Session, project: Project, documents: Select[int] | None = None
 ) -> tuple[OutletStructure, ...]:
     """The figures from the passages themselves (of ``documents`` only, when given: a
     subquery of document ids)."""
