@@ -28,6 +28,7 @@ from annotator.services.accounts import MIN_PASSWORD_LENGTH
 from annotator.services.projects import MAX_OVERLAP, MIN_OVERLAP
 from annotator.services.records import id_from_text
 from annotator.text.guidelines import DEFAULT_GUIDELINES
+from annotator.text.loaded_terms import DEFAULT_LOADED_TERMS
 
 REVEAL_LABELS = {
     RevealLabels.NEVER: "never",
@@ -160,6 +161,12 @@ class ProjectForm(FlaskForm):
         "Guidelines (empty: the default guidelines)",
         default=DEFAULT_GUIDELINES,
         validators=[Optional(), Length(max=50_000)],
+    )
+    loaded_terms = TextAreaField(
+        "Loaded terms, one a line (highlighted for reviewers and counted per outlet; a * at"
+        " the end also matches longer words; empty: none)",
+        default=DEFAULT_LOADED_TERMS,
+        validators=[Optional(), Length(max=30_000)],
     )
     overlap = IntegerField(
         "Reviewers per passage (overlap, 1 to 20)",

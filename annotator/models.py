@@ -88,6 +88,8 @@ class Project(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     guidelines: Mapped[str] = mapped_column(Text, default="")
+    # One term a line (annotator.text.loaded_terms); empty: none highlighted or counted.
+    loaded_terms: Mapped[str] = mapped_column(Text, default="", server_default="")
     overlap: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     open_to_all: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     show_suggestions: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")

@@ -13,6 +13,7 @@ from annotator import create_app, migrate
 from annotator.db import Base, get_engine, make_engine
 from annotator.models import CsvForm
 from annotator.services.exporting import csv_form_of
+from annotator.text.loaded_terms import DEFAULT_LOADED_TERMS
 from tests.conftest import CliRunner
 
 
@@ -262,3 +263,19 @@ def test_documents_get_the_day_their_publication_date_names_when_migrated(blank_
     migrate.downgrade(blank_engine, "a7c3e9d15b28")
     columns = {c["name"] for c in inspect(blank_engine).get_columns("documents")}
     assert "published_on" not in columns
+
+
+def test_projects_get_the_default_loaded_terms_when_migrated(blank_engine):
+    migrate.upgrade(blank_engine, "b8d4f1a06c39")
+    with blank_engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO projects (id, name, guidelines, created_at) VALUES (1, 'p', '', :t)"),
+            {"t": datetime.now(UTC)},
+        )
+    migrate.upgrade(blank_engine)
+    with blank_engine.connect() as connection:
+        terms = connection.scalar(text("SELECT loaded_terms FROM projects"))
+    assert terms == DEFAULT_LOADED_TERMS
+    migrate.downgrade(blank_engine, "b8d4f1a06c39")
+    columns = {c["name"] for c in inspect(blank_engine).get_columns("projects")}
+    assert "loaded_terms" not in columns

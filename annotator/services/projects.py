@@ -18,6 +18,7 @@ from annotator.models import (
     User,
 )
 from annotator.text.guidelines import DEFAULT_GUIDELINES
+from annotator.text.loaded_terms import DEFAULT_LOADED_TERMS, TermListError, parse_terms
 
 DEFAULT_PROJECT = "default"
 MIN_OVERLAP = 1
@@ -31,10 +32,12 @@ class ProjectError(ValueError):
 
 @dataclass(frozen=True)
 class ProjectSettings:
-    """What an admin sets on a project; blank guidelines mean the default guidelines."""
+    """What an admin sets on a project; blank guidelines mean the default guidelines, a blank
+    list of loaded terms means none."""
 
     name: str
     guidelines: str = DEFAULT_GUIDELINES
+    loaded_terms: str = DEFAULT_LOADED_TERMS
     overlap: int = 2
     show_suggestions: bool = True
     reveal_labels: str = RevealLabels.AFTER_COMPLETION
@@ -58,7 +61,10 @@ def get_or_create_project(session: Session, name: str) -> Project:
     if project is None:
         # The default project is open to every user, so a single-team setup needs no membership.
         project = Project(
-            name=name, guidelines=DEFAULT_GUIDELINES, open_to_all=name == DEFAULT_PROJECT
+            name=name,
+            guidelines=DEFAULT_GUIDELINES,
+            loaded_terms=DEFAULT_LOADED_TERMS,
+            open_to_all=name == DEFAULT_PROJECT,
         )
         session.add(project)
         session.flush()
@@ -187,10 +193,15 @@ def _apply_settings(session: Session, project: Project, settings: ProjectSetting
     clash = session.scalar(select(Project.id).where(Project.name == name))
     if clash is not None and clash != project.id:
         raise ProjectError(f"A project named {name!r} already exists.")
+    try:
+        terms = parse_terms(settings.loaded_terms)
+    except TermListError as exc:
+        raise ProjectError(f"Loaded terms: {exc}") from exc
     # Browsers send textarea line breaks as CRLF.
     guidelines = settings.guidelines.replace("\r\n", "\n")
     project.name = name
     project.guidelines = guidelines if guidelines.strip() else DEFAULT_GUIDELINES
+    project.loaded_terms = "".join(f"{term}\n" for term in terms)
     project.overlap = settings.overlap
     project.show_suggestions = settings.show_suggestions
     project.reveal_labels = settings.reveal_labels

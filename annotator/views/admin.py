@@ -205,6 +205,7 @@ def _settings(form: ProjectForm) -> projects.ProjectSettings:
     return projects.ProjectSettings(
         name=form.name.data or "",
         guidelines=form.guidelines.data or "",
+        loaded_terms=form.loaded_terms.data or "",
         overlap=form.overlap.data or 0,
         show_suggestions=bool(form.show_suggestions.data),
         reveal_labels=form.reveal_labels.data,

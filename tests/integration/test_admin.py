@@ -25,6 +25,7 @@ from annotator.models import (
 from annotator.services import outlets as outlet_service
 from annotator.services.importing import import_files
 from annotator.text.guidelines import DEFAULT_GUIDELINES
+from annotator.text.loaded_terms import DEFAULT_LOADED_TERMS
 from tests.conftest import PASSWORD
 from tests.helpers import count, import_fixture
 
@@ -318,17 +319,20 @@ def test_create_project_with_defaults(client, admin, session):
     assert re.search(r'<input checked[^>]* name="show_suggestions"', form)
     assert re.search(r'<option selected value="after_completion">', form)
     assert "Cited outlet: the news outlet" in form  # the default guidelines, ready to edit
+    assert "\nso-called\nregime\njunta\n" in form  # the default loaded terms, ready to edit
     data = {
         "name": "Study A",
         "overlap": "2",
         "reveal_labels": "after_completion",
         "show_suggestions": "y",
         "guidelines": "",
+        "loaded_terms": DEFAULT_LOADED_TERMS.replace("\n", "\r\n"),
     }
     response = client.post("/admin/projects", data=data)
     project = session.scalar(select(Project).where(Project.name == "Study A"))
     assert response.headers["Location"] == f"/admin/projects/{project.id}"
     assert project.guidelines == DEFAULT_GUIDELINES
+    assert project.loaded_terms == DEFAULT_LOADED_TERMS
     assert (project.overlap, project.show_suggestions, project.open_to_all) == (2, True, False)
     assert project.reveal_labels == "after_completion"
 
@@ -383,6 +387,35 @@ def test_edit_project_settings_and_guidelines(client, admin, session):
     page = client.get(f"/admin/projects/{project.id}").text
     assert "Saved the settings of renamed." in page
     assert "Ask when unsure." in page
+
+
+def test_edit_loaded_terms(client, admin, session):
+    project = _project(session)
+    data = {"name": "any", "overlap": "2", "reveal_labels": "always"}
+    terms = "# words we watch\r\nregime\r\n  so   called \r\nRegime\r\nterror*\r\n"
+    response = client.post(f"/admin/projects/{project.id}", data={**data, "loaded_terms": terms})
+    assert response.status_code == 302
+    session.refresh(project)
+    assert project.loaded_terms == "regime\nso called\nterror*\n"
+    client.post(f"/admin/projects/{project.id}", data={**data, "loaded_terms": ""})
+    session.refresh(project)
+    assert project.loaded_terms == "", "an empty list watches nothing"
+
+
+@pytest.mark.parametrize(
+    ("terms", "message"),
+    [
+        ("regime\r\nter*ror", "Loaded terms: Line 2: * may only end a term (&#39;ter*ror&#39;)."),
+        ("***", "Loaded terms: Line 1: a term needs a letter or a digit"),
+    ],
+)
+def test_a_bad_list_of_loaded_terms_changes_nothing(client, admin, session, terms, message):
+    project = _project(session)
+    data = {"name": "renamed", "overlap": "3", "reveal_labels": "always", "loaded_terms": terms}
+    response = client.post(f"/admin/projects/{project.id}", data=data)
+    assert refused(response, message)
+    session.refresh(project)
+    assert (project.name, project.overlap, project.loaded_terms) == ("any", 2, "")
 
 
 def test_bad_project_edit_changes_nothing(client, admin, session):
