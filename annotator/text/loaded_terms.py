@@ -124,3 +124,13 @@ def matcher(terms: tuple[str, ...]) -> TermMatcher:
 
 def find_terms(text: str, terms: tuple[str, ...]) -> list[TermHit]:
     return matcher(terms).find(text)
+
+
+@lru_cache(maxsize=64)
+def watched_terms(term_list: str) -> tuple[str, ...]:
+    """The terms of a project's stored list (checked when it was saved; a list that no longer
+    reads, changed behind the tool's back, watches nothing rather than breaking pages)."""
+    try:
+        return parse_terms(term_list)
+    except TermListError:
+        return ()

@@ -55,6 +55,7 @@ from annotator.services import (
 )
 from annotator.services.annotating import SaveError, StaleSave, TagSubmission
 from annotator.services.records import is_whole_number
+from annotator.text.loaded_terms import find_terms, watched_terms
 from annotator.views.highlight import claim_blocks
 
 bp = Blueprint("passages", __name__)
@@ -499,6 +500,7 @@ def _page_context(
     sees_others = annotating.may_see_others(
         session, current_user, passage, project, role, just_reserved=just_reserved
     )
+    term_hits = find_terms(passage.text, watched_terms(project.loaded_terms))
     return {
         "page_title": f"{passage.document.title} · passage {passage.index + 1}",
         "passage": passage,
@@ -506,7 +508,8 @@ def _page_context(
         "document": passage.document,
         "passage_count": page.passages_in_document,
         "neighbours": (page.text_before, page.text_after),
-        "blocks": claim_blocks(passage),
+        "blocks": claim_blocks(passage, term_hits),
+        "term_hits": term_hits,
         "annotations": (
             annotating.annotations_of(session, current_user, passage) if page.annotated else {}
         ),
