@@ -91,6 +91,43 @@ def two_site_study(session: Session) -> Project:
     return project
 
 
+TERMS_STUDY = [
+    {"id": "a-1", "title": "Night of shelling", "site": "Blog A", "published": "2026-03-01",
+     "text": "Tass reports:\n\n> The special military operation continues, the ministry said.\n\n"
+             "> Kyiv's neo-Nazis shelled the town.\n\nThe so-called operation is a war."},
+    {"id": "b-1", "title": "Power cut", "site": "Blog B", "published": "2026-04-01",
+     "text": "Reuters reports:\n\n> The regime cut the power, officials said.\n\n"
+             "> Shops opened on Monday.\n\nA quiet day."},
+]  # fmt: skip
+TERMS_SETTLED = {
+    "The special military operation continues, the ministry said.": "quoted",
+    "Kyiv's neo-Nazis shelled the town.": "reported",
+    "The regime cut the power, officials said.": "quoted",
+    "Shops opened on Monday.": "reported",
+    "The so-called operation is a war.": "editorial",
+    "A quiet day.": "editorial",
+}
+
+
+def terms_study(session: Session) -> Project:
+    """A project "terms" watching five loaded terms, with a Tass article on Blog A and a
+    Reuters one on Blog B; every claim of their passages settled (``TERMS_SETTLED``)."""
+    data = "\n".join(json.dumps(document) for document in TERMS_STUDY).encode()
+    import_files(session, [("terms.jsonl", data)], "terms")
+    project = session.scalar(select(Project).where(Project.name == "terms"))
+    assert project is not None
+    project.loaded_terms = "special military operation\nregime\nneo-Nazi*\nso-called\ngenocide\n"
+    claims = session.scalars(
+        select(Claim).join(Passage).where(Passage.project_id == project.id)
+    ).all()
+    for claim in claims:
+        if claim.text in TERMS_SETTLED:
+            label = TERMS_SETTLED[claim.text]
+            session.add(FinalLabel(claim_id=claim.id, project_id=project.id, label=label))
+    session.commit()
+    return project
+
+
 def passage_starting(session: Session, project: Project, words: str) -> Passage:
     """The project's passage whose text starts with ``words``, read afresh."""
     session.expire_all()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from annotator.db import begin_write
 from annotator.models import Annotation, Claim, Document, FinalLabel, Passage, Project
-from annotator.services import progress, structure
+from annotator.services import progress, structure, term_hits
 from annotator.services.projects import DEFAULT_PROJECT
 from annotator.wording import counted
 
@@ -158,4 +158,5 @@ def _delete(session: Session, row: Document | Project, gone: Gone) -> Gone:
     session.expunge(row)
     progress.forget_totals()
     structure.forget_structures()
+    term_hits.forget_hits()
     return gone

@@ -18,7 +18,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, exists, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    SQLColumnExpression,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from annotator.db import driver_rows
@@ -216,42 +226,62 @@ def _structure(
     ]
 
 
-def load_claim_labels(
-    session: Session, project: Project, scope: DocumentScope = EVERY_DOCUMENT
-) -> LabelledClaims:
-    """The claims of passages with an outlet that someone labelled or settled, with their
-    settled label and how many reviewers gave each label. Read from the labels, so the cost
-    follows the work done, not the size of the project (reading every claim took 1.4 s at
-    290,000 passages); claims nobody labelled count only as undecided (``outlet_report``).
-    The labels are counted per claim by the database: a claim is one row, not one row per
-    reviewer, and no Python loop runs per label. Only the scope's documents count."""
-    in_scope = (
-        [] if scope.keeps_everything else [Passage.document_id.in_(scope.document_ids(project))]
-    )
+def in_scope(project: Project, scope: DocumentScope) -> list[ColumnElement[bool]]:
+    """The condition on passages that keeps the scope's documents (none for every one)."""
+    if scope.keeps_everything:
+        return []
+    return [Passage.document_id.in_(scope.document_ids(project))]
+
+
+def claim_label_rows(
+    project: Project,
+    scope: DocumentScope = EVERY_DOCUMENT,
+    *,
+    lead: Sequence[SQLColumnExpression[Any]] = (),
+    citing_an_outlet: bool = True,
+) -> CompoundSelect[Any]:
+    """One row per claim that someone labelled or settled: the ``lead`` columns, then the
+    outlet's name (NULL: none), passage role, settled label and how many reviewers gave each
+    label (``COLUMNS``). Read from the labels, so the cost follows the work done, not the
+    size of the project (reading every claim took 1.4 s at 290,000 passages). The labels are
+    counted per claim by the database: a claim is one row, not one row per reviewer, and no
+    Python loop runs per label. Only claims of passages citing an outlet, unless
+    ``citing_an_outlet`` is false, and of the scope's documents."""
     label_counts = [func.count(case((Annotation.label == label, 1))) for label in LABELS]
     unknown = func.count(case((Annotation.label.not_in(LABELS), 1)))
+    columns = (*lead, Outlet.name, Passage.role, FinalLabel.label)
+    kept = in_scope(project, scope)
     labelled = (
-        select(Outlet.name, Passage.role, FinalLabel.label, *label_counts, unknown)
+        select(*columns, *label_counts, unknown)
         .select_from(Annotation)
         .join(Claim, Claim.id == Annotation.claim_id)
         .join(Passage, Passage.id == Claim.passage_id)
-        .join(Outlet, Outlet.id == Passage.outlet_id)
+        .join(Outlet, Outlet.id == Passage.outlet_id, isouter=not citing_an_outlet)
         .outerjoin(FinalLabel, FinalLabel.claim_id == Claim.id)
-        .where(Annotation.project_id == project.id, *in_scope)
-        .group_by(Claim.id, Outlet.name, Passage.role, FinalLabel.label)
+        .where(Annotation.project_id == project.id, *kept)
+        .group_by(Claim.id, *columns)
     )
     # Driven from the project's labels, as the labels are read for the agreement figures:
     # from the claims, PostgreSQL hashed every claim and passage of the project.
     nobody = ~exists().where(Annotation.claim_id == FinalLabel.claim_id)
     settled_alone = (
-        select(Outlet.name, Passage.role, FinalLabel.label, *[literal(0)] * len(COLUMNS))
+        select(*columns, *[literal(0)] * len(COLUMNS))
         .select_from(FinalLabel)
         .join(Claim, Claim.id == FinalLabel.claim_id)
         .join(Passage, Passage.id == Claim.passage_id)
-        .join(Outlet, Outlet.id == Passage.outlet_id)
-        .where(FinalLabel.project_id == project.id, nobody, *in_scope)
+        .join(Outlet, Outlet.id == Passage.outlet_id, isouter=not citing_an_outlet)
+        .where(FinalLabel.project_id == project.id, nobody, *kept)
     )
-    return LabelledClaims.of_rows(driver_rows(session, union_all(labelled, settled_alone)))
+    return union_all(labelled, settled_alone)
+
+
+def load_claim_labels(
+    session: Session, project: Project, scope: DocumentScope = EVERY_DOCUMENT
+) -> LabelledClaims:
+    """The claims of passages with an outlet that someone labelled or settled, with their
+    settled label and how many reviewers gave each label (``claim_label_rows``); claims
+    nobody labelled count only as undecided (``outlet_report``)."""
+    return LabelledClaims.of_rows(driver_rows(session, claim_label_rows(project, scope)))
 
 
 def _shares(counts: np.ndarray) -> dict[str, Share]:
@@ -355,10 +385,10 @@ def csv_record(row: OutletRow, basis: Basis) -> list[str]:
     return [neutralise_cell(cell) for cell in cells]
 
 
-def outlet_csv_name(project: Project, basis: Basis, scope: DocumentScope) -> str:
+def report_csv_name(report: str, project: Project, basis: Basis, scope: DocumentScope) -> str:
     """A file name that says what the report counted: project, basis and document scope.
     The site is reduced to ASCII letters and digits, so the name is safe in a header."""
-    parts = [f"outlets-project-{project.id}", basis.value]
+    parts = [f"{report}-project-{project.id}", basis.value]
     if scope.site is not None:
         parts.append("site-" + (re.sub(r"[^A-Za-z0-9]+", "-", scope.site).strip("-") or "x"))
     if scope.published_from:

@@ -6,6 +6,7 @@ accuracy and the reviewer report are for curators (non-members get 404, reviewer
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ from annotator.services import (
     reports,
     scope,
 )
+from annotator.services import term_report as term_reports
 from annotator.services.adjudication import AdjudicationError, QueueFilter, StaleFinal
 from annotator.services.agreement import RatingFilter
 from annotator.services.records import is_whole_number
@@ -286,7 +288,7 @@ def _segments(row: reports.OutletRow) -> list[Segment]:
 
 
 def _scope_args() -> dict[str, str]:
-    """The outlet report's document scope as the request gave it, to carry into links."""
+    """A report's document scope as the request gave it, to carry into links."""
     return {name: request.args[name] for name in SCOPE_KEYS if request.args.get(name)}
 
 
@@ -294,59 +296,111 @@ def _requested_scope(project: Project) -> DocumentScope:
     return scope.parse_scope(get_session(), project, *(request.args.get(n) for n in SCOPE_KEYS))
 
 
-@bp.route("/projects/<int:project_id>/reports/outlets")
-def outlet_report(project_id: int) -> ResponseReturnValue:
-    project = load_project(project_id)
+def _scoped_page(
+    template: str,
+    project: Project,
+    build: Callable[[reports.Basis, DocumentScope], dict[str, Any]],
+    **context: Any,
+) -> ResponseReturnValue:
+    """A report of the labels counted on a basis, in a scope of documents: ``build`` makes
+    what the template shows from them. A scope that names nothing shows the form again, with
+    the reason and no figures (400)."""
     session = get_session()
     basis = reports.parse_basis(request.args.get("basis"))
-    sort = request.args.get("sort", "outlet")
-    sort = sort if sort in reports.SORT_KEYS else "outlet"
-    descending = request.args.get("order") == "desc"
-    context: dict[str, Any] = {
+    context |= {
         "project": project,
-        "sort": sort,
-        "descending": descending,
         "bases": list(reports.Basis),
         "basis": basis,
         "basis_text": reports.BASIS_TEXT,
         "labels": LABELS,
         "sites": scope.sites_of(session, project),
         "scope_args": _scope_args(),
-        "chart": {"left": CHART_LEFT, "width": CHART_WIDTH, "row": CHART_ROW},
     }
     try:
         chosen = _requested_scope(project)
     except ScopeError as exc:
         flash(str(exc), "error")
-        return render_template("reports/outlets.html", report=None, **context), 400
-    report = reports.outlet_report(session, project, basis, chosen)
-    rows = reports.sort_rows(report.rows, sort, descending)
-    return render_template(
+        return render_template(template, report=None, **context), 400
+    counts = scope.scope_counts(session, project, chosen)
+    return render_template(template, scope=chosen, counts=counts, **build(basis, chosen), **context)
+
+
+def _scoped_csv(
+    project: Project,
+    build: Callable[[reports.Basis, DocumentScope], tuple[Iterable[str], str]],
+) -> ResponseReturnValue:
+    """A report's CSV download; ``build`` gives its text and file name."""
+    basis = reports.parse_basis(request.args.get("basis"))
+    try:
+        chosen = _requested_scope(project)
+    except ScopeError as exc:
+        return render_template("errors/error.html", message=str(exc)), 400
+    text, filename = build(basis, chosen)
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/projects/<int:project_id>/reports/outlets")
+def outlet_report(project_id: int) -> ResponseReturnValue:
+    project = load_project(project_id)
+    sort = request.args.get("sort", "outlet")
+    sort = sort if sort in reports.SORT_KEYS else "outlet"
+    descending = request.args.get("order") == "desc"
+
+    def build(basis: reports.Basis, chosen: DocumentScope) -> dict[str, Any]:
+        report = reports.outlet_report(get_session(), project, basis, chosen)
+        rows = reports.sort_rows(report.rows, sort, descending)
+        return {"report": report, "rows": rows, "bars": [(r, _segments(r)) for r in rows]}
+
+    return _scoped_page(
         "reports/outlets.html",
-        report=report,
-        rows=rows,
-        bars=[(row, _segments(row)) for row in rows],
-        scope=chosen,
-        counts=scope.scope_counts(session, project, chosen),
-        **context,
+        project,
+        build,
+        sort=sort,
+        descending=descending,
+        chart={"left": CHART_LEFT, "width": CHART_WIDTH, "row": CHART_ROW},
     )
 
 
 @bp.route("/projects/<int:project_id>/reports/outlets.csv")
 def outlet_csv(project_id: int) -> ResponseReturnValue:
     project = load_project(project_id)
-    basis = reports.parse_basis(request.args.get("basis"))
-    try:
-        chosen = _requested_scope(project)
-    except ScopeError as exc:
-        return render_template("errors/error.html", message=str(exc)), 400
-    report = reports.outlet_report(get_session(), project, basis, chosen)
-    filename = reports.outlet_csv_name(project, basis, chosen)
-    return Response(
-        reports.iter_outlet_csv(report),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+
+    def build(basis: reports.Basis, chosen: DocumentScope) -> tuple[Iterable[str], str]:
+        report = reports.outlet_report(get_session(), project, basis, chosen)
+        return reports.iter_outlet_csv(report), reports.report_csv_name(
+            "outlets", project, basis, chosen
+        )
+
+    return _scoped_csv(project, build)
+
+
+@bp.route("/projects/<int:project_id>/reports/terms")
+def term_report(project_id: int) -> ResponseReturnValue:
+    project = load_project(project_id)
+
+    def build(basis: reports.Basis, chosen: DocumentScope) -> dict[str, Any]:
+        return {"report": term_reports.term_report(get_session(), project, basis, chosen)}
+
+    return _scoped_page("reports/terms.html", project, build)
+
+
+@bp.route("/projects/<int:project_id>/reports/terms-<table>.csv")
+def term_csv(project_id: int, table: str) -> ResponseReturnValue:
+    """The loaded terms report's tables: ``by-outlet`` and ``by-term``."""
+    project = load_project(project_id)
+    if table not in term_reports.CSV_TABLES:
+        abort(404)
+
+    def build(basis: reports.Basis, chosen: DocumentScope) -> tuple[Iterable[str], str]:
+        report = term_reports.term_report(get_session(), project, basis, chosen)
+        name = reports.report_csv_name(f"terms-{table}", project, basis, chosen)
+        return term_reports.CSV_TABLES[table](report), name
+
+    return _scoped_csv(project, build)
 
 
 @bp.route("/projects/<int:project_id>/reports/reviewers")

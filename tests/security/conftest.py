@@ -104,6 +104,7 @@ def _url_values(
         "outlet_id": alias.outlet_id,
         "alias_id": alias.id,
         "fmt": "csv",
+        "table": "by-outlet",
         "filename": "css/app.css",
         "token_id": _token_of(session, users["reviewer"]),
     }

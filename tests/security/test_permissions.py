@@ -110,6 +110,8 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("GET", "reports.agreement_json"): MEMBERS,
     ("GET", "reports.outlet_report"): MEMBERS,
     ("GET", "reports.outlet_csv"): MEMBERS,
+    ("GET", "reports.term_report"): MEMBERS,
+    ("GET", "reports.term_csv"): MEMBERS,
     ("GET", "reports.adjudicate"): PROJECT_CURATORS,
     ("POST", "reports.settle"): PROJECT_CURATORS,
     ("POST", "reports.accept_unanimous"): PROJECT_CURATORS,
