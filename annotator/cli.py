@@ -336,7 +336,8 @@ def export_command(out: str, fmt: str, wide: bool, excel: bool, **filters: Any) 
     click.echo(f"Wrote {out}.", err=True)
 
 
-@cli.command("outlet-report")
+@cli.command("report")
+@click.argument("table", type=click.Choice(["outlets", "terms-by-outlet", "terms-by-term"]))
 @click.argument("out", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--project", "project_name", type=TEXT, required=True, help="Project name.")
 @click.option(
@@ -349,7 +350,8 @@ def export_command(out: str, fmt: str, wide: bool, excel: bool, **filters: Any) 
 @click.option("--published-from", default=None, help="Only documents published on or after.")
 @click.option("--published-to", default=None, help="Only documents published on or before.")
 @with_appcontext
-def outlet_report_command(
+def report_command(
+    table: str,
     out: str,
     project_name: str,
     basis: str,
@@ -357,9 +359,10 @@ def outlet_report_command(
     published_from: str | None,
     published_to: str | None,
 ) -> None:
-    """Write the project's outlet report to OUT ("-" for standard output) as the page's CSV."""
+    """Write a report's CSV to OUT ("-" for standard output), as its page's download: the
+    outlet report, or the loaded terms report by outlet or by term."""
     # Imported here: every other command would pay for them at start-up.
-    from annotator.services import reports, scope
+    from annotator.services import reports, scope, term_report
 
     if basis not in set(reports.Basis):
         raise click.UsageError(f"--basis must be one of: {', '.join(reports.Basis)}.")
@@ -369,8 +372,13 @@ def outlet_report_command(
         chosen = scope.parse_scope(session, project, site, published_from, published_to)
     except (agreement.UnknownProject, scope.ScopeError) as exc:
         raise click.UsageError(str(exc)) from exc
-    report = reports.outlet_report(session, project, reports.Basis(basis), chosen)
-    chunks = (text.encode() for text in reports.iter_outlet_csv(report))
+    counted = reports.Basis(basis)
+    if table == "outlets":
+        text = reports.iter_outlet_csv(reports.outlet_report(session, project, counted, chosen))
+    else:
+        terms = term_report.term_report(session, project, counted, chosen)
+        text = term_report.CSV_TABLES[table.removeprefix("terms-")](terms)
+    chunks = (piece.encode() for piece in text)
     if out == "-":
         sys.stdout.flush()
         sys.stdout.buffer.writelines(chunks)

@@ -136,13 +136,15 @@ def test_the_command_writes_the_same_csv_as_the_page(client, login, runner, stud
     page = client.get(f"/projects/{study.id}/reports/outlets.csv", query_string=scope)
     out = tmp_path / "outlets.csv"
     result = runner.invoke(
-        ["outlet-report", "--project", "study", "--site", "Harbour Watch",
+        ["report", "outlets", "--project", "study", "--site", "Harbour Watch",
          "--published-to", "2026-03-31", str(out)]
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "1 of 3 documents, site Harbour Watch, published until 2026-03-31" in result.output
     assert out.read_bytes() == page.get_data()
-    to_stdout = runner.invoke(["outlet-report", "--project", "study", "--basis", "settled", "-"])
+    to_stdout = runner.invoke(
+        ["report", "outlets", "--project", "study", "--basis", "settled", "-"]
+    )
     settled = client.get(f"/projects/{study.id}/reports/outlets.csv?basis=settled")
     assert to_stdout.stdout_bytes == settled.get_data()
 
@@ -158,7 +160,7 @@ def test_the_command_writes_the_same_csv_as_the_page(client, login, runner, stud
 )
 def test_the_command_refuses_a_scope_that_names_nothing(runner, study, tmp_path, args, message):
     out = tmp_path / "outlets.csv"
-    result = runner.invoke(["outlet-report", *args, str(out)])
+    result = runner.invoke(["report", "outlets", *args, str(out)])
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert not out.exists()

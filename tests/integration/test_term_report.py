@@ -151,3 +151,16 @@ def test_a_scope_that_names_nothing_is_refused(client, login, study):
     assert "No document of this project names its site as &#39;Blog C&#39;." in page.text
     download = client.get(f"/projects/{study.id}/reports/terms-by-outlet.csv?published_to=x")
     assert download.status_code == 400
+
+
+@pytest.mark.parametrize("table", ["by-outlet", "by-term"])
+def test_the_command_writes_the_pages_csv(client, login, runner, study, tmp_path, table):
+    login("ann")
+    page = client.get(f"/projects/{study.id}/reports/terms-{table}.csv?site=Blog+B")
+    out = tmp_path / "terms.csv"
+    result = runner.invoke(
+        ["report", f"terms-{table}", "--project", "terms", "--site", "Blog B", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 of 2 documents, site Blog B" in result.output
+    assert out.read_bytes() == page.get_data()
