@@ -121,15 +121,23 @@ def names_site(session: Session, site: str, project_id: int | None = None) -> bo
     return session.scalar(query.limit(1)) is not None
 
 
-def sites_of(session: Session, project: Project) -> list[tuple[str, int]]:
-    """Each site the project's documents name, with how many documents, by name."""
+@dataclass(frozen=True)
+class ProjectSites:
+    """The sites the project's documents name, with how many documents each, by name; and
+    how many documents the project holds in all."""
+
+    sites: list[tuple[str, int]]
+    documents: int
+
+
+def project_sites(session: Session, project: Project) -> ProjectSites:
     rows = session.execute(
         select(Document.site, func.count())
-        .where(Document.project_id == project.id, Document.site.is_not(None))
+        .where(Document.project_id == project.id)
         .group_by(Document.site)
-        .order_by(Document.site)
-    )
-    return [(site, count) for site, count in rows if site is not None]
+    ).all()
+    named = sorted((site, count) for site, count in rows if site is not None)
+    return ProjectSites(named, sum(count for _, count in rows))
 
 
 @dataclass(frozen=True)
@@ -142,9 +150,18 @@ class ScopeCounts:
     undated: int
 
 
-def scope_counts(session: Session, project: Project, scope: DocumentScope) -> ScopeCounts:
+def scope_counts(
+    session: Session, project: Project, scope: DocumentScope, documents: int | None = None
+) -> ScopeCounts:
+    """``documents``: the project's, when the caller has counted them."""
     in_project = Document.project_id == project.id
-    total = session.scalar(select(func.count()).where(in_project)) or 0
+    total = (
+        documents
+        if documents is not None
+        else session.scalar(select(func.count()).where(in_project)) or 0
+    )
+    if scope.keeps_everything:
+        return ScopeCounts(total, total, 0)
     kept = session.scalar(select(func.count()).where(in_project, *scope.conditions())) or 0
     undated = 0
     if scope.has_period:

@@ -307,13 +307,14 @@ def _scoped_page(
     the reason and no figures (400)."""
     session = get_session()
     basis = reports.parse_basis(request.args.get("basis"))
+    sites = scope.project_sites(session, project)
     context |= {
         "project": project,
         "bases": list(reports.Basis),
         "basis": basis,
         "basis_text": reports.BASIS_TEXT,
         "labels": LABELS,
-        "sites": scope.sites_of(session, project),
+        "sites": sites.sites,
         "scope_args": _scope_args(),
     }
     try:
@@ -321,7 +322,7 @@ def _scoped_page(
     except ScopeError as exc:
         flash(str(exc), "error")
         return render_template(template, report=None, **context), 400
-    counts = scope.scope_counts(session, project, chosen)
+    counts = scope.scope_counts(session, project, chosen, sites.documents)
     return render_template(template, scope=chosen, counts=counts, **build(basis, chosen), **context)
 
 

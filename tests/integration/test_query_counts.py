@@ -8,14 +8,15 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from annotator.models import Project, Review, ReviewStatus, User
+from annotator.models import Document, Project, Review, ReviewStatus, User
 from annotator.services.importing import import_files
 from tests.conftest import SHARED
 from tests.helpers import statements_sent
@@ -58,9 +59,11 @@ BUDGET = {
 # figures are computed from the labels, and what the project's passages are made of per
 # outlet is read again every time here, as for the dashboard above.
 TEAM_BUDGET = {
-    "outlet report": 7,
-    "outlet report, settled labels": 7,
+    "outlet report": 8,  # one counts the documents of each citing site, for the scope menu
+    "outlet report, settled labels": 8,
     "outlet report CSV": 7,
+    "outlet report of a site and period": 10,  # two count the documents the scope keeps
+    "loaded terms report": 9,  # one reads every passage's text where no process kept it
     "agreement": 8,
     "agreement JSON": 5,
     "reviewer report": 6,
@@ -70,6 +73,10 @@ TEAM_PAGES = {
     "outlet report": "/projects/{p}/reports/outlets",
     "outlet report, settled labels": "/projects/{p}/reports/outlets?basis=settled",
     "outlet report CSV": "/projects/{p}/reports/outlets.csv",
+    "outlet report of a site and period": (
+        "/projects/{p}/reports/outlets?site=Wire&published_from=2026-01-01"
+    ),
+    "loaded terms report": "/projects/{p}/reports/terms",
     "agreement": "/projects/{p}/agreement",
     "agreement JSON": "/projects/{p}/agreement.json",
     "reviewer report": "/projects/{p}/reports/reviewers",
@@ -90,6 +97,11 @@ def _project(session: Any, tmp_path: Path, documents: int) -> int:
     assert not report.failed
     project = session.scalar(select(Project).where(Project.name == name))
     project.open_to_all = True
+    session.execute(
+        update(Document)
+        .where(Document.project_id == project.id)
+        .values(site="Wire", published_on=date(2026, 2, 1))
+    )
     session.commit()
     return int(project.id)
 
