@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from annotator import create_app
 from annotator.bench.machine import processor, reference_loop_ms
@@ -61,13 +62,13 @@ def measure(corpus: Path, kind: str, workdir: Path, pg_server: str, repeats: int
             prepare_database()
         import_cli(corpus, PROJECT, env)
         with app.app_context():
-            return _figures(repeats)
+            return figures(get_session(), repeats)
     finally:
         database.drop()
 
 
-def _figures(repeats: int) -> dict:
-    session = get_session()
+def figures(session: Session, repeats: int) -> dict:
+    """The figures of the project ``PROJECT`` (see the module)."""
     project = session.scalars(select(Project).where(Project.name == PROJECT)).one()
     project.loaded_terms = DEFAULT_LOADED_TERMS
     session.commit()
