@@ -115,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="annotator-bench-terms-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     print(f"machine: {processor()}; reference loop {reference_loop_ms():.0f} ms")
     print("database    passages  with terms  find s  kept s  scoped s  one passage µs")
     for corpus in args.corpus:

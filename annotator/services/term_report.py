@@ -19,11 +19,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from annotator.db import driver_rows
 from annotator.models import Claim, Outlet, Passage, PassageRole, Project
+from annotator.services import structure
 from annotator.services.agreement import LABELS, NO_OUTLET
 from annotator.services.exporting import neutralise_cell
 from annotator.services.reports import Basis, LabelledClaims, claim_label_rows, in_scope
@@ -67,15 +68,29 @@ class TermReport:
     rows: list[TermRow]
 
 
-def _passages(
-    session: Session, project: Project, scope: DocumentScope
-) -> Sequence[tuple[int, str, str]]:
-    """(id, role, outlet name or NO_OUTLET) of the scope's passages."""
+def _outlet_totals(session: Session, project: Project, scope: DocumentScope) -> dict[str, int]:
+    """Passages per outlet (NO_OUTLET: none) in the scope's documents: of the whole project
+    as every page keeps it, or read for the scope."""
+    outlets = (
+        structure.project_structure(session, project)
+        if scope.keeps_everything
+        else structure.read_structure(session, project, scope.document_ids(project))
+    )
+    return {o.name or NO_OUTLET: o.excerpt_passages + o.author_passages for o in outlets}
+
+
+def _holding(
+    session: Session, project: Project, scope: DocumentScope, passages: Iterable[int]
+) -> list[tuple[int, str, str]]:
+    """(id, role, outlet name or NO_OUTLET) of these passages in the scope. The ids are
+    written into the statement: however many passages hold a term, it is one statement, and
+    neither database's limit on bound parameters applies."""
+    ids = bindparam("ids", sorted(passages), expanding=True, literal_execute=True)
     rows = driver_rows(
         session,
         select(Passage.id, Passage.role, Outlet.name)
         .outerjoin(Outlet, Outlet.id == Passage.outlet_id)
-        .where(Passage.project_id == project.id, *in_scope(project, scope)),
+        .where(Passage.id.in_(ids), Passage.project_id == project.id, *in_scope(project, scope)),
     )
     return [(passage, role, outlet or NO_OUTLET) for passage, role, outlet in rows]
 
@@ -120,13 +135,15 @@ def _share_of(count: int, total: int) -> Share:
 def term_report(
     session: Session, project: Project, basis: Basis, scope: DocumentScope = EVERY_DOCUMENT
 ) -> TermReport:
-    """The report of the project's loaded terms in the scope's documents."""
+    """The report of the project's loaded terms in the scope's documents. Only the passages
+    holding a term are read one by one; the others are counted per outlet by the database."""
     listed = watched_terms(project.loaded_terms)
     hits = passage_hits(session, project)
-    passages = _passages(session, project, scope)
-    per_outlet: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for passage, role, outlet in passages:
-        per_outlet[outlet].append((passage, role))
+    totals = _outlet_totals(session, project, scope)
+    holding = _holding(session, project, scope, hits) if hits else []
+    found: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for passage, role, outlet in holding:
+        found[outlet].append((passage, role))
     with_term: list[tuple[object, ...]] = []
     without: list[tuple[object, ...]] = []
     for passage, start, end, outlet, role, final, labels in _labelled_claims(
@@ -137,18 +154,18 @@ def term_report(
     labels_with, labels_without = _label_counts(with_term, basis), _label_counts(without, basis)
     nothing = dict.fromkeys(LABELS, 0)
     outlets = []
-    for outlet in sorted(per_outlet, key=lambda name: (name == NO_OUTLET, name.lower())):
-        found = [(p, role) for p, role in per_outlet[outlet] if p in hits]
-        terms = Counter(term for p, _ in found for term in {hit.term for hit in hits[p]})
+    for outlet in sorted(totals, key=lambda name: (name == NO_OUTLET, name.lower())):
+        mine = found.get(outlet, [])
+        terms = Counter(term for p, _ in mine for term in {hit.term for hit in hits[p]})
         counted_with = labels_with.get(outlet, nothing)
         counted_without = labels_without.get(outlet, nothing)
         outlets.append(
             OutletTerms(
                 outlet=outlet,
-                passages=len(per_outlet[outlet]),
-                with_terms=_share_of(len(found), len(per_outlet[outlet])),
-                excerpts_with_terms=sum(role == PassageRole.EXCERPT for _, role in found),
-                author_passages_with_terms=sum(role == PassageRole.AUTHOR for _, role in found),
+                passages=totals[outlet],
+                with_terms=_share_of(len(mine), totals[outlet]),
+                excerpts_with_terms=sum(role == PassageRole.EXCERPT for _, role in mine),
+                author_passages_with_terms=sum(role == PassageRole.AUTHOR for _, role in mine),
                 top_terms=_most_first(terms, listed)[:TOP_TERMS],
                 claims_with_terms=sum(counted_with.values()),
                 labels_with_terms=label_shares(counted_with),
@@ -159,22 +176,22 @@ def term_report(
     return TermReport(
         terms=listed,
         basis=basis,
-        passages=len(passages),
+        passages=sum(totals.values()),
         outlets=outlets,
-        rows=_term_rows(passages, hits, listed),
+        rows=_term_rows(holding, hits, listed),
     )
 
 
 def _term_rows(
-    passages: Sequence[tuple[int, str, str]],
+    holding: Sequence[tuple[int, str, str]],
     hits: dict[int, tuple[TermHit, ...]],
     terms: tuple[str, ...],
 ) -> list[TermRow]:
     """One row per term of the list, in the list's order (terms found nowhere too)."""
-    holding: dict[str, list[tuple[str, str]]] = {term: [] for term in terms}
-    for passage, role, outlet in passages:
-        for term in {hit.term for hit in hits.get(passage, ())}:
-            holding.setdefault(term, []).append((role, outlet))
+    passages_of: dict[str, list[tuple[str, str]]] = {term: [] for term in terms}
+    for passage, role, outlet in holding:
+        for term in {hit.term for hit in hits[passage]}:
+            passages_of.setdefault(term, []).append((role, outlet))
     return [
         TermRow(
             term=term,
@@ -183,7 +200,7 @@ def _term_rows(
             author_passages=sum(role == PassageRole.AUTHOR for role, _ in found),
             outlets=_most_first(Counter(outlet for _, outlet in found)),
         )
-        for term, found in holding.items()
+        for term, found in passages_of.items()
     ]
 
 

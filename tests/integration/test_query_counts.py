@@ -63,7 +63,7 @@ TEAM_BUDGET = {
     "outlet report, settled labels": 8,
     "outlet report CSV": 7,
     "outlet report of a site and period": 10,  # two count the documents the scope keeps
-    "loaded terms report": 9,  # one reads every passage's text where no process kept it
+    "loaded terms report": 11,  # every passage's text and the structure, where nothing was kept
     "agreement": 8,
     "agreement JSON": 5,
     "reviewer report": 6,
