@@ -60,6 +60,7 @@ SCHEMAS: dict[str, Any] = {
             "id": {"type": "integer"},
             "name": {"type": "string"},
             "overlap": {"type": "integer"},
+            "loaded_terms": {"type": "array", "items": {"type": "string"}},
             "documents": {"type": "integer"},
             "role": {"type": "string"},
         }
@@ -73,6 +74,7 @@ SCHEMAS: dict[str, Any] = {
             "url": NULLABLE_STRING,
             "site": NULLABLE_STRING,
             "published": NULLABLE_STRING,
+            "published_on": {**NULLABLE_STRING, "format": "date"},
             "metadata": {"type": "object"},
             "imported_at": {"type": "string", "format": "date-time"},
         }

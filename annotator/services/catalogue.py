@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from annotator.models import Annotation, Document, OutletCorrection, Passage, Project, User
 from annotator.services import projects, suggestions
 from annotator.services.records import MAX_ID
+from annotator.text.loaded_terms import watched_terms
 
 MAX_PAGE = 500
 
@@ -27,6 +28,7 @@ def project_dict(session: Session, user: User, project: Project) -> dict[str, An
         "id": project.id,
         "name": project.name,
         "overlap": project.overlap,
+        "loaded_terms": list(watched_terms(project.loaded_terms)),
         "documents": documents or 0,
         "role": projects.member_role(session, user, project),
     }
@@ -64,6 +66,7 @@ def document_dict(document: Document) -> dict[str, Any]:
         "url": document.url,
         "site": document.site,
         "published": document.published,
+        "published_on": document.published_on.isoformat() if document.published_on else None,
         "metadata": document.meta or {},
         "imported_at": document.imported_at.isoformat(),
     }

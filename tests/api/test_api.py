@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -31,6 +32,7 @@ def test_projects_documents_passages_claims(client, api_world):
     study = next(p for p in projects if p["name"] == "study")
     assert study["documents"] == 3
     assert study["role"] == "reviewer"
+    assert study["loaded_terms"][:3] == ["so-called", "regime", "junta"]
     page = client.get(f"/api/v1/projects/{study['id']}/documents?limit=2", headers=headers).json
     assert len(page["documents"]) == 2
     assert page["next_after"] is not None
@@ -48,6 +50,15 @@ def test_projects_documents_passages_claims(client, api_world):
     first = claims["claims"][0]
     assert first["text"] == api_world.passage.text[first["start"] : first["end"]]
     assert first["suggestions"] == []
+
+
+def test_a_document_gives_the_day_its_publication_date_names(client, session, api_world):
+    document = session.scalar(select(Document).order_by(Document.id))
+    document.published, document.published_on = "Sun, 01 Mar 2026 08:00:00 +0000", date(2026, 3, 1)
+    session.commit()
+    answer = client.get(f"/api/v1/documents/{document.id}", headers=api_world.headers["admin"])
+    given = answer.json["document"]
+    assert (given["published"], given["published_on"]) == (document.published, "2026-03-01")
 
 
 def test_outsiders_see_nothing_of_the_project(client, api_world):
