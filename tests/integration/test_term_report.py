@@ -109,6 +109,8 @@ def test_the_page_and_its_csv_tables(client, login, study):
     assert '<tr data-outlet="Tass">' in html
     assert f'href="/projects/{study.id}/passages?words=regime"' in html
     assert "?words=neo-Nazi" not in html, "the search finds words, not stems"
+    assert '<tr data-term="genocide">' not in html
+    assert '<p id="terms-nowhere">Found in no passage: genocide.</p>' in html
     outlets = {row["outlet"]: row for row in csv_rows(client, study, "by-outlet", basis="settled")}
     assert outlets["Tass"]["passages_with_terms"] == "2"
     assert outlets["Tass"]["top_terms"] == "special military operation: 1; neo-Nazi*: 1"
