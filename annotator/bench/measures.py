@@ -191,6 +191,7 @@ def next_requests(
 TEAM_PAGES = {
     "dashboard": "/projects/{p}/dashboard",
     "outlet report": "/projects/{p}/reports/outlets",
+    "loaded terms report": "/projects/{p}/reports/terms",
     "agreement": "/projects/{p}/agreement",
     "reviewer report": "/projects/{p}/reports/reviewers",
     "adjudication queue": "/projects/{p}/adjudicate",
