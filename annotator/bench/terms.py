@@ -19,11 +19,11 @@ import argparse
 import os
 import secrets
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,7 +51,7 @@ def _median_seconds(work: Callable[[], object], repeats: int) -> float:
     return statistics.median(timings)
 
 
-def measure(corpus: Path, kind: str, workdir: Path, pg_server: str, repeats: int) -> dict:
+def measure(corpus: Path, kind: str, workdir: Path, pg_server: str, repeats: int) -> dict[str, Any]:
     database = Database(kind, workdir, pg_server)
     try:
         env = {**os.environ, "DATABASE_URL": database.url, "SECRET_KEY": secrets.token_hex(16)}
@@ -67,7 +67,7 @@ def measure(corpus: Path, kind: str, workdir: Path, pg_server: str, repeats: int
         database.drop()
 
 
-def figures(session: Session, repeats: int) -> dict:
+def figures(session: Session, repeats: int) -> dict[str, Any]:
     """The figures of the project ``PROJECT`` (see the module)."""
     project = session.scalars(select(Project).where(Project.name == PROJECT)).one()
     project.loaded_terms = DEFAULT_LOADED_TERMS
@@ -131,4 +131,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

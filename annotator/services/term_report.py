@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 
 from annotator.db import driver_rows
@@ -85,7 +85,9 @@ def _holding(
     """(id, role, outlet name or NO_OUTLET) of these passages in the scope. The ids are
     written into the statement: however many passages hold a term, it is one statement, and
     neither database's limit on bound parameters applies."""
-    ids = bindparam("ids", sorted(passages), expanding=True, literal_execute=True)
+    ids: BindParameter[list[int]] = bindparam(
+        "ids", sorted(passages), expanding=True, literal_execute=True
+    )
     rows = driver_rows(
         session,
         select(Passage.id, Passage.role, Outlet.name)
