@@ -23,7 +23,7 @@ from annotator import create_app, migrate
 from annotator.collector import tune_garbage_collection
 from annotator.db import get_engine, get_session, is_missing_table, release_session
 from annotator.models import Role
-from annotator.services import accounts, agreement, export_formats, outlets
+from annotator.services import accounts, agreement, export_formats, outlets, scope
 from annotator.services.projects import DEFAULT_PROJECT
 from annotator.services.records import first_unstorable, unstorable_reason
 
@@ -362,7 +362,7 @@ def report_command(
     """Write a report's CSV to OUT ("-" for standard output), as its page's download: the
     outlet report, or the loaded terms report by outlet or by term."""
     # Imported here: every other command would pay for them at start-up.
-    from annotator.services import reports, scope, term_report
+    from annotator.services import reports, term_report
 
     if basis not in set(reports.Basis):
         raise click.UsageError(f"--basis must be one of: {', '.join(reports.Basis)}.")
@@ -544,9 +544,19 @@ def quickstart_command(host: str, port: int, no_serve: bool) -> None:
     default=None,
     help="Only claims where someone chose it.",
 )
+@click.option("--site", type=TEXT, default=None, help="Only documents of this citing site.")
+@click.option("--published-from", default=None, help="Only documents published on or after.")
+@click.option("--published-to", default=None, help="Only documents published on or before.")
 @with_appcontext
 def stats_command(
-    project_name: str, fmt: str, outlet: str | None, role: str | None, label: str | None
+    project_name: str,
+    fmt: str,
+    outlet: str | None,
+    role: str | None,
+    label: str | None,
+    site: str | None,
+    published_from: str | None,
+    published_to: str | None,
 ) -> None:
     """Print the agreement figures of the project's agreement page."""
     session = get_session()
@@ -554,7 +564,11 @@ def stats_command(
         project = agreement.project_named(session, project_name)
     except agreement.UnknownProject as exc:
         raise click.ClickException(str(exc)) from exc
-    filters = agreement.RatingFilter(outlet=outlet, role=role, label=label)
+    try:
+        documents = scope.parse_scope(session, project, site, published_from, published_to)
+    except scope.ScopeError as exc:
+        raise click.UsageError(str(exc)) from exc
+    filters = agreement.RatingFilter(outlet=outlet, role=role, label=label, documents=documents)
     report = agreement.agreement_report(session, project, filters)
     if fmt == "json":
         click.echo(json.dumps(agreement.report_dict(report), indent=2, ensure_ascii=False))

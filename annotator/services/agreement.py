@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from functools import cached_property
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 
 from annotator.db import driver_rows
 from annotator.models import Annotation, Claim, FinalLabel, Label, Outlet, Passage, Project, User
+from annotator.services.scope import EVERY_DOCUMENT, DocumentScope
 from annotator.stats import (
     AgreementSummary,
     CodedRatings,
@@ -48,11 +50,33 @@ class UnknownProject(LookupError):
 @dataclass(frozen=True)
 class RatingFilter:
     """Which claims count. ``outlet`` is an outlet name or NO_OUTLET; ``role`` a passage role;
-    ``label`` keeps claims where at least one reviewer chose that label. None = no filter."""
+    ``label`` keeps claims where at least one reviewer chose that label. None = no filter.
+    ``documents``: the claims of one citing site's documents, published in a period."""
 
     outlet: str | None = None
     role: str | None = None
     label: str | None = None
+    documents: DocumentScope = EVERY_DOCUMENT
+
+    def as_dict(self) -> dict[str, str | None]:
+        """The filters as the JSON report states them (dates as ISO 8601)."""
+        documents = self.documents
+
+        def day(value: date | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "outlet": self.outlet,
+            "role": self.role,
+            "label": self.label,
+            "site": documents.site,
+            "published_from": day(documents.published_from),
+            "published_to": day(documents.published_to),
+        }
+
+    def on_passages(self, project: Project) -> list[ColumnElement[bool]]:
+        """WHERE clauses on ``Passage`` for the outlet, role and documents."""
+        return [*passage_filters(self.outlet, self.role), *self.documents.passages_kept(project)]
 
 
 @dataclass(frozen=True)
@@ -182,7 +206,7 @@ def _ratings_query(project: Project, filters: RatingFilter) -> Select[*tuple[Any
         .join(User, User.id == Annotation.user_id)
         .outerjoin(Outlet, Outlet.id == Passage.outlet_id)
         .outerjoin(FinalLabel, FinalLabel.claim_id == Claim.id)
-        .where(Annotation.project_id == project.id, *passage_filters(filters.outlet, filters.role))
+        .where(Annotation.project_id == project.id, *filters.on_passages(project))
         .order_by(Annotation.claim_id, User.username)
     )
     if filters.label:
@@ -234,7 +258,7 @@ def build_report(project_name: str, ratings: Ratings, filters: RatingFilter) -> 
     labels = LABELS + sorted(observed - set(LABELS))
     return AgreementReport(
         project=project_name,
-        filters=asdict(filters),
+        filters=filters.as_dict(),
         overall=summary_of(coded, LABELS),
         by_outlet=_groups(ratings, ratings.outlets),
         by_role=_groups(ratings, ratings.roles),
@@ -329,7 +353,7 @@ def suggester_confusion(
         .select_from(FinalLabel)
         .join(Claim, Claim.id == FinalLabel.claim_id)
         .join(Passage, Passage.id == Claim.passage_id)
-        .where(FinalLabel.project_id == project.id, *passage_filters(filters.outlet, filters.role))
+        .where(FinalLabel.project_id == project.id, *filters.on_passages(project))
     )
     if filters.label:
         query = query.where(someone_chose(filters.label))

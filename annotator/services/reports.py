@@ -19,7 +19,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    ColumnElement,
     CompoundSelect,
     SQLColumnExpression,
     case,
@@ -226,13 +225,6 @@ def _structure(
     ]
 
 
-def in_scope(project: Project, scope: DocumentScope) -> list[ColumnElement[bool]]:
-    """The condition on passages that keeps the scope's documents (none for every one)."""
-    if scope.keeps_everything:
-        return []
-    return [Passage.document_id.in_(scope.document_ids(project))]
-
-
 def claim_label_rows(
     project: Project,
     scope: DocumentScope = EVERY_DOCUMENT,
@@ -250,7 +242,7 @@ def claim_label_rows(
     label_counts = [func.count(case((Annotation.label == label, 1))) for label in LABELS]
     unknown = func.count(case((Annotation.label.not_in(LABELS), 1)))
     columns = (*lead, Outlet.name, Passage.role, FinalLabel.label)
-    kept = in_scope(project, scope)
+    kept = scope.passages_kept(project)
     labelled = (
         select(*columns, *label_counts, unknown)
         .select_from(Annotation)

@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from annotator.models import Document, Project
+from annotator.models import Document, Passage, Project
 
 SCOPE_KEYS = ("site", "published_from", "published_to")
 """The names of a scope's values in forms, query strings and ``read_scope``'s arguments."""
@@ -53,6 +53,12 @@ class DocumentScope:
     def document_ids(self, project: Project) -> Select[int]:
         """The ids of the project's documents in the scope, as a subquery to filter by."""
         return select(Document.id).where(Document.project_id == project.id, *self.conditions())
+
+    def passages_kept(self, project: Project) -> list[ColumnElement[bool]]:
+        """What a passage of the scope's documents satisfies (nothing for every document)."""
+        if self.keeps_everything:
+            return []
+        return [Passage.document_id.in_(self.document_ids(project))]
 
     def describe(self) -> str:
         """The scope in words, for the page and the CSV's name."""

@@ -27,7 +27,7 @@ from annotator.models import Claim, Outlet, Passage, PassageRole, Project
 from annotator.services import structure
 from annotator.services.agreement import LABELS, NO_OUTLET
 from annotator.services.exporting import neutralise_cell
-from annotator.services.reports import Basis, LabelledClaims, claim_label_rows, in_scope
+from annotator.services.reports import Basis, LabelledClaims, claim_label_rows
 from annotator.services.scope import EVERY_DOCUMENT, DocumentScope
 from annotator.services.term_hits import passage_hits
 from annotator.stats import Share, label_shares
@@ -92,7 +92,9 @@ def _holding(
         session,
         select(Passage.id, Passage.role, Outlet.name)
         .outerjoin(Outlet, Outlet.id == Passage.outlet_id)
-        .where(Passage.id.in_(ids), Passage.project_id == project.id, *in_scope(project, scope)),
+        .where(
+            Passage.id.in_(ids), Passage.project_id == project.id, *scope.passages_kept(project)
+        ),
     )
     return [(passage, role, outlet or NO_OUTLET) for passage, role, outlet in rows]
 

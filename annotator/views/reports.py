@@ -68,11 +68,14 @@ def _choice(name: str, allowed: list[str]) -> str | None:
     return value if value in allowed else None
 
 
-def _rating_filter() -> RatingFilter:
+def _rating_filter(project: Project) -> RatingFilter:
+    """The agreement figures' filters as the request gives them; ``ScopeError`` for a site or
+    period that names nothing."""
     return RatingFilter(
         outlet=request.args.get("outlet") or None,
         role=_choice("role", ROLES),
         label=_choice("label", LABELS),
+        documents=_requested_scope(project),
     )
 
 
@@ -97,16 +100,29 @@ def _filter_args() -> dict[str, Any]:
 def agreement_page(project_id: int) -> ResponseReturnValue:
     project = load_project(project_id)
     session = get_session()
-    filters = _rating_filter()
-    ratings = agreement.load_ratings(session, project, filters)
-    curator = projects.can_curate(session, current_user, project)
+    sites = scope.project_sites(session, project)
     context: dict[str, Any] = {
         "project": project,
-        "report": agreement.build_report(project.name, ratings, filters),
-        "filters": filters,
         "outlets": agreement.outlet_names(session, project),
         "roles": ROLES,
         "labels": LABELS,
+        "sites": sites.sites,
+        "scope_args": _scope_args(),
+    }
+    try:
+        filters = _rating_filter(project)
+    except ScopeError as exc:
+        flash(str(exc), "error")
+        unscoped = RatingFilter(request.args.get("outlet"), _choice("role", ROLES))
+        return render_template(
+            "reports/agreement.html", report=None, filters=unscoped, **context
+        ), 400
+    ratings = agreement.load_ratings(session, project, filters)
+    curator = projects.can_curate(session, current_user, project)
+    context |= {
+        "report": agreement.build_report(project.name, ratings, filters),
+        "filters": filters,
+        "counts": scope.scope_counts(session, project, filters.documents, sites.documents),
         "curator": curator,
         "suggester": agreement.suggester_confusion(session, project, filters),
     }
@@ -135,7 +151,11 @@ def _curator_figures(ratings: agreement.Ratings) -> dict[str, Any]:
 def agreement_json(project_id: int) -> ResponseReturnValue:
     """The figures of the agreement page, as ``annotator stats --format json`` prints them."""
     project = load_project(project_id)
-    report = agreement.agreement_report(get_session(), project, _rating_filter())
+    try:
+        filters = _rating_filter(project)
+    except ScopeError as exc:
+        return jsonify(ok=False, error=str(exc)), 400
+    report = agreement.agreement_report(get_session(), project, filters)
     return jsonify(agreement.report_dict(report))
 
 

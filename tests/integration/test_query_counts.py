@@ -64,7 +64,7 @@ TEAM_BUDGET = {
     "outlet report CSV": 7,
     "outlet report of a site and period": 10,  # two count the documents the scope keeps
     "loaded terms report": 11,  # every passage's text and the structure, where nothing was kept
-    "agreement": 8,
+    "agreement": 9,  # one counts the documents of each citing site, for the scope menu
     "agreement JSON": 5,
     "reviewer report": 6,
     "adjudication queue": 11,
