@@ -165,6 +165,18 @@ def user_create(username: str, role: str, password_stdin: bool) -> None:
     click.echo(f"Created {role} {username}.")
 
 
+def _document_scope_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that keep the documents of one citing site and publication period."""
+    options = [
+        click.option("--site", type=TEXT, default=None, help="Only documents of this site."),
+        click.option("--published-from", default=None, help="Published on or after (date)."),
+        click.option("--published-to", default=None, help="Published on or before (date)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cli.command("import")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option(
@@ -309,9 +321,7 @@ def import_labels_command(file: str, project: str, create_reviewers: bool) -> No
 @click.option("--since", default=None, help="Labels saved on or after this date (YYYY-MM-DD).")
 @click.option("--until", default=None, help="Labels saved on or before this date (YYYY-MM-DD).")
 @click.option("--settled", is_flag=True, help="Only claims with a final label.")
-@click.option("--site", type=TEXT, default=None, help="Only documents of this citing site.")
-@click.option("--published-from", default=None, help="Only documents published on or after.")
-@click.option("--published-to", default=None, help="Only documents published on or before.")
+@_document_scope_options
 @with_appcontext
 def export_command(out: str, fmt: str, wide: bool, excel: bool, **filters: Any) -> None:
     """Write annotations to OUT ("-" for standard output): CSV (long or --wide), JSONL,
@@ -346,9 +356,7 @@ def export_command(out: str, fmt: str, wide: bool, excel: bool, **filters: Any) 
     default="settled_or_majority",
     help="Which labels count, as on the page: settled_or_majority, settled, majority or all.",
 )
-@click.option("--site", type=TEXT, default=None, help="Only documents of this citing site.")
-@click.option("--published-from", default=None, help="Only documents published on or after.")
-@click.option("--published-to", default=None, help="Only documents published on or before.")
+@_document_scope_options
 @with_appcontext
 def report_command(
     table: str,
@@ -544,9 +552,7 @@ def quickstart_command(host: str, port: int, no_serve: bool) -> None:
     default=None,
     help="Only claims where someone chose it.",
 )
-@click.option("--site", type=TEXT, default=None, help="Only documents of this citing site.")
-@click.option("--published-from", default=None, help="Only documents published on or after.")
-@click.option("--published-to", default=None, help="Only documents published on or before.")
+@_document_scope_options
 @with_appcontext
 def stats_command(
     project_name: str,

@@ -100,14 +100,12 @@ def _filter_args() -> dict[str, Any]:
 def agreement_page(project_id: int) -> ResponseReturnValue:
     project = load_project(project_id)
     session = get_session()
-    sites = scope.project_sites(session, project)
-    context: dict[str, Any] = {
+    sites, context = _scope_menu(project)
+    context |= {
         "project": project,
         "outlets": agreement.outlet_names(session, project),
         "roles": ROLES,
         "labels": LABELS,
-        "sites": sites.sites,
-        "scope_args": _scope_args(),
     }
     try:
         filters = _rating_filter(project)
@@ -312,6 +310,12 @@ def _scope_args() -> dict[str, str]:
     return {name: request.args[name] for name in SCOPE_KEYS if request.args.get(name)}
 
 
+def _scope_menu(project: Project) -> tuple[scope.ProjectSites, dict[str, Any]]:
+    """The project's sites, and what a page's site and period fields show."""
+    sites = scope.project_sites(get_session(), project)
+    return sites, {"sites": sites.sites, "scope_args": _scope_args()}
+
+
 def _requested_scope(project: Project) -> DocumentScope:
     return scope.parse_scope(get_session(), project, *(request.args.get(n) for n in SCOPE_KEYS))
 
@@ -327,15 +331,13 @@ def _scoped_page(
     the reason and no figures (400)."""
     session = get_session()
     basis = reports.parse_basis(request.args.get("basis"))
-    sites = scope.project_sites(session, project)
-    context |= {
+    sites, menu = _scope_menu(project)
+    context |= menu | {
         "project": project,
         "bases": list(reports.Basis),
         "basis": basis,
         "basis_text": reports.BASIS_TEXT,
         "labels": LABELS,
-        "sites": sites.sites,
-        "scope_args": _scope_args(),
     }
     try:
         chosen = _requested_scope(project)
