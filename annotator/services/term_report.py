@@ -158,16 +158,19 @@ def term_report(
     labels_with, labels_without = _label_counts(with_term, basis), _label_counts(without, basis)
     nothing = dict.fromkeys(LABELS, 0)
     outlets = []
-    for outlet in sorted(totals, key=lambda name: (name == NO_OUTLET, name.lower())):
+    # The totals may be a minute older than the passages read here (another process kept
+    # them before a curator moved a passage): a count never exceeds its total.
+    for outlet in sorted(set(totals) | set(found), key=lambda o: (o == NO_OUTLET, o.lower())):
         mine = found.get(outlet, [])
+        passages = max(totals.get(outlet, 0), len(mine))
         terms = Counter(term for p, _ in mine for term in {hit.term for hit in hits[p]})
         counted_with = labels_with.get(outlet, nothing)
         counted_without = labels_without.get(outlet, nothing)
         outlets.append(
             OutletTerms(
                 outlet=outlet,
-                passages=totals[outlet],
-                with_terms=_share_of(len(mine), totals[outlet]),
+                passages=passages,
+                with_terms=_share_of(len(mine), passages),
                 excerpts_with_terms=sum(role == PassageRole.EXCERPT for _, role in mine),
                 author_passages_with_terms=sum(role == PassageRole.AUTHOR for _, role in mine),
                 top_terms=_most_first(terms, listed)[:TOP_TERMS],

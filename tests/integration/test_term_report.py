@@ -166,3 +166,15 @@ def test_the_command_writes_the_pages_csv(client, login, runner, study, tmp_path
     assert result.exit_code == 0, result.output
     assert "1 of 2 documents, site Blog B" in result.output
     assert out.read_bytes() == page.get_data()
+
+
+def test_totals_kept_from_before_a_curators_move_never_give_a_share_over_one(
+    session, study, monkeypatch
+):
+    """Another process may keep the passages per outlet for up to a minute after a curator
+    moved a passage to another outlet: the passages read afresh still count."""
+    stale = {"Tass": 3, "(no outlet)": 4}  # as if Reuters' passages were not there yet
+    monkeypatch.setattr(term_report, "_outlet_totals", lambda *args: stale)
+    rows = by_outlet(term_report.term_report(session, study, Basis.SETTLED))
+    assert (rows["Reuters"].passages, rows["Reuters"].with_terms.count) == (1, 1)
+    assert rows["Reuters"].with_terms.share == 1.0
