@@ -60,6 +60,7 @@ from annotator.models import (
 )
 from annotator.services.scope import EVERY_DOCUMENT, DocumentScope
 from annotator.services.suggestions import for_claims
+from annotator.text.loaded_terms import find_terms, watched_terms
 
 CSV_COLUMNS = (
     "document_id",
@@ -282,14 +283,23 @@ def _from_claims(columns: Select[Any], tables: _ClaimTables, f: ExportFilter) ->
     return _filtered(query.where(*f.documents.conditions()), f, detected, entries)
 
 
-def _filtered(query: Select[Any], f: ExportFilter, detected: Any, entries: Any) -> Select[Any]:
-    """The optional filters, each a WHERE on the claim rows."""
+def _on_passages(f: ExportFilter, detected: Any) -> list[ColumnElement[bool]]:
+    """The filters on the passage: its outlet (``detected``: the outlet table joined as the
+    passage's) and role."""
+    kept = []
     if f.outlet is not None:
         outlet = f.outlet.strip().lower()
-        by_name = func.lower(detected.name) == outlet
-        query = query.where(_cites_no_outlet() if outlet == NO_OUTLET else by_name)
+        kept.append(
+            _cites_no_outlet() if outlet == NO_OUTLET else func.lower(detected.name) == outlet
+        )
     if f.role:
-        query = query.where(Passage.role == f.role)
+        kept.append(Passage.role == f.role)
+    return kept
+
+
+def _filtered(query: Select[Any], f: ExportFilter, detected: Any, entries: Any) -> Select[Any]:
+    """The optional filters, each a WHERE on the claim rows."""
+    query = query.where(*_on_passages(f, detected))
     if f.label:
         query = query.where(entries.c.label == f.label)
     if f.reviewer:
@@ -602,17 +612,68 @@ def _stream(session: Session, export_filter: ExportFilter) -> Iterator[Any]:
 
 
 def iter_pages(
-    session: Session, export_filter: ExportFilter, *, suggestions: bool = False
+    session: Session,
+    export_filter: ExportFilter,
+    *,
+    suggestions: bool = False,
+    claimless: bool = False,
 ) -> Iterator[tuple[Sequence[Any], dict[int, list[Suggestion]]]]:
     """Rows a page of documents at a time (see ``_document_pages``). With ``suggestions`` each
-    page comes with the outside suggestions of its claims, by claim id."""
+    page comes with the outside suggestions of its claims, by claim id. With ``claimless``
+    the passages without claims (a lead-in such as "Reuters reports:") come too, as one row
+    each whose claim is None, in their place, unless the filter selects reviewers' labels:
+    a passage without claims has none."""
     query = _claim_rows_query(export_filter, session.get_bind().dialect.name)
+    with_claimless = claimless and not _selects_entries(export_filter)
     for page in _document_pages(session, export_filter):
         _one_process_per_page(session)
         rows = session.execute(query, _page_bounds(session, page)).all()
         extra = for_claims(session, sorted({r.claim_pk for r in rows})) if suggestions else {}
+        if with_claimless:
+            others = session.execute(_claimless_query(export_filter, page)).all()
+            rows = sorted([*rows, *others], key=lambda r: (r.doc_pk, r.passage_index))
         end_read(session)
         yield rows, extra
+
+
+def _selects_entries(f: ExportFilter) -> bool:
+    return bool(f.label or f.reviewer or f.since or f.until or f.settled_only)
+
+
+def _claimless_query(f: ExportFilter, page: _Page) -> Select[Any]:
+    """The page's passages without claims, as rows shaped like ``_claim_rows_query``'s for
+    what a passage needs (the claim's columns None), within the passage filters."""
+    detected = aliased(Outlet)
+    query = (
+        select(
+            Document.id.label("doc_pk"),
+            Document.external_id,
+            Document.title,
+            Document.url,
+            Document.site,
+            Document.published,
+            Document.meta.label("meta"),
+            Project.name.label("project"),
+            Passage.id.label("passage_pk"),
+            Passage.index.label("passage_index"),
+            Passage.text.label("passage_text"),
+            Passage.role,
+            Passage.cue,
+            detected.name.label("detected_outlet"),
+            null().label("claim_pk"),
+            null().label("claim_index"),
+            null().label("skipped"),
+        )
+        .select_from(Passage)
+        .join(Document, Document.id == Passage.document_id)
+        .join(Project, Project.id == Document.project_id)
+        .outerjoin(detected, detected.id == Passage.outlet_id)
+        .where(Document.id.in_(page.document_ids), Passage.claim_count == 0)
+        .where(*f.documents.conditions(), *_on_passages(f, detected))
+    )
+    if f.project:
+        query = query.where(Project.name == f.project)
+    return query
 
 
 def _one_process_per_page(session: Session) -> None:
@@ -807,16 +868,26 @@ def iter_jsonl(session: Session, export_filter: ExportFilter) -> Iterator[str]:
     """One JSON document per line with its passages, claims, annotations and outside
     suggestions nested (the shape ``annotator import`` restores)."""
     nested_filter = replace(export_filter, all_claims=True)
-    for rows, suggestions in iter_pages(session, nested_filter, suggestions=True):
+    terms_of = {
+        name: watched_terms(terms)
+        for name, terms in session.execute(select(Project.name, Project.loaded_terms))
+    }
+    end_read(session)
+    pages = iter_pages(session, nested_filter, suggestions=True, claimless=True)
+    for rows, suggestions in pages:
         for _, doc_rows in groupby(rows, key=lambda r: r.doc_pk):
-            document = _document_json(list(doc_rows), suggestions)
+            document = _document_json(list(doc_rows), suggestions, terms_of)
             yield json.dumps(document, ensure_ascii=False) + "\n"
 
 
 def _document_json(
-    rows: Sequence[Any], suggestions: dict[int, list[Suggestion]] | None = None
+    rows: Sequence[Any],
+    suggestions: dict[int, list[Suggestion]],
+    terms_of: dict[str, tuple[str, ...]],
 ) -> dict[str, Any]:
+    """A document as the JSONL export writes it; ``terms_of``: each project's loaded terms."""
     first = rows[0]
+    terms = terms_of.get(first.project, ())
     return {
         "id": first.external_id,
         "title": first.title,
@@ -826,7 +897,7 @@ def _document_json(
         "metadata": first.meta,
         "project": first.project,
         "passages": [
-            _passage_json(list(p_rows), suggestions or {})
+            _passage_json(list(p_rows), suggestions, terms)
             for _, p_rows in groupby(rows, key=lambda r: r.passage_pk)
         ],
     }
@@ -841,7 +912,9 @@ def suggestion_json(suggestion: Suggestion) -> dict[str, Any]:
     }
 
 
-def _passage_json(rows: Sequence[Any], suggestions: dict[int, list[Suggestion]]) -> dict[str, Any]:
+def _passage_json(
+    rows: Sequence[Any], suggestions: dict[int, list[Suggestion]], terms: tuple[str, ...]
+) -> dict[str, Any]:
     first = rows[0]
     return {
         "index": first.passage_index,
@@ -849,11 +922,17 @@ def _passage_json(rows: Sequence[Any], suggestions: dict[int, list[Suggestion]])
         "role": first.role,
         "outlet": first.detected_outlet,
         "cue": first.cue,
+        "loaded_terms": [
+            {"term": hit.term, "start": hit.start, "end": hit.end}
+            for hit in find_terms(first.passage_text, terms)
+        ],
         "skips": _skips_json(rows),
         "claims": [
             _claim_json(list(c_rows), suggestions)
             for _, c_rows in groupby(rows, key=lambda r: r.claim_index)
-        ],
+        ]
+        if first.claim_pk is not None
+        else [],
     }
 
 

@@ -14,6 +14,8 @@ from annotator.services.importing import import_files
 from tests.helpers import FIXTURES, counts
 
 KEEP = {"outlets", "outlet_aliases", "alembic_version"}
+# "Reuters reports:" is a passage with no claim: a lead-in that makes what follows an excerpt
+LEAD_IN_TEXT = "Reuters reports:\n\n> Ships sailed on Monday.\n\nGood news at last."
 
 
 def _seed_work(session, make_user):
@@ -22,6 +24,8 @@ def _seed_work(session, make_user):
     import_files(session, [("two.jsonl", (FIXTURES / "two.jsonl").read_bytes())], "study")
     csv = "id,title,text,topic\nc-1,Port reopens,The port reopened on Monday.,shipping\n"
     import_files(session, [("more.csv", csv.encode())], "study")
+    lead_in = {"id": "l-1", "title": "Ships sail", "text": LEAD_IN_TEXT}
+    import_files(session, [("lead-in.jsonl", json.dumps(lead_in).encode())], "study")
     passages = session.scalars(
         select(Passage).where(Passage.claim_count > 0).order_by(Passage.id)
     ).all()
@@ -80,7 +84,13 @@ def test_jsonl_round_trip(runner, session, make_user, tmp_path):
     first = _export(runner, tmp_path / "first.jsonl")
     before = counts(session)
     assert any(p["skips"] for d in first for p in d["passages"])
-    assert first[-1]["metadata"] == {"topic": "shipping"}
+    assert first[-2]["metadata"] == {"topic": "shipping"}
+    lead_in = first[-1]["passages"][1]
+    assert (lead_in["text"], lead_in["outlet"], lead_in["claims"]) == (
+        "Reuters reports:",
+        "Reuters",
+        [],
+    )
 
     _empty(session)
     assert counts(session) == (0, 0, 0)
@@ -126,3 +136,16 @@ def test_broken_restore_record_names_the_line(session):
     report = import_files(session, [("dump.jsonl", (json.dumps(bad) + "\n").encode())], "default")
     assert "dump.jsonl, line 1: passage 0, claim 0:" in report.failed[0]
     assert counts(session) == (0, 0, 0)
+
+
+def test_an_export_of_some_reviewers_labels_leaves_passages_without_claims_out(
+    runner, session, make_user, tmp_path
+):
+    _seed_work(session, make_user)
+    result = runner.invoke(
+        args=["export", "--format", "jsonl", "--reviewer", "ann", str(tmp_path / "a")]
+    )
+    assert result.exit_code == 0, result.output
+    documents = [json.loads(line) for line in (tmp_path / "a").read_text().splitlines()]
+    assert documents, "ann's labels are exported"
+    assert all(p["claims"] for d in documents for p in d["passages"])

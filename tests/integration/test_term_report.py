@@ -178,3 +178,23 @@ def test_totals_kept_from_before_a_curators_move_never_give_a_share_over_one(
     rows = by_outlet(term_report.term_report(session, study, Basis.SETTLED))
     assert (rows["Reuters"].passages, rows["Reuters"].with_terms.count) == (1, 1)
     assert rows["Reuters"].with_terms.share == 1.0
+
+
+def test_the_jsonl_export_gives_each_passage_its_terms_and_still_restores(
+    client, login, session, study
+):
+    from annotator.services.export_formats import export_chunks, filter_from_args
+
+    exported = b"".join(export_chunks(session, "jsonl", filter_from_args({}, session))).decode()
+    passages = [p for line in exported.splitlines() for p in json.loads(line)["passages"]]
+    found = {
+        p["text"][t["start"] : t["end"]]: t["term"] for p in passages for t in p["loaded_terms"]
+    }
+    assert found == {
+        "special military operation": "special military operation",
+        "neo-Nazis": "neo-Nazi*",
+        "so-called": "so-called",
+        "regime": "regime",
+    }
+    report = import_files(session, [("again.jsonl", exported.encode())], "copy")
+    assert len(report.imported) == 2, "the terms are written out, not read back"
