@@ -87,7 +87,8 @@ def test_cli_csv_and_jsonl(runner, tagged, tmp_path):
     docs = [json.loads(line) for line in out_jsonl.read_text(encoding="utf-8").splitlines()]
     assert [d["id"] for d in docs] == ["a-1", "a-2"]
     first = docs[0]["passages"][0]
-    assert set(first) == {"index", "text", "role", "outlet", "cue", "skips", "claims"}
+    keys = {"index", "text", "role", "outlet", "cue", "loaded_terms", "skips", "claims"}
+    assert set(first) == keys
     claim = first["claims"][0]
     assert claim["text"] == first["text"][claim["start"] : claim["end"]]
     assert {a["reviewer"]: a["label"] for a in claim["annotations"]} == {
