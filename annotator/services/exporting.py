@@ -213,11 +213,10 @@ class _ClaimTables:
         return cls(aliased(Outlet), aliased(Outlet), _entries(dialect, project))
 
 
-def _claim_rows_query(export_filter: ExportFilter, dialect: str) -> Select[Any]:
-    """One row per claim and reviewer entry with everything the exports need."""
-    tables = _ClaimTables.new(dialect, export_filter.project)
-    detected, corrected, entries = tables.detected, tables.corrected, tables.entries
-    columns = select(
+def _passage_columns(detected: Any) -> list[Any]:
+    """The document's and the passage's columns of an export row (``detected``: the outlet
+    table joined as the passage's)."""
+    return [
         Document.id.label("doc_pk"),
         Document.external_id,
         Document.title,
@@ -232,6 +231,15 @@ def _claim_rows_query(export_filter: ExportFilter, dialect: str) -> Select[Any]:
         Passage.role,
         Passage.cue,
         detected.name.label("detected_outlet"),
+    ]
+
+
+def _claim_rows_query(export_filter: ExportFilter, dialect: str) -> Select[Any]:
+    """One row per claim and reviewer entry with everything the exports need."""
+    tables = _ClaimTables.new(dialect, export_filter.project)
+    detected, corrected, entries = tables.detected, tables.corrected, tables.entries
+    columns = select(
+        *_passage_columns(detected),
         Claim.id.label("claim_pk"),
         Claim.index.label("claim_index"),
         Claim.start,
@@ -646,20 +654,7 @@ def _claimless_query(f: ExportFilter, page: _Page) -> Select[Any]:
     detected = aliased(Outlet)
     query = (
         select(
-            Document.id.label("doc_pk"),
-            Document.external_id,
-            Document.title,
-            Document.url,
-            Document.site,
-            Document.published,
-            Document.meta.label("meta"),
-            Project.name.label("project"),
-            Passage.id.label("passage_pk"),
-            Passage.index.label("passage_index"),
-            Passage.text.label("passage_text"),
-            Passage.role,
-            Passage.cue,
-            detected.name.label("detected_outlet"),
+            *_passage_columns(detected),
             null().label("claim_pk"),
             null().label("claim_index"),
             null().label("skipped"),
