@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app, g
@@ -60,6 +60,20 @@ def driver_rows(session: Session, statement: Executable) -> list[tuple[Any, ...]
     result = session.connection().execute(statement)
     try:
         return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+def streamed_rows(
+    session: Session, statement: Executable, size: int
+) -> Iterator[Sequence[Sequence[Any]]]:
+    """The rows of ``statement``, ``size`` at a time, from one query that the database hands
+    over as they are read (a server-side cursor on PostgreSQL; SQLite's cursor reads as it
+    goes): for reading every passage's text with only a batch of it in memory."""
+    streamed = statement.execution_options(stream_results=True, max_row_buffer=size)
+    result = session.connection().execute(streamed)
+    try:
+        yield from result.partitions(size)
     finally:
         result.close()
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from annotator.db import get_engine, get_session
+from annotator.db import get_engine, get_session, streamed_rows
 from annotator.models import Document, Passage, Project
 from annotator.services import deleting, term_hits
 from annotator.services.importing import import_files
@@ -54,6 +54,30 @@ def test_the_passages_holding_terms_are_read_once_while_nothing_changes(session)
     }
     again, later_reads = _read(session)
     assert (again, first_reads, later_reads) == (first, 1, 0)
+
+
+def test_the_texts_are_streamed_in_batches_by_one_query(session, monkeypatch):
+    whole, _ = _read(session)
+    term_hits.forget_hits()
+    monkeypatch.setattr(term_hits, "TEXTS_PER_BATCH", 2)
+    assert _read(session) == (whole, 1)
+
+
+def test_streamed_rows_come_in_batches_from_a_cursor_the_database_keeps(session):
+    texts = select(Passage.id, Passage.text).order_by(Passage.id)
+    every = [tuple(row) for row in session.execute(texts)]
+    on_postgresql = session.get_bind().dialect.name == "postgresql"
+    cursors = text("SELECT count(*) FROM pg_cursors")
+    before = session.scalar(cursors) if on_postgresql else None
+    batches = streamed_rows(session, texts, 2)
+    first = next(batches)
+    if on_postgresql:
+        assert session.scalar(cursors) == before + 1
+    rest = [tuple(row) for batch in batches for row in batch]
+    assert len(first) == 2
+    assert [tuple(row) for row in first] + rest == every
+    assert len(every) > 4
+    assert "stream_results" not in session.connection().get_execution_options()
 
 
 def test_an_import_and_a_new_list_show_at_once(session):
