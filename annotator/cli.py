@@ -493,6 +493,34 @@ def evaluate_command(gold: str, article: str | None) -> None:
             click.echo(text)
 
 
+@cli.command("evaluate-sentences")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--misses", type=click.IntRange(min=0), default=20, show_default=True,
+    help="Table: how many wrongly labelled sentences to list.",
+)  # fmt: skip
+def evaluate_sentences_command(file: Path, fmt: str, misses: int) -> None:
+    """Score the label suggestions against a CSV of labelled sentences (no database)."""
+    from annotator.services.evaluation import read_labelled_sentences
+    from annotator.services.records import ImportFileError
+    from annotator.text.evaluate import (
+        format_sentence_scores,
+        score_sentences,
+        sentence_scores_json,
+    )
+
+    try:
+        sentences = read_labelled_sentences(file.name, file.read_bytes())
+    except (ImportFileError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    scores = score_sentences(sentences)
+    if fmt == "json":
+        click.echo(json.dumps(sentence_scores_json(scores), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_sentence_scores(scores, misses))
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

@@ -1,7 +1,9 @@
-"""``annotator evaluate``: import an article, read back what was stored, score it against gold."""
+"""``annotator evaluate``: import an article, read back what was stored, score it against gold;
+``annotator evaluate-sentences``: read a file of labelled sentences for the suggester alone."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -10,10 +12,22 @@ from sqlalchemy.orm import Session, selectinload
 
 from annotator.models import Document, Passage
 from annotator.services.importing import import_files
-from annotator.text.evaluate import evaluate, format_report
+from annotator.services.readers import CSV_FIELD_LIMIT, csv_dialect, decode, lines_of
+from annotator.services.records import ImportFileError
+from annotator.text.evaluate import (
+    OBJECTIVE,
+    SUBJECTIVE,
+    LabelledSentence,
+    evaluate,
+    format_report,
+)
 from annotator.text.pipeline import ClaimDraft, PassageDraft
+from annotator.text.suggest import LABELS
 
 EVALUATION_PROJECT = "evaluation"
+SENTENCE_COLUMNS = ("sentence", "text")
+_OUR_LABELS = frozenset(LABELS)
+_NEWSSD_LABELS = frozenset({SUBJECTIVE, OBJECTIVE})
 
 
 def evaluate_against_gold(session: Session, gold_path: Path, article: str | None) -> str:
@@ -60,3 +74,65 @@ def stored_drafts(session: Session, external_id: str) -> list[PassageDraft]:
         )
         for p in document.passages
     ]
+
+
+def read_labelled_sentences(filename: str, data: bytes) -> list[LabelledSentence]:
+    """A CSV with a ``sentence`` (or ``text``) and a ``label`` column, other columns ignored.
+    Labels are ours (reported, quoted, editorial) or NewsSD-ENG's (SUBJ, OBJ), in any case,
+    one kind per file; a row that breaks this is refused with its line."""
+    text = decode(filename, data)
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    reader = csv.reader(lines_of(text), dialect=csv_dialect(text), strict=True)
+    try:
+        header = [name.strip().lower() for name in next(reader, [])]
+        sentence_column, label_column = _sentence_header(filename, header)
+        sentences = [
+            _labelled_sentence(filename, row, reader.line_num, sentence_column, label_column)
+            for row in reader
+            if any(cell.strip() for cell in row)
+        ]
+    except csv.Error as exc:
+        raise ImportFileError(filename, f"malformed CSV ({exc})", reader.line_num) from exc
+    if not sentences:
+        raise ImportFileError(filename, "the file holds no labelled sentences")
+    _check_one_kind_of_label(filename, sentences)
+    return sentences
+
+
+def _sentence_header(filename: str, header: list[str]) -> tuple[int, int]:
+    """The positions of the sentence and the label column."""
+    sentence = next((header.index(name) for name in SENTENCE_COLUMNS if name in header), None)
+    if sentence is None or "label" not in header:
+        raise ImportFileError(
+            filename, 'the header needs a "sentence" (or "text") and a "label" column', 1
+        )
+    return sentence, header.index("label")
+
+
+def _labelled_sentence(
+    filename: str, row: list[str], line: int, sentence_column: int, label_column: int
+) -> LabelledSentence:
+    if max(sentence_column, label_column) >= len(row):
+        raise ImportFileError(filename, "the row has fewer fields than the header", line)
+    sentence, label = row[sentence_column].strip(), row[label_column].strip().lower()
+    if not sentence:
+        raise ImportFileError(filename, "the sentence is empty", line)
+    if label not in _OUR_LABELS | _NEWSSD_LABELS:
+        raise ImportFileError(
+            filename,
+            f"unknown label {row[label_column].strip()!r}: use reported, quoted or editorial, "
+            "or NewsSD-ENG's SUBJ and OBJ",
+            line,
+        )
+    return LabelledSentence(line, sentence, label)
+
+
+def _check_one_kind_of_label(filename: str, sentences: list[LabelledSentence]) -> None:
+    first_kind = sentences[0].label in _NEWSSD_LABELS
+    for sentence in sentences:
+        if (sentence.label in _NEWSSD_LABELS) != first_kind:
+            raise ImportFileError(
+                filename,
+                "the file mixes SUBJ/OBJ with reported/quoted/editorial labels; use one kind",
+                sentence.line,
+            )

@@ -146,7 +146,7 @@ def read_csv(filename: str, text: str) -> list[DocumentRecord]:
     """CSV with a header: ``id`` and ``text`` required, ``title, url, site, published``
     optional, any other column kept as document metadata."""
     csv.field_size_limit(CSV_FIELD_LIMIT)
-    reader = csv.reader(lines_of(text), dialect=_dialect(text), strict=True)
+    reader = csv.reader(lines_of(text), dialect=csv_dialect(text), strict=True)
     try:
         header = [name.strip().lower() for name in next(reader, [])]
         _check_header(filename, header)
@@ -162,7 +162,7 @@ def read_csv(filename: str, text: str) -> list[DocumentRecord]:
     return records
 
 
-def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+def csv_dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
     """Comma by default; semicolon or tab when the header uses them (spreadsheet exports)."""
     first_line = text.split("\n", 1)[0]
     try:

@@ -15,7 +15,7 @@ from typing import Any
 
 from annotator.text.outlets import OutletRegistry, default_registry
 from annotator.text.pipeline import PassageDraft
-from annotator.text.suggest import LABELS
+from annotator.text.suggest import LABELS, suggest_sentence
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -181,3 +181,142 @@ def format_report(report: EvaluationReport) -> str:
         if len(report.mistakes) > 40:
             lines.append(f"  ... and {len(report.mistakes) - 40} more")
     return "\n".join(lines)
+
+
+# Labelled sentences: the suggester alone, on sentences without their article. A file either
+# uses our labels or NewsSD-ENG's (SUBJ ~ editorial, OBJ ~ reported or quoted), which is then
+# scored as "editorial or not".
+SUBJECTIVE, OBJECTIVE = "subj", "obj"
+NOT_EDITORIAL = "not editorial"
+_MATRIX_CORNER = "gold \\ suggested"
+BINARY_CLASSES = ("editorial", NOT_EDITORIAL)
+
+
+@dataclass(frozen=True)
+class LabelledSentence:
+    line: int
+    text: str
+    label: str  # one of LABELS, or SUBJECTIVE / OBJECTIVE
+
+
+@dataclass(frozen=True)
+class SentenceMiss:
+    line: int
+    text: str
+    expected: str
+    suggested: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SentenceScores:
+    """The suggester's labels against labelled sentences: ``confusion[gold][suggested]``."""
+
+    classes: tuple[str, ...]
+    confusion: Mapping[str, Mapping[str, int]]
+    misses: tuple[SentenceMiss, ...]
+
+    @property
+    def sentences(self) -> int:
+        return sum(sum(row.values()) for row in self.confusion.values())
+
+    @property
+    def correct(self) -> int:
+        return sum(self.confusion[label][label] for label in self.classes)
+
+    @property
+    def accuracy(self) -> float:
+        return _ratio(self.correct, self.sentences)
+
+    def precision(self, label: str) -> float:
+        suggested = sum(self.confusion[gold][label] for gold in self.classes)
+        return _ratio(self.confusion[label][label], suggested)
+
+    def recall(self, label: str) -> float:
+        return _ratio(self.confusion[label][label], sum(self.confusion[label].values()))
+
+    def f1(self, label: str) -> float:
+        p, r = self.precision(label), self.recall(label)
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def macro_f1(self) -> float:
+        return sum(self.f1(label) for label in self.classes) / len(self.classes)
+
+
+def score_sentences(
+    sentences: Sequence[LabelledSentence], registry: OutletRegistry | None = None
+) -> SentenceScores:
+    """Suggest a label for each sentence on its own and count it against the gold label."""
+    registry = registry or default_registry()
+    binary = any(s.label in (SUBJECTIVE, OBJECTIVE) for s in sentences)
+    classes = BINARY_CLASSES if binary else LABELS
+    confusion = {row: dict.fromkeys(classes, 0) for row in classes}
+    misses: list[SentenceMiss] = []
+    for sentence in sentences:
+        suggestion = suggest_sentence(sentence.text, registry)
+        expected, suggested = sentence.label, suggestion.label
+        if binary:
+            expected = "editorial" if expected == SUBJECTIVE else NOT_EDITORIAL
+            suggested = suggested if suggested == "editorial" else NOT_EDITORIAL
+        confusion[expected][suggested] += 1
+        if expected != suggested:
+            misses.append(
+                SentenceMiss(sentence.line, sentence.text, expected, suggested, suggestion.reason)
+            )
+    return SentenceScores(classes, confusion, tuple(misses))
+
+
+def format_sentence_scores(scores: SentenceScores, shown_misses: int = 20) -> str:
+    """Accuracy, per-label precision / recall / F1, macro-F1, the confusion matrix and misses."""
+    width = max(len(label) for label in scores.classes) + 2
+    lines = [
+        f"sentences   {scores.sentences}",
+        f"accuracy    {scores.accuracy:6.3f}  ({scores.correct}/{scores.sentences})",
+        f"macro-F1    {scores.macro_f1:6.3f}",
+        "",
+        f"{'label':<{width}}precision  recall      F1",
+        *(
+            f"{label:<{width}}{scores.precision(label):9.3f}{scores.recall(label):8.3f}"
+            f"{scores.f1(label):8.3f}"
+            for label in scores.classes
+        ),
+        "",
+        f"{_MATRIX_CORNER:<{width + 2}}" + "".join(f"{c:>{width}}" for c in scores.classes),
+    ]
+    for row in scores.classes:
+        counts = "".join(f"{scores.confusion[row][c]:>{width}}" for c in scores.classes)
+        lines.append(f"{row:<{width + 2}}{counts}")
+    shown = scores.misses[:shown_misses]
+    if shown:
+        lines += ["", "misses (line: suggested for gold, the suggester's reason):"]
+        lines += [
+            f"  {m.line}: {m.suggested} for {m.expected} ({m.reason}): {m.text[:80]!r}"
+            for m in shown
+        ]
+        if len(scores.misses) > len(shown):
+            lines.append(f"  ... and {len(scores.misses) - len(shown)} more")
+    return "\n".join(lines)
+
+
+def sentence_scores_json(scores: SentenceScores) -> dict[str, Any]:
+    """The scores as plain data (``annotator evaluate-sentences --format json``)."""
+    return {
+        "sentences": scores.sentences,
+        "accuracy": scores.accuracy,
+        "macro_f1": scores.macro_f1,
+        "labels": {
+            label: {
+                "precision": scores.precision(label),
+                "recall": scores.recall(label),
+                "f1": scores.f1(label),
+            }
+            for label in scores.classes
+        },
+        "confusion": {gold: dict(row) for gold, row in scores.confusion.items()},
+        "misses": [
+            {"line": m.line, "text": m.text, "expected": m.expected, "suggested": m.suggested,
+             "reason": m.reason}
+            for m in scores.misses
+        ],
+    }  # fmt: skip

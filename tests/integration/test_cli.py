@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gc
+import json
 import os
 import re
 import subprocess
@@ -19,6 +20,8 @@ from annotator.collector import FIRST_GENERATION_THRESHOLD
 from annotator.db import get_engine, get_session, is_missing_table
 from annotator.models import Document, User
 from annotator.services import accounts, export_formats
+from annotator.services.evaluation import read_labelled_sentences
+from annotator.text.evaluate import score_sentences
 from tests.conftest import SHARED
 
 
@@ -118,6 +121,31 @@ def test_evaluate_reports_a_bad_gold_file(runner, tmp_path):
     result = runner.invoke(args=["evaluate", str(bad)])
     assert result.exit_code != 0
     assert "cannot read the gold file" in result.output
+
+
+def test_evaluate_sentences_scores_newssd_as_the_module_does(runner):
+    val = SHARED / "corpus" / "newssd-eng" / "val.csv"
+    expected = score_sentences(read_labelled_sentences(val.name, val.read_bytes()))
+    table = runner.invoke(args=["evaluate-sentences", str(val), "--misses", "3"])
+    assert table.exit_code == 0, table.output
+    assert f"sentences   {expected.sentences}" in table.output
+    assert f"macro-F1    {expected.macro_f1:6.3f}" in table.output
+    assert re.search(r"^editorial\s+[\d.]+\s+[\d.]+\s+[\d.]+$", table.output, re.M)
+    assert table.output.count(" for editorial (") + table.output.count(" for not editorial (") == 3
+    as_json = runner.invoke(args=["evaluate-sentences", str(val), "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    data = json.loads(as_json.output)
+    assert data["macro_f1"] == pytest.approx(expected.macro_f1)
+    assert len(data["misses"]) == len(expected.misses)
+
+
+def test_evaluate_sentences_refuses_a_bad_file_with_its_line(runner, tmp_path):
+    bad = tmp_path / "labels.csv"
+    bad.write_text("sentence,label\nIt rained.,OBJ\nIt poured.,maybe\n", encoding="utf-8")
+    result = runner.invoke(args=["evaluate-sentences", str(bad)])
+    assert result.exit_code == 1
+    assert "labels.csv, line 3: unknown label 'maybe'" in result.output
+    assert "macro-F1" not in result.output
 
 
 def test_an_app_without_the_web_part_has_the_database_and_no_pages(tmp_path):

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from annotator.text.evaluate import EvaluationReport, evaluate, format_report
+from annotator.services.evaluation import read_labelled_sentences
+from annotator.text.evaluate import EvaluationReport, evaluate, format_report, score_sentences
 from annotator.text.outlets import default_registry
 from annotator.text.pipeline import ClaimDraft, PassageDraft, analyse_document
 from annotator.text.suggest import EDITORIAL, suggest_sentence
@@ -109,22 +110,26 @@ def test_format_report_is_a_readable_table() -> None:
 
 def newssd_macro_f1(split: str) -> float:
     """Editorial vs not on NewsSD-ENG (SUBJ ~ editorial), macro-F1 over the two classes."""
-    counts = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
-    with (CORPUS / "newssd-eng" / f"{split}.csv").open(encoding="utf-8") as rows:
-        for row in csv.DictReader(rows):
-            predicted = suggest_sentence(row["Sentence"], REGISTRY).label == EDITORIAL
-            gold = row["Label"] == "SUBJ"
-            key = ("t" if predicted == gold else "f") + ("p" if predicted else "n")
-            counts[key] += 1
-    tp, fp, fn, tn = counts["tp"], counts["fp"], counts["fn"], counts["tn"]
-    f1_subj = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-    f1_obj = 2 * tn / (2 * tn + fn + fp) if tn else 0.0
-    return (f1_subj + f1_obj) / 2
+    path = CORPUS / "newssd-eng" / f"{split}.csv"
+    return score_sentences(read_labelled_sentences(path.name, path.read_bytes())).macro_f1
 
 
 def test_newssd_validation_sanity() -> None:
     """Rules are no subjectivity model; this only guards against a collapse (e.g. all one class)."""
     assert newssd_macro_f1("val") > 0.45
+
+
+def test_newssd_scores_as_counted_sentence_by_sentence() -> None:
+    """The scores of ``annotator evaluate-sentences`` against a count written out here."""
+    counts = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
+    with (CORPUS / "newssd-eng" / "val.csv").open(encoding="utf-8") as rows:
+        for row in csv.DictReader(rows):
+            predicted = suggest_sentence(row["Sentence"], REGISTRY).label == EDITORIAL
+            gold = row["Label"] == "SUBJ"
+            counts[("t" if predicted == gold else "f") + ("p" if predicted else "n")] += 1
+    tp, fp, fn, tn = counts["tp"], counts["fp"], counts["fn"], counts["tn"]
+    expected = (2 * tp / (2 * tp + fp + fn) + 2 * tn / (2 * tn + fn + fp)) / 2
+    assert newssd_macro_f1("val") == pytest.approx(expected)
 
 
 def test_pipeline_speed_sanity() -> None:
