@@ -162,13 +162,28 @@ def read_csv(filename: str, text: str) -> list[DocumentRecord]:
     return records
 
 
-def csv_dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
-    """Comma by default; semicolon or tab when the header uses them (spreadsheet exports)."""
+def csv_dialect(text: str) -> type[csv.Dialect]:
+    """RFC 4180 with the delimiter the header uses: comma by default, semicolon or tab from
+    spreadsheets. Only the delimiter is sniffed: from a header without quotes the sniffer also
+    guesses that quotes are not doubled, and a field ``"He said ""no"" twice"`` would come
+    out with a quote too many, or split in two."""
     first_line = text.split("\n", 1)[0]
     try:
-        return csv.Sniffer().sniff(first_line, delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(first_line, delimiters=",;\t").delimiter
     except csv.Error:
         return csv.excel
+    return _DIALECTS[delimiter]
+
+
+class _ExcelSemicolon(csv.excel):
+    delimiter = ";"
+
+
+_DIALECTS: dict[str, type[csv.Dialect]] = {
+    ",": csv.excel,
+    ";": _ExcelSemicolon,
+    "\t": csv.excel_tab,
+}
 
 
 def _check_header(filename: str, header: list[str]) -> None:

@@ -14,6 +14,7 @@ from annotator.text.evaluate import (
     sentence_scores_json,
 )
 from annotator.text.suggest import suggest_sentence
+from tests.conftest import SHARED
 
 REPORTED = "The ship docked in Rotterdam on Tuesday."
 QUOTED = "The minister said the talks would resume next week."
@@ -134,3 +135,12 @@ def test_a_bad_file_is_refused_with_the_line(data: bytes, message: str) -> None:
         read_labelled_sentences("labels.csv", data)
     assert message in str(refused.value)
     assert str(refused.value).startswith("labels.csv")
+
+
+def test_newssd_train_reads_whole_quotes_doubled_inside_quoted_fields_included() -> None:
+    train = SHARED / "corpus" / "newssd-eng" / "train.csv"
+    sentences = read_labelled_sentences(train.name, train.read_bytes())
+    assert (len(sentences), sum(s.label == "subj" for s in sentences)) == (731, 244)
+    fed = next(s for s in sentences if s.text.endswith("the Fed said."))
+    assert fed.text.startswith('"Recent indicators point to modest growth')
+    assert fed.label == "obj"
