@@ -154,7 +154,7 @@ _ASIDE_START = {"course": "of ", "sure": "to be "}
 _OPENER = re.compile(
     r"(?:Clearly|Obviously|Of course|Surely|Needless to say|Frankly|Sadly|Alas|Ironically|"
     r"Predictably|Tellingly|Thankfully|Unsurprisingly|Not surprisingly|Make no mistake|"
-    r"In other words|Put simply|To be sure|Let(?:'s|’s| us)|Imagine|Consider|Remember|"
+    r"In other words|In fact,|Put simply|To be sure|Let(?:'s|’s| us)|Imagine|Consider|Remember|"
     r"Note that|Think about|Don['’]t forget|Keep in mind|Mind you|Worse(?: still)?,|"
     r"Even worse|Again,)"
 )

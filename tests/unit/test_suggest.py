@@ -50,6 +50,7 @@ EDITORIAL = [
     "I doubt the deal will survive the winter.",
     "Why would anyone trust these figures?",
     "Clearly, the government has lost control of the situation.",
+    "In fact, the rail carriers are profiting more than ever.",
     "The decision suggests the board never intended to negotiate.",
     "The minister's absurd and shameless excuses fooled nobody.",
     "Again, the talks appeared to be another example of bad faith.",
