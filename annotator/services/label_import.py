@@ -36,7 +36,7 @@ from annotator.models import (
 from annotator.services import queue
 from annotator.services.exporting import FORMULA_PREFIXES
 from annotator.services.jsonl_reader import RecordError, parse_time
-from annotator.services.readers import CSV_FIELD_LIMIT, decode, lines_of
+from annotator.services.readers import CSV_FIELD_LIMIT, csv_dialect, decode, lines_of
 from annotator.services.records import ImportFileError, is_whole_number
 from annotator.services.reviewers import resolve_reviewers
 from annotator.services.storing import refresh_statistics
@@ -113,7 +113,7 @@ def import_labels(
 def read_label_rows(filename: str, data: bytes) -> list[LabelRow]:
     text = decode(filename, data)
     csv.field_size_limit(CSV_FIELD_LIMIT)
-    reader = csv.DictReader(lines_of(text), strict=True)
+    reader = csv.DictReader(lines_of(text), dialect=csv_dialect(text), strict=True)
     try:
         header = [name.strip().lower() for name in reader.fieldnames or []]
         _check_header(filename, header)

@@ -30,9 +30,9 @@ from tests.conftest import PASSWORD
 from tests.helpers import import_fixture, passage_with_most_claims
 
 
-def _csv(rows: list[dict[str, object]]) -> bytes:
+def _csv(rows: list[dict[str, object]], delimiter: str = ",") -> bytes:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), delimiter=delimiter)
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue().encode()
@@ -76,6 +76,29 @@ def test_labels_by_offsets_and_by_text(session, make_user, passage):
     assert stored == {first.id: "quoted", second.id: "editorial"}
     again = import_labels(session, "labels.csv", data, "default")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_a_spreadsheet_with_semicolons_or_tabs_and_doubled_quotes(
+    session, make_user, passage, delimiter
+):
+    make_user("ann")
+    claim = passage.claims[0]
+    row = {
+        "document_id": passage.document.external_id,
+        "passage_index": passage.index,
+        "claim_start": claim.start,
+        "claim_end": claim.end,
+        "reviewer": "ann",
+        "label": "quoted",
+        "note": 'Says "no; not now", twice',
+    }
+    data = _csv([row], delimiter)
+    assert b'"Says ""no; not now"", twice"' in data
+    report = import_labels(session, "labels.csv", data, "default")
+    assert report.created == 1
+    stored = session.scalars(select(Annotation)).one()
+    assert (stored.claim_id, stored.label, stored.note) == (claim.id, "quoted", row["note"])
 
 
 def test_complete_labels_complete_the_review(session, make_user, passage):
