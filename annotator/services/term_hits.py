@@ -17,7 +17,7 @@ from annotator.models import Passage, Project
 from annotator.text.loaded_terms import TermHit, matcher, watched_terms
 
 # Fetching all 290,000 texts of a project at once raised a server process's peak memory by
-# 120-190 MiB; batches of 5,000 by about 10 (docs/benchmarks.md, round 22).
+# 120-200 MiB; batches of 5,000 by about 12 (docs/benchmarks.md, round 22).
 TEXTS_PER_BATCH = 5_000
 _HITS: VersionedCache[tuple[int, tuple[str, ...]], dict[int, tuple[TermHit, ...]]] = VersionedCache(
     ttl_s=600.0
