@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Cyrillic and Greek test texts)
 """Feeding decoded text to the csv module line by line, with the dialect the header shows."""
 
 from __future__ import annotations
@@ -5,10 +6,11 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from annotator.services.readers import csv_dialect, lines_of, read_csv
+from annotator.services.readers import csv_dialect, decode, lines_of, read_csv
 
 cells = st.text(alphabet=st.sampled_from('ab ,"\n\r;é😀'), max_size=8)
 tables = st.lists(st.lists(cells, min_size=1, max_size=4), max_size=6)
@@ -47,3 +49,39 @@ def test_a_quotation_in_an_imported_article_keeps_its_marks():
     text = 'id,title,text\na-1,Strike,"""No,"" the mayor said of the ""final"" offer."\n'
     [record] = read_csv("articles.csv", text)
     assert record.text == '"No," the mayor said of the "final" offer.'
+
+
+# What newsrooms' legacy files hold: Western European text in Windows-1252 or Latin-1 (from
+# spreadsheets), Cyrillic in Windows-1251 or KOI8, Greek, and Central European text.
+LEGACY_TEXTS = {
+    "fr": "Les dockers de Saint-Nazaire sont en grève depuis lundi, selon Le Monde. « Nous ne "
+    "céderons pas », a déclaré le délégué syndical.",
+    "de": "Bundeskanzler Müller sagte am Dienstag, die Gespräche seien gescheitert. Die "
+    "Gewerkschaft kündigte weitere Streiks an.",
+    "en": "The mayor of Malmö said the naïve plan would fail, according to Reuters.",
+    "es": "El alcalde José Álvarez afirmó que la huelga continuará, según El País.",
+    "ru": "Президент заявил, что переговоры продолжатся в среду, сообщает ТАСС.",
+    "uk": "Президент України заявив, що переговори тривають, повідомляє Укрінформ.",
+    "el": "Ο πρωθυπουργός δήλωσε ότι οι συνομιλίες θα συνεχιστούν την Τετάρτη.",
+    "pl": "Premier powiedział w środę, że rozmowy będą kontynuowane. Związkowcy zapowiedzieli "
+    "dalsze strajki.",
+    "cs": "Předseda vlády řekl, že jednání budou pokračovat ve středu.",
+}
+LEGACY_ENCODINGS = [
+    ("fr", "cp1252"), ("fr", "latin-1"), ("de", "cp1252"), ("de", "latin-1"),
+    ("en", "cp1252"), ("es", "latin-1"), ("ru", "cp1251"), ("ru", "koi8-r"),
+    ("uk", "cp1251"), ("el", "cp1253"), ("el", "iso-8859-7"), ("pl", "cp1250"),
+    ("pl", "iso-8859-2"), ("cs", "cp1250"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("language", "encoding"), LEGACY_ENCODINGS)
+def test_an_article_in_a_legacy_encoding_reads_as_written(language, encoding):
+    text = LEGACY_TEXTS[language]
+    for file in (f'id,title,text\na-1,{text.split(",")[0]},"{text}"\n', f"Headline\n\n{text}\n"):
+        assert decode("article.csv", file.encode(encoding)) == file
+
+
+def test_the_encoding_is_read_from_the_whole_file_not_its_start():
+    file = "The port reopened on Monday.\n" * 20_000 + "Le délégué a déclaré la grève.\n"
+    assert decode("long.txt", file.encode("cp1252")) == file
