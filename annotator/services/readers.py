@@ -125,7 +125,7 @@ def _decode_bytes(filename: str, data: bytes) -> str:
 def _decode_legacy(filename: str, data: bytes) -> str:
     """Text in a legacy encoding (Windows-1252, Windows-1251, KOI8-R, ISO-8859-7...), as
     chardet reads the whole file. charset-normalizer, used before, read 7 of the 28 short
-    news files of tests/unit/test_readers.py in the wrong one ("grčve" for "grève")."""
+    news files of tests/unit/test_readers.py in the wrong one ("M³ller" for "Müller")."""
     encoding = chardet.detect(data, max_bytes=len(data), compat_names=False)["encoding"]
     if encoding is None:
         raise ImportFileError(
