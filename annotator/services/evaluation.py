@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from annotator.models import Document, Passage
 from annotator.services.importing import import_files
-from annotator.services.readers import CSV_FIELD_LIMIT, csv_dialect, decode, lines_of
+from annotator.services.readers import decode, read_csv_rows
 from annotator.services.records import ImportFileError
 from annotator.text.evaluate import (
     OBJECTIVE,
@@ -80,19 +80,12 @@ def read_labelled_sentences(filename: str, data: bytes) -> list[LabelledSentence
     """A CSV with a ``sentence`` (or ``text``) and a ``label`` column, other columns ignored.
     Labels are ours (reported, quoted, editorial) or NewsSD-ENG's (SUBJ, OBJ), in any case,
     one kind per file; a row that breaks this is refused with its line."""
-    text = decode(filename, data)
-    csv.field_size_limit(CSV_FIELD_LIMIT)
-    reader = csv.reader(lines_of(text), dialect=csv_dialect(text), strict=True)
-    try:
-        header = [name.strip().lower() for name in next(reader, [])]
-        sentence_column, label_column = _sentence_header(filename, header)
-        sentences = [
-            _labelled_sentence(filename, row, reader.line_num, sentence_column, label_column)
-            for row in reader
-            if any(cell.strip() for cell in row)
-        ]
-    except csv.Error as exc:
-        raise ImportFileError(filename, f"malformed CSV ({exc})", reader.line_num) from exc
+
+    def sentence_reader(header: list[str]) -> Callable[[list[str], int], LabelledSentence]:
+        columns = _sentence_header(filename, header)
+        return lambda row, line: _labelled_sentence(filename, row, line, *columns)
+
+    sentences = read_csv_rows(filename, decode(filename, data), sentence_reader)
     if not sentences:
         raise ImportFileError(filename, "the file holds no labelled sentences")
     _check_one_kind_of_label(filename, sentences)

@@ -14,7 +14,9 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import PurePosixPath
+from typing import TypeVar
 
 import chardet
 
@@ -51,6 +53,7 @@ _UTF8_SEQUENCE = re.compile(
 )
 
 Reader = Callable[[str, str], list[DocumentRecord]]
+T = TypeVar("T")
 
 
 def supported_types() -> str:
@@ -157,21 +160,31 @@ def _id_from_name(filename: str) -> str:
 def read_csv(filename: str, text: str) -> list[DocumentRecord]:
     """CSV with a header: ``id`` and ``text`` required, ``title, url, site, published``
     optional, any other column kept as document metadata."""
+
+    def record_reader(header: list[str]) -> Callable[[list[str], int], DocumentRecord]:
+        _check_header(filename, header)
+        return partial(_csv_record, filename, header)
+
+    records = read_csv_rows(filename, text, record_reader)
+    if not records:
+        raise ImportFileError(filename, "the file holds no records")
+    return records
+
+
+def read_csv_rows(
+    filename: str, text: str, row_reader: Callable[[list[str]], Callable[[list[str], int], T]]
+) -> list[T]:
+    """Each row of a CSV file with a header, read by the function ``row_reader`` makes from
+    the header's names (stripped, lower case), with the row's line. Blank rows are skipped; a
+    malformed file is refused with its line."""
     csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.reader(lines_of(text), dialect=csv_dialect(text), strict=True)
     try:
         header = [name.strip().lower() for name in next(reader, [])]
-        _check_header(filename, header)
-        records = [
-            _csv_record(filename, header, row, reader.line_num)
-            for row in reader
-            if any(cell.strip() for cell in row)
-        ]
+        read_row = row_reader(header)
+        return [read_row(row, reader.line_num) for row in reader if any(c.strip() for c in row)]
     except csv.Error as exc:
         raise ImportFileError(filename, f"malformed CSV ({exc})", reader.line_num) from exc
-    if not records:
-        raise ImportFileError(filename, "the file holds no records")
-    return records
 
 
 def csv_dialect(text: str) -> type[csv.Dialect]:
