@@ -38,6 +38,19 @@ def _csv(rows: list[dict[str, object]], delimiter: str = ",") -> bytes:
     return buffer.getvalue().encode()
 
 
+def _ann_quotes_first_claim(passage: Passage) -> dict[str, object]:
+    """A row giving reviewer ann's label "quoted" to the passage's first claim, by offsets."""
+    claim = passage.claims[0]
+    return {
+        "document_id": passage.document.external_id,
+        "passage_index": passage.index,
+        "claim_start": claim.start,
+        "claim_end": claim.end,
+        "reviewer": "ann",
+        "label": "quoted",
+    }
+
+
 @pytest.fixture
 def passage(session):
     import_fixture(session, "harbour.txt", "two.jsonl")
@@ -84,15 +97,7 @@ def test_a_spreadsheet_with_semicolons_or_tabs_and_doubled_quotes(
 ):
     make_user("ann")
     claim = passage.claims[0]
-    row = {
-        "document_id": passage.document.external_id,
-        "passage_index": passage.index,
-        "claim_start": claim.start,
-        "claim_end": claim.end,
-        "reviewer": "ann",
-        "label": "quoted",
-        "note": 'Says "no; not now", twice',
-    }
+    row = {**_ann_quotes_first_claim(passage), "note": 'Says "no; not now", twice'}
     data = _csv([row], delimiter)
     assert b'"Says ""no; not now"", twice"' in data
     report = import_labels(session, "labels.csv", data, "default")
@@ -179,15 +184,7 @@ def test_completions_count_once_whatever_came_before(session, make_user, passage
 
 def test_changed_label_bumps_the_version(session, make_user, passage):
     make_user("ann")
-    claim = passage.claims[0]
-    row = {
-        "document_id": passage.document.external_id,
-        "passage_index": passage.index,
-        "claim_start": claim.start,
-        "claim_end": claim.end,
-        "reviewer": "ann",
-        "label": "quoted",
-    }
+    row = _ann_quotes_first_claim(passage)
     import_labels(session, "a.csv", _csv([row]), "default")
     report = import_labels(session, "b.csv", _csv([{**row, "label": "reported"}]), "default")
     assert report.updated == 1
