@@ -18,6 +18,7 @@ from annotator.text.pipeline import PassageDraft
 from annotator.text.suggest import LABELS, suggest_sentence
 
 _WHITESPACE = re.compile(r"\s+")
+_MATRIX_CORNER = "gold \\ suggested"
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def format_report(report: EvaluationReport) -> str:
         f"suggestion accuracy  {report.suggestion_accuracy:6.3f}"
         f"  ({report.label_correct}/{report.matched_claims} matched claims)",
         "",
-        "gold \\ suggested " + "".join(f"{label:>10}" for label in LABELS),
+        f"{_MATRIX_CORNER} " + "".join(f"{label:>10}" for label in LABELS),
     ]
     for row in LABELS:
         counts = report.confusion.get(row, {})
@@ -188,7 +189,6 @@ def format_report(report: EvaluationReport) -> str:
 # scored as "editorial or not".
 SUBJECTIVE, OBJECTIVE = "subj", "obj"
 NOT_EDITORIAL = "not editorial"
-_MATRIX_CORNER = "gold \\ suggested"
 BINARY_CLASSES = ("editorial", NOT_EDITORIAL)
 
 
