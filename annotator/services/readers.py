@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -47,7 +48,9 @@ _BOMS = (
 )
 _HTML_START = re.compile(r"\s*(?:<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
 _ZIP_MAGIC = b"PK\x03\x04"
-# A well-formed multi-byte UTF-8 character (U+0080 and up): rare by chance in 8-bit text.
+# A well-formed multi-byte UTF-8 character (U+0080 and up). 8-bit text holds some by chance
+# (in Ukrainian, a capital letter before the letter i in Windows-1251 or KOI8-U), but few
+# among its other bytes over 127.
 _UTF8_SEQUENCE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
@@ -118,28 +121,90 @@ def _decode_bytes(filename: str, data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if _UTF8_SEQUENCE.search(data):  # UTF-8 with bad bytes: damaged, not a legacy encoding
+        if _mostly_utf8(data):  # UTF-8 with bad bytes: damaged, not a legacy encoding
             raise ImportFileError(
                 filename, f"not valid UTF-8 (byte {exc.start}), though the rest of it is UTF-8"
             ) from exc
     return _decode_legacy(filename, data)
 
 
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether at least half of the bytes over 127 form well-formed UTF-8 characters."""
+    in_sequences = sum(len(sequence) for sequence in _UTF8_SEQUENCE.findall(data))
+    return in_sequences * 2 >= len(data) - len(data.translate(None, _HIGH_BYTES))
+
+
+_HIGH_BYTES = bytes(range(128, 256))
+
+
 def _decode_legacy(filename: str, data: bytes) -> str:
-    """Text in a legacy encoding (Windows-1252, Windows-1251, KOI8-R, ISO-8859-7...), as
-    chardet reads the whole file. charset-normalizer, used before, read 7 of the 28 short
-    news files of tests/unit/test_readers.py in the wrong one ("M³ller" for "Müller")."""
-    encoding = chardet.detect(data, max_bytes=len(data), compat_names=False)["encoding"]
-    if encoding is None:
+    """Text in a legacy encoding (Windows-1252, Windows-1251, KOI8-R, ISO-8859-7...): the one
+    chardet finds in the whole file, unless it is one news text is not saved in (a Mac or DOS
+    code page) or it puts letters of two alphabets in one word ("Caf" and a Greek iota for
+    "Café"); then Windows-1252, where the file reads as Western text there."""
+    guess = chardet.detect(data, max_bytes=len(data), compat_names=False)["encoding"]
+    text = _decoded(data, guess)
+    if text is not None and _is_news_encoding(guess) and not _mixes_alphabets(text):
+        return text
+    western = _decoded(data, "cp1252")
+    if western is not None and _reads_as_western(western):
+        return western
+    if text is None:
         raise ImportFileError(
             filename, "not valid UTF-8 and its encoding could not be detected (a binary file?)"
         )
+    return text
+
+
+def _decoded(data: bytes, encoding: str | None) -> str | None:
+    if encoding is None:
+        return None
     try:
         return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise ImportFileError(
-            filename, f"not valid UTF-8, and not valid {encoding} as it seemed to be"
-        ) from exc
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _is_news_encoding(encoding: str | None) -> bool:
+    """Windows and ISO code pages, KOI8 and the East Asian encodings; not the Mac and DOS
+    code pages that short Western text often fits by chance ("mayorís" for "mayor's" with a
+    curly apostrophe)."""
+    name = codecs.lookup(encoding).name if encoding else ""
+    return name.startswith(_NEWS_ENCODINGS)
+
+
+_NEWS_ENCODINGS = (
+    "cp125", "iso8859-", "koi8-", "cp874", "tis-620", "gb", "big5", "shift_jis", "cp932",
+    "euc_", "iso2022", "cp949", "johab",
+)  # fmt: skip
+_WORD = re.compile(r"[^\W_]+")
+# Enough text to tell; the whole of a 50 MB file would take seconds.
+_ALPHABET_SAMPLE = 200_000
+
+
+def _alphabet(character: str) -> str | None:
+    """The alphabet a character of a word belongs to (the first word of its Unicode name:
+    LATIN, GREEK, CYRILLIC, SUPERSCRIPT...); None for ASCII digits."""
+    if character.isascii():
+        return "LATIN" if character.isalpha() else None
+    return unicodedata.name(character, "?").split(" ", 1)[0]
+
+
+def _mixes_alphabets(text: str) -> bool:
+    """Whether a word holds letters of two alphabets: mojibake, not a language."""
+    for word in _WORD.finditer(text, 0, _ALPHABET_SAMPLE):
+        if not word.group().isascii():
+            alphabets = {_alphabet(character) for character in word.group()} - {None}
+            if len(alphabets) > 1:
+                return True
+    return False
+
+
+def _reads_as_western(text: str) -> bool:
+    """Latin letters only, and no word that mixes them with anything else."""
+    sample = text[:_ALPHABET_SAMPLE]
+    letters = (c for c in sample if not c.isascii() and c.isalpha())
+    return all(_alphabet(c) == "LATIN" for c in letters) and not _mixes_alphabets(sample)
 
 
 def _read_article(filename: str, text: str) -> list[DocumentRecord]:

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001  (Cyrillic and Greek test texts)
+# ruff: noqa: RUF001, RUF003  (Cyrillic and Greek test texts)
 """Feeding decoded text to the csv module line by line, with the dialect the header shows."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from annotator.services.readers import csv_dialect, decode, lines_of, read_csv
+from annotator.services.records import ImportFileError
 
 cells = st.text(alphabet=st.sampled_from('ab ,"\n\r;é😀'), max_size=8)
 tables = st.lists(st.lists(cells, min_size=1, max_size=4), max_size=6)
@@ -66,12 +67,18 @@ LEGACY_TEXTS = {
     "pl": "Premier powiedział w środę, że rozmowy będą kontynuowane. Związkowcy zapowiedzieli "
     "dalsze strajki.",
     "cs": "Předseda vlády řekl, že jednání budou pokračovat ve středu.",
+    # Capital letters before "і": byte pairs that are also well-formed UTF-8.
+    "uk_i": "Вінниця і Київ: Він сказав, що Віктор піде.",
+    # Short English from a word processor: chardet alone reads Mac or DOS code pages.
+    "en_quotes": "The mayor’s plan won’t work, officials said.",
+    "en_money": "Price: 5 € or £4, it’s said.",
 }
 LEGACY_ENCODINGS = [
     ("fr", "cp1252"), ("fr", "latin-1"), ("de", "cp1252"), ("de", "latin-1"),
     ("en", "cp1252"), ("es", "latin-1"), ("ru", "cp1251"), ("ru", "koi8-r"),
     ("uk", "cp1251"), ("el", "cp1253"), ("el", "iso-8859-7"), ("pl", "cp1250"),
-    ("pl", "iso-8859-2"), ("cs", "cp1250"),
+    ("pl", "iso-8859-2"), ("cs", "cp1250"), ("uk_i", "cp1251"), ("uk_i", "koi8-u"),
+    ("en_quotes", "cp1252"), ("en_money", "cp1252"),
 ]  # fmt: skip
 
 
@@ -80,6 +87,16 @@ def test_an_article_in_a_legacy_encoding_reads_as_written(language, encoding):
     text = LEGACY_TEXTS[language]
     for file in (f'id,title,text\na-1,{text.split(",")[0]},"{text}"\n', f"Headline\n\n{text}\n"):
         assert decode("article.csv", file.encode(encoding)) == file
+
+
+def test_a_guess_that_mixes_alphabets_in_a_word_gives_way_to_windows_1252():
+    assert decode("menu.txt", "Café crème".encode("cp1252")) == "Café crème"  # not "Cafι"
+
+
+def test_damaged_utf8_is_still_refused_as_such():
+    data = "Le délégué a déclaré la grève.".encode() + b"\xe9\n"
+    with pytest.raises(ImportFileError, match=r"not valid UTF-8 \(byte \d+\), though the rest"):
+        decode("damaged.txt", data)
 
 
 def test_the_encoding_is_read_from_the_whole_file_not_its_start():
