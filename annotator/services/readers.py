@@ -139,21 +139,44 @@ _HIGH_BYTES = bytes(range(128, 256))
 
 def _decode_legacy(filename: str, data: bytes) -> str:
     """Text in a legacy encoding (Windows-1252, Windows-1251, KOI8-R, ISO-8859-7...): the one
-    chardet finds in the whole file, unless it is one news text is not saved in (a Mac or DOS
-    code page) or it puts letters of two alphabets in one word ("Caf" and a Greek iota for
-    "Café"); then Windows-1252, where the file reads as Western text there."""
+    chardet finds in the whole file, or Windows-1252 where the file reads as Western text in
+    it and chardet's reading is less likely (``_likelier_western``)."""
     guess = chardet.detect(data, max_bytes=len(data), compat_names=False)["encoding"]
     text = _decoded(data, guess)
-    if text is not None and _is_news_encoding(guess) and not _mixes_alphabets(text):
-        return text
     western = _decoded(data, "cp1252")
-    if western is not None and _reads_as_western(western):
+    if (
+        western is not None
+        and _reads_as_western(western)
+        and (text is None or _likelier_western(guess, text, western))
+    ):
         return western
     if text is None:
         raise ImportFileError(
             filename, "not valid UTF-8 and its encoding could not be detected (a binary file?)"
         )
     return text
+
+
+def _likelier_western(guess: str | None, text: str, western: str) -> bool:
+    """Whether Windows-1252's reading of a file is likelier than chardet's: chardet named a
+    Mac or DOS code page, which short Western text often fits by chance ("mayorís" for
+    "mayor's" with a curly apostrophe); its reading puts two alphabets in one word ("Caf" and
+    a Greek iota) or holds C1 control characters; it named Latin-1 or Latin-9, which
+    Windows-1252 extends as browsers read them; or it named another Latin code page and,
+    where the two readings differ, Windows-1252's has more of the letters and marks its
+    languages use ("déjà" rather than "déjŕ")."""
+    name = codecs.lookup(guess).name if guess else ""
+    if not name.startswith(_NEWS_ENCODINGS) or _mixes_alphabets(text) or _C1.search(text):
+        return True
+    if name in ("iso8859-1", "iso8859-15"):
+        return True
+    if name in _OTHER_LATIN_PAGES:
+        pairs = zip(western[:_ALPHABET_SAMPLE], text[:_ALPHABET_SAMPLE], strict=True)
+        differing = [(a, b) for a, b in pairs if a != b]
+        ours = sum(a in _WESTERN_COMMON for a, _ in differing)
+        theirs = sum(b in _OTHER_LATIN_COMMON for _, b in differing)
+        return ours > theirs
+    return False
 
 
 def _decoded(data: bytes, encoding: str | None) -> str | None:
@@ -165,18 +188,26 @@ def _decoded(data: bytes, encoding: str | None) -> str | None:
         return None
 
 
-def _is_news_encoding(encoding: str | None) -> bool:
-    """Windows and ISO code pages, KOI8 and the East Asian encodings; not the Mac and DOS
-    code pages that short Western text often fits by chance ("mayorís" for "mayor's" with a
-    curly apostrophe)."""
-    name = codecs.lookup(encoding).name if encoding else ""
-    return name.startswith(_NEWS_ENCODINGS)
-
-
+# The code pages news text is saved in: Windows, ISO, KOI8 and the East Asian ones; not the
+# Mac and DOS code pages.
 _NEWS_ENCODINGS = (
     "cp125", "iso8859-", "koi8-", "cp874", "tis-620", "gb", "big5", "shift_jis", "cp932",
     "euc_", "iso2022", "cp949", "johab",
 )  # fmt: skip
+# Latin code pages besides Windows-1252 and Latin-1/9, and letters and marks common in the
+# languages of each side (not the rare ones: Slovak's "ŕ" is "à" in Windows-1252).
+_OTHER_LATIN_PAGES = frozenset(
+    ["cp1250", "cp1254", "cp1257", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-9",
+     "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-16"]
+)  # fmt: skip
+_WESTERN_COMMON = frozenset(
+    "àâäæçèéêëîïôöœùûüÿñáíóúãõåøßìòÀÂÄÆÇÈÉÊËÎÏÔÖŒÙÛÜŸÑÁÍÓÚÃÕÅØÌÒ"
+    "\u2019\u2018\u201c\u201d\u2013\u2014\u2026\u20ac"  # curly quotes, dashes, ..., euro
+)
+_OTHER_LATIN_COMMON = frozenset(
+    "čďěňřšťůžąćęłńśźżőűăâîșțşğıçöüāēģīķļņūėįųČĎĚŇŘŠŤŮŽĄĆĘŁŃŚŹŻŐŰĂÂÎȘȚŞĞİÇÖÜĀĒĢĪĶĻŅŪĖĮŲ"
+)
+_C1 = re.compile("[\x80-\x9f]")  # control characters: Latin-1's reading of Windows-1252's marks
 _WORD = re.compile(r"[^\W_]+")
 # Enough text to tell; the whole of a 50 MB file would take seconds.
 _ALPHABET_SAMPLE = 200_000

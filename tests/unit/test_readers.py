@@ -72,13 +72,18 @@ LEGACY_TEXTS = {
     # Short English from a word processor: chardet alone reads Mac or DOS code pages.
     "en_quotes": "The mayor’s plan won’t work, officials said.",
     "en_money": "Price: 5 € or £4, it’s said.",
+    # Read by chardet as Central European, Latin-9 and Maltese ("déjŕ", "œ" for "½", controls).
+    "en_accent": "power” €5 would workers union mayor workers next déjà power.",
+    "en_half": "city plan officials plan union union plan ½ the city strike.",
+    "en_dash": "union deal next union union– union talks talks.",
 }
 LEGACY_ENCODINGS = [
     ("fr", "cp1252"), ("fr", "latin-1"), ("de", "cp1252"), ("de", "latin-1"),
     ("en", "cp1252"), ("es", "latin-1"), ("ru", "cp1251"), ("ru", "koi8-r"),
     ("uk", "cp1251"), ("el", "cp1253"), ("el", "iso-8859-7"), ("pl", "cp1250"),
     ("pl", "iso-8859-2"), ("cs", "cp1250"), ("uk_i", "cp1251"), ("uk_i", "koi8-u"),
-    ("en_quotes", "cp1252"), ("en_money", "cp1252"),
+    ("en_quotes", "cp1252"), ("en_money", "cp1252"), ("en_accent", "cp1252"),
+    ("en_half", "cp1252"), ("en_dash", "cp1252"),
 ]  # fmt: skip
 
 
