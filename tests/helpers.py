@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -179,3 +180,25 @@ def statements_sent(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
         yield sent
     finally:
         event.remove(engine, "after_cursor_execute", listener)
+
+
+def word_document(*paragraphs: tuple[str, str | None]) -> bytes:
+    """A .docx whose body holds these (text, style) paragraphs; style None is Normal."""
+    import docx
+
+    document = docx.Document()
+    for text, style in paragraphs:
+        document.add_paragraph(text, style=style)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+STRIKE_DOCX_PARAGRAPHS: tuple[tuple[str, str | None], ...] = (
+    ("Port strike ends after talks", "Title"),
+    ("The strike is over, and not a day too soon.", None),
+    ("The Kyiv Independent reports:", None),
+    ("Dock workers returned to work on Monday, the union said.", "Quote"),
+    ("Shipping lines expect traffic to recover within a week.", "Quote"),
+    ("I doubt the deal will hold.", None),
+)

@@ -1,8 +1,8 @@
-"""File bytes -> document records: plain text, Markdown, HTML, JSONL, CSV and ZIP archives.
+"""File bytes -> document records: plain text, Markdown, HTML, Word, JSONL, CSV and ZIP archives.
 
 Every reader validates the whole file before anything is stored, and its errors name the
 file and the line or record. Text is decoded from UTF-8 (with or without a byte-order mark),
-UTF-16 with a byte-order mark, or whatever encoding charset-normalizer detects; Windows and
+UTF-16 or UTF-32 with a byte-order mark, or the encoding chardet detects; Windows and
 old Mac line endings become ``\\n``.
 """
 
@@ -21,6 +21,8 @@ from typing import TypeVar
 
 import chardet
 
+from annotator.services.archives import DAMAGED_ZIP_ERRORS
+from annotator.services.docx_reader import read_docx
 from annotator.services.html_reader import read_html
 from annotator.services.jsonl_reader import read_jsonl
 from annotator.services.records import DocumentRecord, ImportFileError
@@ -29,8 +31,11 @@ TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 CSV_SUFFIXES = frozenset({".csv"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+DOCX_SUFFIXES = frozenset({".docx"})
 ZIP_SUFFIXES = frozenset({".zip"})
-SUPPORTED = TEXT_SUFFIXES | JSONL_SUFFIXES | CSV_SUFFIXES | HTML_SUFFIXES | ZIP_SUFFIXES
+SUPPORTED = (
+    TEXT_SUFFIXES | JSONL_SUFFIXES | CSV_SUFFIXES | HTML_SUFFIXES | DOCX_SUFFIXES | ZIP_SUFFIXES
+)
 
 CSV_FIELDS = ("id", "title", "text", "url", "site", "published")
 CSV_FIELD_LIMIT = 20 * 1024 * 1024
@@ -66,6 +71,12 @@ def supported_types() -> str:
 def read_records(filename: str, data: bytes) -> list[DocumentRecord]:
     """Parse one uploaded or local file into document records, or raise ImportFileError."""
     suffix = PurePosixPath(filename).suffix.lower()
+    if suffix in DOCX_SUFFIXES:
+        return [read_docx(filename, data, _id_from_name(filename))]
+    if suffix == ".doc":
+        raise ImportFileError(
+            filename, "Word 97-2003 documents are not read; save it as a Word document (.docx)"
+        )
     if suffix in ZIP_SUFFIXES or (suffix not in SUPPORTED and data.startswith(_ZIP_MAGIC)):
         return read_zip(filename, data)
     text = decode(filename, data)
@@ -346,7 +357,7 @@ def read_zip(filename: str, data: bytes) -> list[DocumentRecord]:
     skipped); refused whole when it would unpack too large or holds too many members."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+    except DAMAGED_ZIP_ERRORS as exc:
         raise ImportFileError(filename, f"not a valid ZIP archive ({exc})") from exc
     with archive:
         members = [info for info in archive.infolist() if _wanted_member(info)]
@@ -364,7 +375,9 @@ def read_zip(filename: str, data: bytes) -> list[DocumentRecord]:
 
 def _wanted_member(info: zipfile.ZipInfo) -> bool:
     path = PurePosixPath(info.filename)
-    if info.is_dir() or any(part.startswith((".", "__MACOSX")) for part in path.parts):
+    if not info.filename or info.is_dir():
+        return False
+    if any(part.startswith((".", "__MACOSX")) for part in path.parts):
         return False
     return path.suffix.lower() in SUPPORTED - ZIP_SUFFIXES
 
@@ -386,7 +399,7 @@ def _read_member(
     try:
         with archive.open(info) as handle:
             content = handle.read(budget + 1)
-    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as exc:
+    except DAMAGED_ZIP_ERRORS as exc:
         raise ImportFileError(f"{filename}/{info.filename}", f"cannot be unpacked ({exc})") from exc
     if len(content) > budget:
         raise ImportFileError(filename, _too_large_message())

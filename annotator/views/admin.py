@@ -31,7 +31,7 @@ from annotator.forms import (
     UserForm,
 )
 from annotator.models import Outlet, Project, User
-from annotator.services import accounts, deleting, outlets, projects
+from annotator.services import accounts, deleting, outlets, projects, readers
 from annotator.services.dashboard import document_of
 from annotator.views.dashboard import document_page
 from annotator.views.imports import run_article_import
@@ -107,7 +107,13 @@ def import_articles() -> ResponseReturnValue:
         status = 400 if report.failed and not (report.imported or report.changed) else 200
     elif form.is_submitted():
         status = 400
-    page = render_template("admin/import.html", form=form, report=report, url_results=results)
+    page = render_template(
+        "admin/import.html",
+        form=form,
+        report=report,
+        url_results=results,
+        accepted_types=",".join(sorted(readers.SUPPORTED)),
+    )
     return page, status
 
 

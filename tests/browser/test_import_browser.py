@@ -10,7 +10,7 @@ from annotator.db import get_session
 from annotator.services import accounts
 from tests.browser.login import log_in
 from tests.conftest import PASSWORD
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, STRIKE_DOCX_PARAGRAPHS, word_document
 
 pytestmark = pytest.mark.browser
 
@@ -36,14 +36,16 @@ def test_upload_shows_progress_and_the_report(page: Page, live_server, tmp_path)
         + "\n",
         encoding="utf-8",
     )
+    strike = tmp_path / "strike.docx"
+    strike.write_bytes(word_document(*STRIKE_DOCX_PARAGRAPHS))
     log_in_as_admin(page, live_server)
     page.goto(live_server.url + "/admin/import")
-    page.set_input_files("#file", [str(big), str(FIXTURES / "kremlin.html")])
+    page.set_input_files("#file", [str(big), str(FIXTURES / "kremlin.html"), str(strike)])
     requests = []
     page.on("request", lambda request: requests.append(request.resource_type))
     page.get_by_role("button", name="Import").click()
     expect(page.locator("#import-progress")).to_be_visible()
-    expect(page.locator("#import-report")).to_contain_text("301 imported", timeout=60_000)
+    expect(page.locator("#import-report")).to_contain_text("302 imported", timeout=60_000)
     assert "xhr" in requests
     assert "document" not in requests
     expect(page.get_by_role("button", name="Import")).to_be_enabled()

@@ -1,10 +1,12 @@
-"""Import formats: HTML, CSV with metadata, ZIP (with its limits), encodings and line ends."""
+"""Import formats: HTML, Word, CSV with metadata, ZIP (with its limits and damage), encodings
+and line ends."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 
+import lxml.html
 import pytest
 from sqlalchemy import select
 
@@ -12,7 +14,7 @@ from annotator.models import Document, Passage, Role
 from annotator.services import readers
 from annotator.services.importing import import_files
 from annotator.services.records import ImportFileError
-from tests.helpers import FIXTURES, count
+from tests.helpers import FIXTURES, STRIKE_DOCX_PARAGRAPHS, count, word_document
 
 CSV_DOCS = (
     "id,title,text,url,site,published,topic,language\r\n"
@@ -126,15 +128,15 @@ def test_zip_of_mixed_files(session):
             "batch/two.jsonl": (FIXTURES / "two.jsonl").read_bytes(),
             "batch/news.csv": CSV_DOCS.encode(),
             "batch/page.html": (FIXTURES / "kremlin.html").read_bytes(),
+            "batch/strike.docx": word_document(*STRIKE_DOCX_PARAGRAPHS),
             "__MACOSX/._harbour.txt": b"\x00\x01",
             "batch/readme.pdf": b"%PDF",
         }
     )
     report = import_files(session, [("batch.zip", archive)], "default")
-    assert sorted(report.imported) == sorted(["harbour", "a-1", "a-2", "n-1", "n-2", "page"]), (
-        report.failed
-    )
-    assert count(session, Document) == 6
+    expected = ["harbour", "a-1", "a-2", "n-1", "n-2", "page", "strike"]
+    assert sorted(report.imported) == sorted(expected), report.failed
+    assert count(session, Document) == 7
 
 
 def test_zip_with_a_bad_member_imports_nothing_and_names_it(session):
@@ -174,8 +176,41 @@ def test_not_a_zip(session):
 
 
 def test_unsupported_type(session):
-    report = import_files(session, [("notes.docx", b"xx")], "default")
-    assert "notes.docx: unsupported file type .docx" in report.failed[0]
+    report = import_files(session, [("notes.odt", b"xx")], "default")
+    assert "notes.odt: unsupported file type .odt" in report.failed[0]
+
+
+def test_a_damaged_archive_fails_alone_and_stores_nothing_of_itself(session):
+    archive = _zip({"a.txt": b"Harbour reopens\n\n" + b"Ships docked on Monday. " * 40})
+    truncated = archive[: len(archive) // 2]
+    report = import_files(
+        session,
+        [("cut.zip", truncated), ("harbour.txt", (FIXTURES / "harbour.txt").read_bytes())],
+        "default",
+    )
+    assert report.imported == ["harbour"]
+    assert report.failed == ["cut.zip: not a valid ZIP archive (File is not a zip file)"]
+    assert count(session, Document) == 1
+
+
+def test_word_document_keeps_its_excerpts_and_the_writers_words(session):
+    report = import_files(
+        session, [("strike.docx", word_document(*STRIKE_DOCX_PARAGRAPHS))], "default"
+    )
+    assert report.imported == ["strike"], report.failed
+    document = session.scalar(select(Document))
+    assert document.title == "Port strike ends after talks"
+    passages = [(p.text, p.role, p.outlet.name if p.outlet else None) for p in document.passages]
+    assert passages == [
+        ("Port strike ends after talks", "author", None),
+        ("The strike is over, and not a day too soon.", "author", None),
+        ("The Kyiv Independent reports:", "author", "Kyiv Independent"),
+        ("Dock workers returned to work on Monday, the union said.", "excerpt", "Kyiv Independent"),
+        ("Shipping lines expect traffic to recover within a week.", "excerpt", "Kyiv Independent"),
+        ("I doubt the deal will hold.", "author", None),
+    ]
+    suggestions = [claim.suggested_label for claim in document.passages[-1].claims]
+    assert suggestions == ["editorial"]
 
 
 def test_browser_upload_of_html_and_csv_lists_the_result(client, make_user, login, session):
@@ -185,17 +220,27 @@ def test_browser_upload_of_html_and_csv_lists_the_result(client, make_user, logi
         "file": [
             (io.BytesIO((FIXTURES / "kremlin.html").read_bytes()), "kremlin.html"),
             (io.BytesIO(CSV_DOCS.encode()), "news.csv"),
+            (io.BytesIO(word_document(*STRIKE_DOCX_PARAGRAPHS)), "strike.docx"),
             (io.BytesIO(b"id,text\nx,\n"), "bad.csv"),
         ]
     }
     response = client.post("/admin/import", data=data, content_type="multipart/form-data")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "3 imported" in page
+    assert "4 imported" in page
     assert "1 failed" in page
     assert "bad.csv, line 2" in page
     assert 'src="/static/js/import.js"' in page
-    assert count(session, Document) == 3
+    assert count(session, Document) == 4
+
+
+def test_the_file_picker_offers_every_type_the_import_reads(client, make_user, login):
+    make_user("boss", Role.ADMIN)
+    login("boss")
+    page = client.get("/admin/import").get_data(as_text=True)
+    accepted = lxml.html.fromstring(page).get_element_by_id("file").get("accept").split(",")
+    assert sorted(accepted) == sorted(readers.SUPPORTED)
+    assert ".docx" in accepted
 
 
 def test_cli_imports_csv_and_zip(runner, session, tmp_path):
@@ -203,9 +248,11 @@ def test_cli_imports_csv_and_zip(runner, session, tmp_path):
     csv_path.write_text(CSV_DOCS, encoding="utf-8", newline="")
     zip_path = tmp_path / "more.zip"
     zip_path.write_bytes(_zip({"harbour.txt": (FIXTURES / "harbour.txt").read_bytes()}))
-    result = runner.invoke(args=["import", str(csv_path), str(zip_path)])
+    docx_path = tmp_path / "strike.docx"
+    docx_path.write_bytes(word_document(*STRIKE_DOCX_PARAGRAPHS))
+    result = runner.invoke(args=["import", str(csv_path), str(zip_path), str(docx_path)])
     assert result.exit_code == 0, result.output
-    assert "3 imported" in result.output
+    assert "4 imported" in result.output
 
 
 def test_cli_needs_files_or_urls(runner):

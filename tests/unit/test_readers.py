@@ -1,16 +1,19 @@
 # ruff: noqa: RUF001, RUF003  (Cyrillic and Greek test texts)
-"""Feeding decoded text to the csv module line by line, with the dialect the header shows."""
+"""Reading files: decoding text in any encoding, feeding it to the csv module line by line with
+the dialect the header shows, and damaged ZIP archives."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotator.services.readers import csv_dialect, decode, lines_of, read_csv
+from annotator.services.readers import csv_dialect, decode, lines_of, read_csv, read_records
 from annotator.services.records import ImportFileError
 
 cells = st.text(alphabet=st.sampled_from('ab ,"\n\r;é😀'), max_size=8)
@@ -107,3 +110,59 @@ def test_damaged_utf8_is_still_refused_as_such():
 def test_the_encoding_is_read_from_the_whole_file_not_its_start():
     file = "The port reopened on Monday.\n" * 20_000 + "Le délégué a déclaré la grève.\n"
     assert decode("long.txt", file.encode("cp1252")) == file
+
+
+def an_archive() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.txt", "Harbour reopens\n\n" + "Ships docked on Monday. " * 40)
+        archive.writestr("b.csv", "id,text\nb-1,The port reopened.\n")
+    return buffer.getvalue()
+
+
+ARCHIVE = an_archive()
+CENTRAL = ARCHIVE.find(b"PK\x01\x02")
+
+
+def damaged(at: int, replacement: bytes) -> bytes:
+    return ARCHIVE[:at] + replacement + ARCHIVE[at + len(replacement) :]
+
+
+def message_or_none(filename: str, data: bytes) -> str | None:
+    """The refusal's message, or None when the file is read."""
+    try:
+        read_records(filename, data)
+    except ImportFileError as error:
+        return str(error)
+    return None
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (ARCHIVE[: len(ARCHIVE) // 2], "batch.zip: not a valid ZIP archive"),
+        (damaged(56, b"\xff" * 4), "batch.zip/a.txt: cannot be unpacked"),  # its deflate stream
+        (damaged(CENTRAL + 6, b"\x63\x00"), r"batch.zip: not a valid ZIP archive \(zip file vers"),
+    ],
+)
+def test_a_damaged_archive_is_refused_by_name(data, message):
+    assert re.match(message, message_or_none("batch.zip", data) or "")
+
+
+def test_a_member_without_a_name_is_skipped():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(zipfile.ZipInfo(""), b"nameless")
+        archive.writestr("a.txt", "Harbour reopens\n\nShips docked.")
+    (record,) = read_records("batch.zip", buffer.getvalue())
+    assert record.where == "batch.zip/a.txt"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(ARCHIVE) - 1), st.integers(0, 255)), max_size=6))
+def test_a_damaged_archive_is_read_or_refused_never_with_another_error(changes):
+    data = bytearray(ARCHIVE)
+    for position, value in changes:
+        data[position] = value
+    message = message_or_none("batch.zip", bytes(data))
+    assert message is None or message.startswith("batch.zip")
