@@ -24,8 +24,9 @@ from annotator.models import (
     Project,
     Role,
 )
-from annotator.services import accounts, projects
+from annotator.services import accounts, projects, readers
 from annotator.services.importing import ImportReport, import_files
+from annotator.services.records import ImportFileError
 from tests.conftest import PASSWORD
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "import"
@@ -202,3 +203,12 @@ STRIKE_DOCX_PARAGRAPHS: tuple[tuple[str, str | None], ...] = (
     ("Shipping lines expect traffic to recover within a week.", "Quote"),
     ("I doubt the deal will hold.", None),
 )
+
+
+def refusal_of(filename: str, data: bytes) -> str | None:
+    """Why the file is refused (the ImportFileError's message), or None when it is read."""
+    try:
+        readers.read_records(filename, data)
+    except ImportFileError as error:
+        return str(error)
+    return None

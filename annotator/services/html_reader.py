@@ -8,6 +8,7 @@ list items and blockquotes are kept. A blockquote paragraph is passed on with a 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from lxml import etree  # type: ignore[import-untyped]
@@ -15,22 +16,12 @@ from lxml import etree  # type: ignore[import-untyped]
 from annotator.services.records import DocumentRecord, ImportFileError
 
 _BLOCKS = frozenset({"p", "head", "quote", "list", "item"})
+_XML_NAME = re.compile(r"[A-Za-z_][\w.-]*", re.ASCII)
 
 
 def read_html(filename: str, html: str, external_id: str, url: str | None = None) -> DocumentRecord:
     """The article in an HTML page; ``url`` (when fetched) is kept as the document URL."""
-    import trafilatura  # here, not at module level: it adds 0.1 s to every CLI command
-
-    extracted = trafilatura.extract(
-        html,
-        url=url,
-        output_format="xml",
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        include_images=False,
-        favor_recall=True,
-    )
+    extracted = _extract(filename, html, url)
     if not extracted:
         raise ImportFileError(filename, "no article text found in the HTML page")
     doc = etree.fromstring(extracted.encode("utf-8"))
@@ -51,6 +42,43 @@ def read_html(filename: str, html: str, external_id: str, url: str | None = None
         published=doc.get("date") or None,
         where=filename,
     )
+
+
+def _extract(filename: str, html: str, url: str | None) -> str | None:
+    """trafilatura's XML rendering of the page's main content."""
+    import trafilatura  # here, not at module level: it adds 0.1 s to every CLI command
+    from trafilatura.utils import load_html
+
+    tree = load_html(html)
+    if tree is None:
+        return None
+    _unwrap_misnamed_elements(tree)
+    try:
+        return trafilatura.extract(
+            tree,
+            url=url,
+            output_format="xml",
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            include_images=False,
+            favor_recall=True,
+        )
+    except etree.LxmlError as exc:
+        raise ImportFileError(filename, f"the HTML page cannot be read ({exc})") from exc
+
+
+def _unwrap_misnamed_elements(tree: etree._Element) -> None:
+    """Keeps the text of elements whose names XML cannot hold (``<a?rticle>``, from a broken
+    tag that the HTML parser took for a name) but not the elements: trafilatura copies such
+    names into its XML and then fails to read it back."""
+    misnamed = {
+        element.tag
+        for element in tree.iter()
+        if isinstance(element.tag, str) and not _XML_NAME.fullmatch(element.tag)
+    }
+    if misnamed:
+        etree.strip_tags(tree, *misnamed)
 
 
 def _paragraphs(main: etree._Element | None) -> Iterator[str]:

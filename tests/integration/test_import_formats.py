@@ -8,13 +8,15 @@ import zipfile
 
 import lxml.html
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from annotator.models import Document, Passage, Role
 from annotator.services import readers
 from annotator.services.importing import import_files
 from annotator.services.records import ImportFileError
-from tests.helpers import FIXTURES, STRIKE_DOCX_PARAGRAPHS, count, word_document
+from tests.helpers import FIXTURES, STRIKE_DOCX_PARAGRAPHS, count, refusal_of, word_document
 
 CSV_DOCS = (
     "id,title,text,url,site,published,topic,language\r\n"
@@ -54,6 +56,37 @@ def test_html_article_keeps_text_and_blockquote_excerpts(session):
 def test_html_without_article_is_refused():
     with pytest.raises(ImportFileError, match=r"page\.html: no article text"):
         readers.read_records("page.html", b"<html><body><nav>Home</nav></body></html>")
+
+
+# A stray "<a?>" after unclosed links: trafilatura copied the name "a?" into its XML and then
+# failed to read that XML back.
+BROKEN_TAG_PAGE = (
+    "<html><body><a><a><div>B<a?>K</div><article><h1>Port reopens</h1>"
+    "<p>Ships docked on Monday after a week of strikes, the harbour master said.</p>"
+    "<p>Traffic was light, and officials expected a full recovery within days.</p>"
+    "</article></body></html>"
+)
+
+
+def test_a_page_with_a_tag_name_xml_cannot_hold_is_read():
+    (record,) = readers.read_records("port.html", BROKEN_TAG_PAGE.encode())
+    assert record.title == "Port reopens"
+    assert record.text.split("\n\n")[:2] == [
+        "Ships docked on Monday after a week of strikes, the harbour master said.",
+        "Traffic was light, and officials expected a full recovery within days.",
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 2000), st.sampled_from(list("<>/=\"'?!&;# :-"))), max_size=6)
+)
+def test_a_page_with_broken_markup_is_read_or_refused_never_with_another_error(insertions):
+    page = (FIXTURES / "kremlin.html").read_text(encoding="utf-8")
+    for position, character in insertions:
+        page = page[:position] + character + page[position:]
+    refusal = refusal_of("kremlin.html", page.encode())
+    assert refusal is None or refusal.startswith("kremlin.html: ")
 
 
 def test_csv_keeps_extra_columns_as_metadata_and_handles_crlf(session):

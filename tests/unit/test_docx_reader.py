@@ -15,7 +15,7 @@ from lxml import etree
 
 from annotator.services import docx_reader, readers
 from annotator.services.records import ImportFileError
-from tests.helpers import STRIKE_DOCX_PARAGRAPHS, word_document
+from tests.helpers import STRIKE_DOCX_PARAGRAPHS, refusal_of, word_document
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -177,15 +177,6 @@ def test_a_document_that_unpacks_too_large_is_refused_before_it_is_parsed(monkey
         readers.read_records("big.docx", data)
 
 
-def message_or_none(filename: str, data: bytes) -> str | None:
-    """The refusal's message, or None when the file is read."""
-    try:
-        readers.read_records(filename, data)
-    except ImportFileError as error:
-        return str(error)
-    return None
-
-
 VALID = word_document(*STRIKE_DOCX_PARAGRAPHS)
 
 
@@ -195,7 +186,7 @@ def test_damaged_bytes_give_a_document_or_a_message_never_another_error(changes)
     data = bytearray(VALID)
     for position, value in changes:
         data[position] = value
-    message = message_or_none("story.docx", bytes(data))
+    message = refusal_of("story.docx", bytes(data))
     assert message is None or message.startswith("story.docx: ")
 
 

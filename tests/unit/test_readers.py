@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from annotator.services.readers import csv_dialect, decode, lines_of, read_csv, read_records
 from annotator.services.records import ImportFileError
+from tests.helpers import refusal_of
 
 cells = st.text(alphabet=st.sampled_from('ab ,"\n\r;é😀'), max_size=8)
 tables = st.lists(st.lists(cells, min_size=1, max_size=4), max_size=6)
@@ -128,15 +129,6 @@ def damaged(at: int, replacement: bytes) -> bytes:
     return ARCHIVE[:at] + replacement + ARCHIVE[at + len(replacement) :]
 
 
-def message_or_none(filename: str, data: bytes) -> str | None:
-    """The refusal's message, or None when the file is read."""
-    try:
-        read_records(filename, data)
-    except ImportFileError as error:
-        return str(error)
-    return None
-
-
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -146,7 +138,7 @@ def message_or_none(filename: str, data: bytes) -> str | None:
     ],
 )
 def test_a_damaged_archive_is_refused_by_name(data, message):
-    assert re.match(message, message_or_none("batch.zip", data) or "")
+    assert re.match(message, refusal_of("batch.zip", data) or "")
 
 
 def test_a_member_without_a_name_is_skipped():
@@ -164,5 +156,5 @@ def test_a_damaged_archive_is_read_or_refused_never_with_another_error(changes):
     data = bytearray(ARCHIVE)
     for position, value in changes:
         data[position] = value
-    message = message_or_none("batch.zip", bytes(data))
+    message = refusal_of("batch.zip", bytes(data))
     assert message is None or message.startswith("batch.zip")
