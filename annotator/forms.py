@@ -70,7 +70,8 @@ class ImportForm(FlaskForm):
 
     file = MultipleFileField("Article files")
     urls = TextAreaField(
-        "Addresses to fetch (one per line)", validators=[Optional(), Length(max=200_000)]
+        "Addresses to fetch (one per line; a feed stands for its entries)",
+        validators=[Optional(), Length(max=200_000)],
     )
     project = StringField("Project", validators=[Optional(), Length(max=120)])
     create_reviewers = BooleanField(

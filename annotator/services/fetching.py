@@ -2,22 +2,28 @@
 
 Each address is fetched with a time limit and a size limit, read as HTML (article extraction)
 or plain text, and imported on its own: one failing address does not stop the others, and
-each gets a one-line result. Only http and https are fetched. Addresses that resolve to
-loopback, private, link-local or otherwise reserved networks are refused unless allowed
-(``FETCH_ALLOW_PRIVATE_ADDRESSES``), also after a redirect, so the import form cannot be
-used to reach the server's own network.
+each gets a one-line result. An address that serves an RSS or Atom feed stands for its
+entries: each entry's page is fetched and imported in the same way, with the feed's title as
+its site (where the page names none) and the entry's date as its publication date.
+
+Only http and https are fetched. Addresses that resolve to loopback, private, link-local or
+otherwise reserved networks are refused unless allowed (``FETCH_ALLOW_PRIVATE_ADDRESSES``),
+also after a redirect, so the import form cannot be used to reach the server's own network.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import io
 import ipaddress
 import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from http.client import HTTPMessage
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,12 +34,17 @@ from annotator.services.html_reader import read_html
 from annotator.services.importing import ImportReport, import_records, prepare_project
 from annotator.services.readers import decode
 from annotator.services.records import DocumentRecord, ImportFileError, is_whole_number
+from annotator.wording import counted
 
 MAX_URLS = 500
 MAX_ID_LENGTH = 255
 CHUNK = 64 * 1024
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain", "text/markdown"})
+FEED_TYPES = frozenset(
+    {"application/rss+xml", "application/atom+xml", "application/rdf+xml"}
+    | {"application/xml", "text/xml"}
+)
 USER_AGENT = "annotator-import/1 (+article import for annotation)"
 
 
@@ -80,23 +91,83 @@ def import_urls(
     settings: FetchSettings,
     on_progress: Callable[[int], None] | None = None,
 ) -> tuple[ImportReport, list[str]]:
-    """Fetch and import each address; returns the report and one result line per address."""
+    """Fetch and import each address (a feed's entries for a feed); returns the report and
+    one result line per address. At most ``MAX_URLS`` pages are fetched, feed entries
+    included."""
     project = prepare_project(session, project_name)
     report = ImportReport()
     results: list[str] = []
+    budget = _Budget(MAX_URLS)
     for url in urls:
-        results.append(_import_one(session, project, url, settings, report))
+        results.extend(_import_address(session, project, url, settings, report, budget))
         if on_progress:
             on_progress(1)
     return report, results
 
 
-def _import_one(
-    session: Session, project: Any, url: str, settings: FetchSettings, report: ImportReport
+@dataclass
+class _Budget:
+    """Pages still to fetch in this import."""
+
+    left: int
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
+@dataclass(frozen=True)
+class Page:
+    """A downloaded response: its body and what its headers say of it."""
+
+    data: bytes
+    content_type: str
+    charset: str | None
+
+
+def _import_address(
+    session: Session,
+    project: Any,
+    url: str,
+    settings: FetchSettings,
+    report: ImportReport,
+    budget: _Budget,
+) -> Iterator[str]:
+    if not budget.take():
+        yield f"{url}: not fetched: at most {MAX_URLS} pages per import"
+        return
+    try:
+        page = fetch_page(url, settings)
+        feed = read_feed(url, page) if page.content_type in FEED_TYPES else None
+    except FetchError as exc:
+        report.failed.append(f"{url}: {exc}")
+        yield f"{url}: failed: {exc}"
+        return
+    if feed is None:
+        yield _import_record(session, project, url, report, partial(record_from_page, url, page))
+        return
+    pages = counted(len(feed.entries), "linked page")
+    yield f"{url}: a feed with {pages} ({feed.title or 'untitled'})"
+    for entry in feed.entries:
+        if not budget.take():
+            yield f"{entry.link}: not fetched: at most {MAX_URLS} pages per import"
+            continue
+        read = partial(_entry_record, entry, feed, settings)
+        yield _import_record(session, project, entry.link, report, read)
+
+
+def _import_record(
+    session: Session,
+    project: Any,
+    url: str,
+    report: ImportReport,
+    read: Callable[[], DocumentRecord],
 ) -> str:
     single = ImportReport()
     try:
-        record = fetch_record(url, settings)
+        record = read()
         import_records(session, project, [record], single)
     except (FetchError, ImportFileError) as exc:
         session.rollback()
@@ -110,6 +181,52 @@ def _import_one(
     return f"{url}: skipped as a duplicate"
 
 
+@dataclass(frozen=True)
+class FeedEntry:
+    link: str
+    published: str | None
+
+
+@dataclass(frozen=True)
+class Feed:
+    title: str | None
+    entries: list[FeedEntry]
+
+
+def read_feed(url: str, page: Page) -> Feed:
+    """The entries of an RSS or Atom feed, in the feed's order, or FetchError. Entries
+    without a link are left out; links are resolved against the feed's address."""
+    import feedparser  # type: ignore[import-untyped]  # here: only feed imports need it
+
+    # A stream, not bytes: feedparser tries to open bytes as a file name first.
+    parsed = feedparser.parse(
+        io.BytesIO(page.data),
+        response_headers={"content-location": url, "content-type": page.content_type},
+    )
+    if not parsed.get("version") and not parsed.entries:
+        reason = parsed.get("bozo_exception") or "no RSS or Atom elements"
+        raise FetchError(f"not a feed this can read ({reason})")
+    entries = [
+        FeedEntry(entry.link, entry.get("published") or entry.get("updated") or None)
+        for entry in parsed.entries
+        if entry.get("link")
+    ]
+    if not entries:
+        raise FetchError("the feed holds no entries with a link")
+    return Feed(parsed.feed.get("title") or None, entries)
+
+
+def _entry_record(entry: FeedEntry, feed: Feed, settings: FetchSettings) -> DocumentRecord:
+    """An entry's page, dated by the feed (a page's own date is extracted, the feed's is
+    given), with the feed's title as its site where the page names none."""
+    record = fetch_record(entry.link, settings)
+    return dataclasses.replace(
+        record,
+        site=record.site or feed.title,
+        published=entry.published or record.published,
+    )
+
+
 def url_id(url: str) -> str:
     """The document id of a fetched page: its address, or a hash of a very long one."""
     if len(url) <= MAX_ID_LENGTH:
@@ -119,16 +236,25 @@ def url_id(url: str) -> str:
 
 def fetch_record(url: str, settings: FetchSettings) -> DocumentRecord:
     """The article at the address, or FetchError saying why not."""
+    return record_from_page(url, fetch_page(url, settings))
+
+
+def fetch_page(url: str, settings: FetchSettings) -> Page:
     check_address(url, settings.allow_private)
-    data, content_type, charset = _download(url, settings)
-    text = _text(url, data, charset)
-    if content_type in HTML_TYPES:
+    return Page(*_download(url, settings))
+
+
+def record_from_page(url: str, page: Page) -> DocumentRecord:
+    text = _text(url, page.data, page.charset)
+    if page.content_type in HTML_TYPES:
         return read_html(url, text, url_id(url), url=url)
-    if content_type in TEXT_TYPES:
+    if page.content_type in TEXT_TYPES:
         if not text.strip():
             raise FetchError("the page is empty")
         return DocumentRecord(external_id=url_id(url), title=None, text=text, url=url, where=url)
-    raise FetchError(f"unsupported content type {content_type or '(none)'}; need HTML or text")
+    raise FetchError(
+        f"unsupported content type {page.content_type or '(none)'}; need HTML, text or a feed"
+    )
 
 
 def check_address(url: str, allow_private: bool) -> None:

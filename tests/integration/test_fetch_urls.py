@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -26,8 +27,37 @@ PAGES: dict[str, tuple[int, str, bytes]] = {
 }
 
 
+def _rss(server: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Harbour Watch</title><link>{server}/</link>
+<item><title>Kremlin</title><link>{server}/article.html</link>
+  <pubDate>Sun, 01 Mar 2026 08:00:00 +0000</pubDate></item>
+<item><title>Café</title><link>{server}/plain.txt</link>
+  <pubDate>Mon, 02 Mar 2026 09:30:00 +0000</pubDate></item>
+<item><title>Gone</title><link>{server}/missing</link></item>
+<item><title>A note without a page</title><description>No link.</description></item>
+</channel></rss>""".encode()
+
+
+# Relative links, resolved against the feed's address; Atom dates as ISO 8601.
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Port Digest</title>
+<entry><title>Cafe</title><link href="/plain.txt"/><published>2026-04-05T10:00:00Z</published>
+</entry></feed>"""
+FEEDS = {
+    "/feed.rss": ("application/rss+xml", _rss),
+    "/feed.atom": ("application/atom+xml", lambda _server: ATOM),
+    "/not-a-feed.xml": ("application/rss+xml", lambda _server: b"plain words, no markup"),
+    "/empty.rss": ("text/xml", lambda _server: b'<rss version="2.0"><channel/></rss>'),
+}
+
+
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
+        if self.path in FEEDS:
+            content_type, body = FEEDS[self.path]
+            self._answer(200, content_type, body(f"http://127.0.0.1:{self.server.server_port}"))
+            return
         if self.path == "/redirect":
             self.send_response(302)
             self.send_header("Location", "/article.html")
@@ -41,7 +71,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             time.sleep(3)
             return
-        status, content_type, body = PAGES.get(self.path, (404, "text/plain", b"no"))
+        self._answer(*PAGES.get(self.path, (404, "text/plain", b"no")))
+
+    def _answer(self, status: int, content_type: str, body: bytes) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -94,6 +126,61 @@ def test_each_address_gets_a_result(session, server):
     assert article.title == "Kremlin denies talks with Kyiv (Tass)"
     plain = session.scalar(select(Document).where(Document.external_id == f"{server}/plain.txt"))
     assert plain.title == "Café closes"
+
+
+def test_a_feed_stands_for_its_entries_dated_and_sited_by_the_feed(session, server):
+    report, results = fetching.import_urls(session, [f"{server}/feed.rss"], "default", LOCAL)
+    assert results == [
+        f"{server}/feed.rss: a feed with 3 linked pages (Harbour Watch)",
+        f"{server}/article.html: imported as {server}/article.html (6 passages)",
+        f"{server}/plain.txt: imported as {server}/plain.txt (2 passages)",
+        f"{server}/missing: failed: the server answered HTTP 404",
+    ]
+    assert report.failed == [f"{server}/missing: the server answered HTTP 404"]
+    documents = {
+        d.external_id.removeprefix(server): (d.site, d.published, d.published_on)
+        for d in session.scalars(select(Document))
+    }
+    assert documents == {
+        "/article.html": ("Daily Digest", "Sun, 01 Mar 2026 08:00:00 +0000", date(2026, 3, 1)),
+        "/plain.txt": ("Harbour Watch", "Mon, 02 Mar 2026 09:30:00 +0000", date(2026, 3, 2)),
+    }
+
+
+def test_an_atom_feeds_relative_links_are_resolved(session, server):
+    _report, results = fetching.import_urls(session, [f"{server}/feed.atom"], "default", LOCAL)
+    assert results[1] == f"{server}/plain.txt: imported as {server}/plain.txt (2 passages)"
+    document = session.scalar(select(Document))
+    assert (document.site, document.published_on) == ("Port Digest", date(2026, 4, 5))
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/not-a-feed.xml", "failed: not a feed this can read"),
+        ("/empty.rss", "failed: the feed holds no entries with a link"),
+    ],
+)
+def test_a_feed_that_cannot_be_read_fails_alone(session, server, path, message):
+    urls = [f"{server}{path}", f"{server}/plain.txt"]
+    report, results = fetching.import_urls(session, urls, "default", LOCAL)
+    assert results[0].startswith(f"{server}{path}: {message}")
+    assert results[1].startswith(f"{server}/plain.txt: imported as")
+    assert len(report.failed) == 1
+    assert count(session, Document) == 1
+
+
+def test_feed_entries_count_against_the_pages_of_one_import(session, server, monkeypatch):
+    monkeypatch.setattr(fetching, "MAX_URLS", 2)
+    urls = [f"{server}/feed.rss", f"{server}/plain.txt"]
+    _report, results = fetching.import_urls(session, urls, "default", LOCAL)
+    assert results[1].startswith(f"{server}/article.html: imported as")
+    assert results[2:] == [
+        f"{server}/plain.txt: not fetched: at most 2 pages per import",
+        f"{server}/missing: not fetched: at most 2 pages per import",
+        f"{server}/plain.txt: not fetched: at most 2 pages per import",
+    ]
+    assert count(session, Document) == 1
 
 
 def test_fetching_again_is_a_duplicate(session, server):
@@ -157,14 +244,16 @@ def test_browser_textarea(client, app, make_user, login, session, server):
     login("boss")
     response = client.post(
         "/admin/import",
-        data={"urls": f"{server}/article.html\n{server}/image.png"},
+        data={"urls": f"{server}/article.html\n{server}/image.png\n{server}/feed.atom"},
         content_type="multipart/form-data",
     )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert f"{server}/article.html: imported as" in page
     assert "unsupported content type image/png" in page
-    assert count(session, Document) == 1
+    assert f"{server}/feed.atom: a feed with 1 linked page (Port Digest)" in page
+    assert f"{server}/plain.txt: imported as" in page
+    assert count(session, Document) == 2
 
 
 def test_browser_form_needs_files_or_addresses(client, make_user, login):
