@@ -264,3 +264,11 @@ def test_browser_form_needs_files_or_addresses(client, make_user, login):
     )
     assert response.status_code == 400
     assert b"Choose at least one file or give at least one address." in response.data
+
+
+def test_a_feed_body_is_never_taken_for_a_file_name(tmp_path):
+    local = tmp_path / "feed.rss"
+    local.write_bytes(_rss("http://example.org"))
+    page = fetching.Page(str(local).encode(), "application/rss+xml", None)
+    with pytest.raises(fetching.FetchError, match="not a feed this can read"):
+        fetching.read_feed("http://example.org/feed", page)
