@@ -24,6 +24,7 @@ from annotator.services.records import (
     SkipRecord,
     SuggestionRecord,
     first_unstorable,
+    is_one_of,
     unstorable_reason,
 )
 
@@ -161,7 +162,7 @@ def _passage(raw: Any, position: int) -> PassageRecord:
     if not isinstance(text, str) or not text.strip():
         raise RecordError(f'{what}: "text" must be a non-empty string')
     role = obj.get("role", PassageRole.AUTHOR)
-    if not _is_one_of(role, ROLES):
+    if not is_one_of(role, ROLES):
         raise RecordError(f'{what}: "role" must be author or excerpt')
     outlet, cue = _opt_text(obj, "outlet", what), _opt_text(obj, "cue", what)
     claims = tuple(
@@ -194,10 +195,10 @@ def _claim(raw: Any, passage_text: str, what: str) -> ClaimRecord:
     if text is not None and passage_text[start:end] != text:
         raise RecordError(f'{what}: "text" differs from the passage text at start:end')
     label = obj.get("suggested_label")
-    if not _is_one_of(label, LABELS):
+    if not is_one_of(label, LABELS):
         raise RecordError(f'{what}: "suggested_label" must be reported, quoted or editorial')
     final = obj.get("final_label")
-    if final is not None and not _is_one_of(final, LABELS):
+    if final is not None and not is_one_of(final, LABELS):
         raise RecordError(f'{what}: "final_label" must be a label or null')
     reason = _opt_text(obj, "suggestion_reason", what) or ""
     annotations = tuple(
@@ -209,12 +210,6 @@ def _claim(raw: Any, passage_text: str, what: str) -> ClaimRecord:
         for n, s in enumerate(_list(obj, "suggestions", what))
     )
     return ClaimRecord(start, end, label, reason, final, annotations, suggestions)
-
-
-def _is_one_of(value: Any, choices: frozenset[str]) -> TypeGuard[str]:
-    """Whether the value is one of these names; a list or an object is none of them (and
-    cannot be looked up in a set)."""
-    return isinstance(value, str) and value in choices
 
 
 def _is_int(value: Any) -> TypeGuard[int]:
@@ -231,7 +226,7 @@ def _reviewer(obj: dict[str, Any], what: str) -> str:
 def _annotation(raw: Any, what: str) -> AnnotationRecord:
     obj = _object(raw, what)
     reviewer = _reviewer(obj, what)
-    if not _is_one_of(obj.get("label"), LABELS):
+    if not is_one_of(obj.get("label"), LABELS):
         raise RecordError(f'{what}: "label" must be reported, quoted or editorial')
     if not isinstance(obj.get("unsure", False), bool):
         raise RecordError(f'{what}: "unsure" must be true or false')
@@ -260,7 +255,7 @@ def _suggestion(raw: Any, what: str) -> SuggestionRecord:
     source = obj.get("source")
     if not isinstance(source, str) or not source.strip():
         raise RecordError(f'{what}: "source" must be a non-empty string')
-    if not _is_one_of(obj.get("label"), LABELS):
+    if not is_one_of(obj.get("label"), LABELS):
         raise RecordError(f'{what}: "label" must be reported, quoted or editorial')
     score = obj.get("score")
     if score is not None and (

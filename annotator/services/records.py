@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 # About 500 pages; news articles are far shorter, and a passage page must still render.
 MAX_DOCUMENT_CHARS = 1_000_000
@@ -52,6 +52,12 @@ def is_whole_number(text: str) -> bool:
     """Whether the text is a whole number of at most 18 ASCII digits, which ``int`` reads.
     ``isdigit`` alone also accepts characters such as "²" that ``int`` refuses."""
     return len(text) <= MAX_WHOLE_NUMBER_DIGITS and text.isascii() and text.isdigit()
+
+
+def is_one_of(value: Any, names: Collection[str]) -> TypeGuard[str]:
+    """Whether a value parsed from JSON is one of these names; a list or an object is none
+    of them (and cannot be looked up in a set)."""
+    return isinstance(value, str) and value in names
 
 
 def id_from_text(text: str) -> int | None:

@@ -15,7 +15,7 @@ from annotator.db import begin_write
 from annotator.models import Claim, Label, Passage, Project, Suggestion, User, utcnow
 from annotator.services.annotating import claim_ids_of
 from annotator.services.projects import can_curate
-from annotator.services.records import MAX_ID
+from annotator.services.records import MAX_ID, is_one_of
 
 MAX_SOURCE_LENGTH = 100
 MAX_REASON_LENGTH = 2000
@@ -58,7 +58,7 @@ def _item(item: Any, n: int) -> SuggestionInput:
     claim_id, label = item.get("claim_id"), item.get("label")
     if not isinstance(claim_id, int) or isinstance(claim_id, bool) or not 0 < claim_id <= MAX_ID:
         raise SuggestionError(f'{where}: "claim_id" must be a claim id (a positive integer).')
-    if label not in set(Label):
+    if not is_one_of(label, set(Label)):
         raise SuggestionError(f'{where}: "label" must be reported, quoted or editorial.')
     score = item.get("score")
     if score is not None and (

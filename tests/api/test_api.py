@@ -163,6 +163,8 @@ def test_suggestions_are_stored_shown_and_exported(client, api_world, login):
         {"source": "s", "suggestions": []},
         {"source": "s", "suggestions": [{"claim_id": "1", "label": "quoted"}]},
         {"source": "s", "suggestions": [{"claim_id": 1, "label": "quoted", "score": "high"}]},
+        {"source": "s", "suggestions": [{"claim_id": 1, "label": {"name": "quoted"}}]},
+        {"source": "s", "suggestions": [{"claim_id": 1, "label": ["quoted"]}]},
     ],
 )
 def test_bad_suggestions_are_refused(client, api_world, body):
