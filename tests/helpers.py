@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hypothesis import strategies as st
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -212,3 +213,16 @@ def refusal_of(filename: str, data: bytes) -> str | None:
     except ImportFileError as error:
         return str(error)
     return None
+
+
+def damaged_copies(data: bytes, most: int) -> st.SearchStrategy[bytes]:
+    """Copies of the bytes with up to ``most`` of them changed to any value."""
+    changes = st.lists(st.tuples(st.integers(0, len(data) - 1), st.integers(0, 255)), max_size=most)
+
+    def apply(pairs: list[tuple[int, int]]) -> bytes:
+        copy = bytearray(data)
+        for position, value in pairs:
+            copy[position] = value
+        return bytes(copy)
+
+    return changes.map(apply)

@@ -10,12 +10,11 @@ import docx
 import pytest
 from docx.shared import Inches, Pt
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from lxml import etree
 
 from annotator.services import docx_reader, readers
 from annotator.services.records import ImportFileError
-from tests.helpers import STRIKE_DOCX_PARAGRAPHS, refusal_of, word_document
+from tests.helpers import STRIKE_DOCX_PARAGRAPHS, damaged_copies, refusal_of, word_document
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -181,12 +180,9 @@ VALID = word_document(*STRIKE_DOCX_PARAGRAPHS)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(0, 255)), max_size=8))
-def test_damaged_bytes_give_a_document_or_a_message_never_another_error(changes):
-    data = bytearray(VALID)
-    for position, value in changes:
-        data[position] = value
-    message = refusal_of("story.docx", bytes(data))
+@given(damaged_copies(VALID, 8))
+def test_damaged_bytes_give_a_document_or_a_message_never_another_error(data):
+    message = refusal_of("story.docx", data)
     assert message is None or message.startswith("story.docx: ")
 
 
