@@ -41,9 +41,15 @@ MAX_ID_LENGTH = 255
 CHUNK = 64 * 1024
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain", "text/markdown"})
+# Feeds are often served as plain XML; such a body is a feed if feedparser reads it as one.
 FEED_TYPES = frozenset(
-    {"application/rss+xml", "application/atom+xml", "application/rdf+xml"}
-    | {"application/xml", "text/xml"}
+    {
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/xml",
+        "text/xml",
+    }
 )
 USER_AGENT = "annotator-import/1 (+article import for annotation)"
 

@@ -71,12 +71,9 @@ def supported_types() -> str:
 def read_records(filename: str, data: bytes) -> list[DocumentRecord]:
     """Parse one uploaded or local file into document records, or raise ImportFileError."""
     suffix = PurePosixPath(filename).suffix.lower()
-    if suffix in DOCX_SUFFIXES:
+    # A .doc is read when it is a .docx renamed; read_docx refuses a Word 97-2003 one with advice.
+    if suffix in DOCX_SUFFIXES or suffix == ".doc":
         return [read_docx(filename, data, _id_from_name(filename))]
-    if suffix == ".doc":
-        raise ImportFileError(
-            filename, "Word 97-2003 documents are not read; save it as a Word document (.docx)"
-        )
     if suffix in ZIP_SUFFIXES or (suffix not in SUPPORTED and data.startswith(_ZIP_MAGIC)):
         return read_zip(filename, data)
     text = decode(filename, data)

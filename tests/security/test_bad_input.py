@@ -40,7 +40,7 @@ EXPECTED = {
     "final_label_as_object.jsonl": r'line 1: passage 0, claim 0: "final_label" must be a label',
     "truncated.zip": r"not a valid ZIP archive",
     "corrupt_member.zip": r"corrupt_member\.zip/a\.txt: cannot be unpacked",
-    "old_word.doc": r"Word 97-2003 documents are not read; save it as a Word document",
+    "old_word.doc": r"a Word 97-2003 document .*save it as a Word document \(\.docx\)",
     "not_word.docx": r"not a Word document this can read",
 }
 TWENTY_MB = 20 * 1024 * 1024
