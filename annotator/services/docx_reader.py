@@ -2,10 +2,10 @@
 
 The body's paragraphs become the article's text in the form a Markdown file has: the first
 paragraph is the headline, a later heading gets ``## ``, a list paragraph ``- `` and a
-quotation ``> `` (the style Quote, Intense Quote or Block Text, or a paragraph indented from
-the left, which is how Word and Google Docs users set off an excerpt). After a lead-in ("The
-Kyiv Independent reports:") such a paragraph is an excerpt of the lead-in's outlet, as a
-blockquote of an HTML page is.
+quotation ``> ``: Word's styles Quote, Intense Quote or Block Text, LibreOffice's Quotations,
+or a paragraph indented from the left, which is how Word and Google Docs users set off an
+excerpt. After a lead-in ("The Kyiv Independent reports:") such a paragraph is an excerpt of
+the lead-in's outlet, as a blockquote of an HTML page is.
 
 Text is what the document shows: tracked insertions count and tracked deletions do not;
 tables, text boxes, headers, footers, footnotes and comments are left out, as an HTML page's
@@ -33,7 +33,7 @@ DOCX_MAX_TOTAL_BYTES = 200 * 1024 * 1024
 DOCX_MAX_XML_BYTES = 32 * 1024 * 1024
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-_QUOTE_STYLES = frozenset({"quote", "intense quote", "block text"})
+_QUOTE_STYLES = frozenset({"quote", "intense quote", "block text", "quotations"})
 # Subtrees that are not the paragraph's visible text: deleted or moved-away text, drawings and
 # text boxes (a pull quote repeats the article), field codes, properties.
 _HIDDEN = frozenset(

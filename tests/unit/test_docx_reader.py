@@ -8,6 +8,7 @@ import zipfile
 
 import docx
 import pytest
+from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Inches, Pt
 from hypothesis import HealthCheck, given, settings
 from lxml import etree
@@ -48,6 +49,8 @@ def test_headline_headings_lists_and_quotations_read_as_markdown():
     document.add_paragraph("The Kyiv Independent reports:")
     document.add_paragraph("Dock workers returned, the union said.", style="Quote")
     document.add_paragraph("Talks resumed.", style="Intense Quote")
+    libreoffice = document.styles.add_style("Quotations", WD_STYLE_TYPE.PARAGRAPH)
+    document.add_paragraph("Ships sailed.", style=libreoffice)
     document.add_heading("What it means", level=2)
     document.add_paragraph("Rates fell", style="List Bullet")
     document.add_paragraph("Exporters cheered", style="List Number")
@@ -59,6 +62,7 @@ def test_headline_headings_lists_and_quotations_read_as_markdown():
             "The Kyiv Independent reports:",
             "> Dock workers returned, the union said.",
             "> Talks resumed.",
+            "> Ships sailed.",
             "## What it means",
             "- Rates fell",
             "- Exporters cheered",
@@ -73,7 +77,7 @@ def test_a_paragraph_indented_from_the_left_is_a_quotation_but_a_first_line_inde
     document.add_paragraph("Set off by hand.").paragraph_format.left_indent = Inches(0.5)
     document.add_paragraph("Indented first line.").paragraph_format.first_line_indent = Pt(18)
     document.add_paragraph("Outdented.").paragraph_format.left_indent = Inches(-0.2)
-    excerpt_style = document.styles.add_style("Excerpt", docx.enum.style.WD_STYLE_TYPE.PARAGRAPH)
+    excerpt_style = document.styles.add_style("Excerpt", WD_STYLE_TYPE.PARAGRAPH)
     excerpt_style.paragraph_format.left_indent = Inches(0.4)
     document.add_paragraph("Set off by a style.", style="Excerpt")
     flush = document.add_paragraph("Its style indents, the paragraph does not.", style="Excerpt")
