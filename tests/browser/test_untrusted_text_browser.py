@@ -83,6 +83,9 @@ def passage_ids(live_server) -> tuple[int, list[int]]:
 
 
 def check_inert(page: Page) -> None:
+    # After a click the page's elements can be found before its stylesheet has loaded; its
+    # width is only the page's own once the styles apply.
+    page.wait_for_load_state("load")
     assert page.evaluate("() => window.__pwned === undefined"), "a payload ran"
     assert page.locator(INJECTED).count() == 0, "markup from the data became elements"
     overflow = page.evaluate(
