@@ -1,10 +1,10 @@
 """Importing articles from a list of web addresses.
 
-Each address is fetched with a time limit and a size limit, read as HTML (article extraction)
-or plain text, and imported on its own: one failing address does not stop the others, and
-each gets a one-line result. An address that serves an RSS or Atom feed stands for its
-entries: each entry's page is fetched and imported in the same way, with the feed's title as
-its site (where the page names none) and the entry's date as its publication date.
+Each address is fetched with a time limit and a size limit, read as HTML (article extraction),
+plain text or a Word document, and imported on its own: one failing address does not stop the
+others, and each gets a one-line result. An address that serves an RSS or Atom feed stands for
+its entries: each entry's page is fetched and imported in the same way, with the feed's title
+as its site (where the page names none) and the entry's date as its publication date.
 
 Only http and https are fetched. Addresses that resolve to loopback, private, link-local or
 otherwise reserved networks are refused unless allowed (``FETCH_ALLOW_PRIVATE_ADDRESSES``),
@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from annotator.services.docx_reader import read_docx
 from annotator.services.html_reader import read_html
 from annotator.services.importing import ImportReport, import_records, prepare_project
 from annotator.services.readers import decode
@@ -41,6 +42,7 @@ MAX_ID_LENGTH = 255
 CHUNK = 64 * 1024
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain", "text/markdown"})
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # Feeds are often served as plain XML; such a body is a feed if feedparser reads it as one.
 FEED_TYPES = frozenset(
     {
@@ -251,6 +253,8 @@ def fetch_page(url: str, settings: FetchSettings) -> Page:
 
 
 def record_from_page(url: str, page: Page) -> DocumentRecord:
+    if page.content_type == DOCX_TYPE:
+        return dataclasses.replace(read_docx(url, page.data, url_id(url)), url=url)
     text = _text(url, page.data, page.charset)
     if page.content_type in HTML_TYPES:
         return read_html(url, text, url_id(url), url=url)
@@ -259,7 +263,8 @@ def record_from_page(url: str, page: Page) -> DocumentRecord:
             raise FetchError("the page is empty")
         return DocumentRecord(external_id=url_id(url), title=None, text=text, url=url, where=url)
     raise FetchError(
-        f"unsupported content type {page.content_type or '(none)'}; need HTML, text or a feed"
+        f"unsupported content type {page.content_type or '(none)'}; "
+        "need HTML, text, a Word document or a feed"
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from annotator.models import Document, Role
 from annotator.services import fetching
-from tests.helpers import FIXTURES, count
+from tests.helpers import FIXTURES, STRIKE_DOCX_PARAGRAPHS, count, word_document
 
 PAGES: dict[str, tuple[int, str, bytes]] = {
     "/article.html": (200, "text/html; charset=utf-8", (FIXTURES / "kremlin.html").read_bytes()),
@@ -24,6 +24,7 @@ PAGES: dict[str, tuple[int, str, bytes]] = {
     "/missing": (404, "text/html", b"not here"),
     "/image.png": (200, "image/png", b"\x89PNG...."),
     "/big.html": (200, "text/html", b"<p>" + b"x" * 300_000 + b"</p>"),
+    "/strike.docx": (200, fetching.DOCX_TYPE, word_document(*STRIKE_DOCX_PARAGRAPHS)),
 }
 
 
@@ -181,6 +182,14 @@ def test_feed_entries_count_against_the_pages_of_one_import(session, server, mon
         f"{server}/plain.txt: not fetched: at most 2 pages per import",
     ]
     assert count(session, Document) == 1
+
+
+def test_a_word_document_at_an_address_is_read(session, server):
+    _report, results = fetching.import_urls(session, [f"{server}/strike.docx"], "default", LOCAL)
+    assert results == [f"{server}/strike.docx: imported as {server}/strike.docx (6 passages)"]
+    document = session.scalar(select(Document))
+    assert document.title == "Port strike ends after talks"
+    assert document.url == f"{server}/strike.docx"
 
 
 def test_fetching_again_is_a_duplicate(session, server):
