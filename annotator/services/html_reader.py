@@ -47,9 +47,8 @@ def read_html(filename: str, html: str, external_id: str, url: str | None = None
 def _extract(filename: str, html: str, url: str | None) -> str | None:
     """trafilatura's XML rendering of the page's main content."""
     import trafilatura  # here, not at module level: it adds 0.1 s to every CLI command
-    from trafilatura.utils import load_html
 
-    tree = load_html(html)
+    tree = trafilatura.load_html(html)
     if tree is None:
         return None
     _unwrap_misnamed_elements(tree)
