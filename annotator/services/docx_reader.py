@@ -25,6 +25,7 @@ from annotator.services.archives import DAMAGED_ZIP_ERRORS
 from annotator.services.records import DocumentRecord, ImportFileError
 
 if TYPE_CHECKING:
+    from docx.document import Document
     from docx.text.paragraph import Paragraph
 
 # A .docx is a ZIP archive; its parts may not unpack to more than this (zip bombs), and its
@@ -39,6 +40,7 @@ _QUOTE_STYLES = frozenset({"quote", "intense quote", "block text", "quotations"}
 _HIDDEN = frozenset(
     f"{_W}{tag}" for tag in ("del", "moveFrom", "drawing", "pict", "pPr", "rPr", "instrText")
 ) | {"{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"}
+_BLOCK_WRAPPERS = frozenset(f"{_W}{tag}" for tag in ("sdt", "sdtContent", "customXml"))
 _SPACES = frozenset(f"{_W}{tag}" for tag in ("tab", "br", "cr", "ptab"))
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
@@ -136,13 +138,26 @@ def _parsed_as_xml(name: str, xml_types: tuple[set[str], set[str]] | None) -> bo
 def _paragraphs(data: bytes) -> Iterator[str]:
     import docx  # here, not at module level: only imports of .docx files need it
 
+    document = docx.Document(io.BytesIO(data))
     first = True
-    for paragraph in docx.Document(io.BytesIO(data)).paragraphs:
+    for paragraph in _body_paragraphs(document, document.element.body):
         text = " ".join(_visible_text(paragraph._p).split())
         if not text:
             continue
         yield text if first else _marker(paragraph) + text
         first = False
+
+
+def _body_paragraphs(document: Document, element: etree._Element) -> Iterator[Paragraph]:
+    """The body's paragraphs in reading order, those inside content controls and custom XML
+    included (python-docx lists only the body's own); tables are left out."""
+    from docx.text.paragraph import Paragraph
+
+    for child in element:
+        if child.tag == f"{_W}p":
+            yield Paragraph(child, document)
+        elif child.tag in _BLOCK_WRAPPERS:
+            yield from _body_paragraphs(document, child)
 
 
 def _visible_text(element: etree._Element) -> str:

@@ -121,6 +121,24 @@ def test_text_is_what_the_document_shows():
     ]
 
 
+def test_paragraphs_inside_content_controls_are_read_in_their_place():
+    """Templates wrap parts of a document in content controls (``w:sdt``), which python-docx
+    does not list among the body's paragraphs."""
+    document = docx.Document()
+    document.add_paragraph("Headline")
+    wrapped = document.add_paragraph("Inside a control.", style="Quote")
+    document.add_paragraph("After it.")
+    control = etree.Element(f"{W}sdt")
+    etree.SubElement(control, f"{W}sdtPr")
+    wrapped._p.addprevious(control)
+    etree.SubElement(control, f"{W}sdtContent").append(wrapped._p)
+    assert text_of(saved(document)).split("\n\n") == [
+        "Headline",
+        "> Inside a control.",
+        "After it.",
+    ]
+
+
 def test_an_archive_member_keeps_its_path_in_messages_and_its_name_as_id():
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as writer:
