@@ -9,7 +9,8 @@ the lead-in's outlet, as a blockquote of an HTML page is.
 
 Text is what the document shows: tracked insertions count and tracked deletions do not;
 tables, text boxes, headers, footers, footnotes and comments are left out, as an HTML page's
-tables and furniture are.
+tables and furniture are. Link targets are dropped, except in a paragraph ending in ":" (a
+lead-in), which keeps its web links as Markdown links, as the HTML reader does.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 from lxml import etree  # type: ignore[import-untyped]
 
 from annotator.services.archives import DAMAGED_ZIP_ERRORS
-from annotator.services.records import DocumentRecord, ImportFileError
+from annotator.services.records import DocumentRecord, ImportFileError, markdown_link
 
 if TYPE_CHECKING:
     from docx.document import Document
@@ -41,6 +42,7 @@ _HIDDEN = frozenset(
     f"{_W}{tag}" for tag in ("del", "moveFrom", "drawing", "pict", "pPr", "rPr", "instrText")
 ) | {"{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"}
 _BLOCK_WRAPPERS = frozenset(f"{_W}{tag}" for tag in ("sdt", "sdtContent", "customXml"))
+_RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _SPACES = frozenset(f"{_W}{tag}" for tag in ("tab", "br", "cr", "ptab"))
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
@@ -144,6 +146,8 @@ def _paragraphs(data: bytes) -> Iterator[str]:
         text = " ".join(_visible_text(paragraph._p).split())
         if not text:
             continue
+        if text.endswith(":") and paragraph._p.find(f".//{_W}hyperlink") is not None:
+            text = " ".join(_visible_text(paragraph._p, _link_targets(paragraph)).split())
         yield text if first else _marker(paragraph) + text
         first = False
 
@@ -160,19 +164,33 @@ def _body_paragraphs(document: Document, element: etree._Element) -> Iterator[Pa
             yield from _body_paragraphs(document, child)
 
 
-def _visible_text(element: etree._Element) -> str:
+def _link_targets(paragraph: Paragraph) -> dict[str, str]:
+    """Relationship id -> web address, for the paragraph's hyperlinks."""
+    return {
+        rid: relationship.target_ref
+        for rid, relationship in paragraph.part.rels.items()
+        if relationship.is_external
+    }
+
+
+def _visible_text(element: etree._Element, link_targets: dict[str, str] | None = None) -> str:
+    """The text Word shows; with ``link_targets``, web links as Markdown links."""
     parts: list[str] = []
     for child in element:
         if child.tag in _HIDDEN:
             continue
-        if child.tag == f"{_W}t":
+        if link_targets is not None and child.tag == f"{_W}hyperlink":
+            anchor = _visible_text(child)
+            target = link_targets.get(child.get(_RELATIONSHIP_ID) or "", "")
+            parts.append(markdown_link(anchor, target) or anchor)
+        elif child.tag == f"{_W}t":
             parts.append(child.text or "")
         elif child.tag in _SPACES:
             parts.append(" ")
         elif child.tag == f"{_W}noBreakHyphen":
             parts.append("-")
         else:
-            parts.append(_visible_text(child))
+            parts.append(_visible_text(child, link_targets))
     return "".join(parts)
 
 

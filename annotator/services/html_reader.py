@@ -4,6 +4,10 @@ Navigation, ads, comments and footers are dropped; the headline, paragraphs, sub
 list items and blockquotes are kept. A blockquote paragraph is passed on with a leading
 ``> `` (as in Markdown), which the segmenter reads as an excerpt hint: after a lead-in
 ("The Kyiv Independent reports:") it becomes an excerpt of the lead-in's outlet.
+
+Link targets are dropped, except in a paragraph ending in ":" (a lead-in), which keeps its
+links as Markdown links: "As [reported here](https://www.npr.org/...):" names its outlet by
+the address alone.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Iterator
 
 from lxml import etree  # type: ignore[import-untyped]
 
-from annotator.services.records import DocumentRecord, ImportFileError
+from annotator.services.records import DocumentRecord, ImportFileError, markdown_link
 
 _BLOCKS = frozenset({"p", "head", "quote", "list", "item"})
 _XML_NAME = re.compile(r"[A-Za-z_][\w.-]*", re.ASCII)
@@ -61,6 +65,7 @@ def _extract(filename: str, html: str, url: str | None) -> str | None:
             include_comments=False,
             include_tables=False,
             include_images=False,
+            include_links=True,
             favor_recall=True,
         )
     except etree.LxmlError as exc:
@@ -102,12 +107,30 @@ def _element_paragraphs(element: etree._Element, *, quoted: bool) -> Iterator[st
         for item in element:
             yield from _element_paragraphs(item, quoted=quoted)
         return
-    text = " ".join("".join(element.itertext()).split())
+    text = _collapsed("".join(element.itertext()))
     if not text:
         return
+    if text.endswith(":") and element.find(".//ref") is not None:
+        text = _collapsed(_text_with_links(element))
     if tag == "head" and not quoted:
         yield f"## {text}"
     elif tag == "item":
         yield ("> - " if quoted else "- ") + text
     else:
         yield f"> {text}" if quoted else text
+
+
+def _collapsed(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _text_with_links(element: etree._Element) -> str:
+    """The element's text with each web link written as a Markdown link."""
+    parts = [element.text or ""]
+    for child in element:
+        link = None
+        if child.tag == "ref":
+            link = markdown_link("".join(child.itertext()), child.get("target") or "")
+        parts.append(link or _text_with_links(child))
+        parts.append(child.tail or "")
+    return "".join(parts)

@@ -50,7 +50,7 @@ class OutletChoice(NamedTuple):
 def load_registry(session: Session) -> tuple[OutletRegistry, dict[str, int]]:
     """The registry the pipeline matches against, and canonical name -> outlet id."""
     outlets = session.scalars(select(Outlet).options(selectinload(Outlet.aliases))).all()
-    registry = OutletRegistry((o.name, [a.alias for a in o.aliases]) for o in outlets)
+    registry = OutletRegistry((o.name, [a.alias for a in o.aliases], o.homepage) for o in outlets)
     return registry, {o.name: o.id for o in outlets}
 
 

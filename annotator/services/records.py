@@ -86,6 +86,21 @@ def unstorable_reason(character: str) -> str:
     return f"U+{ord(character):04X}, which cannot be stored"
 
 
+_WEB_ADDRESS = re.compile(r"https?://\S+\Z", re.IGNORECASE)
+_BRACKETS = re.compile(r"[\[\]]")
+
+
+def markdown_link(anchor: str, target: str) -> str | None:
+    """``[anchor](target)`` for a link to a web address, as readers write a lead-in's links;
+    None when the target is no web address or the anchor could not be read back."""
+    anchor = " ".join(anchor.split())
+    if not anchor or _BRACKETS.search(anchor) or not _WEB_ADDRESS.match(target):
+        return None
+    for character, escaped in (("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E")):
+        target = target.replace(character, escaped)
+    return f"[{anchor}]({target})"
+
+
 class ImportFileError(ValueError):
     """A file that cannot be imported; the message names the file and, where known, the line
     or record."""

@@ -2,8 +2,11 @@
 
 Matching is case-sensitive on purpose ("AP" the agency, not "ap"; "Tass" and "TASS" are both
 listed as aliases), with an all-caps variant of every multi-letter alias (datelines write
-"(REUTERS)") and a lower-case "the" variant of aliases starting with "The". All aliases go into
-one compiled alternation, longest first, so a text is scanned once however many outlets exist.
+"(REUTERS)") and a lower-case "the" variant of aliases starting with "The". An outlet's web
+domain ("npr.org") is found too, and a mention of it covers the whole address or Markdown link
+around it (``[this report](https://www.npr.org/2024/...)``), so a lead-in whose only cue is a
+link still names its outlet. All aliases and domains go into one compiled alternation, longest
+first, so a text is scanned once however many outlets exist.
 """
 
 from __future__ import annotations
@@ -83,13 +86,15 @@ def _variants(alias: str) -> Iterable[str]:
 
 
 class OutletRegistry:
-    """Finds outlet names in text and maps any alias to its canonical outlet name."""
+    """Finds outlet names and web addresses in text and maps any alias to its canonical name."""
 
-    def __init__(self, outlets: Iterable[tuple[str, Iterable[str]]]) -> None:
-        """``outlets``: (canonical name, aliases); the canonical name is itself an alias."""
+    def __init__(self, outlets: Iterable[tuple[str, Iterable[str], str | None]]) -> None:
+        """``outlets``: (canonical name, aliases, web domain or None); the canonical name is
+        itself an alias."""
         self._canonical: dict[str, str] = {}
         self._folded: dict[str, str] = {}
-        for name, aliases in outlets:
+        self._by_domain: dict[str, str] = {}
+        for name, aliases, domain in outlets:
             for alias in (name, *aliases):
                 alias = alias.strip()
                 if not alias:
@@ -97,7 +102,11 @@ class OutletRegistry:
                 self._folded.setdefault(_fold(alias), name)
                 for variant in _variants(alias):
                     self._canonical.setdefault(variant, name)
+            domain = (domain or "").strip().lower().removeprefix("www.")
+            if domain:
+                self._by_domain.setdefault(domain, name)
         self._pattern = _compile_alternation(self._canonical)
+        self._domain_ends = _compile_domain_ends(self._by_domain)
 
     @property
     def names(self) -> list[str]:
@@ -111,7 +120,20 @@ class OutletRegistry:
         return self._canonical.get(name.strip()) or self._folded.get(_fold(name))
 
     def find_all(self, text: str) -> list[OutletMention]:
-        """Non-overlapping whole-word outlet mentions in ``text``, leftmost-longest first."""
+        """Non-overlapping whole-word outlet mentions in ``text``, leftmost-longest first.
+
+        A domain's mention spans the address or Markdown link it is part of; names inside that
+        link give way to it. A domain in an e-mail address or inside a longer host name
+        ("npr.org.example.net") is not a mention.
+        """
+        names = self._names(text)
+        addresses = self._addresses(text)
+        if not addresses:
+            return names
+        outside = [m for m in names if not any(_overlap(m, a) for a in addresses)]
+        return sorted([*outside, *addresses], key=lambda mention: mention.start)
+
+    def _names(self, text: str) -> list[OutletMention]:
         if self._pattern is None:
             return []
         canonical = self._canonical
@@ -119,6 +141,87 @@ class OutletRegistry:
             OutletMention(canonical[m.group()], m.start(), m.end())
             for m in self._pattern.finditer(text)
         ]
+
+    def _addresses(self, text: str) -> list[OutletMention]:
+        """Mentions of the registered domains. They are found from the end of their host
+        (".org"), which the regex engine can look for quickly: a scan for every domain from
+        its first letter would try nearly every lower-case letter of the text."""
+        if self._domain_ends is None:
+            return []
+        found: list[OutletMention] = []
+        for match in self._domain_ends.finditer(text):
+            if found and match.start() < found[-1].end:
+                continue
+            start = match.start()
+            while start and (text[start - 1].isalnum() or text[start - 1] in ".-"):
+                start -= 1
+            outlet = self._outlet_of_host(text[start : match.end()].lower())
+            span = _address_span(text, start, match.end()) if outlet else None
+            if outlet and span:
+                found.append(OutletMention(outlet, *span))
+        return found
+
+    def _outlet_of_host(self, host: str) -> str | None:
+        """The outlet whose domain is the host or one of its parents ("edition.cnn.com")."""
+        labels = host.split(".")
+        for first in range(len(labels) - 1):
+            outlet = self._by_domain.get(".".join(labels[first:]))
+            if outlet is not None:
+                return outlet
+        return None
+
+
+def _overlap(a: OutletMention, b: OutletMention) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _compile_domain_ends(domains: Iterable[str]) -> re.Pattern[str] | None:
+    """A regex for the last label of any of the domains, with its dot: ``\\.(?:com|org)``."""
+    endings = {domain.rsplit(".", 1)[-1] for domain in domains}
+    if not endings:
+        return None
+    return re.compile(rf"\.(?:{alternation(endings)})(?![\w\-])")
+
+
+_SCHEME_BEFORE = re.compile(r"https?://\Z", re.IGNORECASE)
+_PATH_AFTER = re.compile(r"(?::\d{1,5})?[/?#][^\s<>\"\[\]]*")
+_LINK_LABEL_BEFORE = re.compile(r"\[[^\[\]\n]{1,300}\]\(<?\Z")
+_TRAILING_PUNCTUATION = ".,;:!?'\u2019\u201d"
+
+
+def _address_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The web address (or Markdown link to it) around the host at ``start:end``: with its
+    scheme and path. None when the host is part of an e-mail address or of a longer host."""
+    if start and text[start - 1] == "@":
+        return None
+    if text[end : end + 1] == "." and text[end + 1 : end + 2].isalnum():
+        return None
+    scheme = _SCHEME_BEFORE.search(text, max(0, start - 8), start)
+    if scheme is not None:
+        start = scheme.start()
+    path = _PATH_AFTER.match(text, end)
+    if path is not None:
+        end = _without_trailing_punctuation(text, end, path.end())
+    label = _LINK_LABEL_BEFORE.search(text, max(0, start - 304), start)
+    if label is not None:
+        closing = end + (text[end : end + 1] == ">")
+        if text[closing : closing + 1] == ")":
+            return label.start(), closing + 1
+    return start, end
+
+
+def _without_trailing_punctuation(text: str, start: int, end: int) -> int:
+    """Where an address ends once the sentence's punctuation after it is left out; a closing
+    parenthesis stays only when the path opened one ("…/Kyiv_(city)")."""
+    while end > start:
+        last = text[end - 1]
+        if last in _TRAILING_PUNCTUATION or (
+            last == ")" and text.count("(", start, end) < text.count(")", start, end)
+        ):
+            end -= 1
+            continue
+        break
+    return end
 
 
 def _fold(name: str) -> str:
@@ -144,4 +247,4 @@ def _compile_alternation(aliases: Iterable[str]) -> re.Pattern[str] | None:
 
 def default_registry() -> OutletRegistry:
     """A registry of :data:`DEFAULT_OUTLETS` (for tests and tools without a database)."""
-    return OutletRegistry((name, aliases) for name, aliases, _ in DEFAULT_OUTLETS)
+    return OutletRegistry(DEFAULT_OUTLETS)

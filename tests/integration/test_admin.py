@@ -608,6 +608,34 @@ def test_alias_added_in_admin_feeds_later_imports(client, admin, session):
     assert (excerpt.role, excerpt.outlet_id) == ("excerpt", planet.id)
 
 
+def test_homepage_set_in_admin_names_the_outlet_of_links_in_later_imports(client, admin, session):
+    data = {"name": "Daily Planet", "homepage": "https://www.dailyplanet.example/"}
+    assert client.post("/admin/outlets", data=data).status_code == 302
+    planet = outlet_named(session, "Daily Planet")
+    article = (
+        "Mayor resigns\n\nA short note from us.\n\n"
+        "As [reported here](https://news.dailyplanet.example/mayor):\n\n"
+        "> The mayor handed in his resignation on Friday, officials said.\n"
+    )
+    report = import_files(session, [("planet.md", article.encode())], "default")
+    assert report.imported == ["planet"]
+    lead_in = session.scalar(select(Passage).where(Passage.text.startswith("As [reported")))
+    assert lead_in.outlet_id == planet.id
+    assert lead_in.cue == "[reported here](https://news.dailyplanet.example/mayor)"
+    excerpt = session.scalar(select(Passage).where(Passage.text.startswith("The mayor handed")))
+    assert (excerpt.role, excerpt.outlet_id) == ("excerpt", planet.id)
+
+    # Once the homepage is gone, the same link names no outlet.
+    data = {"name": "Daily Planet", "homepage": "", "notes": ""}
+    assert client.post(f"/admin/outlets/{planet.id}", data=data).status_code == 302
+    session.expire_all()
+    assert planet.homepage is None
+    changed = article.replace("on Friday", "late on Friday")
+    assert import_files(session, [("planet.md", changed.encode())], "default").changed == ["planet"]
+    lead_in = session.scalar(select(Passage).where(Passage.text.startswith("As [reported")))
+    assert (lead_in.outlet_id, lead_in.cue) == (None, None)
+
+
 def _reviewer_corrects(client, login, session, passage: Passage, *choices: int | str) -> None:
     """Rita saves outlet corrections on ``passage``, one save per choice (id or "none"), sent
     as the page's menu sends them: as text."""

@@ -53,6 +53,39 @@ def test_html_article_keeps_text_and_blockquote_excerpts(session):
     assert document.passages[0].outlet.name == "Tass"
 
 
+LINKED_LEAD_IN_PAGE = """<html><head><title>Port strike spreads</title></head><body><article>
+<h1>Port strike spreads</h1>
+<p>The strike reached a second port on Monday, and nobody in charge seems to have a plan.</p>
+<p>As <a href="https://www.npr.org/2024/05/01/strike">reported <b>here</b></a>:</p>
+<blockquote><p>Dock workers walked out at noon, <a href="/union">the union</a> said.</p>
+</blockquote>
+<p>I think <a href="https://example.net/poll">most readers</a> would agree this ends badly.</p>
+<p>From <a href="/earlier">our earlier piece</a>:</p>
+<blockquote><p>The talks collapsed after an hour, officials said.</p></blockquote>
+</article></body></html>"""
+
+
+def test_html_lead_in_keeps_its_links_and_a_link_to_an_outlet_names_it(session):
+    report = import_files(session, [("strike.html", LINKED_LEAD_IN_PAGE.encode())], "default")
+    assert report.imported == ["strike"], report.failed
+    passages = session.scalar(select(Document)).passages
+    assert [(p.text, p.role, p.outlet.name if p.outlet else None) for p in passages[1:]] == [
+        (
+            "The strike reached a second port on Monday, and nobody in charge seems to have "
+            "a plan.",
+            "author",
+            None,
+        ),
+        ("As [reported here](https://www.npr.org/2024/05/01/strike):", "author", "NPR"),
+        ("Dock workers walked out at noon, the union said.", "excerpt", "NPR"),
+        ("I think most readers would agree this ends badly.", "author", None),
+        # A relative link (the page's own site, the file having no address) stays words.
+        ("From our earlier piece:", "author", None),
+        ("The talks collapsed after an hour, officials said.", "excerpt", "NPR"),
+    ]
+    assert passages[2].cue == "[reported here](https://www.npr.org/2024/05/01/strike)"
+
+
 def test_html_without_article_is_refused():
     with pytest.raises(ImportFileError, match=r"page\.html: no article text"):
         readers.read_records("page.html", b"<html><body><nav>Home</nav></body></html>")

@@ -157,6 +157,53 @@ def test_markdown_blockquotes_are_excerpts() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("lead_in", "outlet", "cue"),
+    [
+        (
+            "As [reported here](https://www.npr.org/2024/05/01/strike):",
+            "NPR",
+            "[reported here](https://www.npr.org/2024/05/01/strike)",
+        ),
+        (
+            "From [this piece](https://kyivindependent.com/port-strike/):",
+            "Kyiv Independent",
+            "From [this piece](https://kyivindependent.com/port-strike/):",
+        ),
+        (
+            "The ministry's account, according to [a report](https://tass.com/world/1):",
+            "Tass",
+            "according to [a report](https://tass.com/world/1)",
+        ),
+        (
+            "More at https://apnews.com/article/port-strike:",
+            "AP",
+            "More at https://apnews.com/article/port-strike",
+        ),
+    ],
+)
+def test_a_link_to_an_outlet_is_a_lead_in_cue(lead_in: str, outlet: str, cue: str) -> None:
+    text = f"# A headline\n\n{lead_in}\n\n> Copied news text.\n\nMy own words."
+    assert attribution(text)[1:] == [
+        ("author", outlet, cue),
+        ("excerpt", outlet, None),
+        ("author", None, None),
+    ]
+
+
+def test_headline_suffix_may_be_an_address() -> None:
+    assert attribution("Port strike spreads (via reuters.com)")[0] == (
+        "author",
+        "Reuters",
+        "(via reuters.com)",
+    )
+
+
+def test_links_to_other_sites_name_no_outlet() -> None:
+    text = "# A headline\n\nAs [reported here](https://example.net/strike):\n\n> Copied text."
+    assert attribution(text)[1:] == [("author", None, None), ("excerpt", None, None)]
+
+
 def test_title_from_import_is_passage_zero() -> None:
     passages = analyse_document("Talks stall (Reuters)", "Body one.\n\nBody two.", REGISTRY)
     assert [p.text for p in passages] == ["Talks stall (Reuters)", "Body one.", "Body two."]

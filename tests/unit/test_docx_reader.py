@@ -121,6 +121,39 @@ def test_text_is_what_the_document_shows():
     ]
 
 
+def add_link(paragraph, text: str, target: str) -> None:
+    """A hyperlink run pointing at ``target``, as Word writes one."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml.ns import qn
+
+    rid = paragraph.part.relate_to(target, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+    link = etree.SubElement(paragraph._p, f"{W}hyperlink")
+    link.set(qn("r:id"), rid)
+    etree.SubElement(etree.SubElement(link, f"{W}r"), f"{W}t").text = text
+
+
+def test_a_lead_in_keeps_its_web_links_and_other_paragraphs_their_words():
+    document = docx.Document()
+    document.add_paragraph("Port strike")
+    lead_in = document.add_paragraph("As ")
+    add_link(lead_in, "reported here", "https://www.npr.org/2024/05/01/strike")
+    add_run(lead_in, None, ":")
+    commentary = document.add_paragraph("Everyone ")
+    add_link(commentary, "agrees", "https://example.net/poll")
+    add_run(commentary, None, " with me.")
+    mail = document.add_paragraph("Write to ")
+    add_link(mail, "the desk", "mailto:desk@npr.org")
+    add_run(mail, None, ":")
+    document.add_paragraph("The port closed at noon, officials said.", style="Quote")
+    assert text_of(saved(document)).split("\n\n") == [
+        "Port strike",
+        "As [reported here](https://www.npr.org/2024/05/01/strike):",
+        "Everyone agrees with me.",
+        "Write to the desk:",
+        "> The port closed at noon, officials said.",
+    ]
+
+
 def test_paragraphs_inside_content_controls_are_read_in_their_place():
     """Templates wrap parts of a document in content controls (``w:sdt``), which python-docx
     does not list among the body's paragraphs."""

@@ -45,6 +45,54 @@ def test_find_all(text: str, expected: list[tuple[str, str]]) -> None:
     assert [(m.outlet, text[m.start : m.end]) for m in found] == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("via kyivindependent.com", [("Kyiv Independent", "kyivindependent.com")]),
+        (
+            "See https://www.npr.org/2024/05/01/strike.html.",
+            [("NPR", "https://www.npr.org/2024/05/01/strike.html")],
+        ),
+        ("(edition.cnn.com/2024/x)", [("CNN", "edition.cnn.com/2024/x")]),
+        (
+            "http://tass.com:80/world?id=1#top, then",
+            [("Tass", "http://tass.com:80/world?id=1#top")],
+        ),
+        (
+            "As [reported here](https://www.npr.org/2024/05/01/strike):",
+            [("NPR", "[reported here](https://www.npr.org/2024/05/01/strike)")],
+        ),
+        ("[x](<https://tass.com/world/1>)!", [("Tass", "[x](<https://tass.com/world/1>)")]),
+        # A name inside the link gives way to the link around it.
+        ("From [NPR](https://npr.org/a).", [("NPR", "[NPR](https://npr.org/a)")]),
+        # The link's target names the outlet, whatever the label says.
+        ("[Reuters said](https://apnews.com/x)", [("AP", "[Reuters said](https://apnews.com/x)")]),
+        ("a path with (brackets): npr.org/Kyiv_(city))", [("NPR", "npr.org/Kyiv_(city)")]),
+        ("Reuters, then reuters.com", [("Reuters", "Reuters"), ("Reuters", "reuters.com")]),
+        (
+            "https://news.cnn.com/x and aa.com.tr",
+            [("CNN", "https://news.cnn.com/x"), ("Anadolu Agency", "aa.com.tr")],
+        ),
+        ("write to press@npr.org", []),
+        ("npr.org.example.net is another host", []),
+        ("notnpr.org and my-npr.org", []),
+        ("npr.organisation", []),
+        ("microsoft.com is not ft.com's", [("Financial Times", "ft.com")]),
+    ],
+)
+def test_find_all_web_addresses(text: str, expected: list[tuple[str, str]]) -> None:
+    found = REGISTRY.find_all(text)
+    assert [(m.outlet, text[m.start : m.end]) for m in found] == expected
+
+
+def test_registry_domain_ignores_case_and_www() -> None:
+    registry = OutletRegistry([("Daily Planet", [], " WWW.DailyPlanet.example ")])
+    found = registry.find_all("Read https://dailyplanet.example/mayor now")
+    assert [(m.outlet, m.start, m.end) for m in found] == [("Daily Planet", 5, 38)]
+    # A domain is found in addresses; it is not a name to look up.
+    assert registry.canonical("dailyplanet.example") is None
+
+
 def test_mentions_do_not_overlap_and_are_sorted() -> None:
     text = "The Kyiv Independent, Kyiv Independent and Kyiv Post"
     found = REGISTRY.find_all(text)
@@ -71,7 +119,7 @@ def test_canonical(name: str | None, canonical: str | None) -> None:
 
 
 def test_custom_registry_uses_given_aliases() -> None:
-    registry = OutletRegistry([("Daily Planet", ["The Planet"]), ("Empty", [])])
+    registry = OutletRegistry([("Daily Planet", ["The Planet"], None), ("Empty", [], None)])
     assert [m.outlet for m in registry.find_all("The Planet and the Daily Planet")] == [
         "Daily Planet",
         "Daily Planet",
