@@ -1,5 +1,6 @@
 """Split a passage into pieces for display: claims as blocks, the outlet cue (or the words
-searched for) and the project's loaded terms marked inside."""
+searched for) and the project's loaded terms marked inside; and the web address a cue links
+to."""
 
 from __future__ import annotations
 
@@ -79,6 +80,16 @@ def cue_pieces(
 ) -> list[Piece]:
     """The text cut around its outlet cue, when it has one inside the text, and its terms."""
     return _pieces(text, _cue(cue_start, cue_end, text), hits)
+
+
+_ADDRESS = re.compile(r"https?://[^\s<>\"\[\]()]+", re.IGNORECASE)
+
+
+def cited_address(cue: str | None) -> str | None:
+    """The web address in an outlet cue ("As [reported here](https://www.npr.org/…)"), for a
+    link to the cited page; None when the cue names the outlet in words only."""
+    found = _ADDRESS.search(cue or "")
+    return found.group().rstrip(".,;:!?'") if found else None
 
 
 def found_pieces(text: str, words: str) -> list[Piece]:

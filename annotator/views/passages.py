@@ -56,7 +56,7 @@ from annotator.services import (
 from annotator.services.annotating import SaveError, StaleSave, TagSubmission
 from annotator.services.records import is_whole_number
 from annotator.text.loaded_terms import find_terms, watched_terms
-from annotator.views.highlight import claim_blocks
+from annotator.views.highlight import cited_address, claim_blocks
 
 bp = Blueprint("passages", __name__)
 
@@ -509,6 +509,7 @@ def _page_context(
         "passage_count": page.passages_in_document,
         "neighbours": (page.text_before, page.text_after),
         "blocks": claim_blocks(passage, term_hits),
+        "cited_address": cited_address(passage.cue),
         "term_hits": term_hits,
         "annotations": (
             annotating.annotations_of(session, current_user, passage) if page.annotated else {}

@@ -120,6 +120,20 @@ def test_hostile_article_renders_as_inert_text(hostile_site, page: Page):
     watch.assert_quiet()
 
 
+def test_a_hostile_link_in_a_cue_is_a_plain_link_to_its_address(hostile_site, page: Page):
+    server, watch = hostile_site
+    _, passages = passage_ids(server)
+    page.goto(f"{server.url}/passages/{passages[-1]}")
+    check_inert(page)
+    expect(page.locator(".badge.outlet")).to_contain_text("NPR")
+    link = page.locator("#cited-page")
+    assert link.get_attribute("href") == hostile.CITED_ADDRESS
+    assert link.get_attribute("onmouseover") is None
+    assert link.get_attribute("rel") == "noopener noreferrer nofollow"
+    link.hover()
+    watch.assert_quiet()
+
+
 def test_right_to_left_override_stays_inside_its_passage(hostile_site, page: Page):
     server, watch = hostile_site
     _, passages = passage_ids(server)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from annotator.models import Annotation, Change, Outlet, OutletCorrection, Passage, Review, Role
 from annotator.services import suggestions
+from annotator.services.importing import import_files
 from tests.helpers import import_fixture, passage_with_most_claims
 
 
@@ -63,6 +64,28 @@ def test_next_shows_passage_with_outlet_claims_and_suggestions(client, reviewer,
         assert f'name="label-{claim.id}" value="{claim.suggested_label}" checked' in html
         assert claim.suggestion_reason in html.replace("&#34;", '"').replace("&#39;", "'")
     assert "suggested" in html
+
+
+def test_a_cue_that_links_to_the_outlet_gives_a_link_to_the_cited_page(client, reviewer, session):
+    article = (
+        "Port strike spreads\n\n"
+        "As [reported here](https://www.npr.org/2024/05/01/strike?a=1&b=2), and I agree:\n\n"
+        "> Dock workers walked out at noon, the union said.\n"
+    )
+    assert import_files(session, [("linked.md", article.encode())], "default").imported
+    lead_in = session.scalar(select(Passage).where(Passage.text.startswith("As [reported")))
+    assert lead_in.outlet.name == "NPR"
+    html = client.get(f"/passages/{lead_in.id}").get_data(as_text=True)
+    (link,) = re.findall(r'<a class="badge cited-page"[^>]*>', html)
+    assert 'href="https://www.npr.org/2024/05/01/strike?a=1&amp;b=2"' in link
+    assert 'rel="noopener noreferrer nofollow"' in link
+    assert 'target="_blank"' in link
+
+    # A cue in words gives no such link.
+    headline = session.scalar(select(Passage).where(Passage.text.startswith("Dockworkers")))
+    html = client.get(f"/passages/{headline.id}").get_data(as_text=True)
+    assert '<mark class="cue">(Reuters)</mark>' in html
+    assert "cited-page" not in html
 
 
 def test_neighbouring_passages_are_shown_as_context(client, reviewer, session):

@@ -23,6 +23,11 @@ PAYLOADS = (
 RTL = "Rights \u202egnp.exe\u202c and \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 mixed"
 ZERO_WIDTH = "zero\u200bwidth\u200cjoin\u200dword\u2060joiner\ufeffbom"
 
+# A lead-in whose only cue is a link to an outlet, with a very long address that tries to
+# break out of the attribute the annotation page puts it in.
+CITED_ADDRESS = "https://www.npr.org/" + "long-path-" * 300
+CUE_LINK = f'From [the report]({CITED_ADDRESS})"onmouseover="alert(\'cue link\')" and more:'
+
 TITLE = '<script>alert("title")</script> Officials said <b>bold</b> things (Reuters)'
 PARAGRAPHS = (
     "Reuters reports: " + PAYLOADS[0] + " the council said on Monday.",
@@ -32,6 +37,7 @@ PARAGRAPHS = (
     PAYLOADS[7] + " " + PAYLOADS[8] + " " + PAYLOADS[9],
     RTL + ". " + ZERO_WIDTH + ".",
     "A long line: " + LONG_WORD + " ends here.",
+    CUE_LINK,
 )
 TEXT = "\n\n".join(PARAGRAPHS)
 URL = "javascript:alert('source link')"

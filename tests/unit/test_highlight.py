@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.views.highlight import Piece, cue_pieces, found_pieces
+from annotator.views.highlight import Piece, cited_address, cue_pieces, found_pieces
 
 
 def test_the_cue_is_cut_out_of_the_text():
@@ -49,3 +49,22 @@ def test_found_pieces_mark_every_occurrence_in_any_case_and_take_the_words_liter
     assert [p.text for p in found_pieces("a.b axb", "a.b") if p.marked] == ["a.b"]
     assert found_pieces("nothing here", "tass") == [Piece("nothing here", False)]
     assert found_pieces("text", "") == [Piece("text", False)]
+
+
+@pytest.mark.parametrize(
+    ("cue", "address"),
+    [
+        (
+            "As [reported here](https://www.npr.org/2024/05/01/strike)",
+            "https://www.npr.org/2024/05/01/strike",
+        ),
+        ("[x](<https://tass.com/world/1>)", "https://tass.com/world/1"),
+        ("More at HTTP://apnews.com/article/x.", "HTTP://apnews.com/article/x"),
+        ("via reuters.com", None),
+        ("(Reuters)", None),
+        ("[x](javascript:alert(1))", None),
+        (None, None),
+    ],
+)
+def test_cited_address_is_the_web_address_in_a_cue(cue, address):
+    assert cited_address(cue) == address
