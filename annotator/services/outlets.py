@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -12,10 +11,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from annotator.db import VersionedCache, table_of
 from annotator.models import Change, ChangeKind, Outlet, OutletAlias, OutletCorrection, Passage
-from annotator.text.outlets import DEFAULT_OUTLETS, OutletRegistry
+from annotator.text.outlets import DEFAULT_OUTLETS, DOMAIN, OutletRegistry
 
 MAX_NAME_LENGTH = 200
-_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 class OutletError(ValueError):
@@ -152,7 +150,7 @@ def normalise_homepage(value: str) -> str | None:
     except ValueError:
         host = ""
     host = host.removeprefix("www.")
-    if not _DOMAIN.fullmatch(host):
+    if not DOMAIN.fullmatch(host):
         raise OutletError(f"{value!r} is not a domain such as example.com.")
     return host
 

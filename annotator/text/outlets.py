@@ -5,7 +5,8 @@ listed as aliases), with an all-caps variant of every multi-letter alias (dateli
 "(REUTERS)") and a lower-case "the" variant of aliases starting with "The". An outlet's web
 domain ("npr.org") is found too, and a mention of it covers the whole address or Markdown link
 around it (``[this report](https://www.npr.org/2024/...)``), so a lead-in whose only cue is a
-link still names its outlet. All aliases and domains go into one compiled alternation, longest
+link still names its outlet. An alias that is a domain ("bbc.co.uk") is one more domain of its
+outlet. All aliases and domains go into one compiled alternation, longest
 first, so a text is scanned once however many outlets exist.
 """
 
@@ -18,17 +19,17 @@ from dataclasses import dataclass
 from annotator.text.trie import alternation
 
 DEFAULT_OUTLETS: list[tuple[str, list[str], str | None]] = [
-    ("Tass", ["TASS", "/TASS/", "TASS news agency"], "tass.com"),
+    ("Tass", ["TASS", "/TASS/", "TASS news agency", "tass.ru"], "tass.com"),
     ("Kyiv Independent", ["The Kyiv Independent"], "kyivindependent.com"),
     ("NPR", ["National Public Radio"], "npr.org"),
     ("Reuters", ["Thomson Reuters"], "reuters.com"),
-    ("AP", ["Associated Press", "The Associated Press"], "apnews.com"),
+    ("AP", ["Associated Press", "The Associated Press", "ap.org"], "apnews.com"),
     ("AFP", ["Agence France-Presse", "Agence France Presse"], "afp.com"),
-    ("BBC", ["BBC News", "The BBC"], "bbc.com"),
+    ("BBC", ["BBC News", "The BBC", "bbc.co.uk"], "bbc.com"),
     ("CNN", [], "cnn.com"),
     ("The New York Times", ["New York Times", "NYT", "NYTimes"], "nytimes.com"),
     ("The Washington Post", ["Washington Post", "WaPo"], "washingtonpost.com"),
-    ("The Guardian", [], "theguardian.com"),
+    ("The Guardian", ["guardian.co.uk"], "theguardian.com"),
     ("Al Jazeera", ["Al-Jazeera", "Aljazeera"], "aljazeera.com"),
     ("RIA Novosti", ["RIA", "RIA-Novosti"], "ria.ru"),
     ("Interfax", [], "interfax.ru"),
@@ -45,12 +46,12 @@ DEFAULT_OUTLETS: list[tuple[str, list[str], str | None]] = [
     ("NBC News", ["NBC"], "nbcnews.com"),
     ("CBS News", ["CBS"], "cbsnews.com"),
     ("ABC News", [], "abcnews.go.com"),
-    ("Deutsche Welle", ["DW"], "dw.com"),
+    ("Deutsche Welle", ["DW", "dw.de"], "dw.com"),
     ("Le Monde", [], "lemonde.fr"),
     ("Der Spiegel", ["Spiegel"], "spiegel.de"),
     ("RT", ["Russia Today"], "rt.com"),
-    ("Sputnik", ["Sputnik News"], "sputnikglobe.com"),
-    ("Xinhua", ["Xinhua News Agency"], "news.cn"),
+    ("Sputnik", ["Sputnik News", "sputniknews.com"], "sputnikglobe.com"),
+    ("Xinhua", ["Xinhua News Agency", "xinhuanet.com"], "news.cn"),
     ("Kyiv Post", ["The Kyiv Post"], "kyivpost.com"),
     ("The Economist", [], "economist.com"),
     ("Newsweek", [], "newsweek.com"),
@@ -100,6 +101,8 @@ class OutletRegistry:
                 if not alias:
                     continue
                 self._folded.setdefault(_fold(alias), name)
+                if DOMAIN.fullmatch(alias):
+                    self._by_domain.setdefault(alias.removeprefix("www."), name)
                 for variant in _variants(alias):
                     self._canonical.setdefault(variant, name)
             domain = (domain or "").strip().lower().removeprefix("www.")
@@ -183,6 +186,8 @@ def _compile_domain_ends(domains: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(rf"\.(?:{alternation(endings)})(?![\w\-])")
 
 
+# A bare domain name in lower case ("example.com"): an outlet's homepage, or an alias that is one.
+DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 _SCHEME_BEFORE = re.compile(r"https?://\Z", re.IGNORECASE)
 _PATH_AFTER = re.compile(r"(?::\d{1,5})?[/?#][^\s<>\"\[\]]*")
 _LINK_LABEL_BEFORE = re.compile(r"\[[^\[\]\n]{1,300}\]\(<?\Z")

@@ -73,6 +73,7 @@ def test_find_all(text: str, expected: list[tuple[str, str]]) -> None:
             "https://news.cnn.com/x and aa.com.tr",
             [("CNN", "https://news.cnn.com/x"), ("Anadolu Agency", "aa.com.tr")],
         ),
+        ("see https://www.bbc.co.uk/news/x", [("BBC", "https://www.bbc.co.uk/news/x")]),
         ("write to press@npr.org", []),
         ("npr.org.example.net is another host", []),
         ("notnpr.org and my-npr.org", []),
@@ -91,6 +92,18 @@ def test_registry_domain_ignores_case_and_www() -> None:
     assert [(m.outlet, m.start, m.end) for m in found] == [("Daily Planet", 5, 38)]
     # A domain is found in addresses; it is not a name to look up.
     assert registry.canonical("dailyplanet.example") is None
+
+
+def test_an_alias_that_is_a_domain_is_one_more_domain_of_its_outlet() -> None:
+    registry = OutletRegistry([("Daily Planet", ["The Planet", "planet.co.uk"], "planet.example")])
+    text = "The Planet: [one](https://planet.example/a), [two](http://news.planet.co.uk/b)"
+    found = registry.find_all(text)
+    assert [text[m.start : m.end] for m in found] == [
+        "The Planet",
+        "[one](https://planet.example/a)",
+        "[two](http://news.planet.co.uk/b)",
+    ]
+    assert registry.canonical("planet.co.uk") == "Daily Planet"
 
 
 def test_mentions_do_not_overlap_and_are_sorted() -> None:
