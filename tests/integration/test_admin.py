@@ -485,7 +485,7 @@ def test_outlet_list_shows_aliases_homepage_notes_and_passages(client, admin, se
         page,
     )
     assert row.groups() == (
-        "Associated Press, The Associated Press",
+        "Associated Press, The Associated Press, ap.org",
         "apnews.com",
         "US wire service",
         str(cited),
