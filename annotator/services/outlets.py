@@ -200,8 +200,8 @@ def _refuse_taken(session: Session, text: str, outlet: Outlet) -> None:
 
 def merge_outlets(session: Session, source_id: int, target_id: int) -> Outlet:
     """Fold outlet ``source`` into ``target`` in one transaction: passages, reviewers'
-    corrections and undo history move to the target, the source's name and aliases become
-    the target's aliases, and the source is deleted."""
+    corrections and undo history move to the target, the source's name, aliases and homepage
+    domain become the target's aliases, and the source is deleted."""
     if source_id == target_id:
         raise OutletError("An outlet cannot be merged into itself; choose another outlet.")
     source, target = session.get(Outlet, source_id), session.get(Outlet, target_id)
@@ -233,11 +233,16 @@ def _repoint(session: Session, source_id: int, target_id: int) -> None:
 
 
 def _move_names(session: Session, source: Outlet, target: Outlet) -> None:
-    """The source's aliases and name become the target's aliases (skipping duplicates)."""
+    """The source's aliases, name and homepage domain become the target's aliases (skipping
+    duplicates), so the source's name and links to its site still find the target."""
     for row in list(source.aliases):
         if row.alias != target.name:
             target.aliases.append(row)
     session.flush()
-    taken = session.scalar(select(OutletAlias.id).where(OutletAlias.alias == source.name))
-    if taken is None and source.name != target.name:
-        target.aliases.append(OutletAlias(alias=source.name))
+    for name in (source.name, source.homepage):
+        if not name or name in (target.name, target.homepage):
+            continue
+        taken = session.scalar(select(OutletAlias.id).where(OutletAlias.alias == name))
+        if taken is None:
+            target.aliases.append(OutletAlias(alias=name))
+            session.flush()

@@ -12,7 +12,7 @@ from annotator.models import Document, Project
 from annotator.services import dashboard, deleting
 from annotator.text.loaded_terms import find_terms, watched_terms
 from annotator.views import requested_page
-from annotator.views.highlight import cue_pieces, found_pieces
+from annotator.views.highlight import cited_address, cue_pieces, found_pieces
 from annotator.views.passages import load_project
 
 bp = Blueprint("dashboard", __name__)
@@ -91,6 +91,7 @@ def document_page(
         document=document,
         passages=dashboard.document_passages(session, project, document, current_user.id),
         cue_pieces=cue_pieces,
+        cited_address=cited_address,
         find_terms=find_terms,
         terms=watched_terms(project.loaded_terms),
         footprint=deleting.footprint(session, document) if current_user.is_admin else None,

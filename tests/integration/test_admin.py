@@ -534,7 +534,7 @@ def test_renaming_to_an_own_alias_swaps_them(client, admin, session):
     assert response.status_code == 302
     session.refresh(ap)
     assert ap.name == "Associated Press"
-    assert sorted(a.alias for a in ap.aliases) == ["AP", "The Associated Press"]
+    assert sorted(a.alias for a in ap.aliases) == ["AP", "The Associated Press", "ap.org"]
 
 
 def test_add_and_remove_alias(client, admin, session):
@@ -672,6 +672,8 @@ def test_merge_moves_passages_corrections_and_names(client, admin, rita, login, 
         "Associated Press",
         "The Associated Press",
         "Thomson Reuters",
+        "ap.org",
+        "apnews.com",
     ]
 
 
@@ -693,6 +695,11 @@ def test_merged_outlet_name_feeds_imports_and_undo_still_works(client, admin, ri
     article = {"id": "ap-1", "title": "Storm nears coast (AP)", "text": "Winds rose overnight."}
     import_files(session, [("ap.jsonl", json.dumps(article).encode())], "default")
     document = session.scalar(select(Document).where(Document.external_id == "ap-1"))
+    assert document.passages[0].outlet_id == reuters.id
+    # The merged outlet's homepage still finds the target.
+    article = {"id": "ap-2", "title": "Storm nears coast (via apnews.com)", "text": "Rain."}
+    import_files(session, [("ap2.jsonl", json.dumps(article).encode())], "default")
+    document = session.scalar(select(Document).where(Document.external_id == "ap-2"))
     assert document.passages[0].outlet_id == reuters.id
 
 

@@ -81,6 +81,12 @@ def test_a_cue_that_links_to_the_outlet_gives_a_link_to_the_cited_page(client, r
     assert 'rel="noopener noreferrer nofollow"' in link
     assert 'target="_blank"' in link
 
+    overview = client.get(
+        f"/projects/{lead_in.document.project_id}/documents/{lead_in.document_id}"
+    ).get_data(as_text=True)
+    (link,) = re.findall(r'<a class="badge cited-page"[^>]*>', overview)
+    assert 'href="https://www.npr.org/2024/05/01/strike?a=1&amp;b=2"' in link
+
     # A cue in words gives no such link.
     headline = session.scalar(select(Passage).where(Passage.text.startswith("Dockworkers")))
     html = client.get(f"/passages/{headline.id}").get_data(as_text=True)
