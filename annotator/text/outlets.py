@@ -102,7 +102,10 @@ class OutletRegistry:
                     continue
                 self._folded.setdefault(_fold(alias), name)
                 if DOMAIN.fullmatch(alias):
+                    # Found as an address, not by the names' scan: names that start in lower
+                    # case would make that scan stop at nearly every word.
                     self._by_domain.setdefault(alias.removeprefix("www."), name)
+                    continue
                 for variant in _variants(alias):
                     self._canonical.setdefault(variant, name)
             domain = (domain or "").strip().lower().removeprefix("www.")
@@ -149,10 +152,12 @@ class OutletRegistry:
         """Mentions of the registered domains. They are found from the end of their host
         (".org"), which the regex engine can look for quickly: a scan for every domain from
         its first letter would try nearly every lower-case letter of the text."""
-        if self._domain_ends is None:
+        ends = self._domain_ends
+        first = ends.search(text) if ends is not None else None
+        if ends is None or first is None:  # most paragraphs: a search is cheaper than finditer
             return []
         found: list[OutletMention] = []
-        for match in self._domain_ends.finditer(text):
+        for match in ends.finditer(text, first.start()):
             if found and match.start() < found[-1].end:
                 continue
             start = match.start()
