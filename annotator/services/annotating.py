@@ -227,7 +227,10 @@ def save_passage(
     """Store the submission atomically. Unknown claims, labels or outlets and stale versions
     are refused without changing anything. With ``reserve_next`` the user's next passage in
     the project is reserved for that long once the save is committed ("Save and next")."""
-    begin_write(session)
+    if begin_write(session):
+        # A curator's claim edit may have committed since the claims were loaded; on SQLite a
+        # new claim can even take a deleted one's id, so stale claims would pass the checks.
+        session.refresh(passage, ["claims"])
     _validate(submission, {claim.id for claim in passage.claims})
     if submission.outlet_choice:
         _parse_outlet_choice(session, submission.outlet_choice)

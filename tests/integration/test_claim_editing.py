@@ -5,6 +5,7 @@ stale page or words that are not the passage's change nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import html
 import io
@@ -12,6 +13,7 @@ import re
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from annotator.models import (
     Annotation,
@@ -19,11 +21,12 @@ from annotator.models import (
     Claim,
     FinalLabel,
     Passage,
+    Project,
     Review,
     ReviewStatus,
     User,
 )
-from annotator.services import claim_editing
+from annotator.services import annotating, claim_editing
 from annotator.services.exporting import csv_form_of
 from annotator.services.importing import import_files
 from tests.helpers import FIXTURES, harbour_study, passage_starting, table_rows
@@ -385,3 +388,62 @@ def test_a_reviewers_page_from_before_the_edit_saves_nothing_and_says_why(
     assert response.status_code == 400
     assert "a curator may have corrected its claims" in response.json["error"]
     assert table_rows(session) == before
+
+
+def test_a_save_checks_the_claims_as_they_are_when_it_writes(app_on_fresh_database):
+    """A reviewer's save loaded the passage with one claim; before it writes, a curator splits
+    that claim. On SQLite the first new claim can even take the old one's id. The save must
+    not count one label as the whole passage: it is refused, or saved without completing."""
+    engine = app_on_fresh_database.extensions["annotator.engine"]
+    with Session(engine) as setup:
+        harbour_study(setup, reviewers=("ann",), curators=("cora",))
+        project = setup.scalar(select(Project))
+        article = "Port strike\n\nDockers walked out on Monday. Cranes stood idle all week."
+        assert import_files(setup, [("dock.md", article.encode())], project.name).imported
+        passage = setup.scalar(select(Passage).where(Passage.text.startswith("Dockers")))
+        cora, ann_id, passage_id = (
+            user_named(setup, "cora"),
+            user_named(setup, "ann").id,
+            passage.id,
+        )
+        text = passage.text
+        claim_editing.edit_claims(
+            setup,
+            cora,
+            passage_id,
+            [(0, len(text))],
+            claim_editing.claims_version(passage),
+            confirmed=True,
+        )
+        with Session(engine, expire_on_commit=False) as reviewer_session:  # as the app
+            stale = reviewer_session.scalar(
+                select(Passage)
+                .options(selectinload(Passage.claims))
+                .where(Passage.id == passage_id)
+            )
+            (claim,) = stale.claims
+            setup.expire_all()
+            passage = setup.get(Passage, passage_id)
+            split = [(0, text.index(".") + 1), (text.index("Cranes"), len(text))]
+            claim_editing.edit_claims(
+                setup,
+                cora,
+                passage_id,
+                split,
+                claim_editing.claims_version(passage),
+                confirmed=True,
+            )
+            reviewer = reviewer_session.get(User, ann_id)
+            submission = annotating.TagSubmission({claim.id: "reported"}, {claim.id: 0})
+            with contextlib.suppress(annotating.SaveError):  # a refusal is right too
+                annotating.save_passage(reviewer_session, reviewer, stale, submission)
+        setup.expire_all()
+        passage = setup.get(Passage, passage_id)
+        claims = claims_of(setup, passage)
+        completed = setup.scalars(
+            select(Review.user_id).where(
+                Review.passage_id == passage_id, Review.status == ReviewStatus.COMPLETED
+            )
+        ).all()
+        assert len(claims) == 2
+        assert completed == [], "one label of two claims completed the passage"
