@@ -160,9 +160,8 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def begin_write(session: Session) -> bool:
-    """Start the session's next work as a write transaction; True when a read transaction
-    was ended to do so, which makes what it loaded possibly stale.
+def begin_write(session: Session) -> None:
+    """Start the session's next work as a write transaction.
 
     On SQLite a transaction that has read and then writes cannot wait for a concurrent writer
     (it fails with "database is locked"), so writers take the lock up front. A read-only
@@ -172,14 +171,12 @@ def begin_write(session: Session) -> bool:
     do the job.
     """
     if session.get_bind().dialect.name != "sqlite":
-        return False
-    ended_read = session.in_transaction()
-    if ended_read:
+        return
+    if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("begin_write() must come before any change in the session")
         session.commit()
     session.connection(execution_options={WRITE_OPTION: True})
-    return ended_read
 
 
 def init_app(app: Flask) -> None:

@@ -227,10 +227,10 @@ def save_passage(
     """Store the submission atomically. Unknown claims, labels or outlets and stale versions
     are refused without changing anything. With ``reserve_next`` the user's next passage in
     the project is reserved for that long once the save is committed ("Save and next")."""
-    if begin_write(session):
-        # A curator's claim edit may have committed since the claims were loaded; on SQLite a
-        # new claim can even take a deleted one's id, so stale claims would pass the checks.
-        session.refresh(passage, ["claims"])
+    begin_write(session)
+    # The claims as they are now: a curator's claim edit may have committed since the page's
+    # were loaded, and with stale claims one label could complete a passage that has two.
+    session.refresh(passage, ["claims"])
     _validate(submission, {claim.id for claim in passage.claims})
     if submission.outlet_choice:
         _parse_outlet_choice(session, submission.outlet_choice)

@@ -5,7 +5,6 @@ stale page or words that are not the passage's change nothing."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import html
 import io
@@ -29,6 +28,7 @@ from annotator.models import (
 from annotator.services import annotating, claim_editing
 from annotator.services.exporting import csv_form_of
 from annotator.services.importing import import_files
+from annotator.text.segment import Span
 from tests.helpers import FIXTURES, harbour_study, passage_starting, table_rows
 
 CLAIM = re.compile(r'<fieldset class="claim[^"]*" id="claim-(\d+)"')
@@ -390,60 +390,84 @@ def test_a_reviewers_page_from_before_the_edit_saves_nothing_and_says_why(
     assert table_rows(session) == before
 
 
-def test_a_save_checks_the_claims_as_they_are_when_it_writes(app_on_fresh_database):
-    """A reviewer's save loaded the passage with one claim; before it writes, a curator splits
-    that claim. On SQLite the first new claim can even take the old one's id. The save must
-    not count one label as the whole passage: it is refused, or saved without completing."""
-    engine = app_on_fresh_database.extensions["annotator.engine"]
+def _stale_save_across_an_edit(app, before: list[Span], after: list[Span], labelled: int):
+    """ann's save, built on the passage as it was with claims ``before``, is made once a
+    curator has changed them to ``after``; it labels the ``labelled``-th old claim. Returns
+    the error the save raised (or None), the labels stored and the completed reviews."""
+    engine = app.extensions["annotator.engine"]
     with Session(engine) as setup:
         harbour_study(setup, reviewers=("ann",), curators=("cora",))
         project = setup.scalar(select(Project))
-        article = "Port strike\n\nDockers walked out on Monday. Cranes stood idle all week."
-        assert import_files(setup, [("dock.md", article.encode())], project.name).imported
+        assert import_files(setup, [("dock.md", DOCK.encode())], project.name).imported
         passage = setup.scalar(select(Passage).where(Passage.text.startswith("Dockers")))
         cora, ann_id, passage_id = (
             user_named(setup, "cora"),
             user_named(setup, "ann").id,
             passage.id,
         )
-        text = passage.text
         claim_editing.edit_claims(
-            setup,
-            cora,
-            passage_id,
-            [(0, len(text))],
-            claim_editing.claims_version(passage),
-            confirmed=True,
+            setup, cora, passage_id, before, claim_editing.claims_version(passage), confirmed=True
         )
-        with Session(engine, expire_on_commit=False) as reviewer_session:  # as the app
+        with Session(engine, expire_on_commit=False) as reviewer_session:  # as the app's
             stale = reviewer_session.scalar(
                 select(Passage)
                 .options(selectinload(Passage.claims))
                 .where(Passage.id == passage_id)
             )
-            (claim,) = stale.claims
+            claim = stale.claims[labelled]
             setup.expire_all()
             passage = setup.get(Passage, passage_id)
-            split = [(0, text.index(".") + 1), (text.index("Cranes"), len(text))]
             claim_editing.edit_claims(
                 setup,
                 cora,
                 passage_id,
-                split,
+                after,
                 claim_editing.claims_version(passage),
                 confirmed=True,
             )
-            reviewer = reviewer_session.get(User, ann_id)
             submission = annotating.TagSubmission({claim.id: "reported"}, {claim.id: 0})
-            with contextlib.suppress(annotating.SaveError):  # a refusal is right too
+            try:
+                reviewer = reviewer_session.get(User, ann_id)
                 annotating.save_passage(reviewer_session, reviewer, stale, submission)
+                error = None
+            except annotating.SaveError as exc:
+                error = exc
         setup.expire_all()
-        passage = setup.get(Passage, passage_id)
-        claims = claims_of(setup, passage)
+        claim_ids = select(Claim.id).where(Claim.passage_id == passage_id)
+        labels = setup.scalars(
+            select(Annotation.claim_id).where(Annotation.claim_id.in_(claim_ids))
+        )
         completed = setup.scalars(
             select(Review.user_id).where(
                 Review.passage_id == passage_id, Review.status == ReviewStatus.COMPLETED
             )
-        ).all()
-        assert len(claims) == 2
-        assert completed == [], "one label of two claims completed the passage"
+        )
+        return error, list(labels), list(completed)
+
+
+DOCK = "Port strike\n\nDockers walked out on Monday. Cranes stood idle all week."
+DOCK_TEXT = DOCK.split("\n\n")[1]
+DOCK_FIRST = (0, DOCK_TEXT.index(".") + 1)
+DOCK_SECOND = (DOCK_TEXT.index("Cranes"), len(DOCK_TEXT))
+
+
+def test_a_page_from_before_a_split_labels_none_of_the_new_claims(app_on_fresh_database):
+    """The old claim is gone; on SQLite the new claims must not take its id (SQLite gives a
+    new row the largest id plus one), or the old page would label one of them."""
+    error, labels, completed = _stale_save_across_an_edit(
+        app_on_fresh_database, [(0, len(DOCK_TEXT))], [DOCK_FIRST, DOCK_SECOND], 0
+    )
+    assert isinstance(error, annotating.SaveError)
+    assert (labels, completed) == ([], [])
+
+
+def test_one_label_does_not_complete_a_passage_that_gained_a_claim_meanwhile(
+    app_on_fresh_database,
+):
+    """The labelled claim is kept, and a second one added: the save may stand, but one label
+    of two claims does not complete the passage."""
+    error, labels, completed = _stale_save_across_an_edit(
+        app_on_fresh_database, [DOCK_FIRST], [DOCK_FIRST, DOCK_SECOND], 0
+    )
+    assert completed == [], "one label of two claims completed the passage"
+    assert error is not None or len(labels) == 1
