@@ -141,6 +141,7 @@ def claim_ids_of(passage_id: Any) -> Select[int]:
     return select(Claim.id).where(Claim.passage_id == passage_id).correlate(Passage)
 
 
+_CLAIM_IDS = claim_ids_of(bindparam("passage_id"))
 # The queries of the annotation page and the save are built once, with bound parameters:
 # building a statement costs SQLAlchemy more than running it does (docs/benchmarks.md).
 # Found through the passage's claims rather than a list of claim ids: an IN list is
@@ -230,14 +231,14 @@ def save_passage(
     begin_write(session)
     # The claims as they are now: a curator's claim edit may have committed since the page's
     # were loaded, and with stale claims one label could complete a passage that has two.
-    session.refresh(passage, ["claims"])
-    _validate(submission, {claim.id for claim in passage.claims})
+    claim_ids = set(session.scalars(_CLAIM_IDS, {"passage_id": passage.id}))
+    _validate(submission, claim_ids)
     if submission.outlet_choice:
         _parse_outlet_choice(session, submission.outlet_choice)
     try:
         stored = (
             {}
-            if _first_save_of_every_claim(submission, passage)
+            if _first_save_of_every_claim(submission, len(claim_ids))
             else annotations_of(session, user, passage, for_update=True)
         )
         _check_versions(submission, stored)
@@ -252,7 +253,7 @@ def save_passage(
         _insert_annotations(session, new)
         _apply_outlet_choice(session, history, submission.outlet_choice)
         history.write()
-        if len(stored) == len(passage.claims):
+        if len(stored) == len(claim_ids):
             queue.record_completion(session, user, passage)
     except IntegrityError as exc:  # flushed early: same race as in _commit_or_stale
         session.rollback()
@@ -281,13 +282,13 @@ def _reserve_next(
     return passage_id
 
 
-def _first_save_of_every_claim(submission: TagSubmission, passage: Passage) -> bool:
+def _first_save_of_every_claim(submission: TagSubmission, claim_count: int) -> bool:
     """Whether the submission labels every claim of the passage, each as seen unlabelled
     (version 0). Such a save needs no look at the stored annotations: any would make it
     stale, and inserting over it breaks the unique constraint, which the save reports as
     stale (see ``_stale``)."""
     versions = submission.versions
-    return len(submission.labels) == len(passage.claims) and not any(
+    return len(submission.labels) == claim_count and not any(
         versions.get(claim_id, 0) for claim_id in submission.labels
     )
 
