@@ -120,10 +120,17 @@ class OutletRegistry:
         return sorted(set(self._canonical.values()))
 
     def canonical(self, name: str | None) -> str | None:
-        """The canonical name for an alias or name (case-insensitive), or None if unknown."""
+        """The canonical name for an alias or name (case-insensitive), or for a web address on
+        an outlet's domain (bare, with scheme and path, or a Markdown link to it); None if
+        unknown. Every mention :meth:`find_all` returns names its outlet here."""
         if not name:
             return None
-        return self._canonical.get(name.strip()) or self._folded.get(_fold(name))
+        name = name.strip()
+        return (
+            self._canonical.get(name)
+            or self._folded.get(_fold(name))
+            or self._outlet_of_whole_address(name)
+        )
 
     def find_all(self, text: str) -> list[OutletMention]:
         """Non-overlapping whole-word outlet mentions in ``text``, leftmost-longest first.
@@ -168,6 +175,12 @@ class OutletRegistry:
             if outlet and span:
                 found.append(OutletMention(outlet, *span))
         return found
+
+    def _outlet_of_whole_address(self, text: str) -> str | None:
+        found = self._addresses(text)
+        if len(found) == 1 and (found[0].start, found[0].end) == (0, len(text)):
+            return found[0].outlet
+        return None
 
     def _outlet_of_host(self, host: str) -> str | None:
         """The outlet whose domain is the host or one of its parents ("edition.cnn.com")."""

@@ -90,8 +90,7 @@ def test_registry_domain_ignores_case_and_www() -> None:
     registry = OutletRegistry([("Daily Planet", [], " WWW.DailyPlanet.example ")])
     found = registry.find_all("Read https://dailyplanet.example/mayor now")
     assert [(m.outlet, m.start, m.end) for m in found] == [("Daily Planet", 5, 38)]
-    # A domain is found in addresses; it is not a name to look up.
-    assert registry.canonical("dailyplanet.example") is None
+    assert registry.canonical("dailyplanet.example") == "Daily Planet"
 
 
 def test_an_alias_that_is_a_domain_is_one_more_domain_of_its_outlet() -> None:
@@ -124,6 +123,15 @@ def test_mentions_do_not_overlap_and_are_sorted() -> None:
         ("kyiv independent", "Kyiv Independent"),
         ("Associated Press", "AP"),
         ("Nobody", None),
+        # Every mention find_all returns, addresses included, names its outlet here.
+        ("npr.org", "NPR"),
+        ("FOXNEWS.com", "Fox News"),
+        ("https://edition.cnn.com/2024/x", "CNN"),
+        ("[reported here](https://www.npr.org/a)", "NPR"),
+        ("npr.org and tass.com", None),
+        ("see npr.org", None),
+        ("editor@npr.org", None),
+        ("npr.org.example.net", None),
         (None, None),
     ],
 )

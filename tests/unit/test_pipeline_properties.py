@@ -50,6 +50,13 @@ FRAGMENTS = [
     "Interfax reports.",
     " READ MORE",
     "…",
+    # Outlets cited by address: bare, with scheme and path, as a link, in e-mail or a longer host.
+    "npr.org",
+    "https://www.tass.com/a_(b)",
+    "[here](",
+    ")",
+    "@",
+    ".example",
     # Untrusted-text shapes: markup, entities, bidi overrides, zero-width and rare line breaks.
     "<script>alert(1)</script>",
     "&lt;b&gt;&amp;",

@@ -87,6 +87,20 @@ def test_evaluate_compares_outlets_through_aliases() -> None:
     assert evaluate(gold, drafts).outlet_accuracy == 1.0
 
 
+def test_evaluate_takes_a_gold_outlet_given_as_its_web_address() -> None:
+    gold = load_gold()
+    addresses = {"Kyiv Independent": "https://kyivindependent.com/a", "NPR": "npr.org"}
+    gold_by_address = {
+        **gold,
+        "passages": [
+            {**p, "outlet": addresses.get(p.get("outlet"), p.get("outlet"))}
+            for p in gold["passages"]
+        ],
+    }
+    assert gold_by_address != gold
+    assert evaluate(gold_by_address, gold_as_drafts(gold)).outlet_accuracy == 1.0
+
+
 def test_evaluate_counts_missing_passages_and_wrong_labels() -> None:
     gold = load_gold()
     drafts = gold_as_drafts(gold)
