@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -27,7 +29,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with _migration_transaction(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
@@ -36,9 +38,40 @@ def downgrade(engine: Engine, revision: str) -> None:
     from alembic import command
 
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with _migration_transaction(engine) as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+@contextmanager
+def _migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction for the whole migration. On SQLite, foreign keys are off while it runs
+    and checked before it commits: alembic changes a SQLite table by copying it, dropping the
+    old one and renaming the copy, and dropping a table with foreign keys on deletes every row
+    that refers to it by ON DELETE CASCADE (a rebuilt ``claims`` would take every label)."""
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        driver: Any = connection.connection.driver_connection
+        if sqlite:  # only outside a transaction does SQLite take this pragma
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    _check_foreign_keys(connection)
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        table, row_id, parent = broken[0][:3]
+        raise RuntimeError(
+            f"The migration would leave {len(broken)} rows referring to rows that do not "
+            f"exist (first: {table} {row_id} -> {parent}); nothing was changed."
+        )
 
 
 def check(engine: Engine) -> None:

@@ -176,6 +176,8 @@ class Passage(Base):
         Index("ix_passages_project_id_id", "project_id", "id"),
         # which outlets a project cites, without reading its passages (agreement.outlet_names)
         Index("ix_passages_outlet_id_project_id", "outlet_id", "project_id"),
+        # never reuse an id: a page from before a re-import must not reach a new passage
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -209,7 +211,8 @@ class CsvForm(IntEnum):
 
 class Claim(Base):
     __tablename__ = "claims"
-    __table_args__ = (UniqueConstraint("passage_id", "index"),)
+    # never reuse an id: a page from before a claim edit must not label a new claim
+    __table_args__ = (UniqueConstraint("passage_id", "index"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     passage_id: Mapped[int] = mapped_column(ForeignKey("passages.id", ondelete="CASCADE"))

@@ -279,3 +279,121 @@ def test_projects_get_the_default_loaded_terms_when_migrated(blank_engine):
     migrate.downgrade(blank_engine, "b8d4f1a06c39")
     columns = {c["name"] for c in inspect(blank_engine).get_columns("projects")}
     assert "loaded_terms" not in columns
+
+
+REFERRING_TO_PASSAGES_AND_CLAIMS = (
+    "passages",
+    "claims",
+    "annotations",
+    "final_labels",
+    "reviews",
+    "changes",
+    "suggestions",
+    "outlet_corrections",
+)
+
+
+def _work_on_two_passages(engine: Engine) -> None:
+    """Two projects with a passage and a claim each, and on them every kind of row that refers
+    to a passage or a claim, written to the tables as the schema stands."""
+    now = datetime.now(UTC)
+    tables = MetaData()
+    tables.reflect(engine)
+    by_claim = {"user_id": 1, "label": "quoted"}
+    with engine.begin() as connection:
+        _two_projects_with_a_passage_each(connection, tables, now)
+        for n in (1, 2):
+            claim = 10 + n
+            rows = {
+                "claims": {"id": claim, "passage_id": n, "index": 0, "start": 0, "end": 1,
+                           "suggested_label": "reported", "suggestion_reason": "", "text": "x"},
+                "annotations": {"id": 20 + n, "claim_id": claim, "project_id": n, "version": 1,
+                                "created_at": now, "updated_at": now, **by_claim},
+                "final_labels": {"id": 30 + n, "claim_id": claim, "project_id": n,
+                                 "version": 1, "updated_at": now, **by_claim},
+                "reviews": {"id": 40 + n, "passage_id": n, "document_id": n, "project_id": n,
+                            "user_id": 1, "status": "completed", "reason": "",
+                            "updated_at": now},
+                "changes": {"id": 50 + n, "user_id": 1, "passage_id": n, "claim_id": claim,
+                            "batch": "b", "kind": "label", "old_value": None,
+                            "new_value": "quoted", "created_at": now},
+                "suggestions": {"id": 60 + n, "claim_id": claim, "source": "model",
+                                "updated_at": now, **by_claim},
+                "outlet_corrections": {"id": 70 + n, "passage_id": n, "user_id": 1,
+                                       "outlet_id": None, "version": 1, "created_at": now,
+                                       "updated_at": now},
+            }  # fmt: skip
+            for table, row in rows.items():
+                connection.execute(insert(tables.tables[table]), row)
+
+
+def _rows(engine: Engine, tables: tuple[str, ...]) -> dict[str, list[tuple[object, ...]]]:
+    found = {}
+    with engine.connect() as connection:
+        for table in tables:
+            query = text(f"SELECT * FROM {table}")  # noqa: S608 (our tables' names)
+            found[table] = sorted(tuple(row) for row in connection.execute(query))
+    return found
+
+
+def _autoincrement_tables(engine: Engine) -> set[str]:
+    if engine.dialect.name != "sqlite":
+        return set()
+    with engine.connect() as connection:
+        schema = connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type='table'"))
+        return {name for name, sql in schema if "AUTOINCREMENT" in sql}
+
+
+def _add_claim_without_id(engine: Engine) -> int:
+    with engine.begin() as connection:
+        return connection.execute(
+            text(
+                'INSERT INTO claims (passage_id, "index", start, "end", suggested_label,'
+                " suggestion_reason, text) VALUES (2, 1, 0, 1, 'reported', '', 'y')"
+                " RETURNING id"
+            )
+        ).scalar_one()
+
+
+def test_passages_and_claims_never_reuse_an_id_once_migrated(blank_engine):
+    migrate.upgrade(blank_engine, "c4e7a2d91f05")
+    _work_on_two_passages(blank_engine)
+    before = _rows(blank_engine, REFERRING_TO_PASSAGES_AND_CLAIMS)
+    migrate.upgrade(blank_engine)
+    # SQLite rebuilt both tables; nothing that refers to them went with the old ones
+    assert _rows(blank_engine, REFERRING_TO_PASSAGES_AND_CLAIMS) == before
+    migrate.check(blank_engine)
+    if blank_engine.dialect.name == "sqlite":
+        assert _autoincrement_tables(blank_engine) == {"passages", "claims"}
+    with blank_engine.begin() as connection:
+        connection.execute(text("DELETE FROM claims WHERE id = 12"))
+    assert _add_claim_without_id(blank_engine) != 12, "the deleted claim's id was given again"
+
+    with blank_engine.begin() as connection:
+        connection.execute(text("DELETE FROM claims WHERE id <> 11"))
+    before = _rows(blank_engine, REFERRING_TO_PASSAGES_AND_CLAIMS)
+    migrate.downgrade(blank_engine, "c4e7a2d91f05")
+    assert _rows(blank_engine, REFERRING_TO_PASSAGES_AND_CLAIMS) == before
+    assert _autoincrement_tables(blank_engine) == set()
+
+
+def test_a_migration_that_would_leave_broken_references_changes_nothing(blank_engine):
+    if blank_engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL never lets such a row in")
+    migrate.upgrade(blank_engine, "c4e7a2d91f05")
+    _work_on_two_passages(blank_engine)
+    with blank_engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        driver.execute("PRAGMA foreign_keys=OFF")
+        driver.execute("UPDATE annotations SET claim_id = 99 WHERE id = 21")
+        driver.execute("PRAGMA foreign_keys=ON")
+    before = _rows(blank_engine, REFERRING_TO_PASSAGES_AND_CLAIMS)
+    with pytest.raises(
+        RuntimeError, match=r"1 rows referring .* \(first: annotations 21 -> claims\)"
+    ):
+        migrate.upgrade(blank_engine)
+    assert _rows(blank_engine, REFERRING_TO_PASSAGES_AND_CLAIMS) == before
+    assert _autoincrement_tables(blank_engine) == set()
+    with blank_engine.connect() as connection:
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "c4e7a2d91f05"
+        assert connection.scalar(text("PRAGMA foreign_keys")) == 1

@@ -142,6 +142,7 @@ def claim_ids_of(passage_id: Any) -> Select[int]:
 
 
 _CLAIM_IDS = claim_ids_of(bindparam("passage_id"))
+_LOCK_CLAIMS = _CLAIM_IDS.order_by(Claim.id).with_for_update(read=True)  # FOR SHARE
 # The queries of the annotation page and the save are built once, with bound parameters:
 # building a statement costs SQLAlchemy more than running it does (docs/benchmarks.md).
 # Found through the passage's claims rather than a list of claim ids: an IN list is
@@ -241,6 +242,8 @@ def save_passage(
             if _first_save_of_every_claim(submission, len(claim_ids))
             else annotations_of(session, user, passage, for_update=True)
         )
+        if _claims_changed_meanwhile(session, passage.id, claim_ids):
+            raise SaveError(CLAIMS_CHANGED_WHILE_SAVING)
         _check_versions(submission, stored)
         history = _History(session, user, passage)
         new: list[Annotation] = []
@@ -280,6 +283,26 @@ def _reserve_next(
     )
     session.commit()
     return passage_id
+
+
+CLAIMS_CHANGED_WHILE_SAVING = (
+    "A curator corrected the claims of this passage while this save was made. Nothing was "
+    "saved; reload the page."
+)
+
+
+def _claims_changed_meanwhile(session: Session, passage_id: int, claim_ids: set[int]) -> bool:
+    """Whether a curator's claim edit has changed the passage's claims since ``claim_ids``
+    were read. On PostgreSQL the claims are locked (FOR SHARE) until the save commits, so no
+    edit can change them before it does; the lock comes after the save's label locks, in
+    the order an edit takes its own (labels, then claims), so the two wait for each other
+    rather than deadlock. A lock that waited for an edit returns the claims the edit kept but
+    not those it added, so the ids are read again once it is held. On SQLite the save took
+    the database's write lock before it read the claims: no edit can come between."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    session.execute(_LOCK_CLAIMS, {"passage_id": passage_id})
+    return set(session.scalars(_CLAIM_IDS, {"passage_id": passage_id})) != claim_ids
 
 
 def _first_save_of_every_claim(submission: TagSubmission, claim_count: int) -> bool:

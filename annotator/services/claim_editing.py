@@ -290,7 +290,6 @@ def _replace_claims(session: Session, passage: Passage, spans: Sequence[Span]) -
     by_span = {(claim.start, claim.end): claim for claim in passage.claims}
     wanted = set(spans)
     gone = [claim.id for span, claim in by_span.items() if span not in wanted]
-    first_new_id = _first_unused_claim_id(session)
     if gone:
         session.execute(delete(Claim).where(Claim.id.in_(gone)))
     kept = [(index, by_span[span]) for index, span in enumerate(spans) if span in by_span]
@@ -306,24 +305,11 @@ def _replace_claims(session: Session, passage: Passage, spans: Sequence[Span]) -
         for index, span in enumerate(spans)
         if span not in by_span
     ]
-    if first_new_id is not None:
-        for offset, row in enumerate(new_rows):
-            row["id"] = first_new_id + offset
     if new_rows:
         session.execute(insert(table_of(Claim)), new_rows)
     session.execute(update(Passage).where(Passage.id == passage.id).values(claim_count=len(spans)))
     session.expire(passage)
     session.refresh(passage, ["claims"])
-
-
-def _first_unused_claim_id(session: Session) -> int | None:
-    """On SQLite, the id above every claim's, read before any is deleted. SQLite gives a new
-    row the largest id plus one, so claims inserted after the passage's newest claims were
-    deleted would take their ids, and a reviewer's page from before the edit would label
-    the new claims as if they were the old. PostgreSQL's sequences never reuse an id (None)."""
-    if session.get_bind().dialect.name != "sqlite":
-        return None
-    return (session.scalar(select(func.max(Claim.id))) or 0) + 1
 
 
 def _suggested(reading: Reading, span: Span, headline: bool) -> ClaimDraft:

@@ -75,9 +75,9 @@ def progress_from(
 
 # Counting a project's passages reads every one of them (5 ms at 29,000 passages, growing
 # with the project), and the page and every save need the figure. Keyed by the project's
-# newest passage id: any import or re-import adds passages with new ids. Entries also expire,
-# in case a replaced document's new passages reuse the ids of the old ones (SQLite may, when
-# they were the newest).
+# newest passage id: any import or re-import adds passages with new ids (never an id given
+# before, on either database). Entries also expire, for a document deleted by another process
+# (the newest passage may stay; the deleting process forgets at once).
 _TOTALS: VersionedCache[int, int] = VersionedCache(ttl_s=60.0)
 
 

@@ -210,10 +210,11 @@ def _copy_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) ->
 def _insert_after_largest_id(
     session: Session, table: Table, rows: Sequence[dict[str, Any]]
 ) -> list[int]:
-    """SQLite, inside a write transaction: the rows under the ids that follow the largest
-    stored (those SQLite would give them), written by the driver's executemany."""
+    """SQLite, inside a write transaction: the rows under the ids SQLite would give them,
+    written by the driver's executemany. Those follow the largest id stored or, for a table
+    that never reuses an id (AUTOINCREMENT), the largest it ever gave."""
     connection = session.connection()
-    first = (connection.scalar(select(func.max(table.c.id))) or 0) + 1
+    first = _largest_id_given(connection, table) + 1
     ids = list(range(first, first + len(rows)))
     names, values = _values_with_ids(table, rows, ids)
     quote = connection.dialect.identifier_preparer.quote
@@ -223,6 +224,16 @@ def _insert_after_largest_id(
     statement = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({placeholders})"  # noqa: S608
     connection.exec_driver_sql(statement, values)
     return ids
+
+
+def _largest_id_given(connection: Connection, table: Table) -> int:
+    largest = connection.scalar(select(func.max(table.c.id))) or 0
+    if not table.dialect_options["sqlite"]["autoincrement"]:
+        return largest
+    given = connection.scalar(
+        text("SELECT seq FROM sqlite_sequence WHERE name = :table"), {"table": table.name}
+    )
+    return max(largest, given or 0)
 
 
 def _values_with_ids(

@@ -7,8 +7,8 @@ report alike). So each web worker keeps them per project, with (read when first 
 the outlet each passage with claims cites, under the project's newest passage
 id and the outlet registry's version: an import or re-import stores passages with new ids,
 and merging, renaming or deleting an outlet changes the registry's version. Entries also
-expire after a minute, in case a re-import of the newest document reuses its passages' ids
-(SQLite may).
+expire after a minute, for what leaves both as they were: a document deleted by another
+process (the deleting one forgets at once, ``deleting``).
 """
 
 from __future__ import annotations

@@ -210,18 +210,22 @@ _SCHEME_BEFORE = re.compile(r"https?://\Z", re.IGNORECASE)
 _PATH_AFTER = re.compile(r"(?::\d{1,5})?[/?#][^\s<>\"\[\]]*")
 _LINK_LABEL_BEFORE = re.compile(r"\[[^\[\]\n]{1,300}\]\(<?\Z")
 _TRAILING_PUNCTUATION = ".,;:!?'\u2019\u201d"
+# Before a host, these put it inside something else: an e-mail address, a longer word
+# ("my_npr.org") or another address's path or query.
+_INSIDE_ANOTHER_ADDRESS = "@_/=?&#%+~"
 
 
 def _address_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The web address (or Markdown link to it) around the host at ``start:end``: with its
-    scheme and path. None when the host is part of an e-mail address or of a longer host."""
-    if start and text[start - 1] == "@":
-        return None
+    scheme and path. None when the host is part of an e-mail address, of a longer host or of
+    another address (in its path or query: ``https://example.com/?u=npr.org``)."""
     if text[end : end + 1] == "." and text[end + 1 : end + 2].isalnum():
         return None
     scheme = _SCHEME_BEFORE.search(text, max(0, start - 8), start)
     if scheme is not None:
         start = scheme.start()
+    if start and text[start - 1] in _INSIDE_ANOTHER_ADDRESS:
+        return None
     path = _PATH_AFTER.match(text, end)
     if path is not None:
         end = _without_trailing_punctuation(text, end, path.end())

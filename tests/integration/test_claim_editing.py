@@ -390,10 +390,17 @@ def test_a_reviewers_page_from_before_the_edit_saves_nothing_and_says_why(
     assert table_rows(session) == before
 
 
-def _stale_save_across_an_edit(app, before: list[Span], after: list[Span], labelled: int):
+def _stale_save_across_an_edit(
+    app,
+    before: list[Span],
+    after: list[Span],
+    labelled: int,
+    while_saving: pytest.MonkeyPatch | None = None,
+):
     """ann's save, built on the passage as it was with claims ``before``, is made once a
-    curator has changed them to ``after``; it labels the ``labelled``-th old claim. Returns
-    the error the save raised (or None), the labels stored and the completed reviews."""
+    curator has changed them to ``after`` (``while_saving``: once the save has read the
+    claims, before it commits); it labels the ``labelled``-th old claim. Returns the error
+    the save raised (or None), the labels stored and the completed reviews."""
     engine = app.extensions["annotator.engine"]
     with Session(engine) as setup:
         harbour_study(setup, reviewers=("ann",), curators=("cora",))
@@ -415,16 +422,24 @@ def _stale_save_across_an_edit(app, before: list[Span], after: list[Span], label
                 .where(Passage.id == passage_id)
             )
             claim = stale.claims[labelled]
-            setup.expire_all()
-            passage = setup.get(Passage, passage_id)
-            claim_editing.edit_claims(
-                setup,
-                cora,
-                passage_id,
-                after,
-                claim_editing.claims_version(passage),
-                confirmed=True,
-            )
+
+            def edit_to_after() -> None:
+                setup.expire_all()
+                passage = setup.get(Passage, passage_id)
+                version = claim_editing.claims_version(passage)
+                claim_editing.edit_claims(setup, cora, passage_id, after, version, confirmed=True)
+
+            if while_saving is None:
+                edit_to_after()
+            else:
+                validate = annotating._validate  # the save has just read the claims
+
+                def edit_then_validate(*args: object) -> None:
+                    edit_to_after()
+                    while_saving.setattr(annotating, "_validate", validate)
+                    validate(*args)
+
+                while_saving.setattr(annotating, "_validate", edit_then_validate)
             submission = annotating.TagSubmission({claim.id: "reported"}, {claim.id: 0})
             try:
                 reviewer = reviewer_session.get(User, ann_id)
@@ -471,3 +486,20 @@ def test_one_label_does_not_complete_a_passage_that_gained_a_claim_meanwhile(
     )
     assert completed == [], "one label of two claims completed the passage"
     assert error is not None or len(labels) == 1
+
+
+def test_an_edit_between_a_saves_read_of_the_claims_and_its_commit_is_not_missed(
+    app_on_fresh_database, monkeypatch
+):
+    """PostgreSQL: nothing is locked when the save reads the claims, so an edit can commit
+    before the save does; the save must see it (on SQLite the save holds the database's
+    write lock from before that read, and the edit would wait for it)."""
+    if app_on_fresh_database.extensions["annotator.engine"].dialect.name != "postgresql":
+        pytest.skip("on SQLite no edit can come between: the save holds the write lock")
+    error, labels, completed = _stale_save_across_an_edit(
+        app_on_fresh_database, [DOCK_FIRST], [DOCK_FIRST, DOCK_SECOND], 0, monkeypatch
+    )
+    assert completed == [], "one label of two claims completed the passage"
+    assert isinstance(error, annotating.SaveError)
+    assert str(error) == annotating.CLAIMS_CHANGED_WHILE_SAVING
+    assert labels == []

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from annotator.models import (
     Annotation,
+    Claim,
     Document,
     FinalLabel,
     Passage,
@@ -71,6 +72,22 @@ def test_changed_document_keeps_tags_of_unchanged_claims(session, make_user):
     assert len(report.lost_tags) == 2
     assert 'claim "Critics called it reckless."' in report.lost_tags[1]
     assert all("doc-1, passage 2" in line and "(ann)" in line for line in report.lost_tags)
+
+
+def test_a_new_version_never_takes_the_ids_of_the_old(session):
+    """A reviewer's page on the old version sends its passage's and claims' ids: none of them
+    may reach a passage or claim of the new version (on SQLite, the newest rows' ids used to
+    be given again once the old version was deleted)."""
+    import_files(session, [("v1.jsonl", _line(V1))], "default")
+    old_passages = set(session.scalars(select(Passage.id)))
+    old_claims = set(session.scalars(select(Claim.id)))
+    changed = dict(V1, text="A new first paragraph.\n\n" + V1["text"])
+    assert import_files(session, [("v2.jsonl", _line(changed))], "default").changed == ["doc-1"]
+    new_passages = set(session.scalars(select(Passage.id)))
+    new_claims = set(session.scalars(select(Claim.id)))
+    assert len(new_passages) == len(old_passages) + 1
+    assert not new_passages & old_passages
+    assert not new_claims & old_claims
 
 
 def test_progress_follows_the_carried_tags(session, make_user):

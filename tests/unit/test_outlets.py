@@ -77,6 +77,11 @@ def test_find_all(text: str, expected: list[tuple[str, str]]) -> None:
         ("write to press@npr.org", []),
         ("npr.org.example.net is another host", []),
         ("notnpr.org and my-npr.org", []),
+        # Inside another site's address: that site is cited, not the outlet.
+        ("https://example.com/?u=npr.org", []),
+        ("https://example.com/share/npr.org/x and tass.com", [("Tass", "tass.com")]),
+        ("[x](https://t.example/r?to=https://www.npr.org/a)", []),
+        ("my_npr.org", []),
         ("npr.organisation", []),
         ("microsoft.com is not ft.com's", [("Financial Times", "ft.com")]),
     ],
