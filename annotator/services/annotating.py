@@ -43,6 +43,14 @@ class SaveError(ValueError):
     """The submitted work does not fit the passage; nothing was saved."""
 
 
+# On PostgreSQL nothing is locked when a save reads the passage's claims, so a curator's
+# edit can commit before the save does (queue.record_completion finds it out).
+CLAIMS_CHANGED_WHILE_SAVING = (
+    "A curator corrected the claims of this passage while this save was made. Nothing was "
+    "saved; reload the page."
+)
+
+
 class StaleSave(SaveError):
     """A save based on a version the reviewer had not seen; ``current`` shows what is stored."""
 
@@ -142,7 +150,6 @@ def claim_ids_of(passage_id: Any) -> Select[int]:
 
 
 _CLAIM_IDS = claim_ids_of(bindparam("passage_id"))
-_LOCK_CLAIMS = _CLAIM_IDS.order_by(Claim.id).with_for_update(read=True)  # FOR SHARE
 # The queries of the annotation page and the save are built once, with bound parameters:
 # building a statement costs SQLAlchemy more than running it does (docs/benchmarks.md).
 # Found through the passage's claims rather than a list of claim ids: an IN list is
@@ -242,8 +249,6 @@ def save_passage(
             if _first_save_of_every_claim(submission, len(claim_ids))
             else annotations_of(session, user, passage, for_update=True)
         )
-        if _claims_changed_meanwhile(session, passage.id, claim_ids):
-            raise SaveError(CLAIMS_CHANGED_WHILE_SAVING)
         _check_versions(submission, stored)
         history = _History(session, user, passage)
         new: list[Annotation] = []
@@ -257,10 +262,13 @@ def save_passage(
         _apply_outlet_choice(session, history, submission.outlet_choice)
         history.write()
         if len(stored) == len(claim_ids):
-            queue.record_completion(session, user, passage)
+            queue.record_completion(session, user, passage, len(claim_ids))
     except IntegrityError as exc:  # flushed early: same race as in _commit_or_stale
         session.rollback()
         raise _stale(session, user, passage) from exc
+    except queue.ClaimsChanged:
+        session.rollback()
+        raise SaveError(CLAIMS_CHANGED_WHILE_SAVING) from None
     except Exception:
         session.rollback()
         raise
@@ -283,26 +291,6 @@ def _reserve_next(
     )
     session.commit()
     return passage_id
-
-
-CLAIMS_CHANGED_WHILE_SAVING = (
-    "A curator corrected the claims of this passage while this save was made. Nothing was "
-    "saved; reload the page."
-)
-
-
-def _claims_changed_meanwhile(session: Session, passage_id: int, claim_ids: set[int]) -> bool:
-    """Whether a curator's claim edit has changed the passage's claims since ``claim_ids``
-    were read. On PostgreSQL the claims are locked (FOR SHARE) until the save commits, so no
-    edit can change them before it does; the lock comes after the save's label locks, in
-    the order an edit takes its own (labels, then claims), so the two wait for each other
-    rather than deadlock. A lock that waited for an edit returns the claims the edit kept but
-    not those it added, so the ids are read again once it is held. On SQLite the save took
-    the database's write lock before it read the claims: no edit can come between."""
-    if session.get_bind().dialect.name != "postgresql":
-        return False
-    session.execute(_LOCK_CLAIMS, {"passage_id": passage_id})
-    return set(session.scalars(_CLAIM_IDS, {"passage_id": passage_id})) != claim_ids
 
 
 def _first_save_of_every_claim(submission: TagSubmission, claim_count: int) -> bool:
@@ -571,7 +559,7 @@ def sync_completion(session: Session, user: User, passage: Passage) -> None:
     if labelled < len(passage.claims):
         queue.withdraw_completion(session, user, passage)
     elif review is None or review.status == ReviewStatus.RESERVED:
-        queue.record_completion(session, user, passage)
+        queue.record_completion(session, user, passage, len(passage.claims))
 
 
 def may_see_others(

@@ -320,10 +320,18 @@ _ADD_COMPLETED_REVIEW = {
 }
 
 
-def record_completion(session: Session, user: User, passage: Passage) -> None:
+class ClaimsChanged(Exception):
+    """The passage no longer has the number of claims its completion was judged on: a
+    curator's claim edit committed meanwhile. The transaction is to be rolled back."""
+
+
+def record_completion(session: Session, user: User, passage: Passage, claims: int) -> None:
     """Mark the user's review completed and keep the passage/document counters in step. A
     passage completed without having been served gets its review written at once, on the
-    table (the ORM would flush it alone)."""
+    table (the ORM would flush it alone). ``claims``: how many claims the user's labels
+    were found to cover. The passage's counter is raised only while it has that many: the
+    statement waits for a claim edit in progress and sees one committed since the claims
+    were read, so raises ClaimsChanged rather than complete a passage that gained a claim."""
     connection = session.connection()
     params = {"passage": passage.id, "reviewer": user.id, "now": utcnow()}
     completed_now = connection.scalar(_COMPLETE_REVIEW, params)
@@ -337,7 +345,7 @@ def record_completion(session: Session, user: User, passage: Passage) -> None:
             return  # written meanwhile by another transaction, which counted it
         if not started:
             _add_document_start(session, passage.document_id)
-    _change_completed_count(session, passage, +1)
+    _change_completed_count(session, passage, +1, claims=claims)
 
 
 def withdraw_completion(session: Session, user: User, passage: Passage) -> None:
@@ -473,6 +481,9 @@ _ADD_TO_COMPLETED = (
     .values(completed_count=_PASSAGES.c.completed_count + bindparam("delta"))
     .returning(_PASSAGES.c.completed_count)
 )
+_ADD_TO_COMPLETED_WITH_CLAIMS = _ADD_TO_COMPLETED.where(
+    _PASSAGES.c.claim_count == bindparam("claims")
+)
 # Document counters are read by the queue's SQL only, never from loaded documents, so the
 # updates go to the table: the ORM's UPDATE compared every document in the session with the
 # statement, which made a label import of 120,000 labels take minutes (docs/benchmarks.md,
@@ -484,13 +495,20 @@ _ADD_TO_OPEN = (
 )
 
 
-def _change_completed_count(session: Session, passage: Passage, delta: int) -> None:
+def _change_completed_count(
+    session: Session, passage: Passage, delta: int, *, claims: int | None = None
+) -> None:
     """Atomic counter update; the document's open count changes when the passage crosses the
-    project's overlap."""
+    project's overlap. With ``claims``, only while the passage has that many claims."""
     overlap = project_of(session, passage).overlap
-    after = (
-        session.connection().scalar(_ADD_TO_COMPLETED, {"passage": passage.id, "delta": delta}) or 0
-    )
+    connection = session.connection()
+    params = {"passage": passage.id, "delta": delta}
+    if claims is None:
+        after = connection.scalar(_ADD_TO_COMPLETED, params) or 0
+    else:
+        after = connection.scalar(_ADD_TO_COMPLETED_WITH_CLAIMS, {**params, "claims": claims})
+        if after is None:
+            raise ClaimsChanged(passage.id)
     crossed_down = delta > 0 and after == overlap
     crossed_up = delta < 0 and after == overlap - 1
     if crossed_down or crossed_up:

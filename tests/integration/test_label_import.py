@@ -385,7 +385,7 @@ def test_completions_at_once_leave_what_one_at_a_time_leaves(
     pairs = [(p1, ann), (p2, ann), (p3, ann), (p4, ann), (p1, bob), (p4, bob)]
 
     for p, user in pairs:
-        queue.record_completion(session, user, p)
+        queue.record_completion(session, user, p, p.claim_count)
     one_at_a_time = _queue_state(session, document)
     session.rollback()
     session.expire_all()
@@ -427,8 +427,9 @@ def test_a_completion_meanwhile_is_counted_once(app_on_fresh_database, served, f
     def complete(session: Session, by: str) -> None:
         begin_write(session)
         if by == "save":
+            passage = session.get(Passage, pair[0])
             queue.record_completion(
-                session, session.get(User, pair[1]), session.get(Passage, pair[0])
+                session, session.get(User, pair[1]), passage, passage.claim_count
             )
         else:
             queue.record_completions(session, session.get(Project, project_id), {pair})

@@ -52,10 +52,8 @@ BUDGET = {
         "dashboard": 11,
         "document": 9,  # 3 count what deleting it would take (admins only)
         "export": 9,  # one turns off parallel workers for the page, one checks the project
-        # as on SQLite, the save reloads the claims; then it locks them and reads them again
-        # (annotating._claims_changed_meanwhile)
-        "page + save": 22,
-        "save and next, with the next page": 20,
+        "page + save": 20,  # as on SQLite, the save reloads the claims
+        "save and next, with the next page": 18,
     },
 }
 # The team's pages, with two reviewers' disagreeing labels on the same passages. Their

@@ -490,9 +490,9 @@ def test_project_complete_when_every_passage_has_its_reviews(session, study):
         select(Passage).where(Passage.project_id == study.id, Passage.claim_count > 0)
     ).all()
     for passage in to_review[:-1]:
-        queue.record_completion(session, ann, passage)
+        queue.record_completion(session, ann, passage, passage.claim_count)
     assert not _totals(session, study).project_complete
-    queue.record_completion(session, ann, to_review[-1])
+    queue.record_completion(session, ann, to_review[-1], to_review[-1].claim_count)
     totals = _totals(session, study)
     assert totals.project_complete
     assert totals.reviews_done == totals.complete_passages == len(to_review)
