@@ -51,6 +51,16 @@ CLAIMS_CHANGED_WHILE_SAVING = (
 )
 
 
+PASSAGE_GONE = (
+    "This passage no longer exists: its document was imported again as a new version, or "
+    "deleted, while this save was made. Nothing was saved; open the document again."
+)
+
+
+class PassageGone(SaveError):
+    """The passage was deleted while the save was made."""
+
+
 class StaleSave(SaveError):
     """A save based on a version the reviewer had not seen; ``current`` shows what is stored."""
 
@@ -236,6 +246,7 @@ def save_passage(
     """Store the submission atomically. Unknown claims, labels or outlets and stale versions
     are refused without changing anything. With ``reserve_next`` the user's next passage in
     the project is reserved for that long once the save is committed ("Save and next")."""
+    ids = (user.id, passage.id)  # for the refusal, after a rollback has expired both
     begin_write(session)
     # The claims as they are now: a curator's claim edit may have committed since the page's
     # were loaded, and with stale claims one label could complete a passage that has two.
@@ -265,14 +276,14 @@ def save_passage(
             queue.record_completion(session, user, passage, len(claim_ids))
     except IntegrityError as exc:  # flushed early: same race as in _commit_or_stale
         session.rollback()
-        raise _stale(session, user, passage) from exc
+        raise _stale(session, *ids) from exc
     except queue.ClaimsChanged:
         session.rollback()
         raise SaveError(CLAIMS_CHANGED_WHILE_SAVING) from None
     except Exception:
         session.rollback()
         raise
-    _commit_or_stale(session, user, passage)
+    _commit_or_stale(session, *ids)
     if reserve_next is None:
         return Saved(stored)
     return Saved(stored, _reserve_next(session, user, passage, reserve_next))
@@ -378,17 +389,22 @@ def _flag(value: bool) -> str:
     return "yes" if value else "no"
 
 
-def _commit_or_stale(session: Session, user: User, passage: Passage) -> None:
+def _commit_or_stale(session: Session, user_id: int, passage_id: int) -> None:
     try:
         session.commit()
     except IntegrityError as exc:  # a concurrent first save of the same claim won the race
         session.rollback()
-        raise _stale(session, user, passage) from exc
+        raise _stale(session, user_id, passage_id) from exc
 
 
-def _stale(session: Session, user: User, passage: Passage) -> StaleSave:
-    """The refusal for a save that lost a race, with the values that won."""
-    return StaleSave({c: a.label for c, a in annotations_of(session, user, passage).items()})
+def _stale(session: Session, user_id: int, passage_id: int) -> SaveError:
+    """The refusal for a save that lost a race: the values that won, or PassageGone when the
+    passage itself went (its claims' labels then break their foreign key). Takes ids: the
+    rollback expired the loaded objects, and a deleted passage cannot be loaded again."""
+    if session.scalar(select(Passage.id).where(Passage.id == passage_id)) is None:
+        return PassageGone(PASSAGE_GONE)
+    params = {"user_id": user_id, "passage_id": passage_id}
+    return StaleSave({a.claim_id: a.label for a in session.scalars(_ANNOTATIONS_OF, params)})
 
 
 def _validate(submission: TagSubmission, claim_ids: set[int]) -> None:

@@ -44,7 +44,7 @@ from annotator.services import (
     projects,
     suggestions,
 )
-from annotator.services.annotating import AUTHOR_OWN_WORDS, SaveError, StaleSave
+from annotator.services.annotating import AUTHOR_OWN_WORDS, PassageGone, SaveError, StaleSave
 from annotator.services.jsonl_reader import RecordError, record_from_object
 from annotator.services.projects import visible_projects
 from annotator.services.records import MAX_ID, ImportFileError, is_whole_number
@@ -348,6 +348,8 @@ def put_tags(passage_id: int) -> ResponseReturnValue:
         )
         response.status_code = 409
         return response
+    except PassageGone as exc:
+        return _error(404, str(exc))
     except SaveError as exc:
         return _error(400, str(exc))
     return jsonify(ok=True, **catalogue.tags_of(session, user, passage))

@@ -53,7 +53,7 @@ from annotator.services import (
     queue,
     suggestions,
 )
-from annotator.services.annotating import SaveError, StaleSave, TagSubmission
+from annotator.services.annotating import PassageGone, SaveError, StaleSave, TagSubmission
 from annotator.services.records import is_whole_number
 from annotator.text.loaded_terms import find_terms, watched_terms
 from annotator.views.highlight import cited_address, claim_blocks
@@ -134,6 +134,8 @@ def save(passage_id: int) -> ResponseReturnValue:
         )
     except StaleSave as exc:
         return _refuse(passage, project, role, str(exc), 409, wants_json, current=exc.current)
+    except PassageGone as exc:
+        abort(404, description=str(exc))
     except SaveError as exc:
         return _refuse(passage, project, role, str(exc), 400, wants_json)
     if wants_json:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from annotator.models import (
     Annotation,
@@ -15,8 +17,9 @@ from annotator.models import (
     Project,
     Review,
     ReviewStatus,
+    User,
 )
-from annotator.services import annotating
+from annotator.services import accounts, annotating
 from annotator.services.annotating import TagSubmission
 from annotator.services.importing import import_files
 
@@ -145,3 +148,64 @@ def test_cli_reports_updates_and_lost_tags(runner, session, make_user, tmp_path)
     assert result.exit_code == 0, result.output
     assert "updated to a new version: doc-1" in result.output
     assert "lost labels: doc-1, passage" in result.output
+
+
+def test_a_save_whose_passage_goes_meanwhile_is_refused_and_writes_nothing(
+    app_on_fresh_database, monkeypatch
+):
+    """PostgreSQL: nothing is locked when the save reads the claims, so a new version of the
+    document can replace the passage before the save writes; the labels then break their
+    foreign key, and the refusal says the passage is gone (it used to fail loading the
+    deleted passage again: a server error). On SQLite the save holds the write lock first."""
+    engine = app_on_fresh_database.extensions["annotator.engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite no import can come between: the save holds the write lock")
+    with Session(engine) as setup:
+        import_files(setup, [("v1.jsonl", _line(V1))], "default")
+        ann_id = accounts.create_user(setup, "ann", "a-long-password-1").id
+        setup.commit()
+    with Session(engine, expire_on_commit=False) as reviewer_session:  # as the app's
+        passage = reviewer_session.scalar(
+            select(Passage).options(selectinload(Passage.claims)).order_by(Passage.index.desc())
+        )
+        labels = {claim.id: "editorial" for claim in passage.claims}
+        validate = annotating._validate  # the save has just read the claims
+
+        def reimport_then_validate(*args: object) -> None:
+            monkeypatch.setattr(annotating, "_validate", validate)
+            with Session(engine) as curator_session:
+                changed = dict(V1, text=V1["text"] + "\n\nA new closing line.")
+                import_files(curator_session, [("v2.jsonl", _line(changed))], "default")
+            validate(*args)
+
+        monkeypatch.setattr(annotating, "_validate", reimport_then_validate)
+        submission = annotating.TagSubmission(labels, dict.fromkeys(labels, 0))
+        with pytest.raises(annotating.PassageGone, match="no longer exists"):
+            annotating.save_passage(
+                reviewer_session, reviewer_session.get(User, ann_id), passage, submission
+            )
+    with Session(engine) as check:
+        assert check.scalar(select(func.count(Annotation.id))) == 0
+        assert check.scalar(select(func.count(Review.id))) == 0
+
+
+@pytest.mark.parametrize("wants_json", [True, False])
+def test_the_page_answers_a_gone_passage_with_404_and_why(
+    client, login, session, make_user, monkeypatch, wants_json
+):
+    import_files(session, [("v1.jsonl", _line(V1))], "default")
+    passage = session.scalar(select(Passage).order_by(Passage.index.desc()))
+    login(make_user("ann"))
+
+    def gone(*_args: object, **_kwargs: object) -> None:
+        raise annotating.PassageGone(annotating.PASSAGE_GONE)
+
+    monkeypatch.setattr(annotating, "save_passage", gone)
+    if wants_json:
+        response = client.post(f"/passages/{passage.id}", json={"labels": {}, "versions": {}})
+        assert response.status_code == 404
+        assert response.json["error"] == annotating.PASSAGE_GONE
+    else:
+        response = client.post(f"/passages/{passage.id}", data={})
+        assert response.status_code == 404
+        assert "no longer exists" in response.text

@@ -1,0 +1,116 @@
+"""Reviewers keep saving a passage over HTTP while a curator keeps importing new versions of
+its document, and then deletes it: no request fails with a server error, every re-import
+succeeds, and afterwards the passage's counters agree with its claims, labels and reviews."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from requests import HTTPError
+from sqlalchemy import func, select
+
+from annotator.db import get_session
+from annotator.models import Annotation, Claim, Document, Passage, Project, Review, ReviewStatus
+from annotator.services import accounts, deleting
+from annotator.services.importing import import_files
+from tests.conftest import PASSWORD
+from tests.helpers import FIXTURES, import_fixture
+from tests.web_client import Reviewer
+
+REVIEWERS = 3
+ROUNDS = 20
+CONTESTED = "Union leaders"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def study(live_server):
+    with live_server.app.app_context():
+        session = get_session()
+        import_fixture(session, "harbour.txt", project="study")
+        project = session.scalar(select(Project).where(Project.name == "study"))
+        project.open_to_all = True
+        for index in range(REVIEWERS):
+            accounts.create_user(session, f"rev{index}", PASSWORD)
+        session.commit()
+    return live_server
+
+
+def _contested_passage_id(server) -> int | None:
+    with server.app.app_context():
+        return get_session().scalar(select(Passage.id).where(Passage.text.startswith(CONTESTED)))
+
+
+def keep_saving(server, name: str) -> list[int]:
+    reviewer = Reviewer(server.url, name)
+    reviewer.log_in()
+    statuses = []
+    for round_ in range(ROUNDS):
+        passage_id = _contested_passage_id(server)
+        if passage_id is None:
+            break
+        try:
+            opened = reviewer.open(f"/passages/{passage_id}")
+        except HTTPError as exc:  # the version it was part of was replaced meanwhile
+            statuses.append(exc.response.status_code)
+            continue
+        assert opened is not None
+        label = ("reported", "quoted", "editorial")[round_ % 3]
+        statuses.append(reviewer.save_all(passage_id, opened[1], label).status_code)
+    return statuses
+
+
+def keep_reimporting(server) -> list[list[str]]:
+    """New versions of the article, each with another closing paragraph (the contested
+    passage keeps its text, so its labels are carried over)."""
+    article = (FIXTURES / "harbour.txt").read_text()
+    failures = []
+    for round_ in range(ROUNDS):
+        version = f"{article.rstrip()}\n\nEditor's note, version {round_}.\n"
+        with server.app.app_context():
+            report = import_files(get_session(), [("harbour.txt", version.encode())], "study")
+        failures.append(report.failed)
+    return failures
+
+
+def test_saves_during_reimports_and_a_delete_stay_consistent(study):
+    with ThreadPoolExecutor(REVIEWERS + 1) as pool:
+        imports = pool.submit(keep_reimporting, study)
+        saves = [pool.submit(keep_saving, study, f"rev{index}") for index in range(REVIEWERS)]
+        import_failures = imports.result()
+        save_statuses = [status for future in saves for status in future.result()]
+    assert not any(import_failures), import_failures
+    assert set(save_statuses) <= {200, 400, 404, 409}, save_statuses
+    assert 200 in save_statuses
+
+    with study.app.app_context():
+        session = get_session()
+        passage = session.scalar(select(Passage).where(Passage.text.startswith(CONTESTED)))
+        claim_ids = set(session.scalars(select(Claim.id).where(Claim.passage_id == passage.id)))
+        completed = session.scalars(
+            select(Review.user_id).where(
+                Review.passage_id == passage.id, Review.status == ReviewStatus.COMPLETED
+            )
+        ).all()
+        assert passage.completed_count == len(completed)
+        for user_id in completed:
+            labelled = session.scalar(
+                select(func.count(Annotation.id)).where(
+                    Annotation.user_id == user_id, Annotation.claim_id.in_(claim_ids)
+                )
+            )
+            assert labelled == len(claim_ids), "a completed review covers every claim"
+        document_id = passage.document_id
+
+    with ThreadPoolExecutor(REVIEWERS + 1) as pool:
+        saves = [pool.submit(keep_saving, study, f"rev{index}") for index in range(REVIEWERS)]
+        with study.app.app_context():
+            deleting.delete_document(get_session(), document_id)
+        save_statuses = [status for future in saves for status in future.result()]
+    assert set(save_statuses) <= {200, 400, 404, 409}, save_statuses
+    with study.app.app_context():
+        session = get_session()
+        assert session.get(Document, document_id) is None
+        assert session.scalar(select(func.count(Passage.id))) == 0
