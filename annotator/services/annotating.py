@@ -401,10 +401,14 @@ def _stale(session: Session, user_id: int, passage_id: int) -> SaveError:
     """The refusal for a save that lost a race: the values that won, or PassageGone when the
     passage itself went (its claims' labels then break their foreign key). Takes ids: the
     rollback expired the loaded objects, and a deleted passage cannot be loaded again."""
-    if session.scalar(select(Passage.id).where(Passage.id == passage_id)) is None:
+    if not _passage_exists(session, passage_id):
         return PassageGone(PASSAGE_GONE)
     params = {"user_id": user_id, "passage_id": passage_id}
     return StaleSave({a.claim_id: a.label for a in session.scalars(_ANNOTATIONS_OF, params)})
+
+
+def _passage_exists(session: Session, passage_id: int) -> bool:
+    return session.scalar(select(Passage.id).where(Passage.id == passage_id)) is not None
 
 
 def _validate(submission: TagSubmission, claim_ids: set[int]) -> None:
@@ -463,14 +467,22 @@ def _parse_outlet_choice(session: Session, choice: str) -> int | None:
 def skip_passage(session: Session, user: User, passage: Passage, reason: str) -> None:
     if (bad := first_unstorable(reason)) is not None:
         raise SaveError(f"The skip reason contains {unstorable_reason(bad)}.")
+    passage_id = passage.id
     begin_write(session)
-    review = review_of(session, user, passage)
-    old = review.status if review else None
-    history = _History(session, user, passage)
-    queue.skip(session, user, passage, reason)
-    history.record(ChangeKind.SKIP, old, ReviewStatus.SKIPPED + (f": {reason}" if reason else ""))
-    history.write()
-    session.commit()
+    try:
+        review = review_of(session, user, passage)
+        old = review.status if review else None
+        history = _History(session, user, passage)
+        queue.skip(session, user, passage, reason)
+        skipped = ReviewStatus.SKIPPED + (f": {reason}" if reason else "")
+        history.record(ChangeKind.SKIP, old, skipped)
+        history.write()
+        session.commit()
+    except IntegrityError as exc:  # the passage went meanwhile, or a plain error
+        session.rollback()
+        if _passage_exists(session, passage_id):
+            raise
+        raise PassageGone(PASSAGE_GONE) from exc
 
 
 # Curators' decisions, which a reviewer's undo never reverts.

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from annotator.db import begin_write
-from annotator.models import Annotation, Claim, Document, FinalLabel, Passage, Project
+from annotator.models import Annotation, Claim, Document, FinalLabel, Passage, Project, Review
 from annotator.services import progress, structure, term_hits
 from annotator.services.projects import DEFAULT_PROJECT
 from annotator.wording import counted
@@ -62,6 +62,7 @@ def delete_document(session: Session, document_id: int) -> Footprint:
     """Delete the document with its passages, claims, labels, reviews, settled labels and
     history; returns what went with it."""
     begin_write(session)
+    lock_work_on_document(session, document_id)
     document = session.get(Document, document_id)
     if document is None:
         raise DeletionError("This document no longer exists; it was deleted meanwhile.")
@@ -146,6 +147,26 @@ def project_named(session: Session, name: str) -> Project:
 
 
 Gone = TypeVar("Gone", Footprint, ProjectFootprint)
+
+
+def lock_work_on_document(session: Session, document_id: int) -> None:
+    """Lock what deleting the document's passages takes with it in the order a reviewer's
+    save locks it: labels, claims, reviews, passages, then the document. The DELETE's cascade
+    would lock the passages first, and a save holding a claim (its new label refers to it)
+    while waiting for its passage would deadlock with it; now the two wait for each other
+    (PostgreSQL; on SQLite the writer holds the whole database)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    passage_ids = select(Passage.id).where(Passage.document_id == document_id)
+    claim_ids = select(Claim.id).where(Claim.passage_id.in_(passage_ids))
+    for locking in (
+        select(Annotation.id).where(Annotation.claim_id.in_(claim_ids)).order_by(Annotation.id),
+        claim_ids.order_by(Claim.id),
+        select(Review.id).where(Review.document_id == document_id).order_by(Review.id),
+        passage_ids.order_by(Passage.id),
+        select(Document.id).where(Document.id == document_id),
+    ):
+        session.execute(locking.with_for_update())
 
 
 def _delete(session: Session, row: Document | Project, gone: Gone) -> Gone:

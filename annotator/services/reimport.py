@@ -32,6 +32,7 @@ from annotator.models import (
     Suggestion,
     User,
 )
+from annotator.services.deleting import lock_work_on_document
 from annotator.services.records import DocumentRecord
 from annotator.services.restore import Extras, write_extras
 from annotator.services.storing import StoredDocument, document_values, insert_passages
@@ -84,6 +85,7 @@ def replace_document(
     outlet_ids: dict[str, int],
 ) -> list[str]:
     """Store the new version in place of the old; returns what lost its tags."""
+    lock_work_on_document(session, document.id)
     old = _collect(session, document)
     drafts = [_with_curation(draft, old) for draft in drafts]
     session.execute(delete(Passage).where(Passage.document_id == document.id))

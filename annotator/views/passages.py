@@ -188,6 +188,8 @@ def skip(passage_id: int) -> ResponseReturnValue:
         )
     try:
         annotating.skip_passage(get_session(), current_user, passage, form.reason.data or "")
+    except PassageGone as exc:
+        abort(404, description=str(exc))
     except SaveError as exc:
         return _refuse(passage, project, role, str(exc), 400, request.is_json)
     flash("Skipped; the passage goes back to the pool for others.", "info")

@@ -189,9 +189,9 @@ def test_a_save_whose_passage_goes_meanwhile_is_refused_and_writes_nothing(
         assert check.scalar(select(func.count(Review.id))) == 0
 
 
-@pytest.mark.parametrize("wants_json", [True, False])
+@pytest.mark.parametrize("request_kind", ["save by fetch", "save by form", "skip"])
 def test_the_page_answers_a_gone_passage_with_404_and_why(
-    client, login, session, make_user, monkeypatch, wants_json
+    client, login, session, make_user, monkeypatch, request_kind
 ):
     import_files(session, [("v1.jsonl", _line(V1))], "default")
     passage = session.scalar(select(Passage).order_by(Passage.index.desc()))
@@ -201,11 +201,13 @@ def test_the_page_answers_a_gone_passage_with_404_and_why(
         raise annotating.PassageGone(annotating.PASSAGE_GONE)
 
     monkeypatch.setattr(annotating, "save_passage", gone)
-    if wants_json:
+    monkeypatch.setattr(annotating, "skip_passage", gone)
+    if request_kind == "save by fetch":
         response = client.post(f"/passages/{passage.id}", json={"labels": {}, "versions": {}})
         assert response.status_code == 404
         assert response.json["error"] == annotating.PASSAGE_GONE
-    else:
-        response = client.post(f"/passages/{passage.id}", data={})
-        assert response.status_code == 404
-        assert "no longer exists" in response.text
+        return
+    path = f"/passages/{passage.id}" + ("/skip" if request_kind == "skip" else "")
+    response = client.post(path, data={})
+    assert response.status_code == 404
+    assert "no longer exists" in response.text
