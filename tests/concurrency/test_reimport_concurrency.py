@@ -1,7 +1,7 @@
-"""Reviewers keep saving (now and then skipping) a passage over HTTP while a curator keeps
-importing new versions of its document, and then deletes it: no request fails with a server
-error, every re-import succeeds, and afterwards the passage's counters agree with its claims,
-labels and reviews."""
+"""Reviewers keep saving a passage over HTTP (now and then skipping it, or saving and taking
+the next) while a curator keeps importing new versions of its document, and then deletes it:
+no request fails with a server error, every re-import succeeds, and afterwards the passage's
+counters agree with its claims, labels and reviews."""
 
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def keep_saving(server, name: str) -> list[int]:
             statuses.append(skip(reviewer, passage_id, opened[1]))
             continue
         label = ("reported", "quoted", "editorial")[round_ % 3]
-        statuses.append(reviewer.save_all(passage_id, opened[1], label).status_code)
+        then = "next" if round_ % 4 == 1 else None  # "Save and next" reserves another passage
+        statuses.append(reviewer.save_all(passage_id, opened[1], label, then).status_code)
     return statuses
 
 
