@@ -12,18 +12,14 @@ from sqlalchemy import func, select
 
 from annotator.db import get_session
 from annotator.models import (
-    Annotation,
-    Claim,
     Document,
     MemberRole,
     Passage,
     Project,
-    Review,
-    ReviewStatus,
 )
 from annotator.services import accounts, projects
+from tests.concurrency.study import CONTESTED, check_completed_reviews, open_study
 from tests.conftest import PASSWORD
-from tests.helpers import import_fixture
 from tests.web_client import CSRF_FIELD, Reviewer
 
 REVIEWERS = 3
@@ -39,15 +35,11 @@ pytestmark = pytest.mark.slow
 def contested(live_server):
     with live_server.app.app_context():
         session = get_session()
-        import_fixture(session, "harbour.txt", project="study")
-        project = session.scalar(select(Project).where(Project.name == "study"))
-        project.open_to_all = True
+        project = open_study(session, REVIEWERS)
         curator = accounts.create_user(session, "cora", PASSWORD)
         projects.add_member(session, project, curator, MemberRole.CURATOR)
-        for index in range(REVIEWERS):
-            accounts.create_user(session, f"rev{index}", PASSWORD)
         session.commit()
-        passage = session.scalar(select(Passage).where(Passage.text.startswith("Union leaders")))
+        passage = session.scalar(select(Passage).where(Passage.text.startswith(CONTESTED)))
         return live_server, passage.id, passage.text
 
 
@@ -102,21 +94,7 @@ def test_saves_and_claim_edits_at_once_stay_consistent(contested):
     with server.app.app_context():
         session = get_session()
         passage = session.get(Passage, passage_id)
-        claim_ids = set(session.scalars(select(Claim.id).where(Claim.passage_id == passage_id)))
-        assert passage.claim_count == len(claim_ids)
-        completed = session.scalars(
-            select(Review.user_id).where(
-                Review.passage_id == passage_id, Review.status == ReviewStatus.COMPLETED
-            )
-        ).all()
-        assert passage.completed_count == len(completed)
-        for user_id in completed:
-            labelled = session.scalar(
-                select(func.count(Annotation.id)).where(
-                    Annotation.user_id == user_id, Annotation.claim_id.in_(claim_ids)
-                )
-            )
-            assert labelled == len(claim_ids), "a completed review covers every claim"
+        check_completed_reviews(session, passage)
         document = session.get(Document, passage.document_id)
         open_now = session.scalar(
             select(func.count(Passage.id)).where(

@@ -12,16 +12,15 @@ from requests import HTTPError
 from sqlalchemy import func, select
 
 from annotator.db import get_session
-from annotator.models import Annotation, Claim, Document, Passage, Project, Review, ReviewStatus
-from annotator.services import accounts, deleting
+from annotator.models import Document, Passage
+from annotator.services import deleting
 from annotator.services.importing import import_files
-from tests.conftest import PASSWORD
-from tests.helpers import FIXTURES, import_fixture
+from tests.concurrency.study import CONTESTED, check_completed_reviews, open_study
+from tests.helpers import FIXTURES
 from tests.web_client import CSRF_META, Reviewer
 
 REVIEWERS = 3
 ROUNDS = 20
-CONTESTED = "Union leaders"
 
 pytestmark = pytest.mark.slow
 
@@ -30,11 +29,7 @@ pytestmark = pytest.mark.slow
 def study(live_server):
     with live_server.app.app_context():
         session = get_session()
-        import_fixture(session, "harbour.txt", project="study")
-        project = session.scalar(select(Project).where(Project.name == "study"))
-        project.open_to_all = True
-        for index in range(REVIEWERS):
-            accounts.create_user(session, f"rev{index}", PASSWORD)
+        open_study(session, REVIEWERS)
         session.commit()
     return live_server
 
@@ -104,20 +99,7 @@ def test_saves_during_reimports_and_a_delete_stay_consistent(study):
     with study.app.app_context():
         session = get_session()
         passage = session.scalar(select(Passage).where(Passage.text.startswith(CONTESTED)))
-        claim_ids = set(session.scalars(select(Claim.id).where(Claim.passage_id == passage.id)))
-        completed = session.scalars(
-            select(Review.user_id).where(
-                Review.passage_id == passage.id, Review.status == ReviewStatus.COMPLETED
-            )
-        ).all()
-        assert passage.completed_count == len(completed)
-        for user_id in completed:
-            labelled = session.scalar(
-                select(func.count(Annotation.id)).where(
-                    Annotation.user_id == user_id, Annotation.claim_id.in_(claim_ids)
-                )
-            )
-            assert labelled == len(claim_ids), "a completed review covers every claim"
+        check_completed_reviews(session, passage)
         document_id = passage.document_id
 
     with ThreadPoolExecutor(REVIEWERS + 1) as pool:
