@@ -167,8 +167,8 @@ def begin_write(session: Session) -> None:
     (it fails with "database is locked"), so writers take the lock up front. A read-only
     transaction already open (e.g. loading the logged-in user) is ended first; objects stay
     usable, but another writer may have changed them before the lock was taken: a caller
-    whose checks rest on what it loaded reloads that. PostgreSQL needs nothing here: row locks
-    do the job.
+    whose checks rest on what it loaded checks again as it writes (a constraint, a condition
+    on the UPDATE). PostgreSQL needs nothing here: row locks do the job.
     """
     if session.get_bind().dialect.name != "sqlite":
         return

@@ -159,7 +159,6 @@ def claim_ids_of(passage_id: Any) -> Select[int]:
     return select(Claim.id).where(Claim.passage_id == passage_id).correlate(Passage)
 
 
-_CLAIM_IDS = claim_ids_of(bindparam("passage_id"))
 # The queries of the annotation page and the save are built once, with bound parameters:
 # building a statement costs SQLAlchemy more than running it does (docs/benchmarks.md).
 # Found through the passage's claims rather than a list of claim ids: an IN list is
@@ -248,9 +247,9 @@ def save_passage(
     the project is reserved for that long once the save is committed ("Save and next")."""
     ids = (user.id, passage.id)  # for the refusal, after a rollback has expired both
     begin_write(session)
-    # The claims as they are now: a curator's claim edit may have committed since the page's
-    # were loaded, and with stale claims one label could complete a passage that has two.
-    claim_ids = set(session.scalars(_CLAIM_IDS, {"passage_id": passage.id}))
+    # As the request loaded them: a curator's claim edit committed since is caught by the
+    # labels' foreign key (a deleted claim) or by the completion (queue.record_completion).
+    claim_ids = {claim.id for claim in passage.claims}
     _validate(submission, claim_ids)
     if submission.outlet_choice:
         _parse_outlet_choice(session, submission.outlet_choice)

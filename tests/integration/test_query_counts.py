@@ -42,9 +42,8 @@ BUDGET = {
         "dashboard": 11,  # 9 when the worker keeps the project's structure (above)
         "document": 9,  # 3 count what deleting it would take (admins only)
         "export": 9,  # one checks that the project filter names a project
-        # A save reloads the claims once it holds the write lock (annotating.save_passage).
-        "page + save": 22,
-        "save and next, with the next page": 20,
+        "page + save": 21,
+        "save and next, with the next page": 19,
     },
     "postgresql": {
         "next": 7,
@@ -52,8 +51,8 @@ BUDGET = {
         "dashboard": 11,
         "document": 9,  # 3 count what deleting it would take (admins only)
         "export": 9,  # one turns off parallel workers for the page, one checks the project
-        "page + save": 20,  # as on SQLite, the save reloads the claims
-        "save and next, with the next page": 18,
+        "page + save": 19,
+        "save and next, with the next page": 17,
     },
 }
 # The team's pages, with two reviewers' disagreeing labels on the same passages. Their
