@@ -91,6 +91,34 @@ def is_missing_table(error: DBAPIError) -> bool:
     return str(driver_error).startswith("no such table")  # SQLite's message
 
 
+# PostgreSQL's SQLSTATE for "deadlock detected"
+DEADLOCK_DETECTED = "40P01"
+DEADLOCK_ATTEMPTS = 3
+
+
+def is_deadlock(error: BaseException) -> bool:
+    """Whether PostgreSQL ended the transaction to break a deadlock: it met another one
+    locking the same rows in another order, and may well pass if run again."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == DEADLOCK_DETECTED
+
+
+def retrying_deadlocks(session: Session, transaction: Callable[[], T]) -> T:
+    """Run ``transaction`` (which begins and commits its own transaction) again from the
+    start, up to DEADLOCK_ATTEMPTS times in all, while PostgreSQL ends it to break a
+    deadlock; for work that locks many rows at once (a new version of a document, a
+    deletion) or that cannot take its locks in a save's order (a reservation locks the
+    passage before the review)."""
+    attempt = 1
+    while True:
+        try:
+            return transaction()
+        except DBAPIError as exc:
+            session.rollback()
+            if not is_deadlock(exc) or attempt == DEADLOCK_ATTEMPTS:
+                raise
+        attempt += 1
+
+
 def normalise_url(url: str) -> str:
     """Accept the usual ``postgres://``/``postgresql://`` forms and use psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):

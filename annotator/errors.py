@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from annotator.db import get_session, is_deadlock
 from annotator.extensions import login_manager
 
 MESSAGES = {
@@ -23,6 +24,11 @@ MESSAGES = {
 UNAVAILABLE = (
     "The database cannot be reached at the moment (it may be restarting or busy). "
     "Wait a minute and try again; if you were saving, reload the page to see what was stored."
+)
+
+MET_ANOTHER_CHANGE = (
+    "This request met another change to the same data at the same moment and was undone. "
+    "Reload the page to see what is stored, then try again."
 )
 
 
@@ -87,7 +93,12 @@ def database_unavailable(error: Exception) -> bool:
 
 
 def _database_error(error: Exception) -> ResponseReturnValue:
-    """503 with a page that does not touch the database (no logged-in user in the header)."""
+    """503 with a page that does not touch the database (no logged-in user in the header);
+    409 when PostgreSQL ended the transaction to break a deadlock (work that retries its
+    transaction does so before it gets here)."""
+    if is_deadlock(error):
+        get_session().rollback()
+        return _render(409, MET_ANOTHER_CHANGE)
     if not database_unavailable(error):
         raise error
     current_app.logger.warning("database unavailable: %s", error)

@@ -294,13 +294,10 @@ def _reserve_next(
     """The reservation runs in a transaction of its own: on PostgreSQL, locking the next
     passage while still holding the saved one's row lock can deadlock with a reviewer who
     does the same the other way round."""
-    begin_write(session)
     project = queue.project_of(session, passage)
-    passage_id = queue.reserve_next(
+    return queue.next_passage(
         session, user, project, reservation, current_document=passage.document_id
     )
-    session.commit()
-    return passage_id
 
 
 def _first_save_of_every_claim(submission: TagSubmission, claim_count: int) -> bool:

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from annotator.db import begin_write, table_of
+from annotator.db import begin_write, is_deadlock, retrying_deadlocks, table_of
 from annotator.models import (
     Annotation,
     Change,
@@ -42,7 +42,6 @@ from annotator.text.suggest import suggest_claim
 from annotator.wording import counted
 
 MAX_CLAIMS = 200
-DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 MAX_LINE_CHARACTERS = 100_000
 
 
@@ -206,15 +205,18 @@ def edit_claims(
     by ``check_spans``), in one transaction, if its claims are still those of ``version``.
     Removing labels needs ``confirmed``. Reviewers whose labels no longer cover the passage
     have it back in their queue; the plan is returned."""
-    begin_write(session)
-    try:
+
+    def edit() -> ClaimEditPlan:
+        begin_write(session)
         return _edit(session, user, passage_id, spans, version, confirmed)
+
+    try:
+        return retrying_deadlocks(session, edit)
     except ClaimEditError:
         session.rollback()
         raise
     except OperationalError as exc:
-        session.rollback()
-        if getattr(exc.orig, "sqlstate", None) != DEADLOCK_DETECTED:
+        if not is_deadlock(exc):
             raise
         raise ClaimEditError(
             "Reviewers were saving this passage at the same moment; nothing was changed. "

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.orm import Session
 
-from annotator.db import begin_write
+from annotator.db import begin_write, retrying_deadlocks
 from annotator.models import Annotation, Claim, Document, FinalLabel, Passage, Project, Review
 from annotator.services import progress, structure, term_hits
 from annotator.services.projects import DEFAULT_PROJECT
@@ -61,12 +61,16 @@ def footprint(session: Session, document: Document) -> Footprint:
 def delete_document(session: Session, document_id: int) -> Footprint:
     """Delete the document with its passages, claims, labels, reviews, settled labels and
     history; returns what went with it."""
-    begin_write(session)
-    lock_work_on_document(session, document_id)
-    document = session.get(Document, document_id)
-    if document is None:
-        raise DeletionError("This document no longer exists; it was deleted meanwhile.")
-    return _delete(session, document, footprint(session, document))
+
+    def delete_it() -> Footprint:
+        begin_write(session)
+        lock_work_on_document(session, document_id)
+        document = session.get(Document, document_id)
+        if document is None:
+            raise DeletionError("This document no longer exists; it was deleted meanwhile.")
+        return _delete(session, document, footprint(session, document))
+
+    return retrying_deadlocks(session, delete_it)
 
 
 @dataclass(frozen=True)
@@ -107,12 +111,17 @@ def project_footprint(session: Session, project: Project) -> ProjectFootprint:
 def delete_project(session: Session, project_id: int) -> ProjectFootprint:
     """Delete a project with its documents, members and all the work on them; returns what
     went with it. The default project, where imports go when none is named, stays."""
-    begin_write(session)
-    project = session.get(Project, project_id)
-    if project is None:
-        raise DeletionError("This project no longer exists; it was deleted meanwhile.")
-    check_deletable(project)
-    return _delete(session, project, project_footprint(session, project))
+
+    def delete_it() -> ProjectFootprint:
+        begin_write(session)
+        project = session.get(Project, project_id)
+        if project is None:
+            raise DeletionError("This project no longer exists; it was deleted meanwhile.")
+        check_deletable(project)
+        lock_work_on_project(session, project_id)
+        return _delete(session, project, project_footprint(session, project))
+
+    return retrying_deadlocks(session, delete_it)
 
 
 def is_deletable(project: Project) -> bool:
@@ -155,16 +164,41 @@ def lock_work_on_document(session: Session, document_id: int) -> None:
     would lock the passages first, and a save holding a claim (its new label refers to it)
     while waiting for its passage would deadlock with it; now the two wait for each other
     (PostgreSQL; on SQLite the writer holds the whole database)."""
+    _lock_in_a_saves_order(
+        session,
+        select(Passage.id).where(Passage.document_id == document_id),
+        Review.document_id == document_id,
+        select(Document.id).where(Document.id == document_id),
+    )
+
+
+def lock_work_on_project(session: Session, project_id: int) -> None:
+    """``lock_work_on_document`` for every document of the project, then the project, whose
+    row a save's new labels refer to."""
+    _lock_in_a_saves_order(
+        session,
+        select(Passage.id).where(Passage.project_id == project_id),
+        Review.project_id == project_id,
+        select(Document.id).where(Document.project_id == project_id).order_by(Document.id),
+        select(Project.id).where(Project.id == project_id),
+    )
+
+
+def _lock_in_a_saves_order(
+    session: Session,
+    passage_ids: Select[int],
+    reviews: ColumnElement[bool],
+    *then: Select[int],
+) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
-    passage_ids = select(Passage.id).where(Passage.document_id == document_id)
     claim_ids = select(Claim.id).where(Claim.passage_id.in_(passage_ids))
     for locking in (
         select(Annotation.id).where(Annotation.claim_id.in_(claim_ids)).order_by(Annotation.id),
         claim_ids.order_by(Claim.id),
-        select(Review.id).where(Review.document_id == document_id).order_by(Review.id),
+        select(Review.id).where(reviews).order_by(Review.id),
         passage_ids.order_by(Passage.id),
-        select(Document.id).where(Document.id == document_id),
+        *then,
     ):
         session.execute(locking.with_for_update())
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from annotator.db import begin_write
+from annotator.db import begin_write, retrying_deadlocks
 from annotator.models import Document, Project
 from annotator.services.drafting import drafts_by_batch, drafts_for
 from annotator.services.outlets import load_registry
@@ -134,22 +134,26 @@ def import_records(
     options: ImportOptions | ProgressCallback | None = None,
 ) -> None:
     """Analyse and store the records of one file in one transaction (all or nothing)."""
-    if not isinstance(options, ImportOptions):
-        options = ImportOptions(on_progress=options)
+    settings = options if isinstance(options, ImportOptions) else ImportOptions(on_progress=options)
     check_storable(records)
-    begin_write(session)
-    outcome = ImportReport()
-    try:
-        fresh, changed = _classify(session, project, records, outcome)
-        users = _reviewers(session, records, options.create_reviewers)
-        registry, outlet_ids = load_registry(session)
-        _store_new(session, project, fresh, (registry, outlet_ids), users, outcome, options)
-        _store_changed(session, project, changed, (registry, outlet_ids), outcome)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    report.merge(outcome)
+
+    def store() -> ImportReport:
+        begin_write(session)
+        outcome = ImportReport()
+        try:
+            fresh, changed = _classify(session, project, records, outcome)
+            users = _reviewers(session, records, settings.create_reviewers)
+            registry, outlet_ids = load_registry(session)
+            _store_new(session, project, fresh, (registry, outlet_ids), users, outcome, settings)
+            _store_changed(session, project, changed, (registry, outlet_ids), outcome)
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        return outcome
+
+    # A new version locks its old version's work, as reviewers' saves and reservations do
+    report.merge(retrying_deadlocks(session, store))
 
 
 def _reviewers(session: Session, records: Sequence[DocumentRecord], create: bool) -> dict[str, int]:

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from annotator.db import begin_write, in_chunks, table_of
+from annotator.db import begin_write, in_chunks, retrying_deadlocks, table_of
 from annotator.models import Document, Passage, Project, Review, ReviewStatus, User, utcnow
 
 NEW_DOCUMENTS_PER_LOOK = 20
@@ -44,13 +44,28 @@ _DOCUMENTS = table_of(Document)
 
 
 def next_passage(
-    session: Session, user: User, project: Project, reservation: timedelta
+    session: Session,
+    user: User,
+    project: Project,
+    reservation: timedelta,
+    *,
+    current_document: int | None = None,
 ) -> int | None:
-    """Reserve the next passage for the user and return its id, or None when nothing is left."""
-    begin_write(session)
-    passage_id = reserve_next(session, user, project, reservation)
-    session.commit()
-    return passage_id
+    """Reserve the next passage for the user in a transaction of its own and return its id,
+    or None when nothing is left. The reservation locks the passage before the user's review
+    of it, the other way round from a save and from a new version of the document, which
+    lock reviews before passages; PostgreSQL breaks such a deadlock by ending one of them,
+    and the reservation is then made again."""
+
+    def reserve() -> int | None:
+        begin_write(session)
+        passage_id = reserve_next(
+            session, user, project, reservation, current_document=current_document
+        )
+        session.commit()
+        return passage_id
+
+    return retrying_deadlocks(session, reserve)
 
 
 def reserve_next(

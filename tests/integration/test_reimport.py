@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from annotator.models import (
@@ -19,9 +22,9 @@ from annotator.models import (
     ReviewStatus,
     User,
 )
-from annotator.services import accounts, annotating
+from annotator.services import accounts, annotating, queue
 from annotator.services.annotating import TagSubmission
-from annotator.services.importing import import_files
+from annotator.services.importing import ImportReport, import_files
 
 V1 = {
     "id": "doc-1",
@@ -211,3 +214,83 @@ def test_the_page_answers_a_gone_passage_with_404_and_why(
     response = client.post(path, data={})
     assert response.status_code == 404
     assert "no longer exists" in response.text
+
+
+def _wait_until_blocked(engine, application_name: str) -> None:
+    """Until the connection named so waits for a row lock."""
+    deadline = time.monotonic() + 10
+    with engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            waiting = watcher.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE application_name = :name AND wait_event_type = 'Lock'"
+                ),
+                {"name": application_name},
+            )
+            if waiting:
+                return
+            time.sleep(0.02)
+    raise AssertionError(f"{application_name} never waited for a lock")
+
+
+@pytest.mark.parametrize("ended", ["the new version", "the reservation"])
+def test_a_reservation_and_a_new_version_that_deadlock_both_go_through(
+    app_on_fresh_database, monkeypatch, ended
+):
+    """PostgreSQL: a reservation locks the passage, then renews the reviewer's review of it;
+    a new version of its document locks the document's reviews, then its passages. Each
+    then waits for the other, and PostgreSQL ends whichever of them notices first; that one
+    runs again, and both go through."""
+    engine = app_on_fresh_database.extensions["annotator.engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite each holds the whole database: they wait, never deadlock")
+    with Session(engine) as setup:
+        import_files(setup, [("v1.jsonl", _line(V1))], "default")
+        ann_id = accounts.create_user(setup, "ann", "a-long-password-1").id
+        setup.commit()
+    with Session(engine, expire_on_commit=False) as reviewer_session:
+        ann = reviewer_session.get(User, ann_id)
+        project = reviewer_session.scalar(select(Project).where(Project.name == "default"))
+        hour = timedelta(hours=1)
+        first = queue.next_passage(reviewer_session, ann, project, hour)
+        reserve_if_room = queue._reserve_if_room
+        imports = ThreadPoolExecutor(1)
+
+        def reimport() -> ImportReport:
+            curator = create_engine(engine.url, connect_args={"application_name": "curator"})
+            try:
+                with Session(curator) as curator_session:
+                    changed = dict(V1, text=V1["text"] + "\n\nA new closing line.")
+                    return import_files(curator_session, [("v2.jsonl", _line(changed))], "default")
+            finally:
+                curator.dispose()
+
+        def reserve_once_the_import_waits(session, *args):
+            """The passage is locked: the import gets the reviews and waits for it."""
+            monkeypatch.setattr(queue, "_reserve_if_room", reserve_if_room)
+            if ended == "the reservation":  # it notices first: PostgreSQL ends it
+                session.execute(text("SET LOCAL deadlock_timeout = '50ms'"))
+            reimported.append(imports.submit(reimport))
+            _wait_until_blocked(engine, "curator")
+            return reserve_if_room(session, *args)
+
+        reimported: list[Future[ImportReport]] = []
+        monkeypatch.setattr(queue, "_reserve_if_room", reserve_once_the_import_waits)
+        again = queue.next_passage(reviewer_session, ann, project, hour)
+        report = reimported[0].result(timeout=30)
+        imports.shutdown()
+    assert not report.failed
+    assert report.changed == ["doc-1"]
+    with Session(engine) as check:
+        reserved = check.scalar(
+            select(Review.passage_id).where(
+                Review.user_id == ann_id, Review.status == ReviewStatus.RESERVED
+            )
+        )
+        if ended == "the reservation":  # made again: the old passage is gone
+            assert again == reserved
+            assert again is None or check.get(Passage, again) is not None
+        else:  # made first; its passage went with the old version
+            assert again == first
+            assert reserved is None
