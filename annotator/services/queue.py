@@ -55,7 +55,9 @@ def next_passage(
     or None when nothing is left. The reservation locks the passage before the user's review
     of it, the other way round from a save and from a new version of the document, which
     lock reviews before passages; PostgreSQL breaks such a deadlock by ending one of them,
-    and the reservation is then made again."""
+    and the reservation is then made again. "Nothing left" is checked in a transaction of
+    its own: a look that waited for a new version of a document to commit finds the old
+    passages gone and cannot see the new ones (a statement sees the data as of its start)."""
 
     def reserve() -> int | None:
         begin_write(session)
@@ -65,7 +67,8 @@ def next_passage(
         session.commit()
         return passage_id
 
-    return retrying_deadlocks(session, reserve)
+    reserved = retrying_deadlocks(session, reserve)
+    return reserved if reserved is not None else retrying_deadlocks(session, reserve)
 
 
 def reserve_next(
