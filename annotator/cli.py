@@ -250,9 +250,14 @@ def _import_url_list(url_list: str, project_name: str, report: importing.ImportR
         report.failed.append(f"{url_list}: {exc}")
         return
     settings = fetching.settings_from(current_app.config)
-    with tqdm(total=len(urls), unit="url", desc="Fetching", disable=None, file=sys.stderr) as bar:
+    with tqdm(total=len(urls), unit="page", desc="Fetching", disable=None, file=sys.stderr) as bar:
+
+        def show(done: int, total: int) -> None:
+            bar.total = total  # a feed adds its entries
+            bar.update(done - bar.n)
+
         url_report, results = fetching.import_urls(
-            get_session(), urls, project_name, settings, bar.update
+            get_session(), urls, project_name, settings, show
         )
     report.merge(url_report)
     for line in results:

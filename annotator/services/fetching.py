@@ -97,20 +97,37 @@ def import_urls(
     urls: list[str],
     project_name: str,
     settings: FetchSettings,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[ImportReport, list[str]]:
     """Fetch and import each address (a feed's entries for a feed); returns the report and
     one result line per address. At most ``MAX_URLS`` pages are fetched, feed entries
-    included."""
+    included. ``on_progress(done, total)`` after each page: the addresses and the feeds'
+    entries dealt with, and how many there are as far as known (a feed adds its entries)."""
     project = prepare_project(session, project_name)
     report = ImportReport()
     results: list[str] = []
     budget = _Budget(MAX_URLS)
+    progress = _Progress(len(urls), on_progress)
     for url in urls:
-        results.extend(_import_address(session, project, url, settings, report, budget))
-        if on_progress:
-            on_progress(1)
+        results.extend(_import_address(session, project, url, settings, report, budget, progress))
     return report, results
+
+
+@dataclass
+class _Progress:
+    """Pages dealt with out of those known, told to ``report`` after each."""
+
+    total: int
+    report: Callable[[int, int], None] | None
+    done: int = 0
+
+    def found(self, pages: int) -> None:
+        self.total += pages
+
+    def step(self) -> None:
+        self.done += 1
+        if self.report:
+            self.report(self.done, self.total)
 
 
 @dataclass
@@ -142,8 +159,10 @@ def _import_address(
     settings: FetchSettings,
     report: ImportReport,
     budget: _Budget,
+    progress: _Progress,
 ) -> Iterator[str]:
     if not budget.take():
+        progress.step()
         yield f"{url}: not fetched: at most {MAX_URLS} pages per import"
         return
     try:
@@ -151,19 +170,28 @@ def _import_address(
         feed = read_feed(url, page) if page.content_type in FEED_TYPES else None
     except FetchError as exc:
         report.failed.append(f"{url}: {exc}")
+        progress.step()
         yield f"{url}: failed: {exc}"
         return
     if feed is None:
-        yield _import_record(session, project, url, report, partial(record_from_page, url, page))
+        read_page = partial(record_from_page, url, page)
+        result = _import_record(session, project, url, report, read_page)
+        progress.step()
+        yield result
         return
+    progress.found(len(feed.entries))
+    progress.step()
     pages = counted(len(feed.entries), "linked page")
     yield f"{url}: a feed with {pages} ({feed.title or 'untitled'})"
     for entry in feed.entries:
         if not budget.take():
+            progress.step()
             yield f"{entry.link}: not fetched: at most {MAX_URLS} pages per import"
             continue
         read = partial(_entry_record, entry, feed, settings)
-        yield _import_record(session, project, entry.link, report, read)
+        result = _import_record(session, project, entry.link, report, read)
+        progress.step()
+        yield result
 
 
 def _import_record(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterator
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from sqlalchemy import select
+from tqdm import tqdm
 
+from annotator import cli
 from annotator.models import Document, Role
 from annotator.services import fetching
 from tests.helpers import FIXTURES, STRIKE_DOCX_PARAGRAPHS, count, word_document
@@ -229,6 +233,16 @@ def test_redirect_to_a_local_address_is_refused(session, server):
     assert "private or local network" in results[0]
 
 
+def test_progress_counts_pages_with_a_feeds_entries(session, server, monkeypatch):
+    """A feed adds its entries to the pages known as soon as it is read: a list holding a
+    feed of three linked pages and an address is five pages, not two."""
+    monkeypatch.setattr(fetching, "MAX_URLS", 4)
+    told: list[tuple[int, int]] = []
+    urls = [f"{server}/feed.rss", f"{server}/plain.txt"]
+    fetching.import_urls(session, urls, "default", LOCAL, lambda *pair: told.append(pair))
+    assert told == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]  # the last one not fetched
+
+
 def test_url_list_parsing():
     text = "# my list\nhttps://a.example/1\n\n  https://a.example/1 \nhttps://b.example/2\n"
     assert fetching.parse_url_list(text) == ["https://a.example/1", "https://b.example/2"]
@@ -245,6 +259,24 @@ def test_cli_urls_option(runner, app, session, server, tmp_path):
     assert f"{server}/missing: failed: the server answered HTTP 404" in result.output
     assert "1 imported" in result.output
     assert "1 failed" in result.output
+
+
+def test_cli_progress_bar_counts_a_feeds_pages(runner, app, session, server, tmp_path, monkeypatch):
+    app.config["FETCH_ALLOW_PRIVATE_ADDRESSES"] = True
+    listing = tmp_path / "urls.txt"
+    listing.write_text(f"{server}/feed.rss\n{server}/plain.txt\n", encoding="utf-8")
+    bars: list[tqdm] = []
+
+    def shown_bar(*args: Any, **kwargs: Any) -> tqdm:
+        """As the command's, but shown (a test's output is no terminal) to a buffer."""
+        bars.append(tqdm(*args, **{**kwargs, "disable": False, "file": io.StringIO()}))
+        return bars[-1]
+
+    monkeypatch.setattr(cli, "tqdm", shown_bar)
+    result = runner.invoke(args=["import", "--urls", str(listing)])
+    assert result.exit_code == 1, result.output  # the feed's missing page
+    fetched = next(bar for bar in bars if bar.desc == "Fetching")
+    assert (fetched.n, fetched.total, fetched.unit) == (5, 5, "page")
 
 
 def test_browser_textarea(client, app, make_user, login, session, server):
