@@ -200,6 +200,12 @@ def _document_scope_options(command: Callable[..., Any]) -> Callable[..., Any]:
     help="Processes that analyse the texts while the import stores them "
     "(default: the CPUs this command may use; 1: analyse in the importing process).",
 )
+@click.option(
+    "--reanalyse",
+    is_flag=True,
+    help="Analyse documents already imported again (after outlets were added or changed); "
+    "one whose analysis differs is stored as a new version.",
+)
 @with_appcontext
 def import_command(
     files: tuple[str, ...],
@@ -207,6 +213,7 @@ def import_command(
     url_list: str | None,
     create_reviewers: bool,
     processes: int | None,
+    reanalyse: bool,
 ) -> None:
     """Import articles: .txt/.md/.html (one article per file), .jsonl or .csv (one per line
     or row), .zip of these, and/or --urls FILE."""
@@ -225,11 +232,12 @@ def import_command(
                 bar.update,
                 create_reviewers=create_reviewers,
                 processes=processes or _usable_cpus(),
+                reanalyse=reanalyse,
             )
         except drafting.WorkerLost as exc:
             raise click.ClickException(str(exc)) from exc
     if url_list:
-        _import_url_list(url_list, project_name, report)
+        _import_url_list(url_list, project_name, report, reanalyse)
     _print_report(report)
     if report.failed:
         sys.exit(1)
@@ -241,7 +249,9 @@ def _usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def _import_url_list(url_list: str, project_name: str, report: importing.ImportReport) -> None:
+def _import_url_list(
+    url_list: str, project_name: str, report: importing.ImportReport, reanalyse: bool
+) -> None:
     from annotator.services import fetching
 
     try:
@@ -257,7 +267,7 @@ def _import_url_list(url_list: str, project_name: str, report: importing.ImportR
             bar.update(done - bar.n)
 
         url_report, results = fetching.import_urls(
-            get_session(), urls, project_name, settings, show
+            get_session(), urls, project_name, settings, show, reanalyse=reanalyse
         )
     report.merge(url_report)
     for line in results:
@@ -271,6 +281,8 @@ def _print_report(report: importing.ImportReport) -> None:
         click.echo(f"lost labels: {line}", err=True)
     if report.changed:
         click.echo(f"updated to a new version: {', '.join(report.changed)}")
+    if report.reanalysed:
+        click.echo(f"analysed again with a new result: {', '.join(report.reanalysed)}")
     click.echo(report.summary())
 
 

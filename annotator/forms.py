@@ -77,6 +77,9 @@ class ImportForm(FlaskForm):
     create_reviewers = BooleanField(
         "Create unknown reviewers of restored JSONL as inactive accounts"
     )
+    reanalyse = BooleanField(
+        "Analyse documents already imported again (after outlets were added or changed)"
+    )
 
 
 class LabelImportForm(FlaskForm):

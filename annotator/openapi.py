@@ -260,11 +260,13 @@ def _paths() -> dict[str, Any]:
                 "operationId": "importDocuments",
                 "parameters": [project_id],
                 "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": _object({"documents": {**_array("DocumentInput"), "minItems": 1}},
+                    "schema": _object({"documents": {**_array("DocumentInput"), "minItems": 1},
+                                       "reanalyse": {"type": "boolean", "default": False}},
                                       ["documents"])}}},
                 "responses": {"200": _ok(_object({
                     "imported": {"type": "array", "items": {"type": "string"}},
                     "updated": {"type": "array", "items": {"type": "string"}},
+                    "reanalysed": {"type": "array", "items": {"type": "string"}},
                     "duplicates": {"type": "array", "items": {"type": "string"}},
                     "lost_tags": {"type": "array", "items": {"type": "string"}},
                     "passages": {"type": "integer"}})),

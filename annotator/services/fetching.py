@@ -32,7 +32,12 @@ from sqlalchemy.orm import Session
 
 from annotator.services.docx_reader import read_docx
 from annotator.services.html_reader import read_html
-from annotator.services.importing import ImportReport, import_records, prepare_project
+from annotator.services.importing import (
+    ImportOptions,
+    ImportReport,
+    import_records,
+    prepare_project,
+)
 from annotator.services.readers import decode
 from annotator.services.records import DocumentRecord, ImportFileError, is_whole_number
 from annotator.wording import counted
@@ -98,19 +103,32 @@ def import_urls(
     project_name: str,
     settings: FetchSettings,
     on_progress: Callable[[int, int], None] | None = None,
+    *,
+    reanalyse: bool = False,
 ) -> tuple[ImportReport, list[str]]:
     """Fetch and import each address (a feed's entries for a feed); returns the report and
     one result line per address. At most ``MAX_URLS`` pages are fetched, feed entries
     included. ``on_progress(done, total)`` after each page: the addresses and the feeds'
-    entries dealt with, and how many there are as far as known (a feed adds its entries)."""
+    entries dealt with, and how many there are as far as known (a feed adds its entries).
+    ``reanalyse``: as ``ImportOptions.reanalyse``, for pages imported before."""
     project = prepare_project(session, project_name)
     report = ImportReport()
     results: list[str] = []
-    budget = _Budget(MAX_URLS)
+    run = _Run(settings, ImportOptions(reanalyse=reanalyse), report, _Budget(MAX_URLS))
     progress = _Progress(len(urls), on_progress)
     for url in urls:
-        results.extend(_import_address(session, project, url, settings, report, budget, progress))
+        results.extend(_import_address(session, project, url, run, progress))
     return report, results
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every address of one import shares."""
+
+    settings: FetchSettings
+    options: ImportOptions
+    report: ImportReport
+    budget: _Budget
 
 
 @dataclass
@@ -153,29 +171,22 @@ class Page:
 
 
 def _import_address(
-    session: Session,
-    project: Any,
-    url: str,
-    settings: FetchSettings,
-    report: ImportReport,
-    budget: _Budget,
-    progress: _Progress,
+    session: Session, project: Any, url: str, run: _Run, progress: _Progress
 ) -> Iterator[str]:
-    if not budget.take():
+    if not run.budget.take():
         progress.step()
         yield f"{url}: not fetched: at most {MAX_URLS} pages per import"
         return
     try:
-        page = fetch_page(url, settings)
+        page = fetch_page(url, run.settings)
         feed = read_feed(url, page) if page.content_type in FEED_TYPES else None
     except FetchError as exc:
-        report.failed.append(f"{url}: {exc}")
+        run.report.failed.append(f"{url}: {exc}")
         progress.step()
         yield f"{url}: failed: {exc}"
         return
     if feed is None:
-        read_page = partial(record_from_page, url, page)
-        result = _import_record(session, project, url, report, read_page)
+        result = _import_record(session, project, url, run, partial(record_from_page, url, page))
         progress.step()
         yield result
         return
@@ -184,36 +195,34 @@ def _import_address(
     pages = counted(len(feed.entries), "linked page")
     yield f"{url}: a feed with {pages} ({feed.title or 'untitled'})"
     for entry in feed.entries:
-        if not budget.take():
+        if not run.budget.take():
             progress.step()
             yield f"{entry.link}: not fetched: at most {MAX_URLS} pages per import"
             continue
-        read = partial(_entry_record, entry, feed, settings)
-        result = _import_record(session, project, entry.link, report, read)
+        read = partial(_entry_record, entry, feed, run.settings)
+        result = _import_record(session, project, entry.link, run, read)
         progress.step()
         yield result
 
 
 def _import_record(
-    session: Session,
-    project: Any,
-    url: str,
-    report: ImportReport,
-    read: Callable[[], DocumentRecord],
+    session: Session, project: Any, url: str, run: _Run, read: Callable[[], DocumentRecord]
 ) -> str:
     single = ImportReport()
     try:
         record = read()
-        import_records(session, project, [record], single)
+        import_records(session, project, [record], single, run.options)
     except (FetchError, ImportFileError) as exc:
         session.rollback()
-        report.failed.append(f"{url}: {exc}")
+        run.report.failed.append(f"{url}: {exc}")
         return f"{url}: failed: {exc}"
-    report.merge(single)
+    run.report.merge(single)
     if single.imported:
         return f"{url}: imported as {record.external_id} ({single.passages} passages)"
     if single.changed:
         return f"{url}: updated to the new version"
+    if single.reanalysed:
+        return f"{url}: analysed again, stored as a new version"
     return f"{url}: skipped as a duplicate"
 
 

@@ -28,7 +28,7 @@ from annotator.services.records import (
     check_storable,
     is_whole_number,
 )
-from annotator.services.reimport import replace_document
+from annotator.services.reimport import replace_document, same_analysis
 from annotator.services.restore import extras_from_record, write_extras
 from annotator.services.reviewers import resolve_reviewers
 from annotator.services.storing import ensure_outlets, insert_documents, refresh_statistics
@@ -60,14 +60,18 @@ class ImportReport:
     imported: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
+    reanalysed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     lost_tags: list[str] = field(default_factory=list)
     passages: int = 0
 
     def summary(self) -> str:
+        reanalysed = (
+            f"{len(self.reanalysed)} analysed again with a new result, " if self.reanalysed else ""
+        )
         return (
             f"{len(self.imported)} imported ({self.passages} passages), "
-            f"{len(self.changed)} updated to a new version, "
+            f"{len(self.changed)} updated to a new version, {reanalysed}"
             f"{len(self.duplicates)} skipped as duplicates, {len(self.failed)} failed"
         )
 
@@ -75,6 +79,7 @@ class ImportReport:
         self.imported += other.imported
         self.duplicates += other.duplicates
         self.changed += other.changed
+        self.reanalysed += other.reanalysed
         self.failed += other.failed
         self.lost_tags += other.lost_tags
         self.passages += other.passages
@@ -84,11 +89,14 @@ class ImportReport:
 class ImportOptions:
     """``create_reviewers``: reviewers named in restored annotations that have no account
     become inactive accounts instead of failing the file. ``processes``: worker processes
-    that analyse the texts while this one stores (see ``drafting``); 1 analyses here."""
+    that analyse the texts while this one stores (see ``drafting``); 1 analyses here.
+    ``reanalyse``: a stored document whose content is unchanged is analysed again (after the
+    outlets changed, say) and stored as a new version if the result differs."""
 
     create_reviewers: bool = False
     on_progress: ProgressCallback | None = None
     processes: int = 1
+    reanalyse: bool = False
 
 
 def import_files(
@@ -99,10 +107,14 @@ def import_files(
     *,
     create_reviewers: bool = False,
     processes: int = 1,
+    reanalyse: bool = False,
 ) -> ImportReport:
     """Import several files into a project; a failing file is reported and leaves no trace."""
     options = ImportOptions(
-        create_reviewers=create_reviewers, on_progress=on_progress, processes=processes
+        create_reviewers=create_reviewers,
+        on_progress=on_progress,
+        processes=processes,
+        reanalyse=reanalyse,
     )
     project = prepare_project(session, project_name)
     report = ImportReport()
@@ -141,11 +153,12 @@ def import_records(
         begin_write(session)
         outcome = ImportReport()
         try:
-            fresh, changed = _classify(session, project, records, outcome)
+            fresh, changed, same = _classify(session, project, records, outcome, settings)
             users = _reviewers(session, records, settings.create_reviewers)
             registry, outlet_ids = load_registry(session)
             _store_new(session, project, fresh, (registry, outlet_ids), users, outcome, settings)
             _store_changed(session, project, changed, (registry, outlet_ids), outcome)
+            _reanalyse(session, project, same, (registry, outlet_ids), outcome)
             session.commit()
         except Exception:
             session.rollback()
@@ -165,10 +178,18 @@ def _reviewers(session: Session, records: Sequence[DocumentRecord], create: bool
         raise ImportFileError(filename or "import", str(exc)) from exc
 
 
+Versions = list[tuple[Document, DocumentRecord]]
+
+
 def _classify(
-    session: Session, project: Project, records: Sequence[DocumentRecord], report: ImportReport
-) -> tuple[list[DocumentRecord], list[tuple[Document, DocumentRecord]]]:
-    """New records, and changed versions of stored documents; identical ones are reported as
+    session: Session,
+    project: Project,
+    records: Sequence[DocumentRecord],
+    report: ImportReport,
+    options: ImportOptions,
+) -> tuple[list[DocumentRecord], Versions, Versions]:
+    """New records, changed versions of stored documents, and (with ``options.reanalyse``)
+    stored documents with the same content; otherwise identical ones are reported as
     duplicates. The same id twice in one file with different content is an error."""
     stored = {
         doc.external_id: doc
@@ -176,7 +197,8 @@ def _classify(
     }
     seen: dict[str, DocumentRecord] = {}
     fresh: list[DocumentRecord] = []
-    changed: list[tuple[Document, DocumentRecord]] = []
+    changed: Versions = []
+    same: Versions = []
     for record in records:
         earlier = seen.setdefault(record.external_id, record)
         document = stored.get(record.external_id)
@@ -185,11 +207,13 @@ def _classify(
             report.duplicates.append(record.external_id)
         elif document is None:
             fresh.append(record)
-        elif document.content_hash == record.content_hash:
-            report.duplicates.append(record.external_id)
-        else:
+        elif document.content_hash != record.content_hash:
             changed.append((document, record))
-    return fresh, changed
+        elif options.reanalyse:
+            same.append((document, record))
+        else:
+            report.duplicates.append(record.external_id)
+    return fresh, changed, same
 
 
 def _check_repeat(earlier: DocumentRecord, record: DocumentRecord) -> None:
@@ -237,7 +261,7 @@ def _store_new(
 def _store_changed(
     session: Session,
     project: Project,
-    changed: Sequence[tuple[Document, DocumentRecord]],
+    changed: Versions,
     outlets: tuple[OutletRegistry, dict[str, int]],
     report: ImportReport,
 ) -> None:
@@ -248,3 +272,24 @@ def _store_changed(
         report.lost_tags += replace_document(session, project, document, record, drafts, outlet_ids)
         report.passages += len(drafts)
         report.changed.append(record.external_id)
+
+
+def _reanalyse(
+    session: Session,
+    project: Project,
+    same: Versions,
+    outlets: tuple[OutletRegistry, dict[str, int]],
+    report: ImportReport,
+) -> None:
+    """Documents whose content is unchanged, analysed again: stored as a new version (as a
+    changed document is) where the result differs, otherwise reported as duplicates."""
+    registry, outlet_ids = outlets
+    for document, record in same:
+        drafts = drafts_for(record, registry)
+        if same_analysis(session, document, drafts):
+            report.duplicates.append(record.external_id)
+            continue
+        ensure_outlets(session, [drafts], outlet_ids)
+        report.lost_tags += replace_document(session, project, document, record, drafts, outlet_ids)
+        report.passages += len(drafts)
+        report.reanalysed.append(record.external_id)

@@ -137,16 +137,44 @@ def _claim_keys(passage_text: str, spans: Sequence[tuple[int, int]]) -> list[Cla
     return keys
 
 
-def _collect(session: Session, document: Document) -> _OldWork:
-    """The old version's work, keyed by passage and claim text (read afresh: a session that
-    loaded the passages before a curator's decision would hold them as they were)."""
-    passages = session.scalars(
+def same_analysis(session: Session, document: Document, drafts: Sequence[PassageDraft]) -> bool:
+    """Whether storing ``drafts`` as a new version would store the passages the document has:
+    the same texts, roles, outlets, cues and claims, once what curators decided is applied."""
+    passages = _stored_passages(session, document)
+    decided = _OldWork()
+    _collect_curation(session, passages, decided)
+    wanted = [_analysis_of_draft(_with_curation(draft, decided)) for draft in drafts]
+    return wanted == [_analysis_of_passage(passage) for passage in passages]
+
+
+def _analysis_of_draft(draft: PassageDraft) -> tuple[Any, ...]:
+    claims = tuple((c.start, c.end, c.label, c.reason) for c in draft.claims)
+    cue = (draft.cue, draft.cue_start, draft.cue_end)
+    return (draft.index, draft.text, draft.role, draft.outlet, cue, claims)
+
+
+def _analysis_of_passage(passage: Passage) -> tuple[Any, ...]:
+    claims = tuple((c.start, c.end, c.suggested_label, c.suggestion_reason) for c in passage.claims)
+    cue = (passage.cue, passage.cue_start, passage.cue_end)
+    outlet = passage.outlet.name if passage.outlet else None
+    return (passage.index, passage.text, passage.role, outlet, cue, claims)
+
+
+def _stored_passages(session: Session, document: Document) -> Sequence[Passage]:
+    """Read afresh: a session that loaded the passages before a curator's decision would
+    hold them as they were."""
+    return session.scalars(
         select(Passage)
         .execution_options(populate_existing=True)
         .where(Passage.document_id == document.id)
-        .options(selectinload(Passage.claims))
+        .options(selectinload(Passage.claims), selectinload(Passage.outlet))
         .order_by(Passage.index)
     ).all()
+
+
+def _collect(session: Session, document: Document) -> _OldWork:
+    """The old version's work, keyed by passage and claim text."""
+    passages = _stored_passages(session, document)
     work = _OldWork()
     claim_by_id: dict[int, _ClaimWork] = {}
     for passage in passages:

@@ -104,7 +104,8 @@ def import_articles() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         report, results = run_article_import(form)
-        status = 400 if report.failed and not (report.imported or report.changed) else 200
+        stored = report.imported or report.changed or report.reanalysed
+        status = 400 if report.failed and not stored else 200
     elif form.is_submitted():
         status = 400
     page = render_template(

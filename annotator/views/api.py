@@ -164,15 +164,20 @@ def import_documents(project_id: int) -> ResponseReturnValue:
             records.append(record_from_object(obj, f"documents[{n}]"))
         except RecordError as exc:
             return _error(400, f"documents[{n}]: {exc}")
+    reanalyse = payload.get("reanalyse", False)
+    if not isinstance(reanalyse, bool):
+        return _error(400, '"reanalyse" must be true or false.')
     report = importing.ImportReport()
+    options = importing.ImportOptions(reanalyse=reanalyse)
     try:
-        importing.import_records(get_session(), project, records, report)
+        importing.import_records(get_session(), project, records, report, options)
     except ImportFileError as exc:
         return _error(400, str(exc))
     return jsonify(
         ok=True,
         imported=report.imported,
         updated=report.changed,
+        reanalysed=report.reanalysed,
         duplicates=report.duplicates,
         lost_tags=report.lost_tags,
         passages=report.passages,

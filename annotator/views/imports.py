@@ -28,8 +28,13 @@ def run_article_import(form: ImportForm) -> tuple[importing.ImportReport, list[s
     project = (form.project.data or "").strip() or DEFAULT_PROJECT
     uploads = form.file.data if isinstance(form.file.data, list) else [form.file.data]
     files = [(u.filename or "upload", u.read()) for u in uploads if u and u.filename]
+    reanalyse = bool(form.reanalyse.data)
     report = importing.import_files(
-        session, files, project, create_reviewers=bool(form.create_reviewers.data)
+        session,
+        files,
+        project,
+        create_reviewers=bool(form.create_reviewers.data),
+        reanalyse=reanalyse,
     )
     results: list[str] = []
     try:
@@ -39,7 +44,7 @@ def run_article_import(form: ImportForm) -> tuple[importing.ImportReport, list[s
         return report, results
     if urls:
         url_report, results = fetching.import_urls(
-            session, urls, project, fetching.settings_from(current_app.config)
+            session, urls, project, fetching.settings_from(current_app.config), reanalyse=reanalyse
         )
         report.merge(url_report)
     if not files and not urls:

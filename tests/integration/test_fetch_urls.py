@@ -10,11 +10,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from tqdm import tqdm
 
 from annotator import cli
-from annotator.models import Document, Role
+from annotator.models import Document, Passage, Role
 from annotator.services import fetching
 from tests.helpers import FIXTURES, STRIKE_DOCX_PARAGRAPHS, count, word_document
 
@@ -241,6 +241,20 @@ def test_progress_counts_pages_with_a_feeds_entries(session, server, monkeypatch
     urls = [f"{server}/feed.rss", f"{server}/plain.txt"]
     fetching.import_urls(session, urls, "default", LOCAL, lambda *pair: told.append(pair))
     assert told == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]  # the last one not fetched
+
+
+def test_pages_imported_before_are_analysed_again_when_asked(session, server):
+    page = [f"{server}/article.html"]
+    fetching.import_urls(session, page, "default", LOCAL)
+    session.execute(update(Passage).values(outlet_id=None))  # as an older analysis left it
+    _, plain = fetching.import_urls(session, page, "default", LOCAL)
+    assert plain == [f"{server}/article.html: skipped as a duplicate"]
+    report, again = fetching.import_urls(session, page, "default", LOCAL, reanalyse=True)
+    assert again == [f"{server}/article.html: analysed again, stored as a new version"]
+    assert report.reanalysed == [f"{server}/article.html"]
+    assert session.scalar(select(func.count(Passage.id)).where(Passage.outlet_id.is_not(None)))
+    _, unchanged = fetching.import_urls(session, page, "default", LOCAL, reanalyse=True)
+    assert unchanged == [f"{server}/article.html: skipped as a duplicate"]
 
 
 def test_url_list_parsing():

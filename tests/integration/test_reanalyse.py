@@ -1,0 +1,145 @@
+"""Analysing documents already imported again, after the outlets changed: a document whose
+analysis now differs is stored as a new version (labels of unchanged claims and curators'
+decisions kept), one whose analysis is the same is left alone."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from annotator.models import Annotation, Document, Passage, Project, Role
+from annotator.services import annotating, outlets, passage_decisions
+from annotator.services.annotating import TagSubmission
+from annotator.services.importing import import_files
+from annotator.services.outlet_disputes import choice_of
+
+STRIKE = {
+    "id": "strike-1",
+    "title": "Strike goes on",
+    "text": "The harbour strike entered its third week on Monday.\n\n"
+    "The Harbour Gazette reports:\n\n"
+    "Dock workers voted to continue the strike. The port authority said talks would resume.\n\n"
+    "I think the union is right to hold out.",
+}
+LEAD_IN, EXCERPT = 2, 3  # passage indexes
+
+
+def _file() -> list[tuple[str, bytes]]:
+    return [("strike.jsonl", (json.dumps(STRIKE) + "\n").encode())]
+
+
+def _passage(session, index: int) -> Passage:
+    return session.scalar(select(Passage).where(Passage.index == index))
+
+
+def _outlet_name(session, index: int) -> str | None:
+    passage = _passage(session, index)
+    session.refresh(passage)
+    return passage.outlet.name if passage.outlet else None
+
+
+def _label_every_claim(session, user) -> int:
+    labelled = 0
+    for passage in session.scalars(select(Passage).order_by(Passage.index)):
+        labels = {claim.id: "reported" for claim in passage.claims}
+        if labels:
+            submission = TagSubmission(labels, dict.fromkeys(labels, 0))
+            annotating.save_passage(session, user, passage, submission)
+            labelled += len(labels)
+    return labelled
+
+
+@pytest.fixture
+def strike(session, make_user):
+    """The article imported before its outlet was known, every claim labelled by ann."""
+    import_files(session, _file(), "default")
+    assert _outlet_name(session, EXCERPT) is None
+    labelled = _label_every_claim(session, make_user("ann"))
+    outlets.create_outlet(session, "Harbour Gazette")
+    session.commit()
+    return labelled
+
+
+def test_a_new_outlet_is_found_in_documents_analysed_again(session, strike):
+    skipped = import_files(session, _file(), "default")
+    assert skipped.duplicates == ["strike-1"]
+    assert _outlet_name(session, EXCERPT) is None, "without the option nothing is analysed"
+
+    report = import_files(session, _file(), "default", reanalyse=True)
+    assert report.reanalysed == ["strike-1"]
+    assert (report.duplicates, report.changed, report.imported) == ([], [], [])
+    assert "1 analysed again with a new result" in report.summary()
+    assert _outlet_name(session, LEAD_IN) == "Harbour Gazette"
+    assert _outlet_name(session, EXCERPT) == "Harbour Gazette"
+    # The lead-in's words are now the cue, no claim; its one label is reported lost.
+    assert _passage(session, LEAD_IN).claims == []
+    assert [line.split(":")[0] for line in report.lost_tags] == ["strike-1, passage 2"]
+    assert session.scalar(select(func.count(Annotation.id))) == strike - 1
+
+
+def test_an_unchanged_analysis_stores_no_new_version(session, strike):
+    import_files(session, _file(), "default", reanalyse=True)
+    ids = session.scalars(select(Passage.id).order_by(Passage.id)).all()
+    report = import_files(session, _file(), "default", reanalyse=True)
+    assert report.duplicates == ["strike-1"]
+    assert report.reanalysed == []
+    assert session.scalars(select(Passage.id).order_by(Passage.id)).all() == ids
+
+
+def test_a_curators_outlet_stays_when_analysed_again(session, strike, make_user):
+    cora = make_user("cora", Role.CURATOR)
+    project = session.scalar(select(Project))
+    excerpt = _passage(session, EXCERPT)
+    npr = session.scalar(select(outlets.Outlet.id).where(outlets.Outlet.name == "NPR"))
+    seen = choice_of(excerpt.outlet_id)
+    passage_decisions.set_passage_outlet(session, cora, project, excerpt.id, str(npr), seen)
+    report = import_files(session, _file(), "default", reanalyse=True)
+    assert report.reanalysed == ["strike-1"]  # the lead-in's outlet is new
+    assert _outlet_name(session, LEAD_IN) == "Harbour Gazette"
+    assert _outlet_name(session, EXCERPT) == "NPR"
+    again = import_files(session, _file(), "default", reanalyse=True)
+    assert again.duplicates == ["strike-1"], "the decision is part of the analysis compared"
+
+
+def test_the_import_command_analyses_again(runner, session, strike, tmp_path):
+    path = tmp_path / "strike.jsonl"
+    path.write_bytes(_file()[0][1])
+    plain = runner.invoke(args=["import", str(path)])
+    assert "1 skipped as duplicates" in plain.output
+    result = runner.invoke(args=["import", str(path), "--reanalyse"])
+    assert result.exit_code == 0, result.output
+    assert "analysed again with a new result: strike-1" in result.output
+    assert "lost labels: strike-1, passage 2" in result.output
+    assert _outlet_name(session, EXCERPT) == "Harbour Gazette"
+
+
+def test_the_import_page_analyses_again(client, make_user, login, session, strike):
+    make_user("boss", Role.ADMIN)
+    login("boss")
+    response = client.post(
+        "/admin/import",
+        data={"file": (io.BytesIO(_file()[0][1]), "strike.jsonl"), "reanalyse": "y"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    assert "Analysed again with a new result (1)" in response.text
+    assert _outlet_name(session, EXCERPT) == "Harbour Gazette"
+
+
+def test_the_api_analyses_again_when_asked(client, session, strike, make_user):
+    from tests.api.conftest import bearer
+
+    headers = bearer(session, make_user("adam", Role.ADMIN))
+    project_id = session.scalar(select(Document.project_id))
+    url = f"/api/v1/projects/{project_id}/documents"
+    bad = client.post(url, json={"documents": [STRIKE], "reanalyse": "yes"}, headers=headers)
+    assert bad.status_code == 400
+    assert "reanalyse" in bad.json["error"]
+    assert _outlet_name(session, EXCERPT) is None
+    response = client.post(url, json={"documents": [STRIKE], "reanalyse": True}, headers=headers)
+    assert response.status_code == 200
+    assert response.json["reanalysed"] == ["strike-1"]
+    assert _outlet_name(session, EXCERPT) == "Harbour Gazette"
