@@ -8,7 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from annotator.models import (
@@ -153,6 +153,19 @@ def test_cli_reports_updates_and_lost_tags(runner, session, make_user, tmp_path)
     assert "lost labels: doc-1, passage" in result.output
 
 
+def _v1_and_ann_on_postgresql(app, why_not_sqlite: str) -> tuple[Engine, int]:
+    """V1 imported and a reviewer "ann" (her id), committed on the app's own database; the
+    test is skipped on SQLite, for the reason given."""
+    engine = app.extensions["annotator.engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip(why_not_sqlite)
+    with Session(engine) as setup:
+        import_files(setup, [("v1.jsonl", _line(V1))], "default")
+        ann_id = accounts.create_user(setup, "ann", "a-long-password-1").id
+        setup.commit()
+    return engine, ann_id
+
+
 def test_a_save_whose_passage_goes_meanwhile_is_refused_and_writes_nothing(
     app_on_fresh_database, monkeypatch
 ):
@@ -160,13 +173,9 @@ def test_a_save_whose_passage_goes_meanwhile_is_refused_and_writes_nothing(
     document can replace the passage before the save writes; the labels then break their
     foreign key, and the refusal says the passage is gone (it used to fail loading the
     deleted passage again: a server error). On SQLite the save holds the write lock first."""
-    engine = app_on_fresh_database.extensions["annotator.engine"]
-    if engine.dialect.name != "postgresql":
-        pytest.skip("on SQLite no import can come between: the save holds the write lock")
-    with Session(engine) as setup:
-        import_files(setup, [("v1.jsonl", _line(V1))], "default")
-        ann_id = accounts.create_user(setup, "ann", "a-long-password-1").id
-        setup.commit()
+    engine, ann_id = _v1_and_ann_on_postgresql(
+        app_on_fresh_database, "on SQLite no import can come between: the save holds the write lock"
+    )
     with Session(engine, expire_on_commit=False) as reviewer_session:  # as the app's
         passage = reviewer_session.scalar(
             select(Passage).options(selectinload(Passage.claims)).order_by(Passage.index.desc())
@@ -250,13 +259,9 @@ def test_a_reservation_and_a_new_version_that_deadlock_both_go_through(
     a new version of its document locks the document's reviews, then its passages. Each
     then waits for the other, and PostgreSQL ends whichever of them notices first; that one
     runs again, and both go through."""
-    engine = app_on_fresh_database.extensions["annotator.engine"]
-    if engine.dialect.name != "postgresql":
-        pytest.skip("on SQLite each holds the whole database: they wait, never deadlock")
-    with Session(engine) as setup:
-        import_files(setup, [("v1.jsonl", _line(V1))], "default")
-        ann_id = accounts.create_user(setup, "ann", "a-long-password-1").id
-        setup.commit()
+    engine, ann_id = _v1_and_ann_on_postgresql(
+        app_on_fresh_database, "on SQLite each holds the whole database: they wait, never deadlock"
+    )
     with Session(engine, expire_on_commit=False) as reviewer_session:
         ann = reviewer_session.get(User, ann_id)
         project = reviewer_session.scalar(select(Project).where(Project.name == "default"))
