@@ -155,10 +155,9 @@ def import_records(
         try:
             fresh, changed, same = _classify(session, project, records, outcome, settings)
             users = _reviewers(session, records, settings.create_reviewers)
-            registry, outlet_ids = load_registry(session)
-            _store_new(session, project, fresh, (registry, outlet_ids), users, outcome, settings)
-            _store_changed(session, project, changed, (registry, outlet_ids), outcome)
-            _reanalyse(session, project, same, (registry, outlet_ids), outcome)
+            outlets = load_registry(session)
+            _store_new(session, project, fresh, outlets, users, outcome, settings)
+            _store_versions(session, project, (changed, same), outlets, outcome, settings)
             session.commit()
         except Exception:
             session.rollback()
@@ -258,38 +257,56 @@ def _store_new(
                 options.on_progress(len(batch))
 
 
+def _store_versions(
+    session: Session,
+    project: Project,
+    versions: tuple[Versions, Versions],
+    outlets: tuple[OutletRegistry, dict[str, int]],
+    report: ImportReport,
+    options: ImportOptions,
+) -> None:
+    """New versions of changed documents, then the documents to analyse again, one at a time
+    (each counts as progress)."""
+    changed, same = versions
+    for store, documents in ((_store_changed, changed), (_reanalyse, same)):
+        for document, record in documents:
+            store(session, project, document, record, outlets, report)
+            if options.on_progress:
+                options.on_progress(1)
+
+
 def _store_changed(
     session: Session,
     project: Project,
-    changed: Versions,
+    document: Document,
+    record: DocumentRecord,
     outlets: tuple[OutletRegistry, dict[str, int]],
     report: ImportReport,
 ) -> None:
     registry, outlet_ids = outlets
-    for document, record in changed:
-        drafts = drafts_for(record, registry)
-        ensure_outlets(session, [drafts], outlet_ids)
-        report.lost_tags += replace_document(session, project, document, record, drafts, outlet_ids)
-        report.passages += len(drafts)
-        report.changed.append(record.external_id)
+    drafts = drafts_for(record, registry)
+    ensure_outlets(session, [drafts], outlet_ids)
+    report.lost_tags += replace_document(session, project, document, record, drafts, outlet_ids)
+    report.passages += len(drafts)
+    report.changed.append(record.external_id)
 
 
 def _reanalyse(
     session: Session,
     project: Project,
-    same: Versions,
+    document: Document,
+    record: DocumentRecord,
     outlets: tuple[OutletRegistry, dict[str, int]],
     report: ImportReport,
 ) -> None:
-    """Documents whose content is unchanged, analysed again: stored as a new version (as a
-    changed document is) where the result differs, otherwise reported as duplicates."""
+    """A document whose content is unchanged, analysed again: stored as a new version (as a
+    changed document is) where the result differs, otherwise reported as a duplicate."""
     registry, outlet_ids = outlets
-    for document, record in same:
-        drafts = drafts_for(record, registry)
-        if same_analysis(session, document, drafts):
-            report.duplicates.append(record.external_id)
-            continue
-        ensure_outlets(session, [drafts], outlet_ids)
-        report.lost_tags += replace_document(session, project, document, record, drafts, outlet_ids)
-        report.passages += len(drafts)
-        report.reanalysed.append(record.external_id)
+    drafts = drafts_for(record, registry)
+    if same_analysis(session, document, drafts):
+        report.duplicates.append(record.external_id)
+        return
+    ensure_outlets(session, [drafts], outlet_ids)
+    report.lost_tags += replace_document(session, project, document, record, drafts, outlet_ids)
+    report.passages += len(drafts)
+    report.reanalysed.append(record.external_id)

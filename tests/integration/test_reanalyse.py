@@ -143,3 +143,16 @@ def test_the_api_analyses_again_when_asked(client, session, strike, make_user):
     assert response.status_code == 200
     assert response.json["reanalysed"] == ["strike-1"]
     assert _outlet_name(session, EXCERPT) == "Harbour Gazette"
+
+
+def test_progress_counts_every_document_analysed(session, strike):
+    """New, changed and analysed-again documents each count once (the command's bar)."""
+    told: list[int] = []
+    changed = dict(STRIKE, text=STRIKE["text"] + "\n\nA closing line.")
+    fresh = dict(STRIKE, id="strike-2")
+    data = "".join(json.dumps(doc) + "\n" for doc in (changed, fresh)).encode()
+    import_files(session, [("two.jsonl", data)], "default", told.append)
+    assert sum(told) == 2
+    told.clear()
+    import_files(session, [("two.jsonl", data)], "default", told.append, reanalyse=True)
+    assert sum(told) == 2
