@@ -33,6 +33,7 @@ from annotator.services.restore import extras_from_record, write_extras
 from annotator.services.reviewers import resolve_reviewers
 from annotator.services.storing import ensure_outlets, insert_documents, refresh_statistics
 from annotator.text.outlets import OutletRegistry
+from annotator.wording import counted
 
 __all__ = [
     "DocumentRecord",
@@ -70,9 +71,10 @@ class ImportReport:
             f"{len(self.reanalysed)} analysed again with a new result, " if self.reanalysed else ""
         )
         return (
-            f"{len(self.imported)} imported ({self.passages} passages), "
+            f"{len(self.imported)} imported, "
             f"{len(self.changed)} updated to a new version, {reanalysed}"
-            f"{len(self.duplicates)} skipped as duplicates, {len(self.failed)} failed"
+            f"{len(self.duplicates)} skipped as duplicates, {len(self.failed)} failed; "
+            f"{counted(self.passages, 'passage')} stored"
         )
 
     def merge(self, other: ImportReport) -> None:
