@@ -448,6 +448,29 @@ def backup_command(out: Path) -> None:
     click.echo(f"Backed up the database to {out}.")
 
 
+@cli.command("reanalyse")
+@click.option("--project", "project_name", type=TEXT, required=True, help="The project.")
+@with_appcontext
+def reanalyse_command(project_name: str) -> None:
+    """Analyse the project's documents again from the text each was imported with (after
+    outlets, aliases or homepage domains changed); those whose analysis differs are stored as
+    new versions, keeping the labels of unchanged claims."""
+    from annotator.services import deleting, importing
+
+    session = get_session()
+    try:
+        project = deleting.project_named(session, project_name)
+    except deleting.DeletionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with tqdm(unit="doc", desc="Analysing", disable=None, file=sys.stderr) as bar:
+        done = importing.reanalyse_project(session, project, bar.update)
+    for line in done.report.lost_tags:
+        click.echo(f"lost labels: {line}", err=True)
+    if done.report.reanalysed:
+        click.echo(f"analysed again with a new result: {', '.join(done.report.reanalysed)}")
+    click.echo(done.summary())
+
+
 @cli.command("delete")
 @click.option("--project", "project_name", type=TEXT, required=True, help="The project.")
 @click.option(

@@ -161,6 +161,11 @@ class Document(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     # Extra fields of the imported record (CSV columns beyond the known ones, JSONL "metadata").
     meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON(none_as_null=True))
+    # The title and text the analysis read, kept so that it can read them again after the
+    # outlets change (reanalysis); None when imported before they were kept, or restored with
+    # its passages. Deferred: only the reanalysis reads them.
+    source_title: Mapped[str | None] = mapped_column(Text, deferred=True)
+    source_text: Mapped[str | None] = mapped_column(Text, deferred=True)
     open_passages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     started_by: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

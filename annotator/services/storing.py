@@ -83,6 +83,8 @@ def document_values(record: DocumentRecord, drafts: Sequence[PassageDraft]) -> d
         "published": record.published,
         "published_on": record.published_on,
         "meta": record.metadata,
+        "source_title": record.title if record.passages is None else None,
+        "source_text": record.text if record.passages is None else None,
         "content_hash": record.content_hash,
         "open_passages": sum(1 for d in drafts if d.claims),
     }

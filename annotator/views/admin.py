@@ -31,7 +31,7 @@ from annotator.forms import (
     UserForm,
 )
 from annotator.models import Outlet, Project, User
-from annotator.services import accounts, deleting, outlets, projects, readers
+from annotator.services import accounts, deleting, importing, outlets, projects, readers
 from annotator.services.dashboard import document_of
 from annotator.views.dashboard import document_page
 from annotator.views.imports import run_article_import
@@ -302,6 +302,19 @@ def delete_project(project_id: int) -> ResponseReturnValue:
         lambda gone: f"Deleted the project {name!r}: {gone.summary()}.",
         url_for("admin.project_list"),
         lambda: _project_page(project, delete_form=form),
+    )
+
+
+@bp.post("/projects/<int:project_id>/reanalyse")
+def reanalyse_project(project_id: int) -> ResponseReturnValue:
+    """Analyse the project's documents again from the text each was imported with."""
+    project = _get_or_404(Project, project_id)
+    return _act(
+        FlaskForm(),
+        lambda: importing.reanalyse_project(get_session(), project),
+        lambda done: f"Analysed the documents of {project.name!r} again: {done.summary()}.",
+        url_for("admin.project_detail", project_id=project.id),
+        lambda: _project_page(project),
     )
 
 

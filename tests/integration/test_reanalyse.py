@@ -8,10 +8,10 @@ import io
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from annotator.models import Annotation, Document, Passage, Project, Role
-from annotator.services import annotating, outlets, passage_decisions
+from annotator.services import annotating, importing, outlets, passage_decisions
 from annotator.services.annotating import TagSubmission
 from annotator.services.importing import import_files
 from annotator.services.outlet_disputes import choice_of
@@ -156,3 +156,54 @@ def test_progress_counts_every_document_analysed(session, strike):
     told.clear()
     import_files(session, [("two.jsonl", data)], "default", told.append, reanalyse=True)
     assert sum(told) == 2
+
+
+def test_a_project_is_analysed_again_from_the_text_it_was_imported_with(session, strike):
+    project = session.scalar(select(Project))
+    told: list[int] = []
+    done = importing.reanalyse_project(session, project, told.append)
+    assert done.report.reanalysed == ["strike-1"]
+    assert done.without_source == 0
+    assert done.summary() == "1 document analysed again with a new result, 0 unchanged"
+    assert sum(told) == 1
+    assert _outlet_name(session, EXCERPT) == "Harbour Gazette"
+    assert session.scalar(select(func.count(Annotation.id))) == strike - 1
+    document = session.scalar(select(Document))
+    assert (document.source_title, document.source_text) == (STRIKE["title"], STRIKE["text"])
+    again = importing.reanalyse_project(session, project)
+    assert (again.report.reanalysed, again.report.duplicates) == ([], ["strike-1"])
+
+
+def test_documents_imported_before_their_text_was_kept_are_counted(session, strike):
+    session.execute(update(Document).values(source_title=None, source_text=None))
+    session.commit()
+    done = importing.reanalyse_project(session, session.scalar(select(Project)))
+    assert (done.report.reanalysed, done.without_source) == ([], 1)
+    assert "1 document imported before their text was kept" in done.summary()
+    assert _outlet_name(session, EXCERPT) is None
+
+
+def test_the_reanalyse_command(runner, session, strike):
+    result = runner.invoke(args=["reanalyse", "--project", "default"])
+    assert result.exit_code == 0, result.output
+    assert "analysed again with a new result: strike-1" in result.output
+    assert "lost labels: strike-1, passage 2" in result.output
+    assert "1 document analysed again with a new result, 0 unchanged" in result.output
+    unknown = runner.invoke(args=["reanalyse", "--project", "nope"])
+    assert unknown.exit_code != 0
+    assert "No project named 'nope'" in unknown.output
+
+
+def test_the_project_page_analyses_its_documents_again(client, make_user, login, session, strike):
+    project = session.scalar(select(Project))
+    login(make_user("rita"))
+    assert client.post(f"/admin/projects/{project.id}/reanalyse").status_code == 403
+    assert _outlet_name(session, EXCERPT) is None
+    make_user("boss", Role.ADMIN)
+    login("boss")
+    page = client.get(f"/admin/projects/{project.id}")
+    assert "Analyse the documents again" in page.text
+    response = client.post(f"/admin/projects/{project.id}/reanalyse", follow_redirects=True)
+    assert response.status_code == 200
+    assert "1 document analysed again with a new result" in response.text
+    assert _outlet_name(session, EXCERPT) == "Harbour Gazette"
