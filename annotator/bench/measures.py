@@ -55,10 +55,16 @@ def import_cli(corpus: Path, project: str, env: dict[str, str]) -> Timed:
     seconds, rss, out = run_measured(
         [tool("annotator"), "import", str(corpus), "--project", project], env
     )
-    match = re.search(r"\((\d+) passages\)", out)
-    if match is None:
+    passages = passages_stored(out)
+    if passages is None:
         raise RuntimeError(f"unexpected import output: {out!r}")
-    return Timed(int(match.group(1)), seconds, rss)
+    return Timed(passages, seconds, rss)
+
+
+def passages_stored(summary: str) -> int | None:
+    """The passages an import's summary (``ImportReport.summary``) says it stored."""
+    match = re.search(r"([\d,]+) passages? stored", summary)
+    return int(match.group(1).replace(",", "")) if match else None
 
 
 def import_labels_cli(labels: Path, project: str, env: dict[str, str]) -> Timed:
@@ -81,10 +87,10 @@ def import_upload(server: Server, admin: tuple[str, str], corpus: Path, project:
     reply = browser.upload("/admin/import", corpus.name, data, {"project": project})
     seconds = time.perf_counter() - start
     browser.close()
-    match = re.search(r"\((\d+) passages\)", reply.text)
-    if reply.status != 200 or match is None:
+    passages = passages_stored(reply.text)
+    if reply.status != 200 or passages is None:
         raise RuntimeError(f"upload failed: HTTP {reply.status}")
-    return Timed(int(match.group(1)), seconds)
+    return Timed(passages, seconds)
 
 
 def annotate(

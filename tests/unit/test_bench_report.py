@@ -10,9 +10,10 @@ import pytest
 
 from annotator.bench import machine
 from annotator.bench.machine import CpuTicks, interpreter, libpython_placement, processor
-from annotator.bench.measures import Timed
+from annotator.bench.measures import Timed, passages_stored
 from annotator.bench.report import table
 from annotator.bench.run import Result
+from annotator.services.importing import ImportReport
 
 EXECUTABLE = "55d0c0a00000-55d0c0c00000 r-xp 00000000 08:01 1311 /usr/bin/python3.11"
 SHARED_CORE = (
@@ -143,3 +144,12 @@ def test_the_table_shows_how_fast_the_machine_ran_and_what_the_host_took() -> No
         "| 61 / 75 (1.2%) | 60 / 60 (unknown) | - |"
     ) in rendered
     assert rendered.splitlines()[-1] == "processor: AMD EPYC, 2 processors"
+
+
+@pytest.mark.parametrize(("passages", "said"), [(1, "1 passage"), (29_000, "29,000 passages")])
+def test_the_bench_reads_the_passages_an_import_stored(passages: int, said: str) -> None:
+    summary = ImportReport(imported=["doc-1"], passages=passages).summary()
+    assert said in summary
+    assert passages_stored(summary) == passages
+    assert passages_stored(f"<p>{summary}</p>") == passages  # the upload's result page
+    assert passages_stored("1 imported, 0 failed") is None
