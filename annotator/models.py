@@ -161,17 +161,27 @@ class Document(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     # Extra fields of the imported record (CSV columns beyond the known ones, JSONL "metadata").
     meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON(none_as_null=True))
-    # The title and text the analysis read, kept so that it can read them again after the
-    # outlets change (reanalysis); None when imported before they were kept, or restored with
-    # its passages. Deferred: only the reanalysis reads them.
-    source_title: Mapped[str | None] = mapped_column(Text, deferred=True)
-    source_text: Mapped[str | None] = mapped_column(Text, deferred=True)
     open_passages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     started_by: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     passages: Mapped[list[Passage]] = relationship(
         back_populates="document", order_by="Passage.index", cascade="all, delete-orphan"
     )
+
+
+class DocumentSource(Base):
+    """The title and text a document's analysis read, kept so that it can read them again
+    after the outlets change (reanalysis). None for documents imported before they were
+    kept, or restored with their passages. A table of its own: on SQLite an UPDATE rewrites
+    the whole row, and a save updates its document's counters."""
+
+    __tablename__ = "document_sources"
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
 
 
 class Passage(Base):

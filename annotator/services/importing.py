@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session
 
 from annotator.db import begin_write, retrying_deadlocks
-from annotator.models import Document, Project
+from annotator.models import Document, DocumentSource, Project
 from annotator.services.drafting import drafts_by_batch, drafts_for
 from annotator.services.outlets import load_registry
 from annotator.services.projects import get_or_create_project
@@ -205,24 +205,25 @@ def reanalyse_project(
     """Analyse the project's documents again from the title and text each was imported with,
     REANALYSIS_BATCH documents per transaction; those whose result differs are stored as new
     versions (see ``ImportOptions.reanalyse``). A document deleted meanwhile is left out."""
-    kept = Document.project_id == project.id, Document.source_text.is_not(None)
-    ids = session.scalars(select(Document.id).where(*kept).order_by(Document.id)).all()
-    without_source = session.scalar(
-        select(func.count(Document.id)).where(
-            Document.project_id == project.id, Document.source_text.is_(None)
-        )
+    ids = session.scalars(
+        select(Document.id)
+        .join(DocumentSource)
+        .where(Document.project_id == project.id)
+        .order_by(Document.id)
+    ).all()
+    documents = session.scalar(
+        select(func.count(Document.id)).where(Document.project_id == project.id)
     )
     session.rollback()  # the read transaction; each batch is a write transaction
     report = ImportReport()
     for start in range(0, len(ids), REANALYSIS_BATCH):
         chunk = ids[start : start + REANALYSIS_BATCH]
-        report.merge(
-            retrying_deadlocks(session, partial(_reanalyse_batch, session, project, chunk))
-        )
+        batch = partial(_reanalyse_batch, session, project, chunk)
+        report.merge(retrying_deadlocks(session, batch))
         if on_progress:
             on_progress(len(chunk))
     refresh_statistics(session, report.passages)
-    return Reanalysis(report, without_source or 0)
+    return Reanalysis(report, (documents or 0) - len(ids))
 
 
 def _reanalyse_batch(
@@ -231,13 +232,13 @@ def _reanalyse_batch(
     begin_write(session)
     outcome = ImportReport()
     try:
-        documents = session.scalars(
-            select(Document)
-            .options(undefer(Document.source_title), undefer(Document.source_text))
-            .where(Document.id.in_(document_ids), Document.source_text.is_not(None))
+        kept = session.execute(
+            select(Document, DocumentSource)
+            .join(DocumentSource)
+            .where(Document.id.in_(document_ids))
             .order_by(Document.id)
         ).all()
-        versions = [(document, _kept_record(document)) for document in documents]
+        versions = [(document, _kept_record(document, source)) for document, source in kept]
         outlets = load_registry(session)
         _store_versions(session, project, ([], versions), outlets, outcome, ImportOptions())
         session.commit()
@@ -247,13 +248,13 @@ def _reanalyse_batch(
     return outcome
 
 
-def _kept_record(document: Document) -> DocumentRecord:
+def _kept_record(document: Document, source: DocumentSource) -> DocumentRecord:
     """The record the document was imported from, as far as the analysis and its content
     hash go."""
     return DocumentRecord(
         external_id=document.external_id,
-        title=document.source_title,
-        text=document.source_text or "",
+        title=source.title,
+        text=source.text,
         url=document.url,
         site=document.site,
         published=document.published,

@@ -23,6 +23,7 @@ from annotator.models import (
     Change,
     ChangeKind,
     Document,
+    DocumentSource,
     FinalLabel,
     OutletCorrection,
     Passage,
@@ -35,7 +36,12 @@ from annotator.models import (
 from annotator.services.deleting import lock_work_on_document
 from annotator.services.records import DocumentRecord
 from annotator.services.restore import Extras, write_extras
-from annotator.services.storing import StoredDocument, document_values, insert_passages
+from annotator.services.storing import (
+    StoredDocument,
+    document_values,
+    insert_passages,
+    keep_sources,
+)
 from annotator.text.pipeline import ClaimDraft, PassageDraft
 
 ClaimKey = tuple[str, str, int]  # passage text, claim text, occurrence among equal pairs
@@ -89,6 +95,8 @@ def replace_document(
     old = _collect(session, document)
     drafts = [_with_curation(draft, old) for draft in drafts]
     session.execute(delete(Passage).where(Passage.document_id == document.id))
+    session.execute(delete(DocumentSource).where(DocumentSource.document_id == document.id))
+    keep_sources(session, [(document.id, record)])
     values = document_values(record, drafts)
     session.execute(
         update(Document).where(Document.id == document.id).values(**values, started_by=0)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
-from annotator.models import Claim, Document, Outlet, Passage, Project
+from annotator.models import Claim, Document, DocumentSource, Outlet, Passage, Project
 from annotator.services.exporting import csv_form_of
 from annotator.services.records import DocumentRecord, PassageRecord
 from annotator.text.pipeline import ClaimDraft, PassageDraft
@@ -83,8 +83,6 @@ def document_values(record: DocumentRecord, drafts: Sequence[PassageDraft]) -> d
         "published": record.published,
         "published_on": record.published_on,
         "meta": record.metadata,
-        "source_title": record.title if record.passages is None else None,
-        "source_text": record.text if record.passages is None else None,
         "content_hash": record.content_hash,
         "open_passages": sum(1 for d in drafts if d.claims),
     }
@@ -114,9 +112,21 @@ def insert_documents(
         for r, drafts in zip(records, analysed, strict=True)
     ]
     document_ids = _insert_ids(session, Document, rows, "project_id", "external_id")
+    keep_sources(session, list(zip(document_ids, records, strict=True)))
     return insert_passages(
         session, project, list(zip(document_ids, analysed, strict=True)), outlet_ids
     )
+
+
+def keep_sources(session: Session, documents: Sequence[tuple[int, DocumentRecord]]) -> None:
+    """Keep what each document's analysis read (not for records restored with passages)."""
+    rows = [
+        {"document_id": document_id, "title": record.title, "text": record.text}
+        for document_id, record in documents
+        if record.passages is None
+    ]
+    if rows:
+        session.execute(insert(DocumentSource), rows)
 
 
 def insert_passages(

@@ -8,9 +8,9 @@ import io
 import json
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select
 
-from annotator.models import Annotation, Document, Passage, Project, Role
+from annotator.models import Annotation, Document, DocumentSource, Passage, Project, Role
 from annotator.services import annotating, importing, outlets, passage_decisions
 from annotator.services.annotating import TagSubmission
 from annotator.services.importing import import_files
@@ -168,14 +168,14 @@ def test_a_project_is_analysed_again_from_the_text_it_was_imported_with(session,
     assert sum(told) == 1
     assert _outlet_name(session, EXCERPT) == "Harbour Gazette"
     assert session.scalar(select(func.count(Annotation.id))) == strike - 1
-    document = session.scalar(select(Document))
-    assert (document.source_title, document.source_text) == (STRIKE["title"], STRIKE["text"])
+    source = session.scalar(select(DocumentSource))
+    assert (source.title, source.text) == (STRIKE["title"], STRIKE["text"])
     again = importing.reanalyse_project(session, project)
     assert (again.report.reanalysed, again.report.duplicates) == ([], ["strike-1"])
 
 
 def test_documents_imported_before_their_text_was_kept_are_counted(session, strike):
-    session.execute(update(Document).values(source_title=None, source_text=None))
+    session.execute(delete(DocumentSource))
     session.commit()
     done = importing.reanalyse_project(session, session.scalar(select(Project)))
     assert (done.report.reanalysed, done.without_source) == ([], 1)
