@@ -198,6 +198,15 @@ class Reanalysis:
             )
         return summary
 
+    def lost_labels(self, shown: int = 10) -> str:
+        """The claims whose labels went, ``shown`` of them, for a one-line message ("" when
+        none did)."""
+        lost = self.report.lost_tags
+        if not lost:
+            return ""
+        more = f"; and {len(lost) - shown} more" if len(lost) > shown else ""
+        return f"Labels lost where claims changed: {'; '.join(lost[:shown])}{more}."
+
 
 def reanalyse_project(
     session: Session, project: Project, on_progress: ProgressCallback | None = None

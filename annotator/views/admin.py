@@ -309,9 +309,16 @@ def delete_project(project_id: int) -> ResponseReturnValue:
 def reanalyse_project(project_id: int) -> ResponseReturnValue:
     """Analyse the project's documents again from the text each was imported with."""
     project = _get_or_404(Project, project_id)
+
+    def reanalyse() -> importing.Reanalysis:
+        done = importing.reanalyse_project(get_session(), project)
+        if done.lost_labels():
+            flash(done.lost_labels(), "error")
+        return done
+
     return _act(
         FlaskForm(),
-        lambda: importing.reanalyse_project(get_session(), project),
+        reanalyse,
         lambda done: f"Analysed the documents of {project.name!r} again: {done.summary()}.",
         url_for("admin.project_detail", project_id=project.id),
         lambda: _project_page(project),

@@ -206,4 +206,16 @@ def test_the_project_page_analyses_its_documents_again(client, make_user, login,
     response = client.post(f"/admin/projects/{project.id}/reanalyse", follow_redirects=True)
     assert response.status_code == 200
     assert "1 document analysed again with a new result" in response.text
+    lost = "Labels lost where claims changed: strike-1, passage 2: claim &#34;The Harbour Gazette"
+    assert lost in response.text
+    assert "lost 1 tag(s) (ann)" in response.text
     assert _outlet_name(session, EXCERPT) == "Harbour Gazette"
+
+
+def test_lost_labels_are_told_ten_at_a_time():
+    report = importing.ImportReport(lost_tags=[f"doc-{n}, passage 1: lost" for n in range(12)])
+    told = importing.Reanalysis(report, 0).lost_labels()
+    assert told.startswith("Labels lost where claims changed: doc-0, passage 1: lost; doc-1")
+    assert "doc-9, passage 1: lost; and 2 more." in told
+    assert "doc-10" not in told
+    assert importing.Reanalysis(importing.ImportReport(), 0).lost_labels() == ""
