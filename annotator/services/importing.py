@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 from sqlalchemy import func, select
@@ -52,6 +52,25 @@ __all__ = [
 BATCH_SIZE = 200
 
 ProgressCallback = Callable[[int], object]  # what it returns is not used (tqdm.update)
+
+
+class _ProgressAcrossAttempts:
+    """Progress of work that may run again after a deadlock, told once: an attempt tells
+    only how far it goes beyond the furthest attempt before it."""
+
+    def __init__(self, tell: ProgressCallback | None) -> None:
+        self.tell = tell
+        self.told = 0
+        self.done = 0
+
+    def start_attempt(self) -> None:
+        self.done = 0
+
+    def __call__(self, count: int) -> None:
+        self.done += count
+        if self.tell and self.done > self.told:
+            self.tell(self.done - self.told)
+            self.told = self.done
 
 
 @dataclass
@@ -151,8 +170,11 @@ def import_records(
     """Analyse and store the records of one file in one transaction (all or nothing)."""
     settings = options if isinstance(options, ImportOptions) else ImportOptions(on_progress=options)
     check_storable(records)
+    progress = _ProgressAcrossAttempts(settings.on_progress)
+    settings = replace(settings, on_progress=progress)
 
     def store() -> ImportReport:
+        progress.start_attempt()
         begin_write(session)
         outcome = ImportReport()
         try:

@@ -9,7 +9,9 @@ import json
 
 import pytest
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import OperationalError
 
+from annotator.db import DEADLOCK_DETECTED
 from annotator.models import Annotation, Document, DocumentSource, Passage, Project, Role
 from annotator.services import annotating, importing, outlets, passage_decisions
 from annotator.services.annotating import TagSubmission
@@ -25,6 +27,10 @@ STRIKE = {
     "I think the union is right to hold out.",
 }
 LEAD_IN, EXCERPT = 2, 3  # passage indexes
+
+
+class DeadlockError(Exception):
+    sqlstate = DEADLOCK_DETECTED
 
 
 def _file() -> list[tuple[str, bytes]]:
@@ -156,6 +162,31 @@ def test_progress_counts_every_document_analysed(session, strike):
     told.clear()
     import_files(session, [("two.jsonl", data)], "default", told.append, reanalyse=True)
     assert sum(told) == 2
+
+
+def test_an_import_run_again_after_a_deadlock_counts_each_document_once(
+    session, strike, monkeypatch
+):
+    """The first attempt stores the new document, then PostgreSQL ends it (a deadlock); the
+    second stores both and the bar has counted two documents, not three."""
+    store_versions = importing._store_versions
+    attempts: list[int] = []
+
+    def deadlock_first(*args, **kwargs):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OperationalError("UPDATE reviews", {}, DeadlockError())
+        return store_versions(*args, **kwargs)
+
+    monkeypatch.setattr(importing, "_store_versions", deadlock_first)
+    told: list[int] = []
+    changed = dict(STRIKE, text=STRIKE["text"] + "\n\nA closing line.")
+    fresh = dict(STRIKE, id="strike-2")
+    data = "".join(json.dumps(doc) + "\n" for doc in (fresh, changed)).encode()
+    report = import_files(session, [("two.jsonl", data)], "default", told.append)
+    assert len(attempts) == 2
+    assert (report.imported, report.changed) == (["strike-2"], ["strike-1"])
+    assert told == [1, 1]
 
 
 def test_a_project_is_analysed_again_from_the_text_it_was_imported_with(session, strike):
