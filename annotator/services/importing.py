@@ -29,11 +29,12 @@ from annotator.services.records import (
     check_storable,
     is_whole_number,
 )
-from annotator.services.reimport import replace_document, same_analysis
+from annotator.services.reimport import replace_document, unchanged_documents
 from annotator.services.restore import extras_from_record, write_extras
 from annotator.services.reviewers import resolve_reviewers
 from annotator.services.storing import ensure_outlets, insert_documents, refresh_statistics
 from annotator.text.outlets import OutletRegistry
+from annotator.text.pipeline import PassageDraft
 from annotator.wording import counted
 
 __all__ = [
@@ -88,12 +89,14 @@ class ImportReport:
 
     def summary(self) -> str:
         reanalysed = (
-            f"{len(self.reanalysed)} analysed again with a new result, " if self.reanalysed else ""
+            f"{len(self.reanalysed):,} analysed again with a new result, "
+            if self.reanalysed
+            else ""
         )
         return (
-            f"{len(self.imported)} imported, "
-            f"{len(self.changed)} updated to a new version, {reanalysed}"
-            f"{len(self.duplicates)} skipped as duplicates, {len(self.failed)} failed; "
+            f"{len(self.imported):,} imported, "
+            f"{len(self.changed):,} updated to a new version, {reanalysed}"
+            f"{len(self.duplicates):,} skipped as duplicates, {len(self.failed):,} failed; "
             f"{counted(self.passages, 'passage')} stored"
         )
 
@@ -211,7 +214,7 @@ class Reanalysis:
         report = self.report
         summary = (
             f"{counted(len(report.reanalysed), 'document')} analysed again with a new result, "
-            f"{len(report.duplicates)} unchanged"
+            f"{len(report.duplicates):,} unchanged"
         )
         if self.without_source:
             summary += (
@@ -391,48 +394,56 @@ def _store_versions(
     report: ImportReport,
     options: ImportOptions,
 ) -> None:
-    """New versions of changed documents, then the documents to analyse again, one at a time
-    (each counts as progress)."""
+    """New versions of changed documents, one at a time, then the documents to analyse
+    again, a batch at a time (each document counts as progress)."""
     changed, same = versions
-    for store, documents in ((_store_changed, changed), (_reanalyse, same)):
-        for document, record in documents:
-            store(session, project, document, record, outlets, report)
-            if options.on_progress:
-                options.on_progress(1)
-
-
-def _store_changed(
-    session: Session,
-    project: Project,
-    document: Document,
-    record: DocumentRecord,
-    outlets: tuple[OutletRegistry, dict[str, int]],
-    report: ImportReport,
-) -> None:
-    registry, outlet_ids = outlets
-    drafts = drafts_for(record, registry)
-    ensure_outlets(session, [drafts], outlet_ids)
-    report.lost_tags += replace_document(session, project, document, record, drafts, outlet_ids)
-    report.passages += len(drafts)
-    report.changed.append(record.external_id)
+    registry, _ = outlets
+    for document, record in changed:
+        drafts = drafts_for(record, registry)
+        _store_version(session, project, (document, record), drafts, outlets, report)
+        report.changed.append(record.external_id)
+        if options.on_progress:
+            options.on_progress(1)
+    for batch in (same[start : start + BATCH_SIZE] for start in range(0, len(same), BATCH_SIZE)):
+        _reanalyse(session, project, batch, outlets, report)
+        if options.on_progress:
+            options.on_progress(len(batch))
 
 
 def _reanalyse(
     session: Session,
     project: Project,
-    document: Document,
-    record: DocumentRecord,
+    versions: Versions,
     outlets: tuple[OutletRegistry, dict[str, int]],
     report: ImportReport,
 ) -> None:
-    """A document whose content is unchanged, analysed again: stored as a new version (as a
-    changed document is) where the result differs, otherwise reported as a duplicate."""
-    registry, outlet_ids = outlets
-    drafts = drafts_for(record, registry)
-    if same_analysis(session, document, drafts):
-        report.duplicates.append(record.external_id)
-        return
+    """Documents whose content is unchanged, analysed again: stored as new versions (as
+    changed documents are) where the result differs, otherwise reported as duplicates."""
+    registry, _ = outlets
+    analysed = [drafts_for(record, registry) for _, record in versions]
+    unchanged = unchanged_documents(
+        session,
+        [(document.id, drafts) for (document, _), drafts in zip(versions, analysed, strict=True)],
+    )
+    for version, drafts in zip(versions, analysed, strict=True):
+        document, record = version
+        if document.id in unchanged:
+            report.duplicates.append(record.external_id)
+        else:
+            _store_version(session, project, version, drafts, outlets, report)
+            report.reanalysed.append(record.external_id)
+
+
+def _store_version(
+    session: Session,
+    project: Project,
+    version: tuple[Document, DocumentRecord],
+    drafts: Sequence[PassageDraft],
+    outlets: tuple[OutletRegistry, dict[str, int]],
+    report: ImportReport,
+) -> None:
+    document, record = version
+    _, outlet_ids = outlets
     ensure_outlets(session, [drafts], outlet_ids)
     report.lost_tags += replace_document(session, project, document, record, drafts, outlet_ids)
     report.passages += len(drafts)
-    report.reanalysed.append(record.external_id)

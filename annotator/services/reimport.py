@@ -16,15 +16,17 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from annotator.models import (
     Annotation,
     Change,
     ChangeKind,
+    Claim,
     Document,
     DocumentSource,
     FinalLabel,
+    Outlet,
     OutletCorrection,
     Passage,
     Project,
@@ -93,7 +95,7 @@ def replace_document(
     """Store the new version in place of the old; returns what lost its tags."""
     lock_work_on_document(session, document.id)
     old = _collect(session, document)
-    drafts = [_with_curation(draft, old) for draft in drafts]
+    drafts = [_with_curation(draft, old.curated) for draft in drafts]
     session.execute(delete(Passage).where(Passage.document_id == document.id))
     session.execute(delete(DocumentSource).where(DocumentSource.document_id == document.id))
     keep_sources(session, [(document.id, record)])
@@ -109,8 +111,8 @@ def replace_document(
     return _lost(record.external_id, old)
 
 
-def _with_curation(draft: PassageDraft, old: _OldWork) -> PassageDraft:
-    curated = old.curated.get(draft.text)
+def _with_curation(draft: PassageDraft, curated_by_text: dict[str, _Curation]) -> PassageDraft:
+    curated = curated_by_text.get(draft.text)
     if curated is None:
         return draft
     if curated.claims is not None:
@@ -145,14 +147,47 @@ def _claim_keys(passage_text: str, spans: Sequence[tuple[int, int]]) -> list[Cla
     return keys
 
 
-def same_analysis(session: Session, document: Document, drafts: Sequence[PassageDraft]) -> bool:
-    """Whether storing ``drafts`` as a new version would store the passages the document has:
-    the same texts, roles, outlets, cues and claims, once what curators decided is applied."""
-    passages = _stored_passages(session, document)
-    decided = _OldWork()
-    _collect_curation(session, passages, decided)
-    wanted = [_analysis_of_draft(_with_curation(draft, decided)) for draft in drafts]
-    return wanted == [_analysis_of_passage(passage) for passage in passages]
+@dataclass(frozen=True)
+class _StoredClaim:
+    id: int
+    start: int
+    end: int
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class _StoredPassage:
+    """A stored passage as its analysis made it (or a curator decided), read without the ORM:
+    a whole batch of documents is compared at once."""
+
+    id: int
+    index: int
+    text: str
+    role: str
+    outlet: str | None
+    cue: str | None
+    cue_start: int | None
+    cue_end: int | None
+    claims: tuple[_StoredClaim, ...]
+
+
+def unchanged_documents(
+    session: Session, analyses: Sequence[tuple[int, Sequence[PassageDraft]]]
+) -> set[int]:
+    """The ids of the documents (of ``(document id, drafts)``) whose drafts would store the
+    passages they have: the same texts, roles, outlets, cues and claims, once what curators
+    decided is applied."""
+    stored = _stored_passages(session, [document_id for document_id, _ in analyses])
+    curations = _curations(session, [p for passages in stored.values() for p in passages])
+    unchanged = set()
+    for document_id, drafts in analyses:
+        passages = stored.get(document_id, [])
+        curated = _curated_by_text(passages, curations)
+        wanted = [_analysis_of_draft(_with_curation(draft, curated)) for draft in drafts]
+        if wanted == [_analysis_of_passage(passage) for passage in passages]:
+            unchanged.add(document_id)
+    return unchanged
 
 
 def _analysis_of_draft(draft: PassageDraft) -> tuple[Any, ...]:
@@ -161,28 +196,58 @@ def _analysis_of_draft(draft: PassageDraft) -> tuple[Any, ...]:
     return (draft.index, draft.text, draft.role, draft.outlet, cue, claims)
 
 
-def _analysis_of_passage(passage: Passage) -> tuple[Any, ...]:
-    claims = tuple((c.start, c.end, c.suggested_label, c.suggestion_reason) for c in passage.claims)
+def _analysis_of_passage(passage: _StoredPassage) -> tuple[Any, ...]:
+    claims = tuple((c.start, c.end, c.label, c.reason) for c in passage.claims)
     cue = (passage.cue, passage.cue_start, passage.cue_end)
-    outlet = passage.outlet.name if passage.outlet else None
-    return (passage.index, passage.text, passage.role, outlet, cue, claims)
+    return (passage.index, passage.text, passage.role, passage.outlet, cue, claims)
 
 
-def _stored_passages(session: Session, document: Document) -> Sequence[Passage]:
-    """Read afresh: a session that loaded the passages before a curator's decision would
-    hold them as they were."""
-    return session.scalars(
-        select(Passage)
-        .execution_options(populate_existing=True)
-        .where(Passage.document_id == document.id)
-        .options(selectinload(Passage.claims), selectinload(Passage.outlet))
-        .order_by(Passage.index)
-    ).all()
+def _stored_passages(
+    session: Session, document_ids: Sequence[int]
+) -> dict[int, list[_StoredPassage]]:
+    """The documents' passages in order, by document id, read afresh (two queries)."""
+    claims: dict[int, list[_StoredClaim]] = defaultdict(list)
+    for passage_id, *columns in session.execute(
+        select(
+            Claim.passage_id,
+            Claim.id,
+            Claim.start,
+            Claim.end,
+            Claim.suggested_label,
+            Claim.suggestion_reason,
+        )
+        .join(Passage, Passage.id == Claim.passage_id)
+        .where(Passage.document_id.in_(document_ids))
+        .order_by(Claim.passage_id, Claim.index)
+    ):
+        claims[passage_id].append(_StoredClaim(*columns))
+    passages: dict[int, list[_StoredPassage]] = defaultdict(list)
+    for document_id, passage_id, *columns in session.execute(
+        select(
+            Passage.document_id,
+            Passage.id,
+            Passage.index,
+            Passage.text,
+            Passage.role,
+            Outlet.name,
+            Passage.cue,
+            Passage.cue_start,
+            Passage.cue_end,
+        )
+        .outerjoin(Outlet, Outlet.id == Passage.outlet_id)
+        .where(Passage.document_id.in_(document_ids))
+        .order_by(Passage.document_id, Passage.index)
+    ):
+        passages[document_id].append(
+            _StoredPassage(passage_id, *columns, claims=tuple(claims.pop(passage_id, ())))
+        )
+    return passages
 
 
 def _collect(session: Session, document: Document) -> _OldWork:
-    """The old version's work, keyed by passage and claim text."""
-    passages = _stored_passages(session, document)
+    """The old version's work, keyed by passage and claim text. Read after the document's
+    work is locked, so a comparison made before (``unchanged_documents``) is not reused."""
+    passages = _stored_passages(session, [document.id]).get(document.id, [])
     work = _OldWork()
     claim_by_id: dict[int, _ClaimWork] = {}
     for passage in passages:
@@ -193,11 +258,13 @@ def _collect(session: Session, document: Document) -> _OldWork:
             claim_by_id[claim.id] = item
     _collect_claim_work(session, claim_by_id)
     _collect_passage_work(session, passages, work)
-    _collect_curation(session, passages, work)
+    work.curated = _curated_by_text(passages, _curations(session, passages))
     return work
 
 
-def _collect_curation(session: Session, passages: Sequence[Passage], work: _OldWork) -> None:
+def _curations(session: Session, passages: Sequence[_StoredPassage]) -> dict[int, _Curation]:
+    """What curators decided about the passages, by passage id (those they left alone are
+    not there)."""
     changes: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for change in session.scalars(
         select(Change)
@@ -212,22 +279,31 @@ def _collect_curation(session: Session, passages: Sequence[Passage], work: _OldW
         changes[change.passage_id].append(
             _columns(change, ("user_id", "batch", "kind", "old_value", "new_value", "created_at"))
         )
+    curations = {}
     for passage in passages:
-        kinds = {change["kind"] for change in changes.get(passage.id, [])}
-        if not kinds:
-            continue
-        curation = _Curation(changes[passage.id])
-        if ChangeKind.CLAIMS in kinds:
-            curation.claims = tuple(
-                ClaimDraft(c.start, c.end, c.suggested_label, c.suggestion_reason)
-                for c in passage.claims
-            )
-        if ChangeKind.PASSAGE_OUTLET in kinds:
-            name = passage.outlet.name if passage.outlet else None
-            curation.outlet = (name, passage.cue, passage.cue_start, passage.cue_end)
-        if ChangeKind.PASSAGE_ROLE in kinds:
-            curation.role = passage.role
-        work.curated[passage.text] = curation
+        if passage.id in changes:
+            curations[passage.id] = _curation_of(passage, changes[passage.id])
+    return curations
+
+
+def _curation_of(passage: _StoredPassage, changes: list[dict[str, Any]]) -> _Curation:
+    kinds = {change["kind"] for change in changes}
+    curation = _Curation(changes)
+    if ChangeKind.CLAIMS in kinds:
+        curation.claims = tuple(
+            ClaimDraft(c.start, c.end, c.label, c.reason) for c in passage.claims
+        )
+    if ChangeKind.PASSAGE_OUTLET in kinds:
+        curation.outlet = (passage.outlet, passage.cue, passage.cue_start, passage.cue_end)
+    if ChangeKind.PASSAGE_ROLE in kinds:
+        curation.role = passage.role
+    return curation
+
+
+def _curated_by_text(
+    passages: Sequence[_StoredPassage], curations: dict[int, _Curation]
+) -> dict[str, _Curation]:
+    return {p.text: curations[p.id] for p in passages if p.id in curations}
 
 
 def _collect_claim_work(session: Session, claim_by_id: dict[int, _ClaimWork]) -> None:
@@ -255,7 +331,9 @@ def _collect_claim_work(session: Session, claim_by_id: dict[int, _ClaimWork]) ->
         )
 
 
-def _collect_passage_work(session: Session, passages: Sequence[Passage], work: _OldWork) -> None:
+def _collect_passage_work(
+    session: Session, passages: Sequence[_StoredPassage], work: _OldWork
+) -> None:
     text_of = {p.id: p.text for p in passages}
     for correction in session.scalars(
         select(OutletCorrection).where(OutletCorrection.passage_id.in_(list(text_of)))

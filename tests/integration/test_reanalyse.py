@@ -41,6 +41,16 @@ def _passage(session, index: int) -> Passage:
     return session.scalar(select(Passage).where(Passage.index == index))
 
 
+def _passage_of(session, external_id: str, index: int) -> Passage:
+    passage = session.scalar(
+        select(Passage)
+        .join(Document)
+        .where(Document.external_id == external_id, Passage.index == index)
+    )
+    session.refresh(passage)
+    return passage
+
+
 def _outlet_name(session, index: int) -> str | None:
     passage = _passage(session, index)
     session.refresh(passage)
@@ -108,6 +118,24 @@ def test_a_curators_outlet_stays_when_analysed_again(session, strike, make_user)
     assert _outlet_name(session, EXCERPT) == "NPR"
     again = import_files(session, _file(), "default", reanalyse=True)
     assert again.duplicates == ["strike-1"], "the decision is part of the analysis compared"
+
+
+def test_a_curators_decision_is_compared_only_in_its_own_document(session, strike, make_user):
+    """Documents are compared a batch at a time; a twin with the same passages does not take
+    the other's decision."""
+    twin = dict(STRIKE, id="strike-2")
+    import_files(session, [("twin.jsonl", (json.dumps(twin) + "\n").encode())], "default")
+    project = session.scalar(select(Project))
+    importing.reanalyse_project(session, project)
+    excerpt = _passage_of(session, "strike-1", EXCERPT)
+    npr = session.scalar(select(outlets.Outlet.id).where(outlets.Outlet.name == "NPR"))
+    seen = choice_of(excerpt.outlet_id)
+    cora = make_user("cora", Role.CURATOR)
+    passage_decisions.set_passage_outlet(session, cora, project, excerpt.id, str(npr), seen)
+    done = importing.reanalyse_project(session, project)
+    assert sorted(done.report.duplicates) == ["strike-1", "strike-2"]
+    assert _passage_of(session, "strike-1", EXCERPT).outlet.name == "NPR"
+    assert _passage_of(session, "strike-2", EXCERPT).outlet.name == "Harbour Gazette"
 
 
 def test_the_import_command_analyses_again(runner, session, strike, tmp_path):
@@ -250,3 +278,15 @@ def test_lost_labels_are_told_ten_at_a_time():
     assert "doc-9, passage 1: lost; and 2 more." in told
     assert "doc-10" not in told
     assert importing.Reanalysis(importing.ImportReport(), 0).lost_labels() == ""
+
+
+def test_summaries_write_large_counts_with_separators():
+    ids = [f"doc-{n}" for n in range(1200)]
+    report = importing.ImportReport(imported=ids, duplicates=ids, reanalysed=ids, passages=2400)
+    assert report.summary() == (
+        "1,200 imported, 0 updated to a new version, 1,200 analysed again with a new result, "
+        "1,200 skipped as duplicates, 0 failed; 2,400 passages stored"
+    )
+    assert importing.Reanalysis(report, 0).summary() == (
+        "1,200 documents analysed again with a new result, 1,200 unchanged"
+    )
