@@ -3,6 +3,7 @@ cascades) in one transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -64,7 +65,7 @@ def delete_document(session: Session, document_id: int) -> Footprint:
 
     def delete_it() -> Footprint:
         begin_write(session)
-        lock_work_on_document(session, document_id)
+        lock_work_on_documents(session, [document_id])
         document = session.get(Document, document_id)
         if document is None:
             raise DeletionError("This document no longer exists; it was deleted meanwhile.")
@@ -158,22 +159,22 @@ def project_named(session: Session, name: str) -> Project:
 Gone = TypeVar("Gone", Footprint, ProjectFootprint)
 
 
-def lock_work_on_document(session: Session, document_id: int) -> None:
-    """Lock what deleting the document's passages takes with it in the order a reviewer's
-    save locks it: labels, claims, reviews, passages, then the document. The DELETE's cascade
-    would lock the passages first, and a save holding a claim (its new label refers to it)
-    while waiting for its passage would deadlock with it; now the two wait for each other
-    (PostgreSQL; on SQLite the writer holds the whole database)."""
+def lock_work_on_documents(session: Session, document_ids: Sequence[int]) -> None:
+    """Lock what deleting the documents' passages takes with it in the order a reviewer's
+    save locks it: labels, claims, reviews, passages, then the documents. The DELETE's
+    cascade would lock the passages first, and a save holding a claim (its new label refers
+    to it) while waiting for its passage would deadlock with it; now the two wait for each
+    other (PostgreSQL; on SQLite the writer holds the whole database)."""
     _lock_in_a_saves_order(
         session,
-        select(Passage.id).where(Passage.document_id == document_id),
-        Review.document_id == document_id,
-        select(Document.id).where(Document.id == document_id),
+        select(Passage.id).where(Passage.document_id.in_(document_ids)),
+        Review.document_id.in_(document_ids),
+        select(Document.id).where(Document.id.in_(document_ids)).order_by(Document.id),
     )
 
 
 def lock_work_on_project(session: Session, project_id: int) -> None:
-    """``lock_work_on_document`` for every document of the project, then the project, whose
+    """``lock_work_on_documents`` for every document of the project, then the project, whose
     row a save's new labels refer to."""
     _lock_in_a_saves_order(
         session,

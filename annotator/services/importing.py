@@ -9,7 +9,7 @@ restored with their annotations (see ``jsonl_reader`` and ``restore``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from annotator.db import begin_write, retrying_deadlocks
 from annotator.models import Document, DocumentSource, Project
-from annotator.services.drafting import drafts_by_batch, drafts_for
+from annotator.services.drafting import drafts_by_batch
 from annotator.services.outlets import load_registry
 from annotator.services.projects import get_or_create_project
 from annotator.services.readers import read_records
@@ -29,12 +29,11 @@ from annotator.services.records import (
     check_storable,
     is_whole_number,
 )
-from annotator.services.reimport import replace_document, unchanged_documents
+from annotator.services.reimport import NewVersion, replace_documents, unchanged_documents
 from annotator.services.restore import extras_from_record, write_extras
 from annotator.services.reviewers import resolve_reviewers
 from annotator.services.storing import ensure_outlets, insert_documents, refresh_statistics
 from annotator.text.outlets import OutletRegistry
-from annotator.text.pipeline import PassageDraft
 from annotator.wording import counted
 
 __all__ = [
@@ -376,10 +375,12 @@ def _store_new(
         for batch, analysed in zip(batches, drafts, strict=True):
             ensure_outlets(session, analysed, outlet_ids)
             stored = insert_documents(session, project, batch, analysed, outlet_ids)
-            for record, item in zip(batch, stored, strict=True):
-                if record.passages is not None:
-                    extras = extras_from_record(record, item, users, outlet_ids)
-                    write_extras(session, project, item, extras)
+            restored = [
+                (item, extras_from_record(record, item, users, outlet_ids))
+                for record, item in zip(batch, stored, strict=True)
+                if record.passages is not None
+            ]
+            write_extras(session, project, restored)
             report.passages += sum(len(item.passage_ids) for item in stored)
             report.imported += [r.external_id for r in batch]
             if options.on_progress:
@@ -394,56 +395,68 @@ def _store_versions(
     report: ImportReport,
     options: ImportOptions,
 ) -> None:
-    """New versions of changed documents, one at a time, then the documents to analyse
-    again, a batch at a time (each document counts as progress)."""
+    """New versions of changed documents, then the documents to analyse again, BATCH_SIZE
+    at a time (each document counts as progress)."""
     changed, same = versions
     registry, _ = outlets
-    for document, record in changed:
-        drafts = drafts_for(record, registry)
-        _store_version(session, project, (document, record), drafts, outlets, report)
-        report.changed.append(record.external_id)
-        if options.on_progress:
-            options.on_progress(1)
-    for batch in (same[start : start + BATCH_SIZE] for start in range(0, len(same), BATCH_SIZE)):
-        _reanalyse(session, project, batch, outlets, report)
-        if options.on_progress:
-            options.on_progress(len(batch))
+    with closing(_analysed_batches(changed, registry, options.processes)) as batches:
+        for batch in batches:
+            _store_new_versions(session, project, batch, outlets, report)
+            report.changed += [version.record.external_id for version in batch]
+            if options.on_progress:
+                options.on_progress(len(batch))
+    with closing(_analysed_batches(same, registry, options.processes)) as batches:
+        for batch in batches:
+            _reanalyse(session, project, batch, outlets, report)
+            if options.on_progress:
+                options.on_progress(len(batch))
+
+
+def _analysed_batches(
+    versions: Versions, registry: OutletRegistry, processes: int
+) -> Generator[list[NewVersion], None, None]:
+    """The documents with their records' analyses, BATCH_SIZE at a time (see
+    ``drafts_by_batch``); closing it stops the workers."""
+    batches = [versions[i : i + BATCH_SIZE] for i in range(0, len(versions), BATCH_SIZE)]
+    records = [[record for _, record in batch] for batch in batches]
+    with closing(drafts_by_batch(records, registry, processes)) as drafts:
+        for batch, analysed in zip(batches, drafts, strict=True):
+            yield [
+                NewVersion(document, record, passages)
+                for (document, record), passages in zip(batch, analysed, strict=True)
+            ]
 
 
 def _reanalyse(
     session: Session,
     project: Project,
-    versions: Versions,
+    versions: Sequence[NewVersion],
     outlets: tuple[OutletRegistry, dict[str, int]],
     report: ImportReport,
 ) -> None:
     """Documents whose content is unchanged, analysed again: stored as new versions (as
     changed documents are) where the result differs, otherwise reported as duplicates."""
-    registry, _ = outlets
-    analysed = [drafts_for(record, registry) for _, record in versions]
-    unchanged = unchanged_documents(
-        session,
-        [(document.id, drafts) for (document, _), drafts in zip(versions, analysed, strict=True)],
-    )
-    for version, drafts in zip(versions, analysed, strict=True):
-        document, record = version
-        if document.id in unchanged:
-            report.duplicates.append(record.external_id)
-        else:
-            _store_version(session, project, version, drafts, outlets, report)
-            report.reanalysed.append(record.external_id)
+    analyses = [(version.document.id, version.drafts) for version in versions]
+    unchanged = unchanged_documents(session, analyses)
+    differing = [version for version in versions if version.document.id not in unchanged]
+    _store_new_versions(session, project, differing, outlets, report)
+    for version in versions:
+        external_id = version.record.external_id
+        (report.duplicates if version.document.id in unchanged else report.reanalysed).append(
+            external_id
+        )
 
 
-def _store_version(
+def _store_new_versions(
     session: Session,
     project: Project,
-    version: tuple[Document, DocumentRecord],
-    drafts: Sequence[PassageDraft],
+    versions: Sequence[NewVersion],
     outlets: tuple[OutletRegistry, dict[str, int]],
     report: ImportReport,
 ) -> None:
-    document, record = version
+    if not versions:
+        return
     _, outlet_ids = outlets
-    ensure_outlets(session, [drafts], outlet_ids)
-    report.lost_tags += replace_document(session, project, document, record, drafts, outlet_ids)
-    report.passages += len(drafts)
+    ensure_outlets(session, [version.drafts for version in versions], outlet_ids)
+    report.lost_tags += replace_documents(session, project, versions, outlet_ids)
+    report.passages += sum(len(version.drafts) for version in versions)

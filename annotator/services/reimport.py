@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from annotator.models import (
@@ -35,7 +35,7 @@ from annotator.models import (
     Suggestion,
     User,
 )
-from annotator.services.deleting import lock_work_on_document
+from annotator.services.deleting import lock_work_on_documents
 from annotator.services.records import DocumentRecord
 from annotator.services.restore import Extras, write_extras
 from annotator.services.storing import (
@@ -84,31 +84,49 @@ class _Curation:
     role: str | None = None
 
 
-def replace_document(
-    session: Session,
-    project: Project,
-    document: Document,
-    record: DocumentRecord,
-    drafts: Sequence[PassageDraft],
-    outlet_ids: dict[str, int],
+@dataclass(frozen=True)
+class NewVersion:
+    """A stored document, the record of its new version and that record's analysis."""
+
+    document: Document
+    record: DocumentRecord
+    drafts: Sequence[PassageDraft]
+
+
+def replace_documents(
+    session: Session, project: Project, versions: Sequence[NewVersion], outlet_ids: dict[str, int]
 ) -> list[str]:
-    """Store the new version in place of the old; returns what lost its tags."""
-    lock_work_on_document(session, document.id)
-    old = _collect(session, document)
-    drafts = [_with_curation(draft, old.curated) for draft in drafts]
-    session.execute(delete(Passage).where(Passage.document_id == document.id))
-    session.execute(delete(DocumentSource).where(DocumentSource.document_id == document.id))
-    keep_sources(session, [(document.id, record)])
-    values = document_values(record, drafts)
+    """Store the new versions in place of the old ones, a round of statements for them all;
+    returns what lost its tags."""
+    ids = [version.document.id for version in versions]
+    lock_work_on_documents(session, ids)
+    olds = _collect(session, ids)
+    curated = [
+        [_with_curation(draft, olds[version.document.id].curated) for draft in version.drafts]
+        for version in versions
+    ]
+    session.execute(delete(Passage).where(Passage.document_id.in_(ids)))
+    session.execute(delete(DocumentSource).where(DocumentSource.document_id.in_(ids)))
+    keep_sources(session, [(version.document.id, version.record) for version in versions])
     session.execute(
-        update(Document).where(Document.id == document.id).values(**values, started_by=0)
+        update(Document),
+        [
+            {"id": version.document.id, **document_values(version.record, drafts), "started_by": 0}
+            for version, drafts in zip(versions, curated, strict=True)
+        ],
     )
-    (stored,) = insert_passages(session, project, [(document.id, drafts)], outlet_ids)
-    extras = _carry(old, drafts, stored)
-    write_extras(session, project, stored, extras)
-    _carry_curation(session, old, drafts, stored)
-    session.expire(document)
-    return _lost(record.external_id, old)
+    stored = insert_passages(session, project, list(zip(ids, curated, strict=True)), outlet_ids)
+    carried = [
+        (item, _carry(olds[item.document_id], drafts, item))
+        for item, drafts in zip(stored, curated, strict=True)
+    ]
+    write_extras(session, project, carried)
+    _carry_curation(session, olds, curated, stored)
+    lost = []
+    for version in versions:
+        session.expire(version.document)
+        lost += _lost(version.record.external_id, olds[version.document.id])
+    return lost
 
 
 def _with_curation(draft: PassageDraft, curated_by_text: dict[str, _Curation]) -> PassageDraft:
@@ -126,12 +144,16 @@ def _with_curation(draft: PassageDraft, curated_by_text: dict[str, _Curation]) -
 
 
 def _carry_curation(
-    session: Session, old: _OldWork, drafts: Sequence[PassageDraft], stored: StoredDocument
+    session: Session,
+    olds: dict[int, _OldWork],
+    curated: Sequence[Sequence[PassageDraft]],
+    stored: Sequence[StoredDocument],
 ) -> None:
     rows = [
         {**change, "passage_id": passage_id}
-        for draft, passage_id in zip(drafts, stored.passage_ids, strict=True)
-        for change in old.curated.pop(draft.text, _Curation([])).changes
+        for drafts, item in zip(curated, stored, strict=True)
+        for draft, passage_id in zip(drafts, item.passage_ids, strict=True)
+        for change in olds[item.document_id].curated.pop(draft.text, _Curation([])).changes
     ]
     if rows:
         session.execute(insert(Change), rows)
@@ -178,8 +200,9 @@ def unchanged_documents(
     """The ids of the documents (of ``(document id, drafts)``) whose drafts would store the
     passages they have: the same texts, roles, outlets, cues and claims, once what curators
     decided is applied."""
-    stored = _stored_passages(session, [document_id for document_id, _ in analyses])
-    curations = _curations(session, [p for passages in stored.values() for p in passages])
+    ids = [document_id for document_id, _ in analyses]
+    stored = _stored_passages(session, ids)
+    curations = _curations(session, ids, stored)
     unchanged = set()
     for document_id, drafts in analyses:
         passages = stored.get(document_id, [])
@@ -207,7 +230,7 @@ def _stored_passages(
 ) -> dict[int, list[_StoredPassage]]:
     """The documents' passages in order, by document id, read afresh (two queries)."""
     claims: dict[int, list[_StoredClaim]] = defaultdict(list)
-    for passage_id, *columns in session.execute(
+    for passage_id, claim_id, start, end, label, reason in session.execute(
         select(
             Claim.passage_id,
             Claim.id,
@@ -220,9 +243,9 @@ def _stored_passages(
         .where(Passage.document_id.in_(document_ids))
         .order_by(Claim.passage_id, Claim.index)
     ):
-        claims[passage_id].append(_StoredClaim(*columns))
+        claims[passage_id].append(_StoredClaim(claim_id, start, end, label, reason))
     passages: dict[int, list[_StoredPassage]] = defaultdict(list)
-    for document_id, passage_id, *columns in session.execute(
+    for row in session.execute(
         select(
             Passage.document_id,
             Passage.id,
@@ -238,38 +261,63 @@ def _stored_passages(
         .where(Passage.document_id.in_(document_ids))
         .order_by(Passage.document_id, Passage.index)
     ):
-        passages[document_id].append(
-            _StoredPassage(passage_id, *columns, claims=tuple(claims.pop(passage_id, ())))
+        document_id, passage_id, index, text, role, outlet, cue, cue_start, cue_end = row
+        stored = _StoredPassage(
+            passage_id,
+            index,
+            text,
+            role,
+            outlet,
+            cue,
+            cue_start,
+            cue_end,
+            tuple(claims[passage_id]),
         )
+        passages[document_id].append(stored)
     return passages
 
 
-def _collect(session: Session, document: Document) -> _OldWork:
-    """The old version's work, keyed by passage and claim text. Read after the document's
-    work is locked, so a comparison made before (``unchanged_documents``) is not reused."""
-    passages = _stored_passages(session, [document.id]).get(document.id, [])
-    work = _OldWork()
+def _collect(session: Session, document_ids: Sequence[int]) -> dict[int, _OldWork]:
+    """The old versions' work, by document id, keyed by passage and claim text. Read after
+    the documents' work is locked: a comparison made before (``unchanged_documents``) may be
+    out of date."""
+    stored = _stored_passages(session, document_ids)
+    olds = {document_id: _OldWork() for document_id in document_ids}
     claim_by_id: dict[int, _ClaimWork] = {}
-    for passage in passages:
-        keys = _claim_keys(passage.text, [(c.start, c.end) for c in passage.claims])
-        for claim, key in zip(passage.claims, keys, strict=True):
-            item = _ClaimWork(text=key[1], passage_index=passage.index)
-            work.claims[key] = item
-            claim_by_id[claim.id] = item
-    _collect_claim_work(session, claim_by_id)
-    _collect_passage_work(session, passages, work)
-    work.curated = _curated_by_text(passages, _curations(session, passages))
-    return work
+    for document_id, passages in stored.items():
+        work = olds[document_id]
+        for passage in passages:
+            keys = _claim_keys(passage.text, [(c.start, c.end) for c in passage.claims])
+            for claim, key in zip(passage.claims, keys, strict=True):
+                item = _ClaimWork(text=key[1], passage_index=passage.index)
+                work.claims[key] = item
+                claim_by_id[claim.id] = item
+    _collect_claim_work(session, document_ids, claim_by_id)
+    _collect_passage_work(session, document_ids, stored, olds)
+    curations = _curations(session, document_ids, stored)
+    for document_id, passages in stored.items():
+        olds[document_id].curated = _curated_by_text(passages, curations)
+    return olds
 
 
-def _curations(session: Session, passages: Sequence[_StoredPassage]) -> dict[int, _Curation]:
-    """What curators decided about the passages, by passage id (those they left alone are
-    not there)."""
+def _passages_of(document_ids: Sequence[int]) -> Select[int]:
+    return select(Passage.id).where(Passage.document_id.in_(document_ids))
+
+
+def _claims_of(document_ids: Sequence[int]) -> Select[int]:
+    return select(Claim.id).where(Claim.passage_id.in_(_passages_of(document_ids)))
+
+
+def _curations(
+    session: Session, document_ids: Sequence[int], stored: dict[int, list[_StoredPassage]]
+) -> dict[int, _Curation]:
+    """What curators decided about the documents' passages, by passage id (those they left
+    alone are not there)."""
     changes: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for change in session.scalars(
         select(Change)
         .where(
-            Change.passage_id.in_([p.id for p in passages]),
+            Change.passage_id.in_(_passages_of(document_ids)),
             Change.kind.in_(
                 [ChangeKind.CLAIMS, ChangeKind.PASSAGE_OUTLET, ChangeKind.PASSAGE_ROLE]
             ),
@@ -279,11 +327,12 @@ def _curations(session: Session, passages: Sequence[_StoredPassage]) -> dict[int
         changes[change.passage_id].append(
             _columns(change, ("user_id", "batch", "kind", "old_value", "new_value", "created_at"))
         )
-    curations = {}
-    for passage in passages:
-        if passage.id in changes:
-            curations[passage.id] = _curation_of(passage, changes[passage.id])
-    return curations
+    return {
+        passage.id: _curation_of(passage, changes[passage.id])
+        for passages in stored.values()
+        for passage in passages
+        if passage.id in changes
+    }
 
 
 def _curation_of(passage: _StoredPassage, changes: list[dict[str, Any]]) -> _Curation:
@@ -306,12 +355,14 @@ def _curated_by_text(
     return {p.text: curations[p.id] for p in passages if p.id in curations}
 
 
-def _collect_claim_work(session: Session, claim_by_id: dict[int, _ClaimWork]) -> None:
-    ids = list(claim_by_id)
+def _collect_claim_work(
+    session: Session, document_ids: Sequence[int], claim_by_id: dict[int, _ClaimWork]
+) -> None:
+    claims = _claims_of(document_ids)
     for annotation, username in session.execute(
         select(Annotation, User.username)
         .join(User, User.id == Annotation.user_id)
-        .where(Annotation.claim_id.in_(ids))
+        .where(Annotation.claim_id.in_(claims))
         .order_by(Annotation.id)
     ).all():
         claim_by_id[annotation.claim_id].annotations.append(
@@ -321,32 +372,40 @@ def _collect_claim_work(session: Session, claim_by_id: dict[int, _ClaimWork]) ->
             )
         )
         claim_by_id[annotation.claim_id].reviewers.append(username)
-    for final in session.scalars(select(FinalLabel).where(FinalLabel.claim_id.in_(ids))):
+    for final in session.scalars(select(FinalLabel).where(FinalLabel.claim_id.in_(claims))):
         claim_by_id[final.claim_id].final = _columns(
             final, ("user_id", "label", "version", "updated_at")
         )
-    for suggestion in session.scalars(select(Suggestion).where(Suggestion.claim_id.in_(ids))):
+    for suggestion in session.scalars(select(Suggestion).where(Suggestion.claim_id.in_(claims))):
         claim_by_id[suggestion.claim_id].suggestions.append(
             _columns(suggestion, ("source", "label", "score", "reason", "user_id", "updated_at"))
         )
 
 
 def _collect_passage_work(
-    session: Session, passages: Sequence[_StoredPassage], work: _OldWork
+    session: Session,
+    document_ids: Sequence[int],
+    stored: dict[int, list[_StoredPassage]],
+    olds: dict[int, _OldWork],
 ) -> None:
-    text_of = {p.id: p.text for p in passages}
+    where = {
+        passage.id: (olds[document_id], passage.text)
+        for document_id, passages in stored.items()
+        for passage in passages
+    }
+    passages = _passages_of(document_ids)
     for correction in session.scalars(
-        select(OutletCorrection).where(OutletCorrection.passage_id.in_(list(text_of)))
+        select(OutletCorrection).where(OutletCorrection.passage_id.in_(passages))
     ):
-        work.corrections.setdefault(text_of[correction.passage_id], []).append(
+        work, text = where[correction.passage_id]
+        work.corrections.setdefault(text, []).append(
             _columns(correction, ("user_id", "outlet_id", "version", "created_at", "updated_at"))
         )
     for review in session.scalars(
-        select(Review).where(
-            Review.passage_id.in_(list(text_of)), Review.status == ReviewStatus.SKIPPED
-        )
+        select(Review).where(Review.passage_id.in_(passages), Review.status == ReviewStatus.SKIPPED)
     ):
-        work.skips.setdefault(text_of[review.passage_id], []).append(
+        work, text = where[review.passage_id]
+        work.skips.setdefault(text, []).append(
             _columns(review, ("user_id", "reason", "updated_at"))
         )
 

@@ -8,7 +8,7 @@ changed document is re-imported (the work of unchanged claims is carried over).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -106,24 +106,41 @@ def skip_row(
 
 
 def write_extras(
-    session: Session, project: Project, stored: StoredDocument, extras: Extras
+    session: Session, project: Project, works: Sequence[tuple[StoredDocument, Extras]]
 ) -> None:
-    """Insert the work and set the document's review progress from it."""
+    """Insert the documents' work and set their review progress from it (one statement per
+    table for them all)."""
     in_project = {"project_id": project.id}
     for model, rows in (
-        (Annotation, [{**row, **in_project} for row in extras.annotations]),
-        (FinalLabel, [{**row, **in_project} for row in extras.finals]),
-        (Suggestion, extras.suggestions),
-        (OutletCorrection, extras.corrections),
+        (Annotation, [{**row, **in_project} for _, extras in works for row in extras.annotations]),
+        (FinalLabel, [{**row, **in_project} for _, extras in works for row in extras.finals]),
+        (Suggestion, [row for _, extras in works for row in extras.suggestions]),
+        (OutletCorrection, [row for _, extras in works for row in extras.corrections]),
     ):
         if rows:
             session.execute(insert(model), rows)
-    _write_progress(session, project, stored, extras)
+    progress = [_progress_of(project, stored, extras) for stored, extras in works]
+    reviews = [row for item in progress for row in item.reviews]
+    if reviews:
+        session.execute(insert(Review), reviews)
+    completed = [row for item in progress for row in item.completed]
+    if completed:
+        session.execute(update(Passage), completed)
+    if progress:
+        session.execute(update(Document), [item.document for item in progress])
 
 
-def _write_progress(
-    session: Session, project: Project, stored: StoredDocument, extras: Extras
-) -> None:
+@dataclass
+class _Progress:
+    """Rows that one document's work gives: its reviews, its passages' completed counts and
+    its own counters (for bulk UPDATEs by primary key)."""
+
+    reviews: list[dict[str, Any]]
+    completed: list[dict[str, Any]]
+    document: dict[str, Any]
+
+
+def _progress_of(project: Project, stored: StoredDocument, extras: Extras) -> _Progress:
     """Reviews: skipped where a skip was recorded, completed where a reviewer labelled every
     claim of a passage; then the passage and document counters that the queue reads."""
     claim_passage = {
@@ -150,37 +167,30 @@ def _write_progress(
                 "passage_id": key[0], "user_id": key[1], "reason": "",
                 "updated_at": latest[key], "status": ReviewStatus.COMPLETED,
             }  # fmt: skip
-    if reviews:
-        where = {"document_id": stored.document_id, "project_id": project.id}
-        rows = [{**row, **where} for row in reviews.values()]
-        session.execute(insert(Review), rows)
-    _write_counters(session, project, stored, reviews, claim_counts)
+    where = {"document_id": stored.document_id, "project_id": project.id}
+    return _Progress(
+        [{**row, **where} for row in reviews.values()],
+        *_counters(project, stored, reviews, claim_counts),
+    )
 
 
-def _write_counters(
-    session: Session,
+def _counters(
     project: Project,
     stored: StoredDocument,
     reviews: Mapping[tuple[int, int], Mapping[str, Any]],
     claim_counts: Mapping[int, int],
-) -> None:
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     completed: dict[int, int] = {}
     for (passage_id, _), row in reviews.items():
         if row["status"] == ReviewStatus.COMPLETED:
             completed[passage_id] = completed.get(passage_id, 0) + 1
-    if completed:
-        session.execute(
-            update(Passage),
-            [{"id": pid, "completed_count": n} for pid, n in completed.items()],
-        )
     open_passages = sum(
         1
         for pid in stored.passage_ids
         if claim_counts[pid] and completed.get(pid, 0) < project.overlap
     )
     started_by = len({user_id for _, user_id in reviews})
-    session.execute(
-        update(Document)
-        .where(Document.id == stored.document_id)
-        .values(open_passages=open_passages, started_by=started_by)
+    return (
+        [{"id": pid, "completed_count": n} for pid, n in completed.items()],
+        {"id": stored.document_id, "open_passages": open_passages, "started_by": started_by},
     )

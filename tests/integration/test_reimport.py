@@ -80,6 +80,48 @@ def test_changed_document_keeps_tags_of_unchanged_claims(session, make_user):
     assert all("doc-1, passage 2" in line and "(ann)" in line for line in report.lost_tags)
 
 
+def _tag_document(session, user, external_id: str, label: str) -> None:
+    passages = session.scalars(
+        select(Passage).join(Document).where(Document.external_id == external_id)
+    )
+    for passage in passages:
+        labels = {c.id: label for c in passage.claims}
+        if labels:
+            annotating.save_passage(
+                session, user, passage, TagSubmission(labels, dict.fromkeys(labels, 0))
+            )
+
+
+def test_documents_replaced_together_keep_their_own_work(session, make_user):
+    """New versions are stored a batch at a time; twins with the same passages keep their
+    own labels, progress and lost-label lines."""
+    twins = [dict(V1, id=external_id) for external_id in ("doc-1", "doc-2", "doc-3")]
+    import_files(session, [("v1.jsonl", b"".join(_line(doc) for doc in twins))], "default")
+    _tag_document(session, make_user("ann"), "doc-1", "reported")
+    _tag_document(session, make_user("bob"), "doc-2", "quoted")
+    reckless = ("Critics called it reckless.", "Critics called it a gamble.")
+    changed = [dict(doc, text=doc["text"].replace(*reckless)) for doc in twins]
+    data = b"".join(_line(doc) for doc in changed)
+    report = import_files(session, [("v2.jsonl", data)], "default")
+    assert report.changed == ["doc-1", "doc-2", "doc-3"]
+    assert [line.split(":")[0] for line in report.lost_tags] == ["doc-1, passage 2"] * 2 + [
+        "doc-2, passage 2"
+    ] * 2
+    assert all("(ann)" in line for line in report.lost_tags[:2])
+    assert all("(bob)" in line for line in report.lost_tags[2:])
+    labels = session.execute(
+        select(Document.external_id, User.username, Annotation.label)
+        .join(Claim, Claim.id == Annotation.claim_id)
+        .join(Passage, Passage.id == Claim.passage_id)
+        .join(Document, Document.id == Passage.document_id)
+        .join(User, User.id == Annotation.user_id)
+    ).all()
+    assert sorted(set(labels)) == [("doc-1", "ann", "reported"), ("doc-2", "bob", "quoted")]
+    assert len(labels) == 6  # the title, passages 1 and 3 of each; passage 2 changed
+    started = dict(session.execute(select(Document.external_id, Document.started_by)).all())
+    assert started == {"doc-1": 1, "doc-2": 1, "doc-3": 0}
+
+
 def test_a_new_version_never_takes_the_ids_of_the_old(session):
     """A reviewer's page on the old version sends its passage's and claims' ids: none of them
     may reach a passage or claim of the new version (on SQLite, the newest rows' ids used to
