@@ -123,9 +123,9 @@ def replace_documents(
     write_extras(session, project, carried)
     _carry_curation(session, olds, curated, stored)
     lost = []
-    for version in versions:
+    for document_id, version in zip(ids, versions, strict=True):
+        lost += _lost(version.record.external_id, olds[document_id])
         session.expire(version.document)
-        lost += _lost(version.record.external_id, olds[version.document.id])
     return lost
 
 
@@ -355,31 +355,42 @@ def _curated_by_text(
     return {p.text: curations[p.id] for p in passages if p.id in curations}
 
 
+_ANNOTATION_WORK = ("user_id", "label", "unsure", "note", "version", "created_at", "updated_at")
+_FINAL_WORK = ("user_id", "label", "version", "updated_at")
+_SUGGESTION_WORK = ("source", "label", "score", "reason", "user_id", "updated_at")
+
+
 def _collect_claim_work(
     session: Session, document_ids: Sequence[int], claim_by_id: dict[int, _ClaimWork]
 ) -> None:
+    """The claims' labels, final labels and suggestions, read as plain rows (a batch of
+    documents can carry 20,000 labels)."""
     claims = _claims_of(document_ids)
-    for annotation, username in session.execute(
-        select(Annotation, User.username)
+    for row in session.execute(
+        select(Annotation.claim_id, User.username, *_columns_of(Annotation, _ANNOTATION_WORK))
         .join(User, User.id == Annotation.user_id)
         .where(Annotation.claim_id.in_(claims))
         .order_by(Annotation.id)
-    ).all():
-        claim_by_id[annotation.claim_id].annotations.append(
-            _columns(
-                annotation,
-                ("user_id", "label", "unsure", "note", "version", "created_at", "updated_at"),
-            )
+    ):
+        claim_id, username, *values = row
+        claim_by_id[claim_id].annotations.append(dict(zip(_ANNOTATION_WORK, values, strict=True)))
+        claim_by_id[claim_id].reviewers.append(username)
+    for claim_id, *values in session.execute(
+        select(FinalLabel.claim_id, *_columns_of(FinalLabel, _FINAL_WORK)).where(
+            FinalLabel.claim_id.in_(claims)
         )
-        claim_by_id[annotation.claim_id].reviewers.append(username)
-    for final in session.scalars(select(FinalLabel).where(FinalLabel.claim_id.in_(claims))):
-        claim_by_id[final.claim_id].final = _columns(
-            final, ("user_id", "label", "version", "updated_at")
+    ):
+        claim_by_id[claim_id].final = dict(zip(_FINAL_WORK, values, strict=True))
+    for claim_id, *values in session.execute(
+        select(Suggestion.claim_id, *_columns_of(Suggestion, _SUGGESTION_WORK)).where(
+            Suggestion.claim_id.in_(claims)
         )
-    for suggestion in session.scalars(select(Suggestion).where(Suggestion.claim_id.in_(claims))):
-        claim_by_id[suggestion.claim_id].suggestions.append(
-            _columns(suggestion, ("source", "label", "score", "reason", "user_id", "updated_at"))
-        )
+    ):
+        claim_by_id[claim_id].suggestions.append(dict(zip(_SUGGESTION_WORK, values, strict=True)))
+
+
+def _columns_of(model: Any, names: Sequence[str]) -> list[Any]:
+    return [getattr(model, name) for name in names]
 
 
 def _collect_passage_work(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from annotator.models import (
@@ -29,7 +29,7 @@ from annotator.models import (
     utcnow,
 )
 from annotator.services.records import DocumentRecord
-from annotator.services.storing import StoredDocument
+from annotator.services.storing import StoredDocument, insert_rows
 
 
 @dataclass
@@ -117,12 +117,9 @@ def write_extras(
         (Suggestion, [row for _, extras in works for row in extras.suggestions]),
         (OutletCorrection, [row for _, extras in works for row in extras.corrections]),
     ):
-        if rows:
-            session.execute(insert(model), rows)
+        insert_rows(session, model, rows)
     progress = [_progress_of(project, stored, extras) for stored, extras in works]
-    reviews = [row for item in progress for row in item.reviews]
-    if reviews:
-        session.execute(insert(Review), reviews)
+    insert_rows(session, Review, [row for item in progress for row in item.reviews])
     completed = [row for item in progress for row in item.completed]
     if completed:
         session.execute(update(Passage), completed)

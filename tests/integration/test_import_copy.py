@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from annotator.errors import database_unavailable
-from annotator.models import Claim, CsvForm, Document, Passage, Project
+from annotator.models import Claim, CsvForm, Document, Passage, Project, Suggestion
 from annotator.services import importing, storing
 from annotator.services.exporting import csv_form_of
 from tests.conftest import empty_database
@@ -174,3 +174,16 @@ def test_a_large_import_leaves_statistics_that_know_its_rows(session):
     assert bounds[-1] == session.scalar(select(func.max(Passage.id))), "the newest passage seen"
     projects = session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'projects'"))
     assert projects == session.scalar(select(func.count(Project.id))), "the new project counted"
+
+
+def test_rows_whose_ids_nobody_reads_get_the_defaults_insert_gives(session):
+    """``insert_rows`` (COPY on PostgreSQL) fills in the Python-side defaults, a function's
+    (``utcnow``) included, as insert() does."""
+    import_fixture(session, "harbour.txt", project="default")
+    claims = session.scalars(select(Claim.id).order_by(Claim.id).limit(2)).all()
+    rows = [{"claim_id": claim_id, "source": "model-x", "label": "quoted"} for claim_id in claims]
+    storing.insert_rows(session, Suggestion, rows)
+    session.commit()
+    stored = session.scalars(select(Suggestion).order_by(Suggestion.claim_id)).all()
+    assert [(s.claim_id, s.reason, s.score) for s in stored] == [(c, "", None) for c in claims]
+    assert all(s.updated_at is not None for s in stored)
