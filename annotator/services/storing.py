@@ -5,7 +5,7 @@ sequences beforehand; elsewhere with one executemany per table and the ids read 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
@@ -209,21 +209,22 @@ def _copy_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) ->
 
 
 def insert_rows(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows whose ids nobody reads back (all with the keys of the first). PostgreSQL:
-    COPY, the ids from the column's default (executemany took 4.2 s for the 120,000 labels
-    that a new version of 1,000 documents carried, docs/benchmarks.md, round 27). SQLite:
-    insert()'s executemany, which writes datetimes in SQLAlchemy's format."""
+    """Insert rows whose ids nobody reads back (all with the keys of the first), the ids from
+    the column's default: COPY on PostgreSQL, the driver's executemany on SQLite. For the
+    120,000 labels that new versions of 1,000 documents carried, SQLAlchemy's executemany
+    took 4.2 s on PostgreSQL and 6.1 s on SQLite, where the driver writes them in about 1
+    (docs/benchmarks.md, round 27)."""
     if not rows:
         return
-    if not _uses_copy(session):
-        session.execute(insert(model), list(rows))
-        return
     table = model.__table__
-    defaults = _scalar_defaults(table, rows[0])
-    values = itemgetter(*rows[0])
-    extra = tuple(defaults.values())
-    names = [*rows[0], *defaults]
-    _copy(session.connection(), table, names, [(*values(row), *extra) for row in rows])
+    names, values = _values_with_defaults(table, rows)
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        _copy(session.connection(), table, names, values)
+    elif dialect == "sqlite":
+        _insert_by_driver(session.connection(), table, names, values)
+    else:
+        session.execute(insert(model), list(rows))
 
 
 def _copy(
@@ -251,14 +252,38 @@ def _insert_after_largest_id(
     connection = session.connection()
     first = _largest_id_given(connection, table) + 1
     ids = list(range(first, first + len(rows)))
-    names, values = _values_with_ids(table, rows, ids)
-    quote = connection.dialect.identifier_preparer.quote
+    _insert_by_driver(connection, table, *_values_with_ids(table, rows, ids))
+    return ids
+
+
+def _insert_by_driver(
+    connection: Connection, table: Table, names: Sequence[str], values: list[tuple[Any, ...]]
+) -> None:
+    """SQLite: one executemany of plain tuples, each value converted as SQLAlchemy would
+    (its column type's bind processor: datetimes to SQLAlchemy's text form, for one)."""
+    dialect = connection.dialect
+    processors = [
+        (position, processor)
+        for position, name in enumerate(names)
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+    ]
+    if processors:
+        values = [_processed(row, processors) for row in values]
+    quote = dialect.identifier_preparer.quote
     columns = ", ".join(quote(name) for name in names)
     placeholders = ", ".join("?" * len(names))
     # quoted names of our own table and columns; the values go as parameters
     statement = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({placeholders})"  # noqa: S608
     connection.exec_driver_sql(statement, values)
-    return ids
+
+
+def _processed(
+    row: tuple[Any, ...], processors: Sequence[tuple[int, Callable[[Any], Any]]]
+) -> tuple[Any, ...]:
+    converted = list(row)
+    for position, processor in processors:
+        converted[position] = processor(converted[position])
+    return tuple(converted)
 
 
 def _largest_id_given(connection: Connection, table: Table) -> int:
@@ -274,14 +299,21 @@ def _largest_id_given(connection: Connection, table: Table) -> int:
 def _values_with_ids(
     table: Table, rows: Sequence[dict[str, Any]], ids: Sequence[int]
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """The column names and each row's values under its id, for the driver: the rows all
-    have the keys of the first, and the Python-side defaults that insert() would add are
-    filled in (COPY and the driver know only the server's)."""
+    """The column names and each row's values under its id (see ``_values_with_defaults``)."""
+    names, values = _values_with_defaults(table, rows)
+    return ["id", *names], [(row_id, *row) for row_id, row in zip(ids, values, strict=True)]
+
+
+def _values_with_defaults(
+    table: Table, rows: Sequence[dict[str, Any]]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The column names and each row's values, for the driver: the rows all have the keys of
+    the first, and the Python-side defaults that insert() would add are filled in (COPY and
+    the driver know only the server's)."""
     defaults = _scalar_defaults(table, rows[0])
-    values = itemgetter(*rows[0])
+    values = itemgetter(*rows[0])  # rows have several keys: a tuple of values
     extra = tuple(defaults.values())
-    names = ["id", *rows[0], *defaults]
-    return names, [(row_id, *values(row), *extra) for row_id, row in zip(ids, rows, strict=True)]
+    return [*rows[0], *defaults], [(*values(row), *extra) for row in rows]
 
 
 def _next_ids(connection: Connection, table: Table, count: int) -> list[int]:

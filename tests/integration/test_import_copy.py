@@ -4,10 +4,11 @@ write lock). Both must store what the generic executemany, which reads the ids b
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -187,3 +188,20 @@ def test_rows_whose_ids_nobody_reads_get_the_defaults_insert_gives(session):
     stored = session.scalars(select(Suggestion).order_by(Suggestion.claim_id)).all()
     assert [(s.claim_id, s.reason, s.score) for s in stored] == [(c, "", None) for c in claims]
     assert all(s.updated_at is not None for s in stored)
+
+
+def test_rows_whose_ids_nobody_reads_are_stored_as_insert_stores_them(session):
+    """The same values through ``insert_rows`` and through insert(): the same stored form
+    (on SQLite, a datetime's text is SQLAlchemy's, which its reads and comparisons expect)."""
+    import_fixture(session, "harbour.txt", project="default")
+    first, second = session.scalars(select(Claim.id).order_by(Claim.id).limit(2)).all()
+    moment = datetime(2026, 3, 1, 12, 30, 15, 250000, tzinfo=UTC)
+    row = {"source": "model-x", "label": "quoted", "score": 0.5, "updated_at": moment}
+    storing.insert_rows(session, Suggestion, [{**row, "claim_id": first}])
+    session.execute(insert(Suggestion), [{**row, "claim_id": second}])
+    session.commit()
+    stored = session.execute(
+        text("SELECT source, label, score, reason, updated_at FROM suggestions ORDER BY claim_id")
+    ).all()
+    assert stored[0] == stored[1]
+    assert session.scalar(select(func.count()).where(Suggestion.updated_at == moment)) == 2
