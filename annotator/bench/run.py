@@ -161,16 +161,16 @@ def _prepare(app: Flask) -> dict[str, Any]:
 
 def _finish_study(app: Flask, project_id: int, workdir: Path, env: dict[str, str]) -> Timed:
     """M6's labels, imported as a team would bring them from elsewhere: the file
-    (``_write_study_labels``) goes through ``annotator import-labels``, timed as M1 is (the
+    (``write_study_labels``) goes through ``annotator import-labels``, timed as M1 is (the
     import refreshes PostgreSQL's statistics itself)."""
     labels = workdir / f"labels-{project_id}.csv"
-    _write_study_labels(app, project_id, labels)
+    write_study_labels(app, project_id, labels)
     imported = measures.import_labels_cli(labels, PROJECT, env)
     labels.unlink()
     return imported
 
 
-def _write_study_labels(app: Flask, project_id: int, path: Path) -> None:
+def write_study_labels(app: Flask, project_id: int, path: Path) -> None:
     """A label file: each of FINISHING_REVIEWERS reviewers labels every claim of the first
     FINISHED_DOCUMENTS documents whose id falls to them (LABELS_PER_CLAIM reviewers a claim),
     four times in five as suggested and otherwise the next label."""
