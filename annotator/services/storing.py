@@ -211,9 +211,9 @@ def _copy_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) ->
 def insert_rows(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows whose ids nobody reads back (all with the keys of the first), the ids from
     the column's default: COPY on PostgreSQL, the driver's executemany on SQLite. For the
-    120,000 labels that new versions of 1,000 documents carried, SQLAlchemy's executemany
-    took 4.2 s on PostgreSQL and 6.1 s on SQLite, where the driver writes them in about 1
-    (docs/benchmarks.md, round 27)."""
+    120,000 labels and 80,000 reviews that new versions of 1,000 documents carried,
+    SQLAlchemy's executemany took 8.1 s on PostgreSQL, and on SQLite half a profile's time
+    more than the driver's (docs/benchmarks.md, round 27)."""
     if not rows:
         return
     table = model.__table__
