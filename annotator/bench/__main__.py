@@ -16,7 +16,7 @@ from annotator.bench.machine import interpreter, processor
 from annotator.bench.measures import Timed
 from annotator.bench.report import table
 from annotator.bench.run import Options, Result, corpus_for, run_one
-from annotator.bench.servers import directory_mb
+from annotator.bench.servers import add_database_options, directory_mb
 
 DEFAULT_MAKE_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "bench" / "make_corpus.py"
 
@@ -30,9 +30,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=[1000, 10000],
         help="documents per corpus (N=1000 gives 28,000 passages)",
     )
-    parser.add_argument(
-        "--databases", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"]
-    )
+    add_database_options(parser)
     parser.add_argument(
         "--corpus",
         type=Path,
@@ -45,11 +43,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         default=DEFAULT_MAKE_CORPUS,
         help="the corpus script (default: ../shared/bench/make_corpus.py)",
-    )
-    parser.add_argument(
-        "--pg-server",
-        default="postgresql://postgres@127.0.0.1:5432/postgres",
-        help="PostgreSQL server; a fresh database is created there and dropped",
     )
     parser.add_argument("--saves", type=int, default=3000, help="M2: passages saved in all")
     parser.add_argument(

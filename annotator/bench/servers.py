@@ -3,6 +3,7 @@ dropped for the run, and memory figures read from /proc."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import shutil
@@ -25,6 +26,18 @@ from annotator.db import make_engine, normalise_url
 
 STARTUP_LIMIT_S = 60.0
 POLL_S = 0.01
+
+
+def add_database_options(parser: argparse.ArgumentParser) -> None:
+    """``--databases`` and ``--pg-server``, which every benchmark takes."""
+    parser.add_argument(
+        "--databases", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"]
+    )
+    parser.add_argument(
+        "--pg-server",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="PostgreSQL server; a fresh database is created there and dropped",
+    )
 
 
 def tool(name: str) -> str:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from annotator import create_app
 from annotator.bench.machine import processor, reference_loop_ms
 from annotator.bench.measures import import_cli
-from annotator.bench.servers import Database
+from annotator.bench.servers import Database, add_database_options
 from annotator.db import get_session
 from annotator.models import Document, Passage, Project
 from annotator.services import term_hits, term_report
@@ -103,14 +103,7 @@ def figures(session: Session, repeats: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m annotator.bench.terms", description=__doc__)
     parser.add_argument("corpus", type=Path, nargs="+", help="JSONL corpora (make_corpus.py)")
-    parser.add_argument(
-        "--databases", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"]
-    )
-    parser.add_argument(
-        "--pg-server",
-        default="postgresql://postgres@127.0.0.1:5432/postgres",
-        help="PostgreSQL server; a fresh database is created there and dropped",
-    )
+    add_database_options(parser)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)

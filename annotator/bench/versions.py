@@ -30,7 +30,7 @@ from annotator import create_app
 from annotator.bench.machine import processor, reference_loop_ms
 from annotator.bench.measures import import_cli, import_labels_cli
 from annotator.bench.run import write_study_labels
-from annotator.bench.servers import Database, run_measured, tool
+from annotator.bench.servers import Database, add_database_options, run_measured, tool
 from annotator.db import get_engine, get_session
 from annotator.models import Passage, Project
 
@@ -112,14 +112,7 @@ def new_versions(summary: str) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m annotator.bench.versions", description=__doc__)
     parser.add_argument("corpus", type=Path, help="a JSONL corpus (make_corpus.py)")
-    parser.add_argument(
-        "--databases", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"]
-    )
-    parser.add_argument(
-        "--pg-server",
-        default="postgresql://postgres@127.0.0.1:5432/postgres",
-        help="PostgreSQL server; a fresh database is created there and dropped",
-    )
+    add_database_options(parser)
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="annotator-bench-versions-"))

@@ -170,28 +170,13 @@ def _claim_keys(passage_text: str, spans: Sequence[tuple[int, int]]) -> list[Cla
 
 
 @dataclass(frozen=True)
-class _StoredClaim:
-    id: int
-    start: int
-    end: int
-    label: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class _StoredPassage:
-    """A stored passage as its analysis made it (or a curator decided), read without the ORM:
-    a whole batch of documents is compared at once."""
+    """A stored passage as the draft it was stored from (or as a curator decided), with its
+    id and its claims' ids; read without the ORM, a batch of documents at once."""
 
     id: int
-    index: int
-    text: str
-    role: str
-    outlet: str | None
-    cue: str | None
-    cue_start: int | None
-    cue_end: int | None
-    claims: tuple[_StoredClaim, ...]
+    claim_ids: tuple[int, ...]
+    draft: PassageDraft
 
 
 def unchanged_documents(
@@ -207,29 +192,17 @@ def unchanged_documents(
     for document_id, drafts in analyses:
         passages = stored.get(document_id, [])
         curated = _curated_by_text(passages, curations)
-        wanted = [_analysis_of_draft(_with_curation(draft, curated)) for draft in drafts]
-        if wanted == [_analysis_of_passage(passage) for passage in passages]:
+        wanted = [_with_curation(draft, curated) for draft in drafts]
+        if wanted == [passage.draft for passage in passages]:
             unchanged.add(document_id)
     return unchanged
-
-
-def _analysis_of_draft(draft: PassageDraft) -> tuple[Any, ...]:
-    claims = tuple((c.start, c.end, c.label, c.reason) for c in draft.claims)
-    cue = (draft.cue, draft.cue_start, draft.cue_end)
-    return (draft.index, draft.text, draft.role, draft.outlet, cue, claims)
-
-
-def _analysis_of_passage(passage: _StoredPassage) -> tuple[Any, ...]:
-    claims = tuple((c.start, c.end, c.label, c.reason) for c in passage.claims)
-    cue = (passage.cue, passage.cue_start, passage.cue_end)
-    return (passage.index, passage.text, passage.role, passage.outlet, cue, claims)
 
 
 def _stored_passages(
     session: Session, document_ids: Sequence[int]
 ) -> dict[int, list[_StoredPassage]]:
     """The documents' passages in order, by document id, read afresh (two queries)."""
-    claims: dict[int, list[_StoredClaim]] = defaultdict(list)
+    claims: dict[int, list[tuple[int, ClaimDraft]]] = defaultdict(list)
     for passage_id, claim_id, start, end, label, reason in session.execute(
         select(
             Claim.passage_id,
@@ -243,7 +216,7 @@ def _stored_passages(
         .where(Passage.document_id.in_(document_ids))
         .order_by(Claim.passage_id, Claim.index)
     ):
-        claims[passage_id].append(_StoredClaim(claim_id, start, end, label, reason))
+        claims[passage_id].append((claim_id, ClaimDraft(start, end, label, reason)))
     passages: dict[int, list[_StoredPassage]] = defaultdict(list)
     for row in session.execute(
         select(
@@ -262,18 +235,11 @@ def _stored_passages(
         .order_by(Passage.document_id, Passage.index)
     ):
         document_id, passage_id, index, text, role, outlet, cue, cue_start, cue_end = row
-        stored = _StoredPassage(
-            passage_id,
-            index,
-            text,
-            role,
-            outlet,
-            cue,
-            cue_start,
-            cue_end,
-            tuple(claims[passage_id]),
+        own = claims[passage_id]
+        draft = PassageDraft(
+            index, text, role, outlet, cue, cue_start, cue_end, tuple(c for _, c in own)
         )
-        passages[document_id].append(stored)
+        passages[document_id].append(_StoredPassage(passage_id, tuple(i for i, _ in own), draft))
     return passages
 
 
@@ -287,11 +253,12 @@ def _collect(session: Session, document_ids: Sequence[int]) -> dict[int, _OldWor
     for document_id, passages in stored.items():
         work = olds[document_id]
         for passage in passages:
-            keys = _claim_keys(passage.text, [(c.start, c.end) for c in passage.claims])
-            for claim, key in zip(passage.claims, keys, strict=True):
-                item = _ClaimWork(text=key[1], passage_index=passage.index)
+            draft = passage.draft
+            keys = _claim_keys(draft.text, [(c.start, c.end) for c in draft.claims])
+            for claim_id, key in zip(passage.claim_ids, keys, strict=True):
+                item = _ClaimWork(text=key[1], passage_index=draft.index)
                 work.claims[key] = item
-                claim_by_id[claim.id] = item
+                claim_by_id[claim_id] = item
     _collect_claim_work(session, document_ids, claim_by_id)
     _collect_passage_work(session, document_ids, stored, olds)
     curations = _curations(session, document_ids, stored)
@@ -328,31 +295,29 @@ def _curations(
             _columns(change, ("user_id", "batch", "kind", "old_value", "new_value", "created_at"))
         )
     return {
-        passage.id: _curation_of(passage, changes[passage.id])
+        passage.id: _curation_of(passage.draft, changes[passage.id])
         for passages in stored.values()
         for passage in passages
         if passage.id in changes
     }
 
 
-def _curation_of(passage: _StoredPassage, changes: list[dict[str, Any]]) -> _Curation:
+def _curation_of(draft: PassageDraft, changes: list[dict[str, Any]]) -> _Curation:
     kinds = {change["kind"] for change in changes}
     curation = _Curation(changes)
     if ChangeKind.CLAIMS in kinds:
-        curation.claims = tuple(
-            ClaimDraft(c.start, c.end, c.label, c.reason) for c in passage.claims
-        )
+        curation.claims = draft.claims
     if ChangeKind.PASSAGE_OUTLET in kinds:
-        curation.outlet = (passage.outlet, passage.cue, passage.cue_start, passage.cue_end)
+        curation.outlet = (draft.outlet, draft.cue, draft.cue_start, draft.cue_end)
     if ChangeKind.PASSAGE_ROLE in kinds:
-        curation.role = passage.role
+        curation.role = draft.role
     return curation
 
 
 def _curated_by_text(
     passages: Sequence[_StoredPassage], curations: dict[int, _Curation]
 ) -> dict[str, _Curation]:
-    return {p.text: curations[p.id] for p in passages if p.id in curations}
+    return {p.draft.text: curations[p.id] for p in passages if p.id in curations}
 
 
 _ANNOTATION_WORK = ("user_id", "label", "unsure", "note", "version", "created_at", "updated_at")
@@ -400,7 +365,7 @@ def _collect_passage_work(
     olds: dict[int, _OldWork],
 ) -> None:
     where = {
-        passage.id: (olds[document_id], passage.text)
+        passage.id: (olds[document_id], passage.draft.text)
         for document_id, passages in stored.items()
         for passage in passages
     }

@@ -18,7 +18,7 @@ def test_the_study_labels_every_claim_three_times_mostly_as_suggested(app, sessi
     project = session.scalar(select(Project).where(Project.name == "default"))
     path = tmp_path / "labels.csv"
 
-    run._write_study_labels(app, project.id, path)
+    run.write_study_labels(app, project.id, path)
     report = import_labels(session, path.name, path.read_bytes(), "default", create_reviewers=True)
 
     claims = dict(session.execute(select(Claim.id, Claim.suggested_label).join(Passage)).all())
