@@ -441,10 +441,10 @@ def _reanalyse(
     differing = [version for version in versions if version.document.id not in unchanged]
     _store_new_versions(session, project, differing, outlets, report)
     for version in versions:
-        external_id = version.record.external_id
-        (report.duplicates if version.document.id in unchanged else report.reanalysed).append(
-            external_id
-        )
+        if version.document.id in unchanged:
+            report.duplicates.append(version.record.external_id)
+        else:
+            report.reanalysed.append(version.record.external_id)
 
 
 def _store_new_versions(
