@@ -177,6 +177,15 @@ def _document_scope_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+_processes_option = click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes that analyse the texts while this command stores them "
+    "(default: the CPUs this command may use; 1: analyse in this command's process).",
+)
+
+
 @cli.command("import")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option(
@@ -193,13 +202,7 @@ def _document_scope_options(command: Callable[..., Any]) -> Callable[..., Any]:
     is_flag=True,
     help="Restored JSONL: create unknown reviewers as inactive accounts instead of failing.",
 )
-@click.option(
-    "--processes",
-    type=click.IntRange(1, 64),
-    default=None,
-    help="Processes that analyse the texts while the import stores them "
-    "(default: the CPUs this command may use; 1: analyse in the importing process).",
-)
+@_processes_option
 @click.option(
     "--reanalyse",
     is_flag=True,
@@ -450,12 +453,13 @@ def backup_command(out: Path) -> None:
 
 @cli.command("reanalyse")
 @click.option("--project", "project_name", type=TEXT, required=True, help="The project.")
+@_processes_option
 @with_appcontext
-def reanalyse_command(project_name: str) -> None:
+def reanalyse_command(project_name: str, processes: int | None) -> None:
     """Analyse the project's documents again from the text each was imported with (after
     outlets, aliases or homepage domains changed); those whose analysis differs are stored as
     new versions, keeping the labels of unchanged claims."""
-    from annotator.services import deleting, importing
+    from annotator.services import deleting, drafting, importing
 
     session = get_session()
     try:
@@ -463,7 +467,12 @@ def reanalyse_command(project_name: str) -> None:
     except deleting.DeletionError as exc:
         raise click.ClickException(str(exc)) from exc
     with tqdm(unit="doc", desc="Analysing", disable=None, file=sys.stderr) as bar:
-        done = importing.reanalyse_project(session, project, bar.update)
+        try:
+            done = importing.reanalyse_project(
+                session, project, bar.update, processes or _usable_cpus()
+            )
+        except drafting.WorkerLost as exc:
+            raise click.ClickException(str(exc)) from exc
     for line in done.report.lost_tags:
         click.echo(f"lost labels: {line}", err=True)
     if done.report.reanalysed:

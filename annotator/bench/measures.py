@@ -72,10 +72,10 @@ def import_labels_cli(labels: Path, project: str, env: dict[str, str]) -> Timed:
     as M1."""
     args = [tool("annotator"), "import-labels", str(labels), "--project", project]
     seconds, rss, out = run_measured([*args, "--create-reviewers"], env)
-    match = re.search(r"(\d+) labels added", out)
+    match = re.search(r"([\d,]+) labels? added", out)
     if match is None:
         raise RuntimeError(f"unexpected label import output: {out!r}")
-    return Timed(int(match.group(1)), seconds, rss)
+    return Timed(int(match.group(1).replace(",", "")), seconds, rss)
 
 
 def import_upload(server: Server, admin: tuple[str, str], corpus: Path, project: str) -> Timed:

@@ -99,8 +99,8 @@ def _results_in_order(
         except BrokenProcessPool as exc:
             raise WorkerLost(
                 "A process analysing the texts stopped before it finished (killed, or out of "
-                "memory?), so the file being imported was not stored. "
-                "--processes 1 analyses in the importing process."
+                "memory?), so the documents it was analysing were not stored (of a file being "
+                "imported, none was). --processes 1 analyses in the command's own process."
             ) from exc
         for task in islice(tasks, 1):
             pending.append(pool.submit(_analyse_task, task))

@@ -14,12 +14,12 @@ from contextlib import closing
 from dataclasses import dataclass, field, replace
 from functools import partial
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from annotator.db import begin_write, retrying_deadlocks
 from annotator.models import Document, DocumentSource, Project
-from annotator.services.drafting import drafts_by_batch
+from annotator.services.drafting import Drafts, drafts_by_batch, drafts_for
 from annotator.services.outlets import load_registry
 from annotator.services.projects import get_or_create_project
 from annotator.services.readers import read_records
@@ -198,6 +198,9 @@ def import_records(
 # Documents analysed again per transaction: each is its own new version, and a batch bounds
 # the texts held at once.
 REANALYSIS_BATCH = 200
+# Kept texts read at once for the worker processes to analyse ahead of the transactions:
+# bounds the texts held by the analysis of a large project.
+REANALYSIS_ROUND = 10 * REANALYSIS_BATCH
 
 
 @dataclass
@@ -232,12 +235,22 @@ class Reanalysis:
         return f"Labels lost where claims changed: {'; '.join(lost[:shown])}{more}."
 
 
+# A document's id, its kept record and the analysis of that record
+Analysed = tuple[int, DocumentRecord, Drafts]
+
+
 def reanalyse_project(
-    session: Session, project: Project, on_progress: ProgressCallback | None = None
+    session: Session,
+    project: Project,
+    on_progress: ProgressCallback | None = None,
+    processes: int = 1,
 ) -> Reanalysis:
     """Analyse the project's documents again from the title and text each was imported with,
-    REANALYSIS_BATCH documents per transaction; those whose result differs are stored as new
-    versions (see ``ImportOptions.reanalyse``). A document deleted meanwhile is left out."""
+    against the outlets as they were when it started; those whose result differs are stored as
+    new versions (see ``ImportOptions.reanalyse``), REANALYSIS_BATCH documents per transaction.
+    ``processes`` worker processes analyse the next documents while a batch is compared and
+    stored (see ``drafting``). A document deleted meanwhile is left out; one imported again
+    meanwhile is analysed from its new text."""
     ids = session.scalars(
         select(Document.id)
         .join(DocumentSource)
@@ -247,33 +260,68 @@ def reanalyse_project(
     documents = session.scalar(
         select(func.count(Document.id)).where(Document.project_id == project.id)
     )
+    registry, _ = load_registry(session)
     session.rollback()  # the read transaction; each batch is a write transaction
     report = ImportReport()
-    for start in range(0, len(ids), REANALYSIS_BATCH):
-        chunk = ids[start : start + REANALYSIS_BATCH]
-        batch = partial(_reanalyse_batch, session, project, chunk)
-        report.merge(retrying_deadlocks(session, batch))
-        if on_progress:
-            on_progress(len(chunk))
+    for start in range(0, len(ids), REANALYSIS_ROUND):
+        for batch in _analysed_ahead(
+            session, ids[start : start + REANALYSIS_ROUND], registry, processes
+        ):
+            work = partial(_reanalyse_batch, session, project, batch, registry)
+            report.merge(retrying_deadlocks(session, work))
+            if on_progress:
+                on_progress(len(batch))
     refresh_statistics(session, report.passages)
     return Reanalysis(report, (documents or 0) - len(ids))
 
 
+def _analysed_ahead(
+    session: Session, document_ids: Sequence[int], registry: OutletRegistry, processes: int
+) -> Generator[list[Analysed], None, None]:
+    """The documents' kept records, read at once, with their analyses, REANALYSIS_BATCH at a
+    time (see ``drafts_by_batch``)."""
+    kept = [
+        (document.id, _kept_record(document, source))
+        for document, source in session.execute(_documents_with_sources(document_ids))
+    ]
+    session.rollback()
+    batches = [kept[i : i + REANALYSIS_BATCH] for i in range(0, len(kept), REANALYSIS_BATCH)]
+    records = [[record for _, record in batch] for batch in batches]
+    with closing(drafts_by_batch(records, registry, processes)) as drafts:
+        for batch, analysed in zip(batches, drafts, strict=True):
+            yield [
+                (document_id, record, passages)
+                for (document_id, record), passages in zip(batch, analysed, strict=True)
+            ]
+
+
+def _documents_with_sources(document_ids: Sequence[int]) -> Select[Document, DocumentSource]:
+    return (
+        select(Document, DocumentSource)
+        .join(DocumentSource)
+        .where(Document.id.in_(document_ids))
+        .order_by(Document.id)
+    )
+
+
 def _reanalyse_batch(
-    session: Session, project: Project, document_ids: Sequence[int]
+    session: Session, project: Project, batch: Sequence[Analysed], registry: OutletRegistry
 ) -> ImportReport:
+    """The batch's documents as they are now, compared with their analyses and stored as new
+    versions where these differ; a document whose kept record changed since it was analysed
+    (imported again) is analysed again here."""
     begin_write(session)
     outcome = ImportReport()
+    analyses = {document_id: (record, drafts) for document_id, record, drafts in batch}
     try:
-        kept = session.execute(
-            select(Document, DocumentSource)
-            .join(DocumentSource)
-            .where(Document.id.in_(document_ids))
-            .order_by(Document.id)
-        ).all()
-        versions = [(document, _kept_record(document, source)) for document, source in kept]
-        outlets = load_registry(session)
-        _store_versions(session, project, ([], versions), outlets, outcome, ImportOptions())
+        versions = []
+        for document, source in session.execute(_documents_with_sources(list(analyses))):
+            record = _kept_record(document, source)
+            analysed, drafts = analyses[document.id]
+            if record != analysed:
+                drafts = drafts_for(record, registry)
+            versions.append(NewVersion(document, record, drafts))
+        _reanalyse(session, project, versions, load_registry(session), outcome)
         session.commit()
     except Exception:
         session.rollback()

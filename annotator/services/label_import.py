@@ -40,6 +40,7 @@ from annotator.services.readers import CSV_FIELD_LIMIT, csv_dialect, decode, lin
 from annotator.services.records import ImportFileError, is_whole_number
 from annotator.services.reviewers import resolve_reviewers
 from annotator.services.storing import refresh_statistics
+from annotator.wording import counted
 
 TRUE_WORDS = frozenset({"yes", "true", "1", "y"})
 FALSE_WORDS = frozenset({"no", "false", "0", "n", ""})
@@ -76,7 +77,8 @@ class LabelReport:
 
     def summary(self) -> str:
         text = (
-            f"{self.created} labels added, {self.updated} changed, {self.unchanged} already there"
+            f"{counted(self.created, 'label')} added, {self.updated:,} changed, "
+            f"{self.unchanged:,} already there"
         )
         if self.new_reviewers:
             text += f"; created inactive reviewers: {', '.join(self.new_reviewers)}"

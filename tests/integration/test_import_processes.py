@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from annotator.models import Document, Project
+from annotator.models import Document, Passage, Project
 from annotator.services import drafting
-from annotator.services.importing import import_files
+from annotator.services.importing import import_files, reanalyse_project
 from annotator.services.readers import read_records
 from annotator.text.outlets import default_registry
 from tests.conftest import SHARED
@@ -101,6 +101,39 @@ def test_an_import_with_workers_stores_what_one_without_stores(session, corpus, 
     assert with_workers.summary() == without.summary()
     assert len(with_workers.imported) == DOCUMENTS
     assert _stored(session, "with workers") == _stored(session, "without")
+
+
+def _imported_without_outlets(session: Any, corpus: tuple[str, bytes], project: str) -> Project:
+    """The corpus imported, then every passage's outlet forgotten (as if the outlets had been
+    added after the import), so that analysing it again stores new versions."""
+    import_files(session, [corpus], project, processes=1)
+    found = session.scalar(select(Project).where(Project.name == project))
+    session.execute(update(Passage).where(Passage.project_id == found.id).values(outlet_id=None))
+    session.commit()
+    return found
+
+
+def test_a_reanalysis_with_workers_stores_what_one_without_stores(session, corpus, pools):
+    with_workers = _imported_without_outlets(session, corpus, "with workers")
+    without = _imported_without_outlets(session, corpus, "without")
+    done = reanalyse_project(session, with_workers, processes=2)
+    assert len(pools) == 1
+    assert pools[0].submitted == -(-DOCUMENTS // drafting.RECORDS_PER_TASK)
+    assert done.summary() == reanalyse_project(session, without, processes=1).summary()
+    assert len(pools) == 1
+    assert len(done.report.reanalysed) > DOCUMENTS // 2
+    assert _stored(session, "with workers") == _stored(session, "without")
+
+
+def test_the_reanalyse_command_takes_a_number_of_processes(runner, session, corpus, pools):
+    _imported_without_outlets(session, corpus, "cli")
+    result = runner.invoke(args=["reanalyse", "--project", "cli", "--processes", "2"])
+    assert result.exit_code == 0, result.output
+    assert len(pools) == 1
+    assert "analysed again with a new result," in result.output
+    refused = runner.invoke(args=["reanalyse", "--project", "cli", "--processes", "0"])
+    assert refused.exit_code == 2
+    assert "--processes" in refused.output
 
 
 def test_an_analysis_error_in_a_worker_fails_the_file_and_stores_nothing(

@@ -24,7 +24,7 @@ from annotator.models import (
     User,
 )
 from annotator.services import accounts, queue, storing
-from annotator.services.label_import import import_labels
+from annotator.services.label_import import LabelReport, import_labels
 from annotator.services.records import ImportFileError
 from tests.conftest import PASSWORD
 from tests.helpers import import_fixture, passage_with_most_claims
@@ -290,7 +290,7 @@ def test_browser_form_for_admins(client, session, make_user, login, passage):
         content_type="multipart/form-data",
     )
     assert response.status_code == 200
-    assert b"1 labels added" in response.data
+    assert b"1 label added" in response.data
     bad = client.post(
         "/admin/import/labels",
         data={"file": (io.BytesIO(b"document_id,reviewer,label\n"), "x.csv"), "project": "default"},
@@ -506,3 +506,9 @@ def test_a_large_import_leaves_statistics_that_know_its_labels(
         reltuples = text("SELECT reltuples FROM pg_class WHERE relname = :table")
         rows = session.scalar(reltuples, {"table": table})
         assert rows == session.scalar(select(func.count()).select_from(model)), table
+
+
+def test_the_summary_writes_large_counts_with_separators():
+    report = LabelReport(created=120_000, updated=1, unchanged=2_500)
+    assert report.summary() == "120,000 labels added, 1 changed, 2,500 already there"
+    assert LabelReport(created=1).summary() == "1 label added, 0 changed, 0 already there"

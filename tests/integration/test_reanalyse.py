@@ -233,6 +233,30 @@ def test_a_project_is_analysed_again_from_the_text_it_was_imported_with(session,
     assert (again.report.reanalysed, again.report.duplicates) == ([], ["strike-1"])
 
 
+def test_a_document_imported_again_after_it_was_analysed_is_analysed_from_its_new_text(
+    session, strike, monkeypatch
+):
+    """The documents are analysed ahead of their transactions (by worker processes); one
+    imported again in between is analysed again from its new text, not stored as the old
+    text's analysis."""
+    analyse_ahead = importing.drafts_by_batch
+    changed = dict(STRIKE, text=STRIKE["text"] + "\n\nA closing line.")
+
+    def imported_again_meanwhile(*args, **kwargs):
+        analysed = list(analyse_ahead(*args, **kwargs))
+        monkeypatch.setattr(importing, "drafts_by_batch", analyse_ahead)  # for the import
+        data = (json.dumps(changed) + "\n").encode()
+        assert import_files(session, [("strike.jsonl", data)], "default").changed == ["strike-1"]
+        yield from analysed
+
+    monkeypatch.setattr(importing, "drafts_by_batch", imported_again_meanwhile)
+    done = importing.reanalyse_project(session, session.scalar(select(Project)))
+    assert (done.report.reanalysed, done.report.duplicates) == ([], ["strike-1"])
+    texts = session.scalars(select(Passage.text).order_by(Passage.index)).all()
+    assert texts[-1] == "A closing line."
+    assert session.scalar(select(DocumentSource.text)) == changed["text"]
+
+
 def test_documents_imported_before_their_text_was_kept_are_counted(session, strike):
     session.execute(delete(DocumentSource))
     session.commit()
