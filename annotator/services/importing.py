@@ -264,13 +264,14 @@ def reanalyse_project(
     session.rollback()  # the read transaction; each batch is a write transaction
     report = ImportReport()
     for start in range(0, len(ids), REANALYSIS_ROUND):
-        for batch in _analysed_ahead(
-            session, ids[start : start + REANALYSIS_ROUND], registry, processes
-        ):
-            work = partial(_reanalyse_batch, session, project, batch, registry)
-            report.merge(retrying_deadlocks(session, work))
-            if on_progress:
-                on_progress(len(batch))
+        round_ids = ids[start : start + REANALYSIS_ROUND]
+        # closing(): an error while storing stops the workers at once
+        with closing(_analysed_ahead(session, round_ids, registry, processes)) as batches:
+            for batch in batches:
+                work = partial(_reanalyse_batch, session, project, batch, registry)
+                report.merge(retrying_deadlocks(session, work))
+                if on_progress:
+                    on_progress(len(batch))
     refresh_statistics(session, report.passages)
     return Reanalysis(report, (documents or 0) - len(ids))
 
@@ -279,7 +280,7 @@ def _analysed_ahead(
     session: Session, document_ids: Sequence[int], registry: OutletRegistry, processes: int
 ) -> Generator[list[Analysed], None, None]:
     """The documents' kept records, read at once, with their analyses, REANALYSIS_BATCH at a
-    time (see ``drafts_by_batch``)."""
+    time (see ``drafts_by_batch``); closing it stops the workers."""
     kept = [
         (document.id, _kept_record(document, source))
         for document, source in session.execute(_documents_with_sources(document_ids))

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from annotator.models import Document, Passage, Project
-from annotator.services import drafting
+from annotator.services import drafting, importing
 from annotator.services.importing import import_files, reanalyse_project
 from annotator.services.readers import read_records
 from annotator.text.outlets import default_registry
@@ -44,11 +44,16 @@ def pools(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.submitted = 0
+            self.shut_down = False
             started.append(self)
 
         def submit(self, *args: Any, **kwargs: Any) -> Any:
             self.submitted += 1
             return super().submit(*args, **kwargs)
+
+        def shutdown(self, *args: Any, **kwargs: Any) -> None:
+            self.shut_down = True
+            super().shutdown(*args, **kwargs)
 
     monkeypatch.setattr(drafting, "ProcessPoolExecutor", CountedPool)
     return started
@@ -123,6 +128,19 @@ def test_a_reanalysis_with_workers_stores_what_one_without_stores(session, corpu
     assert len(pools) == 1
     assert len(done.report.reanalysed) > DOCUMENTS // 2
     assert _stored(session, "with workers") == _stored(session, "without")
+
+
+def test_a_reanalysis_that_fails_stops_its_workers_at_once(session, corpus, pools, monkeypatch):
+    project = _imported_without_outlets(session, corpus, "failing")
+
+    def failing(*args: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(importing, "_reanalyse_batch", failing)
+    with pytest.raises(RuntimeError, match="went away") as caught:
+        reanalyse_project(session, project, processes=2)
+    assert caught.traceback, "the traceback, which holds the failed call's frames, is kept"
+    assert pools[0].shut_down
 
 
 def test_the_reanalyse_command_takes_a_number_of_processes(runner, session, corpus, pools):
