@@ -485,12 +485,16 @@ def _reanalyse(
 ) -> None:
     """Documents whose content is unchanged, analysed again: stored as new versions (as
     changed documents are) where the result differs, otherwise reported as duplicates."""
-    analyses = [(version.document.id, version.drafts) for version in versions]
-    unchanged = unchanged_documents(session, analyses)
-    differing = [version for version in versions if version.document.id not in unchanged]
+    ids = [version.document.id for version in versions]  # storing expires the documents
+    unchanged = unchanged_documents(
+        session, [(id_, version.drafts) for id_, version in zip(ids, versions, strict=True)]
+    )
+    differing = [
+        version for id_, version in zip(ids, versions, strict=True) if id_ not in unchanged
+    ]
     _store_new_versions(session, project, differing, outlets, report)
-    for version in versions:
-        if version.document.id in unchanged:
+    for id_, version in zip(ids, versions, strict=True):
+        if id_ in unchanged:
             report.duplicates.append(version.record.external_id)
         else:
             report.reanalysed.append(version.record.external_id)

@@ -8,7 +8,7 @@ import io
 import json
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from annotator.db import DEADLOCK_DETECTED
@@ -17,6 +17,7 @@ from annotator.services import annotating, importing, outlets, passage_decisions
 from annotator.services.annotating import TagSubmission
 from annotator.services.importing import import_files
 from annotator.services.outlet_disputes import choice_of
+from tests.helpers import statements_sent
 
 STRIKE = {
     "id": "strike-1",
@@ -255,6 +256,28 @@ def test_a_document_imported_again_after_it_was_analysed_is_analysed_from_its_ne
     texts = session.scalars(select(Passage.text).order_by(Passage.index)).all()
     assert texts[-1] == "A closing line."
     assert session.scalar(select(DocumentSource.text)) == changed["text"]
+
+
+def _statements_reanalysing(session, engine, copies: int) -> int:
+    """Statements sent to analyse again a project of ``copies`` documents, each one changed
+    (its passages' outlets cleared after the import)."""
+    documents = [dict(STRIKE, id=f"strike-{n}") for n in range(copies)]
+    data = "".join(json.dumps(document) + "\n" for document in documents).encode()
+    name = f"{copies} copies"
+    import_files(session, [("copies.jsonl", data)], name)
+    project = session.scalar(select(Project).where(Project.name == name))
+    session.execute(update(Passage).where(Passage.project_id == project.id).values(outlet_id=None))
+    session.commit()
+    with statements_sent(engine) as sent:
+        done = importing.reanalyse_project(session, project)
+    assert len(done.report.reanalysed) == copies
+    return len(sent)
+
+
+def test_the_statements_of_a_reanalysis_do_not_grow_with_its_documents(session, engine, strike):
+    assert _statements_reanalysing(session, engine, 2) == _statements_reanalysing(
+        session, engine, 5
+    )
 
 
 def test_documents_imported_before_their_text_was_kept_are_counted(session, strike):
