@@ -454,8 +454,14 @@ def backup_command(out: Path) -> None:
 @cli.command("reanalyse")
 @click.option("--project", "project_name", type=TEXT, required=True, help="The project.")
 @_processes_option
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Preview: report what would change, labels that would be lost included, and change "
+    "nothing.",
+)
 @with_appcontext
-def reanalyse_command(project_name: str, processes: int | None) -> None:
+def reanalyse_command(project_name: str, processes: int | None, dry_run: bool) -> None:
     """Analyse the project's documents again from the text each was imported with (after
     outlets, aliases or homepage domains changed); those whose analysis differs are stored as
     new versions, keeping the labels of unchanged claims."""
@@ -469,14 +475,19 @@ def reanalyse_command(project_name: str, processes: int | None) -> None:
     with tqdm(unit="doc", desc="Analysing", disable=None, file=sys.stderr) as bar:
         try:
             done = importing.reanalyse_project(
-                session, project, bar.update, processes or _usable_cpus()
+                session, project, bar.update, processes or _usable_cpus(), preview=dry_run
             )
         except drafting.WorkerLost as exc:
             raise click.ClickException(str(exc)) from exc
+    lost, changed = (
+        ("would lose labels", "would get a new result")
+        if dry_run
+        else ("lost labels", "analysed again with a new result")
+    )
     for line in done.report.lost_tags:
-        click.echo(f"lost labels: {line}", err=True)
+        click.echo(f"{lost}: {line}", err=True)
     if done.report.reanalysed:
-        click.echo(f"analysed again with a new result: {', '.join(done.report.reanalysed)}")
+        click.echo(f"{changed}: {', '.join(done.report.reanalysed)}")
     click.echo(done.summary())
 
 

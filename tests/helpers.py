@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from collections.abc import Iterator, Sequence
@@ -226,3 +227,13 @@ def damaged_copies(data: bytes, most: int) -> st.SearchStrategy[bytes]:
         return bytes(copy)
 
     return changes.map(apply)
+
+
+def fingerprint(session: Session) -> str:
+    """A digest of every row of every table, as this connection sees them."""
+    digest = hashlib.sha256()
+    session.expire_all()
+    for table in Base.metadata.sorted_tables:
+        rows = session.execute(select(table).order_by(*table.primary_key.columns)).all()
+        digest.update(f"{table.name}:{sorted(map(repr, rows))}".encode())
+    return digest.hexdigest()

@@ -205,17 +205,20 @@ REANALYSIS_ROUND = 10 * REANALYSIS_BATCH
 
 @dataclass
 class Reanalysis:
-    """What analysing a project's documents again did (``report``: documents analysed again
-    with a new result, and those unchanged as duplicates) and how many documents it could not
-    read again: imported before their title and text were kept, or restored with passages."""
+    """What analysing a project's documents again did, or in a ``preview`` would do and
+    undid (``report``: documents analysed again with a new result, and those unchanged as
+    duplicates), and how many documents it could not read again: imported before their title
+    and text were kept, or restored with passages."""
 
     report: ImportReport
     without_source: int
+    preview: bool = False
 
     def summary(self) -> str:
         report = self.report
+        result = "would get a new result" if self.preview else "analysed again with a new result"
         summary = (
-            f"{counted(len(report.reanalysed), 'document')} analysed again with a new result, "
+            f"{counted(len(report.reanalysed), 'document')} {result}, "
             f"{len(report.duplicates):,} unchanged"
         )
         if self.without_source:
@@ -223,16 +226,19 @@ class Reanalysis:
                 f"; {counted(self.without_source, 'document')} imported before their text was "
                 "kept: import their files again with analysing again ticked (--reanalyse)"
             )
+        if self.preview:
+            summary += "; nothing was changed"
         return summary
 
     def lost_labels(self, shown: int = 10) -> str:
-        """The claims whose labels went, ``shown`` of them, for a one-line message ("" when
-        none did)."""
+        """The claims whose labels went (or would go), ``shown`` of them, for a one-line
+        message ("" when none did)."""
         lost = self.report.lost_tags
         if not lost:
             return ""
         more = f"; and {len(lost) - shown} more" if len(lost) > shown else ""
-        return f"Labels lost where claims changed: {'; '.join(lost[:shown])}{more}."
+        lead = "Labels that would be lost" if self.preview else "Labels lost"
+        return f"{lead} where claims changed: {'; '.join(lost[:shown])}{more}."
 
 
 # A document's id, its kept record and the analysis of that record
@@ -244,13 +250,16 @@ def reanalyse_project(
     project: Project,
     on_progress: ProgressCallback | None = None,
     processes: int = 1,
+    *,
+    preview: bool = False,
 ) -> Reanalysis:
     """Analyse the project's documents again from the title and text each was imported with,
     against the outlets as they were when it started; those whose result differs are stored as
     new versions (see ``ImportOptions.reanalyse``), REANALYSIS_BATCH documents per transaction.
     ``processes`` worker processes analyse the next documents while a batch is compared and
     stored (see ``drafting``). A document deleted meanwhile is left out; one imported again
-    meanwhile is analysed from its new text."""
+    meanwhile is analysed from its new text. A ``preview`` does all of it, locks included,
+    and rolls each batch back: it reports what a run would do, labels lost included."""
     ids = session.scalars(
         select(Document.id)
         .join(DocumentSource)
@@ -268,12 +277,13 @@ def reanalyse_project(
         # closing(): an error while storing stops the workers at once
         with closing(_analysed_ahead(session, round_ids, registry, processes)) as batches:
             for batch in batches:
-                work = partial(_reanalyse_batch, session, project, batch, registry)
+                work = partial(_reanalyse_batch, session, project, batch, registry, preview)
                 report.merge(retrying_deadlocks(session, work))
                 if on_progress:
                     on_progress(len(batch))
-    refresh_statistics(session, report.passages)
-    return Reanalysis(report, (documents or 0) - len(ids))
+    if not preview:
+        refresh_statistics(session, report.passages)
+    return Reanalysis(report, (documents or 0) - len(ids), preview)
 
 
 def _analysed_ahead(
@@ -306,11 +316,15 @@ def _documents_with_sources(document_ids: Sequence[int]) -> Select[Document, Doc
 
 
 def _reanalyse_batch(
-    session: Session, project: Project, batch: Sequence[Analysed], registry: OutletRegistry
+    session: Session,
+    project: Project,
+    batch: Sequence[Analysed],
+    registry: OutletRegistry,
+    preview: bool,
 ) -> ImportReport:
     """The batch's documents as they are now, compared with their analyses and stored as new
-    versions where these differ; a document whose kept record changed since it was analysed
-    (imported again) is analysed again here."""
+    versions where these differ (rolled back in a preview); a document whose kept record
+    changed since it was analysed (imported again) is analysed again here."""
     begin_write(session)
     outcome = ImportReport()
     analyses = {document_id: (record, drafts) for document_id, record, drafts in batch}
@@ -323,7 +337,10 @@ def _reanalyse_batch(
                 drafts = drafts_for(record, registry)
             versions.append(NewVersion(document, record, drafts))
         _reanalyse(session, project, versions, load_registry(session), outcome)
-        session.commit()
+        if preview:
+            session.rollback()
+        else:
+            session.commit()
     except Exception:
         session.rollback()
         raise

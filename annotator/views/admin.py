@@ -308,18 +308,29 @@ def delete_project(project_id: int) -> ResponseReturnValue:
 @bp.post("/projects/<int:project_id>/reanalyse")
 def reanalyse_project(project_id: int) -> ResponseReturnValue:
     """Analyse the project's documents again from the text each was imported with."""
+    return _reanalyse(project_id, preview=False)
+
+
+@bp.post("/projects/<int:project_id>/reanalyse/preview")
+def preview_reanalysis(project_id: int) -> ResponseReturnValue:
+    """What analysing the project's documents again would change; nothing is changed."""
+    return _reanalyse(project_id, preview=True)
+
+
+def _reanalyse(project_id: int, preview: bool) -> ResponseReturnValue:
     project = _get_or_404(Project, project_id)
 
     def reanalyse() -> importing.Reanalysis:
-        done = importing.reanalyse_project(get_session(), project)
+        done = importing.reanalyse_project(get_session(), project, preview=preview)
         if done.lost_labels():
             flash(done.lost_labels(), "error")
         return done
 
+    outcome = "Preview for" if preview else "Analysed"
     return _act(
         FlaskForm(),
         reanalyse,
-        lambda done: f"Analysed the documents of {project.name!r} again: {done.summary()}.",
+        lambda done: f"{outcome} the documents of {project.name!r} again: {done.summary()}.",
         url_for("admin.project_detail", project_id=project.id),
         lambda: _project_page(project),
     )

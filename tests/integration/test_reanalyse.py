@@ -17,7 +17,7 @@ from annotator.services import annotating, importing, outlets, passage_decisions
 from annotator.services.annotating import TagSubmission
 from annotator.services.importing import import_files
 from annotator.services.outlet_disputes import choice_of
-from tests.helpers import statements_sent
+from tests.helpers import fingerprint, statements_sent
 
 STRIKE = {
     "id": "strike-1",
@@ -280,6 +280,26 @@ def test_the_statements_of_a_reanalysis_do_not_grow_with_its_documents(session, 
     )
 
 
+def test_a_preview_reports_what_a_run_would_do_and_changes_nothing(session, strike):
+    project = session.scalar(select(Project))
+    before = fingerprint(session)
+    told: list[int] = []
+    preview = importing.reanalyse_project(session, project, told.append, preview=True)
+    assert fingerprint(session) == before
+    assert sum(told) == 1
+    assert preview.summary() == (
+        "1 document would get a new result, 0 unchanged; nothing was changed"
+    )
+    assert preview.lost_labels().startswith(
+        "Labels that would be lost where claims changed: strike-1, passage 2: claim"
+    )
+    done = importing.reanalyse_project(session, project)
+    assert done.report.reanalysed == preview.report.reanalysed == ["strike-1"]
+    assert done.report.lost_tags == preview.report.lost_tags
+    assert done.lost_labels().startswith("Labels lost where claims changed: strike-1, passage 2")
+    assert fingerprint(session) != before
+
+
 def test_documents_imported_before_their_text_was_kept_are_counted(session, strike):
     session.execute(delete(DocumentSource))
     session.commit()
@@ -295,9 +315,41 @@ def test_the_reanalyse_command(runner, session, strike):
     assert "analysed again with a new result: strike-1" in result.output
     assert "lost labels: strike-1, passage 2" in result.output
     assert "1 document analysed again with a new result, 0 unchanged" in result.output
+    again = runner.invoke(args=["reanalyse", "--project", "default"])
+    assert "0 documents analysed again with a new result, 1 unchanged" in again.output
     unknown = runner.invoke(args=["reanalyse", "--project", "nope"])
     assert unknown.exit_code != 0
     assert "No project named 'nope'" in unknown.output
+
+
+def test_the_reanalyse_command_previews_with_dry_run(runner, session, strike):
+    before = fingerprint(session)
+    result = runner.invoke(args=["reanalyse", "--project", "default", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "would lose labels: strike-1, passage 2" in result.output
+    assert "would get a new result: strike-1" in result.output
+    assert "1 document would get a new result, 0 unchanged; nothing was changed" in result.output
+    assert fingerprint(session) == before
+    assert _outlet_name(session, EXCERPT) is None
+
+
+def test_the_project_page_previews_a_reanalysis(client, make_user, login, session, strike):
+    project = session.scalar(select(Project))
+    preview = f"/admin/projects/{project.id}/reanalyse/preview"
+    login(make_user("rita"))
+    assert client.post(preview).status_code == 403
+    make_user("boss", Role.ADMIN)
+    login("boss")
+    assert "Preview what would change" in client.get(f"/admin/projects/{project.id}").text
+    before = fingerprint(session)
+    response = client.post(preview, follow_redirects=True)
+    assert response.status_code == 200
+    assert (
+        "Preview for the documents of &#39;default&#39; again: 1 document would get a new "
+        "result, 0 unchanged; nothing was changed." in response.text
+    )
+    assert "Labels that would be lost where claims changed: strike-1, passage 2" in response.text
+    assert fingerprint(session) == before
 
 
 def test_the_project_page_analyses_its_documents_again(client, make_user, login, session, strike):

@@ -5,16 +5,14 @@ the refusal comes from the CSRF check and not from a permission."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from annotator.db import Base
 from tests.conftest import PASSWORD
+from tests.helpers import fingerprint
 from tests.security.conftest import World, log_in_as
 from tests.security.test_permissions import ROUTES, _build
 
@@ -27,16 +25,6 @@ FORGERIES = {
     "JSON without header": {"json": {"labels": {}, "label": "reported", "version": 0}},
     "JSON with a wrong header": {"json": {}, "headers": {"X-CSRFToken": "forged"}},
 }
-
-
-def fingerprint(session: Session) -> str:
-    """A digest of every row of every table, as this connection sees them."""
-    digest = hashlib.sha256()
-    session.expire_all()
-    for table in Base.metadata.sorted_tables:
-        rows = session.execute(select(table).order_by(*table.primary_key.columns)).all()
-        digest.update(f"{table.name}:{sorted(map(repr, rows))}".encode())
-    return digest.hexdigest()
 
 
 def test_there_are_state_changing_routes_to_check():

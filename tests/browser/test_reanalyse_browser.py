@@ -1,0 +1,67 @@
+"""An admin previews analysing a project again (nothing changes, the labels that would be
+lost are listed), then runs it, from the project page in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, expect
+from sqlalchemy import select
+
+from annotator.db import get_session
+from annotator.models import Project, Role
+from annotator.services import accounts, outlets
+from annotator.services.importing import import_files
+from tests.browser.login import log_in
+from tests.conftest import PASSWORD
+from tests.helpers import fingerprint
+from tests.integration.test_reanalyse import EXCERPT, _file, _label_every_claim, _outlet_name
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def strike_without_its_outlet(live_server):
+    """The article labelled by ann, imported before its outlet was known, and an admin."""
+    with live_server.app.app_context():
+        session = get_session()
+        import_files(session, _file(), "default")
+        _label_every_claim(session, accounts.create_user(session, "ann", PASSWORD))
+        outlets.create_outlet(session, "Harbour Gazette")
+        accounts.create_user(session, "boss", PASSWORD, Role.ADMIN)
+        session.commit()
+        return live_server, session.scalar(select(Project.id))
+
+
+def test_an_admin_previews_then_analyses_the_documents_again(
+    browser: Browser, strike_without_its_outlet
+):
+    server, project_id = strike_without_its_outlet
+    page = browser.new_context().new_page()
+    log_in(page, server.url, "boss")
+    page.goto(f"{server.url}/admin/projects/{project_id}")
+    with server.app.app_context():
+        before = fingerprint(get_session())
+
+    page.get_by_role("button", name="Preview what would change").click()
+    page.wait_for_load_state()
+    expect(
+        page.get_by_text("1 document would get a new result, 0 unchanged; nothing was changed")
+    ).to_be_visible()
+    expect(
+        page.get_by_text("Labels that would be lost where claims changed: strike-1, passage 2")
+    ).to_be_visible()
+    with server.app.app_context():
+        session = get_session()
+        assert fingerprint(session) == before
+        assert _outlet_name(session, EXCERPT) is None
+
+    page.get_by_role("button", name="Analyse the documents again").click()
+    page.wait_for_load_state()
+    expect(
+        page.get_by_text("1 document analysed again with a new result, 0 unchanged.")
+    ).to_be_visible()
+    expect(
+        page.get_by_text("Labels lost where claims changed: strike-1, passage 2")
+    ).to_be_visible()
+    with server.app.app_context():
+        assert _outlet_name(get_session(), EXCERPT) == "Harbour Gazette"
