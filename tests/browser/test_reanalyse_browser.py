@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Browser, expect
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from annotator.db import get_session
-from annotator.models import Project, Role
+from annotator.models import Outlet, Project, Role
 from annotator.services import accounts, outlets
 from annotator.services.importing import import_files
 from tests.browser.login import log_in
@@ -21,15 +21,21 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def strike_without_its_outlet(live_server):
-    """The article labelled by ann, imported before its outlet was known, and an admin."""
+    """The article labelled by ann, imported before its outlet was known, and an admin. The
+    outlet goes afterwards: the live server's clean-up keeps the outlets."""
     with live_server.app.app_context():
         session = get_session()
         import_files(session, _file(), "default")
         _label_every_claim(session, accounts.create_user(session, "ann", PASSWORD))
-        outlets.create_outlet(session, "Harbour Gazette")
+        outlet_id = outlets.create_outlet(session, "Harbour Gazette").id
         accounts.create_user(session, "boss", PASSWORD, Role.ADMIN)
         session.commit()
-        return live_server, session.scalar(select(Project.id))
+        project_id = session.scalar(select(Project.id))
+    yield live_server, project_id
+    with live_server.app.app_context():
+        session = get_session()
+        session.execute(delete(Outlet).where(Outlet.id == outlet_id))
+        session.commit()
 
 
 def test_an_admin_previews_then_analyses_the_documents_again(
