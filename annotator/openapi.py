@@ -273,6 +273,22 @@ def _paths() -> dict[str, Any]:
                     **_errors(400, 401, 403, 404)},
             },
         },
+        "/api/v1/projects/{project_id}/reanalyse": {"post": {
+            "summary": "Analyse the project's documents again from the texts they were imported "
+                       "with (admins); a preview reports what would change and changes nothing",
+            "operationId": "reanalyseProject",
+            "parameters": [project_id],
+            "requestBody": {"required": False, "content": {"application/json": {
+                "schema": _object({"preview": {"type": "boolean", "default": False}})}}},
+            "responses": {"200": _ok(_object({
+                "preview": {"type": "boolean"},
+                "reanalysed": {"type": "array", "items": {"type": "string"}},
+                "unchanged": {"type": "integer"},
+                "without_source": {"type": "integer"},
+                "lost_tags": {"type": "array", "items": {"type": "string"}},
+                "passages": {"type": "integer"}})),
+                **_errors(400, 401, 403, 404)},
+        }},
         "/api/v1/documents/{document_id}": {
             "get": {
                 "summary": "A document with its passages", "operationId": "getDocument",

@@ -184,6 +184,32 @@ def import_documents(project_id: int) -> ResponseReturnValue:
     )
 
 
+@bp.post("/projects/<int:project_id>/reanalyse")
+def reanalyse_project(project_id: int) -> ResponseReturnValue:
+    """Admins only, as the project page: the project's documents analysed again from the texts
+    they were imported with; ``{"preview": true}`` reports what would change and changes
+    nothing. The body may be left out."""
+    project = _project(project_id)
+    if not _user().is_admin:
+        return _error(403, "Analysing documents again needs the admin role.")
+    payload = request.get_json(silent=True) if request.content_length else {}
+    if not isinstance(payload, dict):
+        return _error(400, 'Expected no body or a JSON object such as {"preview": true}.')
+    preview = payload.get("preview", False)
+    if not isinstance(preview, bool):
+        return _error(400, '"preview" must be true or false.')
+    done = importing.reanalyse_project(get_session(), project, preview=preview)
+    return jsonify(
+        ok=True,
+        preview=preview,
+        reanalysed=done.report.reanalysed,
+        unchanged=len(done.report.duplicates),
+        without_source=done.without_source,
+        lost_tags=done.report.lost_tags,
+        passages=done.report.passages,
+    )
+
+
 @bp.get("/documents/<int:document_id>")
 def get_document(document_id: int) -> ResponseReturnValue:
     document = _document(document_id)

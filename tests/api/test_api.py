@@ -8,10 +8,11 @@ import io
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from annotator.models import Annotation, ApiToken, Document, Passage, Suggestion
 from tests.api.conftest import bearer
+from tests.helpers import fingerprint
 
 
 def test_requests_without_a_valid_token_get_json_401(client, api_world):
@@ -199,6 +200,35 @@ def test_admin_imports_documents(client, session, api_world):
     )
     assert bad.status_code == 400
     assert bad.json["error"].startswith("documents[0]")
+
+
+def test_admin_analyses_a_project_again_or_previews_it(client, session, api_world):
+    project = api_world.project
+    url = f"/api/v1/projects/{project.id}/reanalyse"
+    admin = api_world.headers["admin"]
+    assert client.post(url, headers=api_world.headers["curator"]).status_code == 403
+    session.execute(update(Passage).where(Passage.project_id == project.id).values(outlet_id=None))
+    session.commit()
+    assert client.get("/api/v1/projects", headers=admin).status_code == 200  # the token's use
+    before = fingerprint(session)
+    preview = client.post(url, json={"preview": True}, headers=admin)
+    assert preview.status_code == 200, preview.json
+    assert preview.json["preview"] is True
+    assert fingerprint(session) == before
+    done = client.post(url, headers=admin)  # no body: a run
+    assert done.status_code == 200, done.json
+    assert done.json["preview"] is False
+    assert done.json["reanalysed"] == preview.json["reanalysed"]
+    assert done.json["reanalysed"], "the cleared outlets come back"
+    assert len(done.json["reanalysed"]) + done.json["unchanged"] == 3
+    assert done.json["without_source"] == 0
+    assert fingerprint(session) != before
+    again = client.post(url, json={"preview": False}, headers=admin).json
+    assert (again["reanalysed"], again["unchanged"]) == ([], 3)
+    for body in ({"preview": "yes"}, [True]):
+        refused = client.post(url, json=body, headers=admin)
+        assert refused.status_code == 400
+        assert refused.json["ok"] is False
 
 
 def test_export_through_the_api(client, api_world):
