@@ -124,6 +124,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("GET", "api.list_projects"): Access(LOGIN, OK, OK, OK, OK, token=OK),
     ("GET", "api.list_documents"): Access(LOGIN, HIDDEN, OK, OK, OK, token=OK),
     ("POST", "api.import_documents"): Access(LOGIN, HIDDEN, DENIED, DENIED, OK, token=DENIED),
+    ("POST", "api.reanalyse_project"): Access(LOGIN, HIDDEN, DENIED, DENIED, OK, token=DENIED),
     ("GET", "api.get_document"): Access(LOGIN, HIDDEN, OK, OK, OK, token=OK),
     ("DELETE", "api.delete_document"): Access(LOGIN, HIDDEN, DENIED, DENIED, OK, token=DENIED),
     ("GET", "api.list_passages"): Access(LOGIN, HIDDEN, OK, OK, OK, token=OK),
