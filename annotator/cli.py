@@ -264,17 +264,23 @@ def _import_url_list(
         return
     settings = fetching.settings_from(current_app.config)
     with tqdm(total=len(urls), unit="page", desc="Fetching", disable=None, file=sys.stderr) as bar:
-
-        def show(done: int, total: int) -> None:
-            bar.total = total  # a feed adds its entries
-            bar.update(done - bar.n)
-
         url_report, results = fetching.import_urls(
-            get_session(), urls, project_name, settings, show, reanalyse=reanalyse
+            get_session(), urls, project_name, settings, _following(bar), reanalyse=reanalyse
         )
     report.merge(url_report)
     for line in results:
         click.echo(line)
+
+
+def _following(bar: tqdm[Any]) -> Callable[[int, int], None]:
+    """A progress callback told (done, total) that moves the bar; the total may grow (a feed
+    adds its entries)."""
+
+    def show(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    return show
 
 
 def _print_report(report: importing.ImportReport) -> None:
@@ -475,7 +481,7 @@ def reanalyse_command(project_name: str, processes: int | None, dry_run: bool) -
     with tqdm(unit="doc", desc="Analysing", disable=None, file=sys.stderr) as bar:
         try:
             done = importing.reanalyse_project(
-                session, project, bar.update, processes or _usable_cpus(), preview=dry_run
+                session, project, _following(bar), processes or _usable_cpus(), preview=dry_run
             )
         except drafting.WorkerLost as exc:
             raise click.ClickException(str(exc)) from exc

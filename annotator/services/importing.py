@@ -248,7 +248,7 @@ Analysed = tuple[int, DocumentRecord, Drafts]
 def reanalyse_project(
     session: Session,
     project: Project,
-    on_progress: ProgressCallback | None = None,
+    on_progress: Callable[[int, int], object] | None = None,
     processes: int = 1,
     *,
     preview: bool = False,
@@ -257,9 +257,10 @@ def reanalyse_project(
     against the outlets as they were when it started; those whose result differs are stored as
     new versions (see ``ImportOptions.reanalyse``), REANALYSIS_BATCH documents per transaction.
     ``processes`` worker processes analyse the next documents while a batch is compared and
-    stored (see ``drafting``). A document deleted meanwhile is left out; one imported again
-    meanwhile is analysed from its new text. A ``preview`` does all of it, locks included,
-    and rolls each batch back: it reports what a run would do, labels lost included."""
+    stored (see ``drafting``). ``on_progress`` is told (documents done, documents in all)
+    after each batch. A document deleted meanwhile is left out; one imported again meanwhile
+    is analysed from its new text. A ``preview`` does all of it, locks included, and rolls
+    each batch back: it reports what a run would do, labels lost included."""
     ids = session.scalars(
         select(Document.id)
         .join(DocumentSource)
@@ -276,11 +277,13 @@ def reanalyse_project(
         round_ids = ids[start : start + REANALYSIS_ROUND]
         # closing(): an error while storing stops the workers at once
         with closing(_analysed_ahead(session, round_ids, registry, processes)) as batches:
+            done = start
             for batch in batches:
                 work = partial(_reanalyse_batch, session, project, batch, registry, preview)
                 report.merge(retrying_deadlocks(session, work))
+                done += len(batch)
                 if on_progress:
-                    on_progress(len(batch))
+                    on_progress(done, len(ids))
     if not preview:
         refresh_statistics(session, report.passages)
     return Reanalysis(report, (documents or 0) - len(ids), preview)

@@ -10,7 +10,9 @@ import json
 import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import OperationalError
+from tqdm import tqdm
 
+from annotator import cli
 from annotator.db import DEADLOCK_DETECTED
 from annotator.models import Annotation, Document, DocumentSource, Passage, Project, Role
 from annotator.services import annotating, importing, outlets, passage_decisions
@@ -220,12 +222,12 @@ def test_an_import_run_again_after_a_deadlock_counts_each_document_once(
 
 def test_a_project_is_analysed_again_from_the_text_it_was_imported_with(session, strike):
     project = session.scalar(select(Project))
-    told: list[int] = []
-    done = importing.reanalyse_project(session, project, told.append)
+    told: list[tuple[int, int]] = []
+    done = importing.reanalyse_project(session, project, lambda *at: told.append(at))
     assert done.report.reanalysed == ["strike-1"]
     assert done.without_source == 0
     assert done.summary() == "1 document analysed again with a new result, 0 unchanged"
-    assert sum(told) == 1
+    assert told == [(1, 1)]
     assert _outlet_name(session, EXCERPT) == "Harbour Gazette"
     assert session.scalar(select(func.count(Annotation.id))) == strike - 1
     source = session.scalar(select(DocumentSource))
@@ -259,15 +261,8 @@ def test_a_document_imported_again_after_it_was_analysed_is_analysed_from_its_ne
 
 
 def _statements_reanalysing(session, engine, copies: int) -> int:
-    """Statements sent to analyse again a project of ``copies`` documents, each one changed
-    (its passages' outlets cleared after the import)."""
-    documents = [dict(STRIKE, id=f"strike-{n}") for n in range(copies)]
-    data = "".join(json.dumps(document) + "\n" for document in documents).encode()
-    name = f"{copies} copies"
-    import_files(session, [("copies.jsonl", data)], name)
-    project = session.scalar(select(Project).where(Project.name == name))
-    session.execute(update(Passage).where(Passage.project_id == project.id).values(outlet_id=None))
-    session.commit()
+    """Statements sent to analyse again a project of ``copies`` documents, each one changed."""
+    project = _copies(session, copies)
     with statements_sent(engine) as sent:
         done = importing.reanalyse_project(session, project)
     assert len(done.report.reanalysed) == copies
@@ -283,10 +278,12 @@ def test_the_statements_of_a_reanalysis_do_not_grow_with_its_documents(session, 
 def test_a_preview_reports_what_a_run_would_do_and_changes_nothing(session, strike):
     project = session.scalar(select(Project))
     before = fingerprint(session)
-    told: list[int] = []
-    preview = importing.reanalyse_project(session, project, told.append, preview=True)
+    told: list[tuple[int, int]] = []
+    preview = importing.reanalyse_project(
+        session, project, lambda *at: told.append(at), preview=True
+    )
     assert fingerprint(session) == before
-    assert sum(told) == 1
+    assert told == [(1, 1)]
     assert preview.summary() == (
         "1 document would get a new result, 0 unchanged; nothing was changed"
     )
@@ -298,6 +295,49 @@ def test_a_preview_reports_what_a_run_would_do_and_changes_nothing(session, stri
     assert done.report.lost_tags == preview.report.lost_tags
     assert done.lost_labels().startswith("Labels lost where claims changed: strike-1, passage 2")
     assert fingerprint(session) != before
+
+
+def _copies(session, copies: int) -> Project:
+    """A project of ``copies`` documents, their passages' outlets cleared after the import."""
+    documents = [dict(STRIKE, id=f"strike-{n}") for n in range(copies)]
+    data = "".join(json.dumps(document) + "\n" for document in documents).encode()
+    name = f"{copies} copies"
+    import_files(session, [("copies.jsonl", data)], name)
+    project = session.scalar(select(Project).where(Project.name == name))
+    session.execute(update(Passage).where(Passage.project_id == project.id).values(outlet_id=None))
+    session.commit()
+    return project
+
+
+def test_progress_tells_the_documents_done_and_in_all_after_each_batch(
+    session, strike, monkeypatch
+):
+    monkeypatch.setattr(importing, "REANALYSIS_BATCH", 2)
+    monkeypatch.setattr(importing, "REANALYSIS_ROUND", 4)
+    project = _copies(session, 5)
+    told: list[tuple[int, int]] = []
+    done = importing.reanalyse_project(session, project, lambda *at: told.append(at))
+    assert told == [(2, 5), (4, 5), (5, 5)]
+    assert len(done.report.reanalysed) == 5
+
+
+def test_the_reanalyse_commands_bar_counts_up_to_every_document(
+    runner, session, strike, monkeypatch
+):
+    monkeypatch.setattr(importing, "REANALYSIS_BATCH", 2)
+    _copies(session, 3)
+    bars: list[tqdm] = []
+
+    def shown_bar(*args, **kwargs) -> tqdm:
+        """As the command's, but shown (a test's output is no terminal) to a buffer."""
+        bars.append(tqdm(*args, **{**kwargs, "disable": False, "file": io.StringIO()}))
+        return bars[-1]
+
+    monkeypatch.setattr(cli, "tqdm", shown_bar)
+    result = runner.invoke(args=["reanalyse", "--project", "3 copies"])
+    assert result.exit_code == 0, result.output
+    [bar] = bars
+    assert (bar.n, bar.total, bar.unit) == (3, 3, "doc")
 
 
 def test_documents_imported_before_their_text_was_kept_are_counted(session, strike):
