@@ -485,15 +485,10 @@ def reanalyse_command(project_name: str, processes: int | None, dry_run: bool) -
             )
         except drafting.WorkerLost as exc:
             raise click.ClickException(str(exc)) from exc
-    lost, changed = (
-        ("would lose labels", "would get a new result")
-        if dry_run
-        else ("lost labels", "analysed again with a new result")
-    )
-    for line in done.report.lost_tags:
-        click.echo(f"{lost}: {line}", err=True)
-    if done.report.reanalysed:
-        click.echo(f"{changed}: {', '.join(done.report.reanalysed)}")
+    for line in done.lost_label_lines():
+        click.echo(line, err=True)
+    if new_result := done.new_result_line():
+        click.echo(new_result)
     click.echo(done.summary())
 
 

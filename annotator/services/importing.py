@@ -214,11 +214,14 @@ class Reanalysis:
     without_source: int
     preview: bool = False
 
+    @property
+    def _new_result(self) -> str:
+        return "would get a new result" if self.preview else "analysed again with a new result"
+
     def summary(self) -> str:
         report = self.report
-        result = "would get a new result" if self.preview else "analysed again with a new result"
         summary = (
-            f"{counted(len(report.reanalysed), 'document')} {result}, "
+            f"{counted(len(report.reanalysed), 'document')} {self._new_result}, "
             f"{len(report.duplicates):,} unchanged"
         )
         if self.without_source:
@@ -229,6 +232,16 @@ class Reanalysis:
         if self.preview:
             summary += "; nothing was changed"
         return summary
+
+    def lost_label_lines(self) -> list[str]:
+        """One line per claim whose labels went (or would go), for a command's report."""
+        lead = "would lose labels" if self.preview else "lost labels"
+        return [f"{lead}: {line}" for line in self.report.lost_tags]
+
+    def new_result_line(self) -> str:
+        """The documents with a new result, for a command's report ("" when none)."""
+        reanalysed = self.report.reanalysed
+        return f"{self._new_result}: {', '.join(reanalysed)}" if reanalysed else ""
 
     def lost_labels(self, shown: int = 10) -> str:
         """The claims whose labels went (or would go), ``shown`` of them, for a one-line

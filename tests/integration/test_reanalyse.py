@@ -294,6 +294,10 @@ def test_a_preview_reports_what_a_run_would_do_and_changes_nothing(session, stri
     assert done.report.reanalysed == preview.report.reanalysed == ["strike-1"]
     assert done.report.lost_tags == preview.report.lost_tags
     assert done.lost_labels().startswith("Labels lost where claims changed: strike-1, passage 2")
+    assert preview.new_result_line() == "would get a new result: strike-1"
+    assert done.new_result_line() == "analysed again with a new result: strike-1"
+    assert [line.split(": ")[0] for line in preview.lost_label_lines()] == ["would lose labels"]
+    assert [line.split(": ")[0] for line in done.lost_label_lines()] == ["lost labels"]
     assert fingerprint(session) != before
 
 
