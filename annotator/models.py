@@ -184,6 +184,35 @@ class DocumentSource(Base):
     text: Mapped[str] = mapped_column(Text)
 
 
+class RunState(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+class ReanalysisRun(Base):
+    """A reanalysis (or its preview) started from the project page, run in the background:
+    how far it has got, refreshed after each batch (``heartbeat_at``), and what it did or
+    why it failed. A run whose heartbeat stopped was cut short with its process."""
+
+    __tablename__ = "reanalysis_runs"
+    __table_args__ = (Index("ix_reanalysis_runs_project_id_id", "project_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    started_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    preview: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(20), default=RunState.RUNNING)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    lost_labels: Mapped[str] = mapped_column(Text, default="")
+    user: Mapped[User | None] = relationship()
+
+
 class Passage(Base):
     __tablename__ = "passages"
     __table_args__ = (

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
-from annotator.db import get_session
+from annotator.db import get_engine, get_session
 from annotator.forms import (
     AliasForm,
     DeleteForm,
@@ -31,7 +31,14 @@ from annotator.forms import (
     UserForm,
 )
 from annotator.models import Outlet, Project, User
-from annotator.services import accounts, deleting, importing, outlets, projects, readers
+from annotator.services import (
+    accounts,
+    deleting,
+    outlets,
+    projects,
+    readers,
+    reanalysis_runs,
+)
 from annotator.services.dashboard import document_of
 from annotator.views.dashboard import document_page
 from annotator.views.imports import run_article_import
@@ -43,6 +50,7 @@ SERVICE_ERRORS = (
     projects.ProjectError,
     outlets.OutletError,
     deleting.DeletionError,
+    reanalysis_runs.RunRefused,
 )
 T = TypeVar("T", User, Project, Outlet)
 Message = str | Callable[[Any], str]
@@ -271,6 +279,7 @@ def _project_page(
             deleting.project_footprint(session, project) if deleting.is_deletable(project) else None
         ),
         delete_form=delete_form or DeleteForm(formdata=None),
+        reanalysis=reanalysis_runs.latest(session, project),
     )
 
 
@@ -318,22 +327,31 @@ def preview_reanalysis(project_id: int) -> ResponseReturnValue:
 
 
 def _reanalyse(project_id: int, preview: bool) -> ResponseReturnValue:
+    """Start the run in a thread of this process; the project page follows it."""
     project = _get_or_404(Project, project_id)
 
-    def reanalyse() -> importing.Reanalysis:
-        done = importing.reanalyse_project(get_session(), project, preview=preview)
-        if done.lost_labels():
-            flash(done.lost_labels(), "error")
-        return done
+    def start() -> int:
+        run_id = reanalysis_runs.start(get_session(), project, current_user, preview=preview)
+        reanalysis_runs.launch(get_engine(), run_id)
+        return run_id
 
-    outcome = "Preview for" if preview else "Analysed"
+    what = "Previewing what analysing the documents" if preview else "Analysing the documents"
     return _act(
         FlaskForm(),
-        reanalyse,
-        lambda done: f"{outcome} the documents of {project.name!r} again: {done.summary()}.",
-        url_for("admin.project_detail", project_id=project.id),
+        start,
+        f"{what} of {project.name!r} again; this page shows how far it has got.",
+        url_for("admin.project_detail", project_id=project.id, _anchor="reanalyse-project"),
         lambda: _project_page(project),
     )
+
+
+@bp.get("/projects/<int:project_id>/reanalyse/status")
+def reanalysis_status(project_id: int) -> ResponseReturnValue:
+    """The project's latest reanalysis run, for the project page to follow it (JSON; null
+    when none was started)."""
+    project = _get_or_404(Project, project_id)
+    status = reanalysis_runs.latest(get_session(), project)
+    return jsonify(status.as_json() if status else None)
 
 
 @bp.post("/projects/<int:project_id>/members")

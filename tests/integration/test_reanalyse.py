@@ -377,43 +377,6 @@ def test_the_reanalyse_command_previews_with_dry_run(runner, session, strike):
     assert _outlet_name(session, EXCERPT) is None
 
 
-def test_the_project_page_previews_a_reanalysis(client, make_user, login, session, strike):
-    project = session.scalar(select(Project))
-    preview = f"/admin/projects/{project.id}/reanalyse/preview"
-    login(make_user("rita"))
-    assert client.post(preview).status_code == 403
-    make_user("boss", Role.ADMIN)
-    login("boss")
-    assert "Preview what would change" in client.get(f"/admin/projects/{project.id}").text
-    before = fingerprint(session)
-    response = client.post(preview, follow_redirects=True)
-    assert response.status_code == 200
-    assert (
-        "Preview for the documents of &#39;default&#39; again: 1 document would get a new "
-        "result, 0 unchanged; nothing was changed." in response.text
-    )
-    assert "Labels that would be lost where claims changed: strike-1, passage 2" in response.text
-    assert fingerprint(session) == before
-
-
-def test_the_project_page_analyses_its_documents_again(client, make_user, login, session, strike):
-    project = session.scalar(select(Project))
-    login(make_user("rita"))
-    assert client.post(f"/admin/projects/{project.id}/reanalyse").status_code == 403
-    assert _outlet_name(session, EXCERPT) is None
-    make_user("boss", Role.ADMIN)
-    login("boss")
-    page = client.get(f"/admin/projects/{project.id}")
-    assert "Analyse the documents again" in page.text
-    response = client.post(f"/admin/projects/{project.id}/reanalyse", follow_redirects=True)
-    assert response.status_code == 200
-    assert "1 document analysed again with a new result" in response.text
-    lost = "Labels lost where claims changed: strike-1, passage 2: claim &#34;The Harbour Gazette"
-    assert lost in response.text
-    assert "lost 1 tag(s) (ann)" in response.text
-    assert _outlet_name(session, EXCERPT) == "Harbour Gazette"
-
-
 def test_lost_labels_are_told_ten_at_a_time():
     report = importing.ImportReport(lost_tags=[f"doc-{n}, passage 1: lost" for n in range(12)])
     told = importing.Reanalysis(report, 0).lost_labels()

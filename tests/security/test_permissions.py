@@ -100,6 +100,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("POST", "admin.delete_project"): ADMINS,
     ("POST", "admin.reanalyse_project"): ADMINS,
     ("POST", "admin.preview_reanalysis"): ADMINS,
+    ("GET", "admin.reanalysis_status"): ADMINS,
     ("GET", "admin.outlet_list"): ADMINS,
     ("POST", "admin.outlet_list"): ADMINS,
     ("GET", "admin.outlet_detail"): ADMINS,

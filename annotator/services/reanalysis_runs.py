@@ -1,0 +1,193 @@
+"""Reanalyses started from the project page, run in a thread of the web process so that a
+large project's run outlives no request: starting one (one at a time per project), running
+it while its row tells how far it has got, and the latest run of a project as a page shows it.
+The command (``annotator reanalyse``) and the API run the reanalysis in their own process and
+wait for it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from annotator.db import begin_write
+from annotator.models import Project, ReanalysisRun, RunState, User, utcnow
+from annotator.services import importing
+from annotator.wording import counted
+
+log = logging.getLogger(__name__)
+
+# A run tells its row after each batch of documents (a few seconds at most); one silent for
+# this long was cut short with its process (a restart, a worker's timeout).
+STALE_AFTER = timedelta(minutes=2)
+STOPPED = "stopped"
+
+
+class RunRefused(ValueError):
+    """A run of the project is already going on."""
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """The latest run of a project as a page shows it. ``state`` is a RunState, or STOPPED
+    for a run whose heartbeat stopped."""
+
+    id: int
+    preview: bool
+    state: str
+    done: int
+    total: int | None
+    started_by: str | None
+    started_at: datetime
+    summary: str
+    lost_labels: str
+
+    @property
+    def going_on(self) -> bool:
+        return self.state == RunState.RUNNING
+
+    def message(self) -> str:
+        what = "Preview of the analysis" if self.preview else "Analysis"
+        if self.state == RunState.RUNNING:
+            return f"{what} of the documents again: {self.progress()} so far."
+        if self.state == RunState.FINISHED:
+            return f"{what} of the documents again finished: {self.summary}."
+        if self.state == RunState.FAILED:
+            return f"{what} of the documents again failed after {self.progress()}: {self.summary}"
+        return (
+            f"{what} of the documents again stopped after {self.progress()}, cut short with "
+            "the server's process (a restart or a timeout). "
+            + (
+                "Nothing was changed; preview again."
+                if self.preview
+                else "The documents done keep their new analysis; start it again to finish."
+            )
+        )
+
+    def progress(self) -> str:
+        if self.total is None:
+            return "0 documents"
+        return f"{self.done:,} of {counted(self.total, 'document')}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "preview": self.preview,
+            "state": self.state,
+            "done": self.done,
+            "total": self.total,
+            "message": self.message(),
+        }
+
+
+def latest(session: Session, project: Project) -> RunStatus | None:
+    """The project's latest run, or None when none was started."""
+    row = session.execute(
+        select(ReanalysisRun, User.username)
+        .outerjoin(User, User.id == ReanalysisRun.started_by)
+        .where(ReanalysisRun.project_id == project.id)
+        .order_by(ReanalysisRun.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    run, username = row
+    return RunStatus(
+        id=run.id,
+        preview=run.preview,
+        state=STOPPED if _stale(run) else run.state,
+        done=run.done,
+        total=run.total,
+        started_by=username,
+        started_at=run.started_at,
+        summary=run.summary,
+        lost_labels=run.lost_labels,
+    )
+
+
+def _stale(run: ReanalysisRun) -> bool:
+    heartbeat = run.heartbeat_at
+    if heartbeat.tzinfo is None:  # SQLite hands back the UTC time without its zone
+        heartbeat = heartbeat.replace(tzinfo=UTC)
+    return run.state == RunState.RUNNING and datetime.now(UTC) - heartbeat > STALE_AFTER
+
+
+def start(session: Session, project: Project, user: User, *, preview: bool) -> int:
+    """Record a new run of the project (committed) and return its id, for ``launch``; refused
+    while another run of it is going on (its heartbeat not stale)."""
+    project_id = project.id
+    begin_write(session)
+    # Two admins starting at once: the second waits here and then sees the first's run.
+    session.execute(select(Project.id).where(Project.id == project_id).with_for_update())
+    going = latest(session, project)
+    if going is not None and going.going_on:
+        session.rollback()
+        raise RunRefused(
+            f"The documents of {project.name!r} are already being analysed again "
+            f"({going.progress()} done); wait for that run to finish."
+        )
+    run = ReanalysisRun(project_id=project_id, started_by=user.id, preview=preview)
+    session.add(run)
+    session.commit()
+    return run.id
+
+
+def launch(engine: Engine, run_id: int) -> threading.Thread:
+    """Run the recorded run in a thread of this process, on connections of its own."""
+    thread = threading.Thread(
+        target=run, args=(engine, run_id), name=f"reanalysis-{run_id}", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def run(engine: Engine, run_id: int) -> None:
+    """Do the recorded run, telling its row after each batch; a failure is logged and the row
+    says so. A run that is not (or no longer) recorded as running is left alone."""
+    with Session(engine, expire_on_commit=False) as work, Session(engine) as told:
+        recorded = work.get(ReanalysisRun, run_id)
+        if recorded is None or recorded.state != RunState.RUNNING:
+            return
+        project, preview = recorded.project_id, recorded.preview
+        project_row = work.get(Project, project)
+        work.rollback()
+        if project_row is None:
+            return
+
+        def tell(done: int, total: int) -> None:
+            _record(told, run_id, done=done, total=total, heartbeat_at=utcnow())
+
+        try:
+            done = importing.reanalyse_project(work, project_row, tell, preview=preview)
+        except Exception as exc:
+            work.rollback()
+            log.exception("The reanalysis run %s of project %s failed", run_id, project)
+            _record(
+                told,
+                run_id,
+                state=RunState.FAILED,
+                finished_at=utcnow(),
+                summary=f"{type(exc).__name__}; the batch it was on was undone, and the "
+                "server's log has the details.",
+            )
+            return
+        _record(
+            told,
+            run_id,
+            state=RunState.FINISHED,
+            finished_at=utcnow(),
+            summary=done.summary(),
+            lost_labels=done.lost_labels(),
+        )
+
+
+def _record(session: Session, run_id: int, **values: Any) -> None:
+    begin_write(session)
+    session.execute(update(ReanalysisRun).where(ReanalysisRun.id == run_id).values(**values))
+    session.commit()

@@ -1,0 +1,247 @@
+"""The project page's reanalysis runs in a thread of the web process, on a database with real
+commits: the page answers at once, the run's row tells how far it has got and what it did,
+one run at a time per project, and a run cut short or failed says so."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select, update
+
+from annotator.db import get_engine, get_session
+from annotator.models import Outlet, Passage, Project, ReanalysisRun, Role, RunState, User, utcnow
+from annotator.services import accounts, importing, outlets, reanalysis_runs
+from annotator.services.importing import import_files
+from tests.conftest import PASSWORD
+from tests.helpers import fingerprint
+from tests.integration.test_reanalyse import STRIKE, _file, _label_every_claim
+
+RUNS = ("reanalysis_runs",)
+
+
+@pytest.fixture
+def app(app_on_fresh_database: Flask) -> Iterator[Flask]:
+    """The strike article labelled by ann, imported before its outlet was known; an admin
+    (boss) and a reviewer (rita). Every run launched has ended before the database goes."""
+    app_on_fresh_database.config["WTF_CSRF_ENABLED"] = False
+    with app_on_fresh_database.app_context():
+        session = get_session()
+        import_files(session, _file(), "default")
+        _label_every_claim(session, accounts.create_user(session, "ann", PASSWORD))
+        outlets.create_outlet(session, "Harbour Gazette")
+        accounts.create_user(session, "boss", PASSWORD, Role.ADMIN)
+        accounts.create_user(session, "rita", PASSWORD)
+        session.commit()
+    yield app_on_fresh_database
+    deadline = time.monotonic() + 30
+    for thread in threading.enumerate():
+        if thread.name.startswith("reanalysis-"):
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+@pytest.fixture
+def project_id(app: Flask) -> int:
+    with app.app_context():
+        project = get_session().scalar(select(Project.id))
+    assert project is not None
+    return project
+
+
+def _client(app: Flask, username: str) -> FlaskClient:
+    client = app.test_client()
+    client.post("/login", data={"username": username, "password": PASSWORD})
+    return client
+
+
+def _finished(client: FlaskClient, project_id: int) -> dict:
+    """The run's status once it has ended (within 30 s)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        run = client.get(f"/admin/projects/{project_id}/reanalyse/status").json
+        if run["state"] != RunState.RUNNING:
+            return run
+        time.sleep(0.05)
+    raise AssertionError("the run did not end within 30 s")
+
+
+def _excerpt_outlet(app: Flask) -> str | None:
+    with app.app_context():
+        return get_session().scalar(
+            select(Outlet.name).join(Passage, Passage.outlet_id == Outlet.id)
+        )
+
+
+def _runs(app: Flask) -> int:
+    with app.app_context():
+        return get_session().scalar(select(func.count(ReanalysisRun.id))) or 0
+
+
+def test_the_page_starts_a_run_that_goes_on_after_it_answered(app, project_id, monkeypatch):
+    answered = threading.Event()
+    run_waited_for_the_answer: list[bool] = []
+    reanalyse = importing.reanalyse_project
+
+    def after_the_answer(*args, **kwargs):
+        run_waited_for_the_answer.append(answered.wait(10))
+        return reanalyse(*args, **kwargs)
+
+    monkeypatch.setattr(importing, "reanalyse_project", after_the_answer)
+    boss = _client(app, "boss")
+    assert boss.get(f"/admin/projects/{project_id}/reanalyse/status").json is None
+    response = boss.post(f"/admin/projects/{project_id}/reanalyse")
+    answered.set()
+    assert response.status_code == 302
+    assert response.location.endswith(f"/admin/projects/{project_id}#reanalyse-project")
+    run = _finished(boss, project_id)
+    assert (run["state"], run["done"], run["total"], run["preview"]) == ("finished", 1, 1, False)
+    assert run["message"] == (
+        "Analysis of the documents again finished: 1 document analysed again with a new "
+        "result, 0 unchanged."
+    )
+    assert run_waited_for_the_answer == [True], (
+        "the run went on before the page answered: it ran in the request"
+    )
+    assert _excerpt_outlet(app) == "Harbour Gazette"
+    page = boss.get(f"/admin/projects/{project_id}").text
+    assert "Analysis of the documents again finished: 1 document analysed again" in page
+    assert "Labels lost where claims changed: strike-1, passage 2" in page
+    assert "by\n       boss." in page
+
+
+def test_a_preview_runs_in_the_background_and_changes_nothing(app, project_id):
+    with app.app_context():
+        before = fingerprint(get_session(), leaving_out=RUNS)
+    boss = _client(app, "boss")
+    assert boss.post(f"/admin/projects/{project_id}/reanalyse/preview").status_code == 302
+    run = _finished(boss, project_id)
+    assert run["preview"] is True
+    assert run["message"] == (
+        "Preview of the analysis of the documents again finished: 1 document would get a new "
+        "result, 0 unchanged; nothing was changed."
+    )
+    page = boss.get(f"/admin/projects/{project_id}").text
+    assert "Labels that would be lost where claims changed: strike-1, passage 2" in page
+    with app.app_context():
+        assert fingerprint(get_session(), leaving_out=RUNS) == before
+    assert _excerpt_outlet(app) is None
+
+
+def test_only_admins_start_or_follow_a_run(app, project_id):
+    rita = _client(app, "rita")
+    assert rita.post(f"/admin/projects/{project_id}/reanalyse").status_code == 403
+    assert rita.post(f"/admin/projects/{project_id}/reanalyse/preview").status_code == 403
+    assert rita.get(f"/admin/projects/{project_id}/reanalyse/status").status_code == 403
+    assert _runs(app) == 0
+
+
+def _recorded_run(app: Flask, project_id: int, preview: bool = False) -> int:
+    """A run recorded as started, whose thread was never launched."""
+    with app.app_context():
+        session = get_session()
+        project = session.get(Project, project_id)
+        boss = session.scalar(select(User).where(User.username == "boss"))
+        return reanalysis_runs.start(session, project, boss, preview=preview)
+
+
+def test_a_second_run_is_refused_while_one_goes_on(app, project_id):
+    _recorded_run(app, project_id)
+    boss = _client(app, "boss")
+    page = boss.get(f"/admin/projects/{project_id}").text
+    assert "Analysis of the documents again: 0 documents so far." in page
+    assert page.count("disabled>") == 2, "both buttons wait for the run"
+    response = boss.post(f"/admin/projects/{project_id}/reanalyse/preview")
+    assert response.status_code == 400
+    assert (
+        "The documents of &#39;default&#39; are already being analysed again (0 documents "
+        "done); wait for that run to finish." in response.text
+    )
+    assert _runs(app) == 1
+    assert _excerpt_outlet(app) is None
+
+
+def test_a_run_whose_heartbeat_stopped_is_shown_as_stopped_and_can_start_again(app, project_id):
+    run_id = _recorded_run(app, project_id)
+    with app.app_context():
+        session = get_session()
+        stale = utcnow() - reanalysis_runs.STALE_AFTER - timedelta(seconds=1)
+        session.execute(
+            update(ReanalysisRun)
+            .where(ReanalysisRun.id == run_id)
+            .values(done=200, total=1000, heartbeat_at=stale)
+        )
+        session.commit()
+    boss = _client(app, "boss")
+    run = boss.get(f"/admin/projects/{project_id}/reanalyse/status").json
+    assert run["state"] == "stopped"
+    assert run["message"].startswith(
+        "Analysis of the documents again stopped after 200 of 1,000 documents, cut short with "
+        "the server's process"
+    )
+    assert "The documents done keep their new analysis; start it again" in run["message"]
+    assert boss.post(f"/admin/projects/{project_id}/reanalyse").status_code == 302
+    assert _finished(boss, project_id)["state"] == "finished"
+    assert _runs(app) == 2
+
+
+def test_a_run_that_fails_says_so_and_logs_why(app, project_id, monkeypatch, caplog):
+    def fail(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(importing, "reanalyse_project", fail)
+    run_id = _recorded_run(app, project_id)
+    with app.app_context(), caplog.at_level(logging.ERROR):
+        reanalysis_runs.run(get_engine(), run_id)
+    assert "the disk is full" in caplog.text
+    boss = _client(app, "boss")
+    run = boss.get(f"/admin/projects/{project_id}/reanalyse/status").json
+    assert run["state"] == "failed"
+    assert run["message"] == (
+        "Analysis of the documents again failed after 0 documents: RuntimeError; the batch "
+        "it was on was undone, and the server's log has the details."
+    )
+    assert boss.post(f"/admin/projects/{project_id}/reanalyse").status_code == 302
+
+
+def test_the_run_tells_its_row_after_each_batch(app, project_id, monkeypatch):
+    with app.app_context():
+        session = get_session()
+        for number in range(2, 6):
+            document = dict(STRIKE, id=f"strike-{number}")
+            import_files(session, [("more.jsonl", _jsonl(document))], "default")
+    monkeypatch.setattr(importing, "REANALYSIS_BATCH", 2)
+    told: list[tuple[int | None, int | None, str | None]] = []
+    record = reanalysis_runs._record
+
+    def spy(session, run_id, **values):
+        told.append((values.get("done"), values.get("total"), values.get("state")))
+        record(session, run_id, **values)
+
+    monkeypatch.setattr(reanalysis_runs, "_record", spy)
+    run_id = _recorded_run(app, project_id)
+    with app.app_context():
+        reanalysis_runs.run(get_engine(), run_id)
+    assert told == [(2, 5, None), (4, 5, None), (5, 5, None), (None, None, "finished")]
+
+
+def test_a_run_no_longer_recorded_as_running_is_left_alone(app, project_id, monkeypatch):
+    run_id = _recorded_run(app, project_id)
+    with app.app_context():
+        session = get_session()
+        session.execute(
+            update(ReanalysisRun).where(ReanalysisRun.id == run_id).values(state="failed")
+        )
+        session.commit()
+        reanalysis_runs.run(get_engine(), run_id)
+    assert _excerpt_outlet(app) is None
+
+
+def _jsonl(document: dict) -> bytes:
+    return (json.dumps(document) + "\n").encode()
