@@ -62,7 +62,7 @@ class RunStatus:
             return f"{what} of the documents again failed after {self.progress()}: {self.summary}"
         return (
             f"{what} of the documents again stopped after {self.progress()}, cut short with "
-            "the server's process (a restart or a timeout). "
+            "the server's process (a restart). "
             + (
                 "Nothing was changed; preview again."
                 if self.preview
@@ -127,15 +127,16 @@ def start(session: Session, project: Project, user: User, *, preview: bool) -> i
     session.execute(select(Project.id).where(Project.id == project_id).with_for_update())
     going = latest(session, project)
     if going is not None and going.going_on:
-        session.rollback()
-        raise RunRefused(
+        refusal = RunRefused(
             f"The documents of {project.name!r} are already being analysed again "
             f"({going.progress()} done); wait for that run to finish."
         )
-    run = ReanalysisRun(project_id=project_id, started_by=user.id, preview=preview)
-    session.add(run)
+        session.rollback()
+        raise refusal
+    recorded = ReanalysisRun(project_id=project_id, started_by=user.id, preview=preview)
+    session.add(recorded)
     session.commit()
-    return run.id
+    return recorded.id
 
 
 def launch(engine: Engine, run_id: int) -> threading.Thread:
@@ -154,20 +155,20 @@ def run(engine: Engine, run_id: int) -> None:
         recorded = work.get(ReanalysisRun, run_id)
         if recorded is None or recorded.state != RunState.RUNNING:
             return
-        project, preview = recorded.project_id, recorded.preview
-        project_row = work.get(Project, project)
+        project_id, preview = recorded.project_id, recorded.preview
+        project = work.get(Project, project_id)
         work.rollback()
-        if project_row is None:
+        if project is None:
             return
 
         def tell(done: int, total: int) -> None:
             _record(told, run_id, done=done, total=total, heartbeat_at=utcnow())
 
         try:
-            done = importing.reanalyse_project(work, project_row, tell, preview=preview)
+            done = importing.reanalyse_project(work, project, tell, preview=preview)
         except Exception as exc:
             work.rollback()
-            log.exception("The reanalysis run %s of project %s failed", run_id, project)
+            log.exception("The reanalysis run %s of project %s failed", run_id, project_id)
             _record(
                 told,
                 run_id,
