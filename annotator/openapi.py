@@ -27,7 +27,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         401: "No valid token",
         403: "Not allowed",
         404: "Not found",
-        409: "Stale versions",
+        409: "Stale versions, or a run already going on",
     }
     return {str(code): _ok(_ref("Error"), texts[code]) for code in codes}
 
@@ -55,6 +55,20 @@ def _object(properties: dict[str, Any], required: list[str] | None = None) -> di
 
 SCHEMAS: dict[str, Any] = {
     "Error": _object({"ok": {"type": "boolean"}, "error": {"type": "string"}}, ["ok", "error"]),
+    "ReanalysisRun": _object(
+        {
+            "id": {"type": "integer"},
+            "preview": {"type": "boolean"},
+            "state": {"type": "string", "enum": ["running", "finished", "failed", "stopped"]},
+            "done": {"type": "integer"},
+            "total": {"type": "integer", "nullable": True},
+            "started_by": NULLABLE_STRING,
+            "started_at": {"type": "string", "format": "date-time"},
+            "summary": {"type": "string"},
+            "lost_labels": {"type": "string"},
+            "message": {"type": "string"},
+        }
+    ),
     "Project": _object(
         {
             "id": {"type": "integer"},
@@ -273,22 +287,37 @@ def _paths() -> dict[str, Any]:
                     **_errors(400, 401, 403, 404)},
             },
         },
-        "/api/v1/projects/{project_id}/reanalyse": {"post": {
-            "summary": "Analyse the project's documents again from the texts they were imported "
-                       "with (admins); a preview reports what would change and changes nothing",
-            "operationId": "reanalyseProject",
-            "parameters": [project_id],
-            "requestBody": {"required": False, "content": {"application/json": {
-                "schema": _object({"preview": {"type": "boolean", "default": False}})}}},
-            "responses": {"200": _ok(_object({
-                "preview": {"type": "boolean"},
-                "reanalysed": {"type": "array", "items": {"type": "string"}},
-                "unchanged": {"type": "integer"},
-                "without_source": {"type": "integer"},
-                "lost_tags": {"type": "array", "items": {"type": "string"}},
-                "passages": {"type": "integer"}})),
-                **_errors(400, 401, 403, 404)},
-        }},
+        "/api/v1/projects/{project_id}/reanalyse": {
+            "post": {
+                "summary": "Analyse the project's documents again from the texts they were "
+                           "imported with (admins); a preview reports what would change and "
+                           "changes nothing; in the background, the answer comes at once",
+                "operationId": "reanalyseProject",
+                "parameters": [project_id],
+                "requestBody": {"required": False, "content": {"application/json": {
+                    "schema": _object({"preview": {"type": "boolean", "default": False},
+                                       "background": {"type": "boolean", "default": False}})}}},
+                "responses": {"200": _ok(_object({
+                    "preview": {"type": "boolean"},
+                    "reanalysed": {"type": "array", "items": {"type": "string"}},
+                    "unchanged": {"type": "integer"},
+                    "without_source": {"type": "integer"},
+                    "lost_tags": {"type": "array", "items": {"type": "string"}},
+                    "passages": {"type": "integer"}})),
+                    "202": _ok(_object({"run": _ref("ReanalysisRun")}),
+                               "Started in the background; follow it at the same address"),
+                    **_errors(400, 401, 403, 404, 409)},
+            },
+            "get": {
+                "summary": "The project's latest reanalysis run started in the background "
+                           "(admins; null when none was)",
+                "operationId": "getReanalysisRun",
+                "parameters": [project_id],
+                "responses": {"200": _ok(_object({"run": {"allOf": [_ref("ReanalysisRun")],
+                                                          "nullable": True}})),
+                              **_errors(401, 403, 404)},
+            },
+        },
         "/api/v1/documents/{document_id}": {
             "get": {
                 "summary": "A document with its passages", "operationId": "getDocument",

@@ -82,6 +82,10 @@ class RunStatus:
             "state": self.state,
             "done": self.done,
             "total": self.total,
+            "started_by": self.started_by,
+            "started_at": self.started_at.isoformat(),
+            "summary": self.summary,
+            "lost_labels": self.lost_labels,
             "message": self.message(),
         }
 
@@ -105,17 +109,20 @@ def latest(session: Session, project: Project) -> RunStatus | None:
         done=run.done,
         total=run.total,
         started_by=username,
-        started_at=run.started_at,
+        started_at=_in_utc(run.started_at),
         summary=run.summary,
         lost_labels=run.lost_labels,
     )
 
 
 def _stale(run: ReanalysisRun) -> bool:
-    heartbeat = run.heartbeat_at
-    if heartbeat.tzinfo is None:  # SQLite hands back the UTC time without its zone
-        heartbeat = heartbeat.replace(tzinfo=UTC)
-    return run.state == RunState.RUNNING and datetime.now(UTC) - heartbeat > STALE_AFTER
+    silent = datetime.now(UTC) - _in_utc(run.heartbeat_at)
+    return run.state == RunState.RUNNING and silent > STALE_AFTER
+
+
+def _in_utc(moment: datetime) -> datetime:
+    """SQLite hands a stored UTC time back without its zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def start(session: Session, project: Project, user: User, *, preview: bool) -> int:

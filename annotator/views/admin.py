@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -343,15 +343,6 @@ def _reanalyse(project_id: int, preview: bool) -> ResponseReturnValue:
         url_for("admin.project_detail", project_id=project.id, _anchor="reanalyse-project"),
         lambda: _project_page(project),
     )
-
-
-@bp.get("/projects/<int:project_id>/reanalyse/status")
-def reanalysis_status(project_id: int) -> ResponseReturnValue:
-    """The project's latest reanalysis run, for the project page to follow it (JSON; null
-    when none was started)."""
-    project = _get_or_404(Project, project_id)
-    status = reanalysis_runs.latest(get_session(), project)
-    return jsonify(status.as_json() if status else None)
 
 
 @bp.post("/projects/<int:project_id>/members")

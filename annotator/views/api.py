@@ -24,12 +24,13 @@ from flask import (
     jsonify,
     request,
     stream_with_context,
+    url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
-from annotator.db import get_session, streamed
+from annotator.db import get_engine, get_session, streamed
 from annotator.extensions import csrf
 from annotator.models import Document, Outlet, Passage, Project, Role, User
 from annotator.openapi import openapi_spec
@@ -42,6 +43,7 @@ from annotator.services import (
     importing,
     passage_decisions,
     projects,
+    reanalysis_runs,
     suggestions,
 )
 from annotator.services.annotating import AUTHOR_OWN_WORDS, PassageGone, SaveError, StaleSave
@@ -188,16 +190,21 @@ def import_documents(project_id: int) -> ResponseReturnValue:
 def reanalyse_project(project_id: int) -> ResponseReturnValue:
     """Admins only, as the project page: the project's documents analysed again from the texts
     they were imported with; ``{"preview": true}`` reports what would change and changes
-    nothing. The body may be left out."""
+    nothing. ``{"background": true}`` starts the run as the project page does and answers 202
+    at once (409 while another goes on); otherwise the answer waits for the result. The body
+    may be left out."""
     project = _project(project_id)
     if not _user().is_admin:
         return _error(403, "Analysing documents again needs the admin role.")
     payload = request.get_json(silent=True) if request.content_length else {}
     if not isinstance(payload, dict):
         return _error(400, 'Expected no body or a JSON object such as {"preview": true}.')
-    preview = payload.get("preview", False)
-    if not isinstance(preview, bool):
-        return _error(400, '"preview" must be true or false.')
+    preview, background = payload.get("preview", False), payload.get("background", False)
+    for name, value in (("preview", preview), ("background", background)):
+        if not isinstance(value, bool):
+            return _error(400, f'"{name}" must be true or false.')
+    if background:
+        return _start_run(project, preview)
     done = importing.reanalyse_project(get_session(), project, preview=preview)
     return jsonify(
         ok=True,
@@ -208,6 +215,33 @@ def reanalyse_project(project_id: int) -> ResponseReturnValue:
         lost_tags=done.report.lost_tags,
         passages=done.report.passages,
     )
+
+
+def _start_run(project: Project, preview: bool) -> ResponseReturnValue:
+    try:
+        run_id = reanalysis_runs.start(get_session(), project, _user(), preview=preview)
+    except reanalysis_runs.RunRefused as exc:
+        return _error(409, str(exc))
+    reanalysis_runs.launch(get_engine(), run_id)
+    response = _latest_run(project)
+    response.status_code = 202
+    response.headers["Location"] = url_for("api.reanalysis_run", project_id=project.id)
+    return response
+
+
+@bp.get("/projects/<int:project_id>/reanalyse")
+def reanalysis_run(project_id: int) -> ResponseReturnValue:
+    """Admins only: the project's latest reanalysis run started in the background (from the
+    project page or this API), null when none was; the project page follows it here."""
+    project = _project(project_id)
+    if not _user().is_admin:
+        return _error(403, "Analysing documents again needs the admin role.")
+    return _latest_run(project)
+
+
+def _latest_run(project: Project) -> Response:
+    status = reanalysis_runs.latest(get_session(), project)
+    return jsonify(ok=True, run=status.as_json() if status else None)
 
 
 @bp.get("/documents/<int:document_id>")

@@ -11,7 +11,7 @@
         credentials: "same-origin",
       });
       if (response.ok) {
-        const run = await response.json();
+        const { run } = await response.json();
         if (!run || run.state !== "running") {
           window.location.reload();
           return;

@@ -65,7 +65,7 @@ def _finished(client: FlaskClient, project_id: int) -> dict:
     """The run's status once it has ended (within 30 s)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        run = client.get(f"/admin/projects/{project_id}/reanalyse/status").json
+        run = client.get(f"/api/v1/projects/{project_id}/reanalyse").json["run"]
         if run["state"] != RunState.RUNNING:
             return run
         time.sleep(0.05)
@@ -95,7 +95,7 @@ def test_the_page_starts_a_run_that_goes_on_after_it_answered(app, project_id, m
 
     monkeypatch.setattr(importing, "reanalyse_project", after_the_answer)
     boss = _client(app, "boss")
-    assert boss.get(f"/admin/projects/{project_id}/reanalyse/status").json is None
+    assert boss.get(f"/api/v1/projects/{project_id}/reanalyse").json["run"] is None
     response = boss.post(f"/admin/projects/{project_id}/reanalyse")
     answered.set()
     assert response.status_code == 302
@@ -138,7 +138,7 @@ def test_only_admins_start_or_follow_a_run(app, project_id):
     rita = _client(app, "rita")
     assert rita.post(f"/admin/projects/{project_id}/reanalyse").status_code == 403
     assert rita.post(f"/admin/projects/{project_id}/reanalyse/preview").status_code == 403
-    assert rita.get(f"/admin/projects/{project_id}/reanalyse/status").status_code == 403
+    assert rita.get(f"/api/v1/projects/{project_id}/reanalyse").status_code == 403
     assert _runs(app) == 0
 
 
@@ -179,7 +179,7 @@ def test_a_run_whose_heartbeat_stopped_is_shown_as_stopped_and_can_start_again(a
         )
         session.commit()
     boss = _client(app, "boss")
-    run = boss.get(f"/admin/projects/{project_id}/reanalyse/status").json
+    run = boss.get(f"/api/v1/projects/{project_id}/reanalyse").json["run"]
     assert run["state"] == "stopped"
     assert run["message"].startswith(
         "Analysis of the documents again stopped after 200 of 1,000 documents, cut short with "
@@ -201,7 +201,7 @@ def test_a_run_that_fails_says_so_and_logs_why(app, project_id, monkeypatch, cap
         reanalysis_runs.run(get_engine(), run_id)
     assert "the disk is full" in caplog.text
     boss = _client(app, "boss")
-    run = boss.get(f"/admin/projects/{project_id}/reanalyse/status").json
+    run = boss.get(f"/api/v1/projects/{project_id}/reanalyse").json["run"]
     assert run["state"] == "failed"
     assert run["message"] == (
         "Analysis of the documents again failed after 0 documents: RuntimeError; the batch "
@@ -245,3 +245,32 @@ def test_a_run_no_longer_recorded_as_running_is_left_alone(app, project_id, monk
 
 def _jsonl(document: dict) -> bytes:
     return (json.dumps(document) + "\n").encode()
+
+
+def test_the_api_starts_a_run_in_the_background_and_follows_it(app, project_id, monkeypatch):
+    go_on = threading.Event()
+    reanalyse = importing.reanalyse_project
+
+    def when_told(*args, **kwargs):
+        assert go_on.wait(10)
+        return reanalyse(*args, **kwargs)
+
+    monkeypatch.setattr(importing, "reanalyse_project", when_told)
+    boss = _client(app, "boss")
+    url = f"/api/v1/projects/{project_id}/reanalyse"
+    assert boss.post(url, json={"background": "yes"}).status_code == 400
+    response = boss.post(url, json={"background": True})
+    assert response.status_code == 202
+    assert response.headers["Location"].endswith(url)
+    run = response.json["run"]
+    assert (run["state"], run["preview"], run["started_by"]) == ("running", False, "boss")
+    again = boss.post(url, json={"background": True, "preview": True})
+    assert again.status_code == 409
+    assert "already being analysed again" in again.json["error"]
+    go_on.set()
+    run = _finished(boss, project_id)
+    assert run["state"] == "finished"
+    assert run["summary"] == "1 document analysed again with a new result, 0 unchanged"
+    assert run["lost_labels"].startswith("Labels lost where claims changed: strike-1, passage 2")
+    assert _runs(app) == 1
+    assert _excerpt_outlet(app) == "Harbour Gazette"
