@@ -64,6 +64,7 @@ SCHEMAS: dict[str, Any] = {
             "total": {"type": "integer", "nullable": True},
             "started_by": NULLABLE_STRING,
             "started_at": {"type": "string", "format": "date-time"},
+            "finished_at": {"type": "string", "format": "date-time", "nullable": True},
             "summary": {"type": "string"},
             "lost_labels": {"type": "string"},
             "message": {"type": "string"},

@@ -271,9 +271,10 @@ def reanalyse_project(
     new versions (see ``ImportOptions.reanalyse``), REANALYSIS_BATCH documents per transaction.
     ``processes`` worker processes analyse the next documents while a batch is compared and
     stored (see ``drafting``). ``on_progress`` is told (documents done, documents in all)
-    after each batch. A document deleted meanwhile is left out; one imported again meanwhile
-    is analysed from its new text. A ``preview`` does all of it, locks included, and rolls
-    each batch back: it reports what a run would do, labels lost included."""
+    at the start and after each batch. A document deleted meanwhile is left out; one imported
+    again meanwhile is analysed from its new text. A ``preview`` does all of it, locks
+    included, and rolls each batch back: it reports what a run would do, labels lost
+    included."""
     ids = session.scalars(
         select(Document.id)
         .join(DocumentSource)
@@ -285,6 +286,8 @@ def reanalyse_project(
     )
     registry, _ = load_registry(session)
     session.rollback()  # the read transaction; each batch is a write transaction
+    if on_progress:
+        on_progress(0, len(ids))
     report = ImportReport()
     for start in range(0, len(ids), REANALYSIS_ROUND):
         round_ids = ids[start : start + REANALYSIS_ROUND]

@@ -45,6 +45,7 @@ class RunStatus:
     total: int | None
     started_by: str | None
     started_at: datetime
+    finished_at: datetime | None
     summary: str
     lost_labels: str
 
@@ -55,6 +56,8 @@ class RunStatus:
     def message(self) -> str:
         what = "Preview of the analysis" if self.preview else "Analysis"
         if self.state == RunState.RUNNING:
+            if self.total is None:
+                return f"{what} of the documents again: starting."
             return f"{what} of the documents again: {self.progress()} so far."
         if self.state == RunState.FINISHED:
             return f"{what} of the documents again finished: {self.summary}."
@@ -71,9 +74,17 @@ class RunStatus:
         )
 
     def progress(self) -> str:
-        if self.total is None:
+        if self.total is None:  # before the run has counted the project's documents
             return "0 documents"
         return f"{self.done:,} of {counted(self.total, 'document')}"
+
+    def took(self) -> str:
+        """How long a run that ended took ("" for one that did not end)."""
+        if self.finished_at is None:
+            return ""
+        seconds = round((self.finished_at - self.started_at).total_seconds())
+        minutes, seconds = divmod(seconds, 60)
+        return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +95,7 @@ class RunStatus:
             "total": self.total,
             "started_by": self.started_by,
             "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "summary": self.summary,
             "lost_labels": self.lost_labels,
             "message": self.message(),
@@ -110,6 +122,7 @@ def latest(session: Session, project: Project) -> RunStatus | None:
         total=run.total,
         started_by=username,
         started_at=_in_utc(run.started_at),
+        finished_at=_in_utc(run.finished_at) if run.finished_at else None,
         summary=run.summary,
         lost_labels=run.lost_labels,
     )

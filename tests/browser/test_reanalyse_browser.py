@@ -94,7 +94,7 @@ def test_the_page_follows_a_run_until_it_ends(browser: Browser, strike_without_i
     log_in(page, server.url, "boss")
     page.goto(f"{server.url}/admin/projects/{project_id}")
     status = page.locator("#reanalysis-status")
-    expect(status).to_contain_text("Analysis of the documents again: 0 documents so far.")
+    expect(status).to_contain_text("Analysis of the documents again: starting.")
     expect(page.locator("button:has-text('Analyse the documents again')")).to_be_disabled()
     expect(page.locator("button:has-text('Preview what would change')")).to_be_disabled()
 

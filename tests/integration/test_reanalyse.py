@@ -227,7 +227,7 @@ def test_a_project_is_analysed_again_from_the_text_it_was_imported_with(session,
     assert done.report.reanalysed == ["strike-1"]
     assert done.without_source == 0
     assert done.summary() == "1 document analysed again with a new result, 0 unchanged"
-    assert told == [(1, 1)]
+    assert told == [(0, 1), (1, 1)]
     assert _outlet_name(session, EXCERPT) == "Harbour Gazette"
     assert session.scalar(select(func.count(Annotation.id))) == strike - 1
     source = session.scalar(select(DocumentSource))
@@ -283,7 +283,7 @@ def test_a_preview_reports_what_a_run_would_do_and_changes_nothing(session, stri
         session, project, lambda *at: told.append(at), preview=True
     )
     assert fingerprint(session) == before
-    assert told == [(1, 1)]
+    assert told == [(0, 1), (1, 1)]
     assert preview.summary() == (
         "1 document would get a new result, 0 unchanged; nothing was changed"
     )
@@ -313,7 +313,7 @@ def _copies(session, copies: int) -> Project:
     return project
 
 
-def test_progress_tells_the_documents_done_and_in_all_after_each_batch(
+def test_progress_tells_the_documents_done_and_in_all_at_the_start_and_after_each_batch(
     session, strike, monkeypatch
 ):
     monkeypatch.setattr(importing, "REANALYSIS_BATCH", 2)
@@ -321,7 +321,7 @@ def test_progress_tells_the_documents_done_and_in_all_after_each_batch(
     project = _copies(session, 5)
     told: list[tuple[int, int]] = []
     done = importing.reanalyse_project(session, project, lambda *at: told.append(at))
-    assert told == [(2, 5), (4, 5), (5, 5)]
+    assert told == [(0, 5), (2, 5), (4, 5), (5, 5)]
     assert len(done.report.reanalysed) == 5
 
 

@@ -113,7 +113,8 @@ def test_the_page_starts_a_run_that_goes_on_after_it_answered(app, project_id, m
     page = boss.get(f"/admin/projects/{project_id}").text
     assert "Analysis of the documents again finished: 1 document analysed again" in page
     assert "Labels lost where claims changed: strike-1, passage 2" in page
-    assert "by\n       boss." in page
+    assert "by\n       boss; it took " in page
+    assert run["finished_at"] >= run["started_at"]
 
 
 def test_a_preview_runs_in_the_background_and_changes_nothing(app, project_id):
@@ -155,7 +156,7 @@ def test_a_second_run_is_refused_while_one_goes_on(app, project_id):
     _recorded_run(app, project_id)
     boss = _client(app, "boss")
     page = boss.get(f"/admin/projects/{project_id}").text
-    assert "Analysis of the documents again: 0 documents so far." in page
+    assert "Analysis of the documents again: starting." in page
     assert page.count("disabled>") == 2, "both buttons wait for the run"
     response = boss.post(f"/admin/projects/{project_id}/reanalyse/preview")
     assert response.status_code == 400
@@ -228,7 +229,13 @@ def test_the_run_tells_its_row_after_each_batch(app, project_id, monkeypatch):
     run_id = _recorded_run(app, project_id)
     with app.app_context():
         reanalysis_runs.run(get_engine(), run_id)
-    assert told == [(2, 5, None), (4, 5, None), (5, 5, None), (None, None, "finished")]
+    assert told == [
+        (0, 5, None),
+        (2, 5, None),
+        (4, 5, None),
+        (5, 5, None),
+        (None, None, "finished"),
+    ]
 
 
 def test_a_run_no_longer_recorded_as_running_is_left_alone(app, project_id, monkeypatch):
@@ -274,3 +281,21 @@ def test_the_api_starts_a_run_in_the_background_and_follows_it(app, project_id, 
     assert run["lost_labels"].startswith("Labels lost where claims changed: strike-1, passage 2")
     assert _runs(app) == 1
     assert _excerpt_outlet(app) == "Harbour Gazette"
+
+
+@pytest.mark.parametrize(("seconds", "took"), [(None, ""), (3, "3 s"), (75, "1 min 15 s")])
+def test_a_run_that_ended_says_how_long_it_took(seconds, took):
+    started = utcnow()
+    status = reanalysis_runs.RunStatus(
+        id=1,
+        preview=False,
+        state="finished",
+        done=1,
+        total=1,
+        started_by="boss",
+        started_at=started,
+        finished_at=None if seconds is None else started + timedelta(seconds=seconds),
+        summary="",
+        lost_labels="",
+    )
+    assert status.took() == took
