@@ -492,6 +492,17 @@ def reanalyse_command(project_name: str, processes: int | None, dry_run: bool) -
     click.echo(done.summary())
 
 
+@cli.command("run-reanalysis", hidden=True)
+@click.argument("run_id", type=int)
+@with_appcontext
+def run_reanalysis_command(run_id: int) -> None:
+    """Do a reanalysis run that the project page or the API recorded and started (see
+    ``reanalysis_runs.launch``)."""
+    from annotator.services import reanalysis_runs
+
+    reanalysis_runs.run(get_engine(), run_id)
+
+
 @cli.command("delete")
 @click.option("--project", "project_name", type=TEXT, required=True, help="The project.")
 @click.option(

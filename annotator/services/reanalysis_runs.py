@@ -1,12 +1,15 @@
-"""Reanalyses started from the project page, run in a thread of the web process so that a
-large project's run outlives no request: starting one (one at a time per project), running
-it while its row tells how far it has got, and the latest run of a project as a page shows it.
-The command (``annotator reanalyse``) and the API run the reanalysis in their own process and
-wait for it."""
+"""Reanalyses started from the project page or the API in the background, in a process of
+their own, so that a large project's run waits for no request: starting one (one at a time per
+project), running it while its row tells how far it has got, and the latest run of a project
+as a page shows it. The command (``annotator reanalyse``) runs a reanalysis in its own
+process and waits for it."""
 
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -159,13 +162,20 @@ def start(session: Session, project: Project, user: User, *, preview: bool) -> i
     return recorded.id
 
 
-def launch(engine: Engine, run_id: int) -> threading.Thread:
-    """Run the recorded run in a thread of this process, on connections of its own."""
-    thread = threading.Thread(
-        target=run, args=(engine, run_id), name=f"reanalysis-{run_id}", daemon=True
+def launch(database_url: str, run_id: int) -> subprocess.Popen[bytes]:
+    """Do the recorded run in a process of its own (``annotator run-reanalysis``), so that
+    the memory it takes goes back to the system when it ends, rather than staying with the
+    web worker that started it (a worker's export would then pass its memory target), and
+    the worker's CPU stays with its requests. The process outlives a restart of the web
+    server; a thread of this process waits for it to end, so that it leaves no zombie."""
+    process = subprocess.Popen(  # noqa: S603 (this interpreter, our command, an id)
+        [sys.executable, "-m", "annotator", "run-reanalysis", str(run_id)],
+        env={**os.environ, "DATABASE_URL": database_url},
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
-    thread.start()
-    return thread
+    threading.Thread(target=process.wait, name=f"reanalysis-{run_id}", daemon=True).start()
+    return process
 
 
 def run(engine: Engine, run_id: int) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
-from annotator.db import get_engine, get_session
+from annotator.db import get_session
 from annotator.forms import (
     AliasForm,
     DeleteForm,
@@ -327,12 +327,12 @@ def preview_reanalysis(project_id: int) -> ResponseReturnValue:
 
 
 def _reanalyse(project_id: int, preview: bool) -> ResponseReturnValue:
-    """Start the run in a thread of this process; the project page follows it."""
+    """Start the run in a process of its own; the project page follows it."""
     project = _get_or_404(Project, project_id)
 
     def start() -> int:
         run_id = reanalysis_runs.start(get_session(), project, current_user, preview=preview)
-        reanalysis_runs.launch(get_engine(), run_id)
+        reanalysis_runs.launch(current_app.config["DATABASE_URL"], run_id)
         return run_id
 
     what = "Previewing what analysing the documents" if preview else "Analysing the documents"

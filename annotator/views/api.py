@@ -30,7 +30,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
-from annotator.db import get_engine, get_session, streamed
+from annotator.db import get_session, streamed
 from annotator.extensions import csrf
 from annotator.models import Document, Outlet, Passage, Project, Role, User
 from annotator.openapi import openapi_spec
@@ -222,7 +222,7 @@ def _start_run(project: Project, preview: bool) -> ResponseReturnValue:
         run_id = reanalysis_runs.start(get_session(), project, _user(), preview=preview)
     except reanalysis_runs.RunRefused as exc:
         return _error(409, str(exc))
-    reanalysis_runs.launch(get_engine(), run_id)
+    reanalysis_runs.launch(current_app.config["DATABASE_URL"], run_id)
     response = _latest_run(project)
     response.status_code = 202
     response.headers["Location"] = url_for("api.reanalysis_run", project_id=project.id)
