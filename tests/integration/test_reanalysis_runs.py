@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -283,3 +285,16 @@ def test_a_run_that_ended_says_how_long_it_took(seconds, took):
         lost_labels="",
     )
     assert status.took() == took
+
+
+def test_a_run_outlives_the_process_that_started_it(app, project_id):
+    run_id = _recorded_run(app, project_id)
+    url = app.config["DATABASE_URL"]
+    starter = (
+        "import sys; from annotator.services import reanalysis_runs; "
+        "reanalysis_runs.launch(sys.argv[1], int(sys.argv[2]))"
+    )
+    subprocess.run([sys.executable, "-c", starter, url, str(run_id)], check=True, timeout=60)
+    run = _finished(_client(app, "boss"), project_id)
+    assert run["state"] == "finished", "the run ended with the process that started it"
+    assert _excerpt_outlet(app) == "Harbour Gazette"
