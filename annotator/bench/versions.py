@@ -10,7 +10,11 @@ import-labels``). Then, each timed as a whole process with its peak RSS:
   that every document that cites one comes out different and is stored as a new version,
   its labels carried;
 - *import, every text changed*: the corpus with a line added to every text, so that every
-  document is stored as a new version.
+  document is stored as a new version;
+- *background run, outlets cleared*: the outlets cleared again and the run the project page
+  starts (``reanalysis_runs.start`` and ``launch``), from this process as a web worker would,
+  timed until its row says it finished; with this process's RSS before and after, which the
+  run, in a process of its own, must leave as it was.
 """
 
 from __future__ import annotations
@@ -21,18 +25,21 @@ import os
 import re
 import secrets
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from annotator import create_app
 from annotator.bench.machine import processor, reference_loop_ms
 from annotator.bench.measures import import_cli, import_labels_cli
 from annotator.bench.run import write_study_labels
-from annotator.bench.servers import Database, add_database_options, run_measured, tool
+from annotator.bench.servers import Database, add_database_options, rss_mb, run_measured, tool
 from annotator.db import get_engine, get_session
-from annotator.models import Passage, Project
+from annotator.models import Passage, Project, RunState, User
+from annotator.services import reanalysis_runs
 
 PROJECT = "bench-versions"
 ADDED_LINE = "A closing line from the editors."
@@ -41,6 +48,7 @@ STEPS = (
     "import --reanalyse, nothing to change",
     "reanalyse, outlets cleared",
     "import, every text changed",
+    "background run, outlets cleared",
 )
 
 
@@ -77,11 +85,34 @@ def measure(corpus: Path, kind: str, workdir: Path, pg_server: str) -> dict[str,
         figures[STEPS[2]] = _timed(["reanalyse", "--project", PROJECT], env)
         figures[STEPS[3]] = _timed(["import", str(changed), "--project", PROJECT], env)
         changed.unlink()
+        with app.app_context():
+            figures[STEPS[4]] = _background_run(get_session(), database.url)
         return {"labels": labels, "steps": figures}
     finally:
         with app.app_context():
             get_engine().dispose()
         database.drop()
+
+
+def _background_run(session: Session, database_url: str) -> dict[str, Any]:
+    session.execute(update(Passage).values(outlet_id=None))
+    session.commit()
+    project = session.scalars(select(Project).where(Project.name == PROJECT)).one()
+    someone = session.scalars(select(User).limit(1)).one()
+    before = rss_mb(os.getpid())
+    start = time.perf_counter()
+    run_id = reanalysis_runs.start(session, project, someone, preview=False)
+    reanalysis_runs.launch(database_url, run_id).wait()
+    seconds = time.perf_counter() - start
+    status = reanalysis_runs.latest(session, project)
+    if status is None or status.state != RunState.FINISHED:
+        raise RuntimeError(f"the background run did not finish: {status}")
+    return {
+        "seconds": seconds,
+        "rss_mib": None,
+        "new_versions": new_versions(status.summary),
+        "launcher_rss_mib": (before, rss_mb(os.getpid())),
+    }
 
 
 def _write_changed(corpus: Path, out: Path) -> None:
@@ -122,11 +153,16 @@ def main(argv: list[str] | None = None) -> None:
         measured = measure(args.corpus, kind, workdir, args.pg_server)
         print(f"{kind}: {measured['labels']:,} labels")
         for step, figures in measured["steps"].items():
+            rss = figures["rss_mib"]
             print(
-                f"  {step:<40} {figures['seconds']:>7.2f} s {figures['rss_mib']:>6.0f} MiB"
-                f" {figures['new_versions']:>7,} new versions",
+                f"  {step:<40} {figures['seconds']:>7.2f} s "
+                + (f"{rss:>6.0f} MiB" if rss is not None else " " * 10)
+                + f" {figures['new_versions']:>7,} new versions",
                 flush=True,
             )
+            if "launcher_rss_mib" in figures:
+                before, after = figures["launcher_rss_mib"]
+                print(f"    the starting process's RSS: {before:.0f} MiB before, {after:.0f} after")
 
 
 if __name__ == "__main__":
