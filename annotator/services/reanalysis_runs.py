@@ -27,7 +27,7 @@ from annotator.wording import counted
 log = logging.getLogger(__name__)
 
 # A run tells its row after each batch of documents (a few seconds at most); one silent for
-# this long was cut short with its process (a restart, a worker's timeout).
+# this long was cut short (its process killed, the machine restarted).
 STALE_AFTER = timedelta(minutes=2)
 STOPPED = "stopped"
 
