@@ -19,8 +19,18 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from annotator.db import get_engine, get_session
-from annotator.models import Outlet, Passage, Project, ReanalysisRun, Role, RunState, User, utcnow
-from annotator.services import accounts, importing, outlets, reanalysis_runs
+from annotator.models import (
+    Document,
+    Outlet,
+    Passage,
+    Project,
+    ReanalysisRun,
+    Role,
+    RunState,
+    User,
+    utcnow,
+)
+from annotator.services import accounts, deleting, importing, outlets, reanalysis_runs
 from annotator.services.importing import import_files
 from tests.conftest import PASSWORD
 from tests.helpers import fingerprint
@@ -298,3 +308,31 @@ def test_a_run_outlives_the_process_that_started_it(app, project_id):
     run = _finished(_client(app, "boss"), project_id)
     assert run["state"] == "finished", "the run ended with the process that started it"
     assert _excerpt_outlet(app) == "Harbour Gazette"
+
+
+def test_a_project_deleted_during_its_run_ends_the_run_quietly(app, monkeypatch, caplog):
+    with app.app_context():
+        session = get_session()
+        for number in range(1, 6):
+            document = dict(STRIKE, id=f"strike-{number}")
+            import_files(session, [("more.jsonl", _jsonl(document))], "harbour")
+        session.commit()
+        harbour = session.scalar(select(Project.id).where(Project.name == "harbour"))
+    monkeypatch.setattr(importing, "REANALYSIS_BATCH", 2)
+    record = reanalysis_runs._record
+
+    def deleting_after_the_first_batch(session, run_id, **values):
+        record(session, run_id, **values)
+        if values.get("done") == 2:
+            with app.app_context():
+                deleting.delete_project(get_session(), harbour)
+
+    monkeypatch.setattr(reanalysis_runs, "_record", deleting_after_the_first_batch)
+    run_id = _recorded_run(app, harbour)
+    with app.app_context(), caplog.at_level(logging.ERROR):
+        reanalysis_runs.run(get_engine(), run_id)
+        session = get_session()
+        assert session.get(Project, harbour) is None
+        assert session.scalar(select(func.count(ReanalysisRun.id))) == 0
+        assert session.scalar(select(func.count(Document.id))) == 1, "the default project's"
+    assert caplog.text == ""
