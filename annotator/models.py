@@ -186,8 +186,10 @@ class DocumentSource(Base):
 
 class RunState(StrEnum):
     RUNNING = "running"
+    CANCELLING = "cancelling"  # asked to stop; it does after the batch under way
     FINISHED = "finished"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class ReanalysisRun(Base):

@@ -59,7 +59,11 @@ SCHEMAS: dict[str, Any] = {
         {
             "id": {"type": "integer"},
             "preview": {"type": "boolean"},
-            "state": {"type": "string", "enum": ["running", "finished", "failed", "stopped"]},
+            "state": {
+                "type": "string",
+                "enum": ["running", "cancelling", "finished", "failed", "cancelled", "stopped"],
+            },
+            "going_on": {"type": "boolean"},
             "done": {"type": "integer"},
             "total": {"type": "integer", "nullable": True},
             "started_by": NULLABLE_STRING,
@@ -317,6 +321,15 @@ def _paths() -> dict[str, Any]:
                 "responses": {"200": _ok(_object({"run": {"allOf": [_ref("ReanalysisRun")],
                                                           "nullable": True}})),
                               **_errors(401, 403, 404)},
+            },
+            "delete": {
+                "summary": "Ask the project's background reanalysis run to stop after the batch "
+                           "under way (admins); the batches it stored stay",
+                "operationId": "cancelReanalysisRun",
+                "parameters": [project_id],
+                "responses": {"202": _ok(_object({"run": _ref("ReanalysisRun")}),
+                                         "Asked to stop; follow it with GET"),
+                              **_errors(401, 403, 404, 409)},
             },
         },
         "/api/v1/documents/{document_id}": {

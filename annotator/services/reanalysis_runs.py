@@ -32,8 +32,15 @@ STALE_AFTER = timedelta(minutes=2)
 STOPPED = "stopped"
 
 
+GOING_ON = (RunState.RUNNING, RunState.CANCELLING)
+
+
 class RunRefused(ValueError):
-    """A run of the project is already going on."""
+    """A run of the project is already going on (or, to cancel one, none is)."""
+
+
+class RunCancelled(Exception):
+    """An admin asked the run to stop; raised after the batch under way."""
 
 
 @dataclass(frozen=True)
@@ -54,26 +61,33 @@ class RunStatus:
 
     @property
     def going_on(self) -> bool:
-        return self.state == RunState.RUNNING
+        return self.state in GOING_ON
 
     def message(self) -> str:
         what = "Preview of the analysis" if self.preview else "Analysis"
+        kept = (
+            "Nothing was changed" if self.preview else "The documents done keep their new analysis"
+        )
         if self.state == RunState.RUNNING:
             if self.total is None:
                 return f"{what} of the documents again: starting."
             return f"{what} of the documents again: {self.progress()} so far."
+        if self.state == RunState.CANCELLING:
+            return (
+                f"{what} of the documents again: stopping after the batch under way "
+                f"({self.progress()} so far)."
+            )
+        if self.state == RunState.CANCELLED:
+            return (
+                f"{what} of the documents again was {self.summary} after {self.progress()}. {kept}."
+            )
         if self.state == RunState.FINISHED:
             return f"{what} of the documents again finished: {self.summary}."
         if self.state == RunState.FAILED:
             return f"{what} of the documents again failed after {self.progress()}: {self.summary}"
         return (
             f"{what} of the documents again stopped after {self.progress()}, cut short with "
-            "the server's process (a restart). "
-            + (
-                "Nothing was changed; preview again."
-                if self.preview
-                else "The documents done keep their new analysis; start it again to finish."
-            )
+            f"its process (a restart). {kept}; start it again to finish."
         )
 
     def progress(self) -> str:
@@ -101,6 +115,7 @@ class RunStatus:
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "summary": self.summary,
             "lost_labels": self.lost_labels,
+            "going_on": self.going_on,
             "message": self.message(),
         }
 
@@ -133,7 +148,7 @@ def latest(session: Session, project: Project) -> RunStatus | None:
 
 def _stale(run: ReanalysisRun) -> bool:
     silent = datetime.now(UTC) - _in_utc(run.heartbeat_at)
-    return run.state == RunState.RUNNING and silent > STALE_AFTER
+    return run.state in GOING_ON and silent > STALE_AFTER
 
 
 def _in_utc(moment: datetime) -> datetime:
@@ -162,6 +177,22 @@ def start(session: Session, project: Project, user: User, *, preview: bool) -> i
     return recorded.id
 
 
+def cancel(session: Session, project: Project, user: User) -> None:
+    """Ask the project's run going on to stop after the batch under way: a run keeps the
+    batches it stored, a preview changes nothing either way. Refused when none goes on."""
+    begin_write(session)
+    going = latest(session, project)
+    if going is None or not going.going_on:
+        session.rollback()
+        raise RunRefused(f"No analysis of the documents of {project.name!r} is going on.")
+    session.execute(
+        update(ReanalysisRun)
+        .where(ReanalysisRun.id == going.id, ReanalysisRun.state == RunState.RUNNING)
+        .values(state=RunState.CANCELLING, summary=f"cancelled by {user.username}")
+    )
+    session.commit()
+
+
 def launch(database_url: str, run_id: int) -> subprocess.Popen[bytes]:
     """Do the recorded run in a process of its own (``annotator run-reanalysis``), so that
     the memory it takes goes back to the system when it ends, rather than staying with the
@@ -183,6 +214,10 @@ def run(engine: Engine, run_id: int) -> None:
     says so. A run that is not (or no longer) recorded as running is left alone."""
     with Session(engine, expire_on_commit=False) as work, Session(engine) as told:
         recorded = work.get(ReanalysisRun, run_id)
+        if recorded is not None and recorded.state == RunState.CANCELLING:
+            work.rollback()
+            _record(told, run_id, state=RunState.CANCELLED, finished_at=utcnow())
+            return
         if recorded is None or recorded.state != RunState.RUNNING:
             return
         project_id, preview = recorded.project_id, recorded.preview
@@ -192,10 +227,16 @@ def run(engine: Engine, run_id: int) -> None:
             return
 
         def tell(done: int, total: int) -> None:
-            _record(told, run_id, done=done, total=total, heartbeat_at=utcnow())
+            state = _record(told, run_id, done=done, total=total, heartbeat_at=utcnow())
+            if state == RunState.CANCELLING:
+                raise RunCancelled
 
         try:
             done = importing.reanalyse_project(work, project, tell, preview=preview)
+        except RunCancelled:
+            work.rollback()
+            _record(told, run_id, state=RunState.CANCELLED, finished_at=utcnow())
+            return
         except Exception as exc:
             work.rollback()
             log.exception("The reanalysis run %s of project %s failed", run_id, project_id)
@@ -218,7 +259,14 @@ def run(engine: Engine, run_id: int) -> None:
         )
 
 
-def _record(session: Session, run_id: int, **values: Any) -> None:
+def _record(session: Session, run_id: int, **values: Any) -> str | None:
+    """Write the run's row; its state as it is now (None once the row is gone)."""
     begin_write(session)
-    session.execute(update(ReanalysisRun).where(ReanalysisRun.id == run_id).values(**values))
+    state = session.scalar(
+        update(ReanalysisRun)
+        .where(ReanalysisRun.id == run_id)
+        .values(**values)
+        .returning(ReanalysisRun.state)
+    )
     session.commit()
+    return state

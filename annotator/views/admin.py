@@ -326,6 +326,19 @@ def preview_reanalysis(project_id: int) -> ResponseReturnValue:
     return _reanalyse(project_id, preview=True)
 
 
+@bp.post("/projects/<int:project_id>/reanalyse/cancel")
+def cancel_reanalysis(project_id: int) -> ResponseReturnValue:
+    """Ask the project's background reanalysis to stop after the batch under way."""
+    project = _get_or_404(Project, project_id)
+    return _act(
+        FlaskForm(),
+        lambda: reanalysis_runs.cancel(get_session(), project, current_user),
+        "The run stops after the batch under way; this page shows where it stopped.",
+        url_for("admin.project_detail", project_id=project.id, _anchor="reanalyse-project"),
+        lambda: _project_page(project),
+    )
+
+
 def _reanalyse(project_id: int, preview: bool) -> ResponseReturnValue:
     """Start the run in a process of its own; the project page follows it."""
     project = _get_or_404(Project, project_id)

@@ -239,6 +239,22 @@ def reanalysis_run(project_id: int) -> ResponseReturnValue:
     return _latest_run(project)
 
 
+@bp.delete("/projects/<int:project_id>/reanalyse")
+def cancel_reanalysis(project_id: int) -> ResponseReturnValue:
+    """Admins only: ask the project's background run to stop after the batch under way (202
+    with the run; 409 when none goes on)."""
+    project = _project(project_id)
+    if not _user().is_admin:
+        return _error(403, "Analysing documents again needs the admin role.")
+    try:
+        reanalysis_runs.cancel(get_session(), project, _user())
+    except reanalysis_runs.RunRefused as exc:
+        return _error(409, str(exc))
+    response = _latest_run(project)
+    response.status_code = 202
+    return response
+
+
 def _latest_run(project: Project) -> Response:
     status = reanalysis_runs.latest(get_session(), project)
     return jsonify(ok=True, run=status.as_json() if status else None)

@@ -1,8 +1,8 @@
-// Follows a reanalysis running in the background on the project page: its progress every
-// two seconds, and the page again once it has ended (its result, the buttons back).
+// Follows a reanalysis going on in the background on the project page: its progress every
+// two seconds, and the page again once its state changes (asked to stop, or ended).
 (() => {
   const status = document.getElementById("reanalysis-status");
-  if (!status || status.dataset.state !== "running") return;
+  if (!status || status.dataset.goingOn !== "yes") return;
   const message = document.getElementById("reanalysis-message");
   const follow = async () => {
     try {
@@ -12,7 +12,8 @@
       });
       if (response.ok) {
         const { run } = await response.json();
-        if (!run || run.state !== "running") {
+        if (!run || run.state !== status.dataset.state) {
+          // Ended, or asked to stop: the page shows it (the buttons back, or Cancel disabled).
           window.location.reload();
           return;
         }

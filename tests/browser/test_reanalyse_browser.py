@@ -113,3 +113,32 @@ def _tell(server, run_id: int, **values) -> None:
         session = get_session()
         session.execute(update(ReanalysisRun).where(ReanalysisRun.id == run_id).values(**values))
         session.commit()
+
+
+def test_an_admin_cancels_a_run_from_the_page(browser: Browser, strike_without_its_outlet):
+    server, project_id = strike_without_its_outlet
+    with server.app.app_context():
+        session = get_session()
+        boss = session.scalar(select(User).where(User.username == "boss"))
+        run_id = reanalysis_runs.start(
+            session, session.get(Project, project_id), boss, preview=True
+        )
+    _tell(server, run_id, done=200, total=1000, heartbeat_at=utcnow())
+    page = browser.new_context().new_page()
+    log_in(page, server.url, "boss")
+    page.goto(f"{server.url}/admin/projects/{project_id}")
+    page.locator("button:has-text('Cancel the run')").click()
+    page.wait_for_load_state()
+    status = page.locator("#reanalysis-status")
+    expect(status).to_contain_text(
+        "Preview of the analysis of the documents again: stopping after the batch under way "
+        "(200 of 1,000 documents so far)."
+    )
+    expect(page.locator("button:has-text('Cancel the run')")).to_be_disabled()
+    _tell(server, run_id, state="cancelled", done=400, finished_at=utcnow())
+    expect(status).to_contain_text(
+        "Preview of the analysis of the documents again was cancelled by boss after 400 of "
+        "1,000 documents. Nothing was changed."
+    )
+    expect(page.locator("button:has-text('Cancel the run')")).to_have_count(0)
+    expect(page.locator("button:has-text('Preview what would change')")).to_be_enabled()

@@ -189,7 +189,7 @@ def test_a_run_whose_heartbeat_stopped_is_shown_as_stopped_and_can_start_again(a
     assert run["state"] == "stopped"
     assert run["message"].startswith(
         "Analysis of the documents again stopped after 200 of 1,000 documents, cut short with "
-        "the server's process"
+        "its process (a restart)."
     )
     assert "The documents done keep their new analysis; start it again" in run["message"]
     assert boss.post(f"/admin/projects/{project_id}/reanalyse").status_code == 302
@@ -336,3 +336,87 @@ def test_a_project_deleted_during_its_run_ends_the_run_quietly(app, monkeypatch,
         assert session.scalar(select(func.count(ReanalysisRun.id))) == 0
         assert session.scalar(select(func.count(Document.id))) == 1, "the default project's"
     assert caplog.text == ""
+
+
+def _cancelling_after_the_first_batch(app, project_id, monkeypatch) -> None:
+    """Five documents in batches of two; the admin cancels once the first batch is told."""
+    with app.app_context():
+        session = get_session()
+        for number in range(2, 6):
+            document = dict(STRIKE, id=f"strike-{number}")
+            import_files(session, [("more.jsonl", _jsonl(document))], "default")
+        session.execute(update(Passage).values(outlet_id=None))  # all five to analyse again
+        session.commit()
+    monkeypatch.setattr(importing, "REANALYSIS_BATCH", 2)
+    record = reanalysis_runs._record
+
+    def cancel_after_the_first_batch(session, run_id, **values):
+        if values.get("done") == 2:  # the first batch is stored (or, in a preview, undone)
+            with app.app_context():
+                admins = get_session()
+                project = admins.get(Project, project_id)
+                boss = admins.scalar(select(User).where(User.username == "boss"))
+                reanalysis_runs.cancel(admins, project, boss)
+        return record(session, run_id, **values)
+
+    monkeypatch.setattr(reanalysis_runs, "_record", cancel_after_the_first_batch)
+
+
+def _citing_the_gazette(app) -> int:
+    """Passages that cite the outlet created after the import: those analysed again."""
+    with app.app_context():
+        return get_session().scalar(select(func.count(Passage.outlet_id))) or 0
+
+
+@pytest.mark.parametrize("preview", [False, True])
+def test_a_cancelled_run_stops_after_the_batch_under_way(app, project_id, monkeypatch, preview):
+    _cancelling_after_the_first_batch(app, project_id, monkeypatch)
+    run_id = _recorded_run(app, project_id, preview=preview)
+    with app.app_context():
+        reanalysis_runs.run(get_engine(), run_id)
+    run = _client(app, "boss").get(f"/api/v1/projects/{project_id}/reanalyse").json["run"]
+    assert (run["state"], run["done"], run["total"], run["going_on"]) == ("cancelled", 2, 5, False)
+    what = "Preview of the analysis" if preview else "Analysis"
+    kept = "Nothing was changed" if preview else "The documents done keep their new analysis"
+    assert run["message"] == (
+        f"{what} of the documents again was cancelled by boss after 2 of 5 documents. {kept}."
+    )
+    # Two passages of each document cite the outlet once analysed again.
+    assert _citing_the_gazette(app) == (0 if preview else 4), "the first batch, not a preview"
+
+
+def test_the_page_and_the_api_cancel_a_run_going_on(app, project_id):
+    boss, rita = _client(app, "boss"), _client(app, "rita")
+    cancel = f"/admin/projects/{project_id}/reanalyse/cancel"
+    api = f"/api/v1/projects/{project_id}/reanalyse"
+    refused = boss.post(cancel)
+    assert refused.status_code == 400
+    assert "No analysis of the documents of &#39;default&#39; is going on." in refused.text
+    assert boss.delete(api).status_code == 409
+    _recorded_run(app, project_id)
+    assert rita.post(cancel).status_code == 403
+    assert rita.delete(api).status_code == 403
+    page = boss.get(f"/admin/projects/{project_id}").text
+    assert "Cancel the run</button>" in page
+    assert boss.post(cancel).status_code == 302
+    run = boss.get(api).json["run"]
+    assert (run["state"], run["going_on"]) == ("cancelling", True)
+    assert run["message"] == (
+        "Analysis of the documents again: stopping after the batch under way (0 documents so far)."
+    )
+    page = boss.get(f"/admin/projects/{project_id}").text
+    assert "disabled>Cancel the run</button>" in page
+    assert boss.post(f"/admin/projects/{project_id}/reanalyse").status_code == 400, "going on"
+    answer = boss.delete(api)
+    assert answer.status_code == 202, "asking again is harmless"
+    assert answer.json["run"]["state"] == "cancelling"
+
+
+def test_a_run_cancelled_before_its_process_began_is_recorded_cancelled(app, project_id):
+    run_id = _recorded_run(app, project_id)
+    boss = _client(app, "boss")
+    assert boss.delete(f"/api/v1/projects/{project_id}/reanalyse").status_code == 202
+    with app.app_context():
+        reanalysis_runs.run(get_engine(), run_id)
+    assert boss.get(f"/api/v1/projects/{project_id}/reanalyse").json["run"]["state"] == "cancelled"
+    assert _excerpt_outlet(app) is None
