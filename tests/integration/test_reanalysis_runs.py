@@ -217,11 +217,7 @@ def test_a_run_that_fails_says_so_and_logs_why(app, project_id, monkeypatch, cap
 
 
 def test_the_run_tells_its_row_after_each_batch(app, project_id, monkeypatch):
-    with app.app_context():
-        session = get_session()
-        for number in range(2, 6):
-            document = dict(STRIKE, id=f"strike-{number}")
-            import_files(session, [("more.jsonl", _jsonl(document))], "default")
+    _import_copies(app, range(2, 6), "default")
     monkeypatch.setattr(importing, "REANALYSIS_BATCH", 2)
     told: list[tuple[int | None, int | None, str | None]] = []
     record = reanalysis_runs._record
@@ -255,8 +251,14 @@ def test_a_run_no_longer_recorded_as_running_is_left_alone(app, project_id, monk
     assert _excerpt_outlet(app) is None
 
 
-def _jsonl(document: dict) -> bytes:
-    return (json.dumps(document) + "\n").encode()
+def _import_copies(app: Flask, numbers: range, project: str) -> None:
+    """Copies of the strike article (strike-N for each number) imported into ``project``."""
+    documents = [dict(STRIKE, id=f"strike-{number}") for number in numbers]
+    data = "".join(json.dumps(document) + "\n" for document in documents).encode()
+    with app.app_context():
+        session = get_session()
+        import_files(session, [("copies.jsonl", data)], project)
+        session.commit()
 
 
 def test_the_api_starts_a_run_in_the_background_and_follows_it(app, project_id):
@@ -311,13 +313,9 @@ def test_a_run_outlives_the_process_that_started_it(app, project_id):
 
 
 def test_a_project_deleted_during_its_run_ends_the_run_quietly(app, monkeypatch, caplog):
+    _import_copies(app, range(1, 6), "harbour")
     with app.app_context():
-        session = get_session()
-        for number in range(1, 6):
-            document = dict(STRIKE, id=f"strike-{number}")
-            import_files(session, [("more.jsonl", _jsonl(document))], "harbour")
-        session.commit()
-        harbour = session.scalar(select(Project.id).where(Project.name == "harbour"))
+        harbour = get_session().scalar(select(Project.id).where(Project.name == "harbour"))
     monkeypatch.setattr(importing, "REANALYSIS_BATCH", 2)
     record = reanalysis_runs._record
 
@@ -340,11 +338,9 @@ def test_a_project_deleted_during_its_run_ends_the_run_quietly(app, monkeypatch,
 
 def _cancelling_after_the_first_batch(app, project_id, monkeypatch) -> None:
     """Five documents in batches of two; the admin cancels once the first batch is told."""
+    _import_copies(app, range(2, 6), "default")
     with app.app_context():
         session = get_session()
-        for number in range(2, 6):
-            document = dict(STRIKE, id=f"strike-{number}")
-            import_files(session, [("more.jsonl", _jsonl(document))], "default")
         session.execute(update(Passage).values(outlet_id=None))  # all five to analyse again
         session.commit()
     monkeypatch.setattr(importing, "REANALYSIS_BATCH", 2)
