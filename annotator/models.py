@@ -194,8 +194,9 @@ class RunState(StrEnum):
 
 class ReanalysisRun(Base):
     """A reanalysis (or its preview) started from the project page, run in the background:
-    how far it has got, refreshed after each batch (``heartbeat_at``), and what it did or
-    why it failed. A run whose heartbeat stopped was cut short with its process."""
+    how far it has got, refreshed after each batch, and what it did or why it failed. Its
+    process beats ``heartbeat_at`` while it runs; a run whose heartbeat stopped was cut short
+    with its process."""
 
     __tablename__ = "reanalysis_runs"
     __table_args__ = (Index("ix_reanalysis_runs_project_id_id", "project_id", "id"),)

@@ -11,12 +11,15 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from annotator.db import begin_write
@@ -26,8 +29,10 @@ from annotator.wording import counted
 
 log = logging.getLogger(__name__)
 
-# A run tells its row after each batch of documents (a few seconds at most); one silent for
-# this long was cut short (its process killed, the machine restarted).
+# A run's process beats its row from a thread of its own, however long a batch takes or waits
+# for locks; a run silent for this long was cut short (its process killed, the machine
+# restarted). On SQLite a beat waits while another transaction writes, so the margin is wide.
+HEARTBEAT_EVERY = timedelta(seconds=15)
 STALE_AFTER = timedelta(minutes=2)
 STOPPED = "stopped"
 
@@ -227,12 +232,13 @@ def run(engine: Engine, run_id: int) -> None:
             return
 
         def tell(done: int, total: int) -> None:
-            state = _record(told, run_id, done=done, total=total, heartbeat_at=utcnow())
+            state = _record(told, run_id, done=done, total=total)
             if state == RunState.CANCELLING:
                 raise RunCancelled
 
         try:
-            done = importing.reanalyse_project(work, project, tell, preview=preview)
+            with _beating(engine, run_id):
+                done = importing.reanalyse_project(work, project, tell, preview=preview)
         except RunCancelled:
             work.rollback()
             _record(told, run_id, state=RunState.CANCELLED, finished_at=utcnow())
@@ -257,6 +263,31 @@ def run(engine: Engine, run_id: int) -> None:
             summary=done.summary(),
             lost_labels=done.lost_labels(),
         )
+
+
+@contextmanager
+def _beating(engine: Engine, run_id: int) -> Iterator[None]:
+    """Refresh the run's heartbeat every HEARTBEAT_EVERY, from a thread with a session of its
+    own, while the block runs: a batch that waits for reviewers' locks or takes long is not
+    taken for a run cut short, and no second run starts beside it."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        with Session(engine) as session:
+            while not stop.wait(HEARTBEAT_EVERY.total_seconds()):
+                try:
+                    _record(session, run_id, heartbeat_at=utcnow())
+                except SQLAlchemyError:  # the database busy or away: the next beat tries again
+                    session.rollback()
+                    log.warning("The reanalysis run %s missed a heartbeat", run_id, exc_info=True)
+
+    beating = threading.Thread(target=beat, name=f"heartbeat-of-run-{run_id}", daemon=True)
+    beating.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beating.join()
 
 
 def _record(session: Session, run_id: int, **values: Any) -> str | None:

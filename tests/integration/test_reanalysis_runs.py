@@ -1,4 +1,4 @@
-"""The project page's reanalysis runs in a thread of the web process, on a database with real
+"""The project page's reanalysis runs in a process of its own, on a database with real
 commits: the page answers at once, the run's row tells how far it has got and what it did,
 one run at a time per project, and a run cut short or failed says so."""
 
@@ -17,6 +17,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from annotator.db import get_engine, get_session
 from annotator.models import (
@@ -31,7 +33,7 @@ from annotator.models import (
     utcnow,
 )
 from annotator.services import accounts, deleting, importing, outlets, reanalysis_runs
-from annotator.services.importing import import_files
+from annotator.services.importing import ImportReport, Reanalysis, import_files
 from tests.conftest import PASSWORD
 from tests.helpers import fingerprint
 from tests.integration.test_reanalyse import STRIKE, _file, _label_every_claim
@@ -195,6 +197,62 @@ def test_a_run_whose_heartbeat_stopped_is_shown_as_stopped_and_can_start_again(a
     assert boss.post(f"/admin/projects/{project_id}/reanalyse").status_code == 302
     assert _finished(boss, project_id)["state"] == "finished"
     assert _runs(app) == 2
+
+
+def _slow_batch(monkeypatch, seconds: float, seen: list[str]) -> None:
+    """A reanalysis whose one batch takes ``seconds``, at the end of which the run's state
+    as a page shows it goes to ``seen``."""
+
+    def slow(session, project, on_progress, *, preview):
+        on_progress(0, 1)
+        time.sleep(seconds)
+        with Session(session.get_bind()) as looking:
+            status = reanalysis_runs.latest(looking, looking.get(Project, project.id))
+            seen.append(status.state)
+        return Reanalysis(ImportReport(), 0, preview)
+
+    monkeypatch.setattr(importing, "reanalyse_project", slow)
+
+
+def test_a_batch_longer_than_the_staleness_is_not_taken_for_a_run_cut_short(
+    app, project_id, monkeypatch
+):
+    monkeypatch.setattr(reanalysis_runs, "STALE_AFTER", timedelta(seconds=1))
+    monkeypatch.setattr(reanalysis_runs, "HEARTBEAT_EVERY", timedelta(seconds=0.1))
+    seen: list[str] = []
+    _slow_batch(monkeypatch, 1.5, seen)
+    run_id = _recorded_run(app, project_id)
+    with app.app_context():
+        reanalysis_runs.run(get_engine(), run_id)
+    assert seen == ["running"]
+    assert f"heartbeat-of-run-{run_id}" not in {thread.name for thread in threading.enumerate()}
+    boss = _client(app, "boss")
+    assert boss.get(f"/api/v1/projects/{project_id}/reanalyse").json["run"]["state"] == "finished"
+
+
+def test_a_missed_heartbeat_is_logged_and_the_next_one_beats(app, project_id, monkeypatch, caplog):
+    monkeypatch.setattr(reanalysis_runs, "STALE_AFTER", timedelta(seconds=1))
+    monkeypatch.setattr(reanalysis_runs, "HEARTBEAT_EVERY", timedelta(seconds=0.1))
+    record = reanalysis_runs._record
+    beats: list[str] = []
+
+    def busy_once(session, run_id, **values):
+        if "heartbeat_at" in values:
+            beats.append("missed" if not beats else "beat")
+            if beats == ["missed"]:
+                raise OperationalError("UPDATE reanalysis_runs", {}, Exception("locked"))
+        return record(session, run_id, **values)
+
+    monkeypatch.setattr(reanalysis_runs, "_record", busy_once)
+    seen: list[str] = []
+    _slow_batch(monkeypatch, 1.5, seen)
+    run_id = _recorded_run(app, project_id)
+    with app.app_context(), caplog.at_level(logging.WARNING):
+        reanalysis_runs.run(get_engine(), run_id)
+    assert f"The reanalysis run {run_id} missed a heartbeat" in caplog.text
+    assert beats[0] == "missed"
+    assert "beat" in beats
+    assert seen == ["running"]
 
 
 def test_a_run_that_fails_says_so_and_logs_why(app, project_id, monkeypatch, caplog):
