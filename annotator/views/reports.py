@@ -31,6 +31,7 @@ from annotator.services import (
     adjudication,
     agreement,
     annotating,
+    outlet_claims,
     outlet_disputes,
     outlets,
     passage_decisions,
@@ -40,7 +41,7 @@ from annotator.services import (
 )
 from annotator.services import term_report as term_reports
 from annotator.services.adjudication import AdjudicationError, QueueFilter, StaleFinal
-from annotator.services.agreement import RatingFilter
+from annotator.services.agreement import NO_OUTLET, RatingFilter
 from annotator.services.records import is_whole_number
 from annotator.services.scope import SCOPE_KEYS, DocumentScope, ScopeError
 from annotator.views import requested_page
@@ -385,6 +386,36 @@ def outlet_report(project_id: int) -> ResponseReturnValue:
         sort=sort,
         descending=descending,
         chart={"left": CHART_LEFT, "width": CHART_WIDTH, "row": CHART_ROW},
+        curator=curates(project),
+    )
+
+
+@bp.route("/projects/<int:project_id>/reports/outlets/claims")
+def outlet_claim_list(project_id: int) -> ResponseReturnValue:
+    """The claims behind a cell of the outlet report. For curators: it shows who gave which
+    label, which a reviewer may not see before completing the passage."""
+    project = _curated_project(project_id)
+    session = get_session()
+    outlet = request.args.get("outlet") or None
+    if outlet is not None and not outlet_claims.outlet_exists(session, outlet):
+        abort(404, description=f"There is no outlet named {outlet!r}.")
+    label, role, page = _choice("label", LABELS), _choice("role", ROLES), requested_page()
+
+    def build(basis: reports.Basis, chosen: DocumentScope) -> dict[str, Any]:
+        choice = outlet_claims.Choice(outlet, basis, label, role, chosen)
+        return {"listed": outlet_claims.outlet_claims(session, project, choice, page)}
+
+    cited = [name for name in agreement.outlet_names(session, project) if name != NO_OUTLET]
+    return _scoped_page(
+        "reports/outlet_claims.html",
+        project,
+        build,
+        outlet=outlet,
+        outlets=cited,
+        label=label,
+        role=role,
+        roles=ROLES,
+        page=page,
     )
 
 

@@ -48,3 +48,27 @@ def test_a_member_narrows_the_outlet_report_to_one_site_and_period(page: Page, l
     assert download.value.suggested_filename == (
         f"outlets-project-{study}-settled-site-Harbour-Watch-from-2026-03-01.csv"
     )
+
+
+def test_a_curator_reads_the_claims_behind_a_share_and_changes_the_label(
+    page: Page, live_server, study
+):
+    log_in(page, live_server.url, "ann")
+    page.goto(f"{live_server.url}/projects/{study}/reports/outlets?basis=settled")
+    page.get_by_label("Citing site").select_option(label="Harbour Watch (2 documents)")
+    page.get_by_role("button", name="Apply").click()
+    editorial = page.locator('tr[data-outlet="Reuters"] td.share-editorial')
+    counted = int(editorial.locator(".count").inner_text().strip("()"))
+    assert counted > 0
+    editorial.get_by_role("link").click()
+    expect(page.locator("h1")).to_have_text("Reuters: editorial claims")
+    expect(page.locator("#scope")).to_contain_text("site Harbour Watch")
+    claims = page.locator("#outlet-claims tbody tr")
+    expect(claims).to_have_count(counted)
+    expect(claims.locator("td").nth(4)).to_have_text("editorial")
+    page.get_by_label("Counted as").select_option("reported")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("h1")).to_have_text("Reuters: reported claims")
+    expect(page.locator("#scope")).to_contain_text("site Harbour Watch")
+    expect(page.locator("#claim-count")).to_contain_text("0 claims of Reuters count as reported")
+    expect(claims).to_have_count(0)

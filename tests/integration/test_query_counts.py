@@ -1,7 +1,7 @@
 """Pages cost a fixed number of SQL queries however large the project: the annotation page,
 "Next", a save, "Save and next", the dashboard, a document's overview, the CSV export and the
-pages a team follows a study on (outlet report, agreement, reviewer report, adjudication
-queue) are counted at two project sizes."""
+pages a team follows a study on (outlet report and the claims behind it, agreement,
+reviewer report, adjudication queue) are counted at two project sizes."""
 
 from __future__ import annotations
 
@@ -63,6 +63,7 @@ TEAM_BUDGET = {
     "outlet report, settled labels": 8,
     "outlet report CSV": 7,
     "outlet report of a site and period": 10,  # two count the documents the scope keeps
+    "an outlet's claims": 11,  # two the page's claims and their labels, two the outlet menu
     "loaded terms report": 11,  # every passage's text and the structure, where nothing was kept
     "agreement": 9,  # one counts the documents of each citing site, for the scope menu
     "agreement JSON": 5,
@@ -76,6 +77,7 @@ TEAM_PAGES = {
     "outlet report of a site and period": (
         "/projects/{p}/reports/outlets?site=Wire&published_from=2026-01-01"
     ),
+    "an outlet's claims": "/projects/{p}/reports/outlets/claims?outlet=Kyiv+Independent&basis=all",
     "loaded terms report": "/projects/{p}/reports/terms",
     "agreement": "/projects/{p}/agreement",
     "agreement JSON": "/projects/{p}/agreement.json",
