@@ -373,7 +373,9 @@ def export_command(out: str, fmt: str, wide: bool, excel: bool, **filters: Any) 
 
 
 @cli.command("report")
-@click.argument("table", type=click.Choice(["outlets", "terms-by-outlet", "terms-by-term"]))
+@click.argument(
+    "table", type=click.Choice(["outlets", "claims", "terms-by-outlet", "terms-by-term"])
+)
 @click.argument("out", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--project", "project_name", type=TEXT, required=True, help="Project name.")
 @click.option(
@@ -382,6 +384,19 @@ def export_command(out: str, fmt: str, wide: bool, excel: bool, **filters: Any) 
     default="settled_or_majority",
     help="Which labels count, as on the page: settled_or_majority, settled, majority or all.",
 )
+@click.option("--outlet", type=TEXT, default=None, help="claims: of this outlet (default: every).")
+@click.option(
+    "--label",
+    type=click.Choice(["reported", "quoted", "editorial"]),
+    default=None,
+    help="claims: those counted as this label.",
+)
+@click.option(
+    "--role",
+    type=click.Choice(["author", "excerpt"]),
+    default=None,
+    help="claims: those of these passages.",
+)
 @_document_scope_options
 @with_appcontext
 def report_command(
@@ -389,26 +404,37 @@ def report_command(
     out: str,
     project_name: str,
     basis: str,
+    outlet: str | None,
+    label: str | None,
+    role: str | None,
     site: str | None,
     published_from: str | None,
     published_to: str | None,
 ) -> None:
     """Write a report's CSV to OUT ("-" for standard output), as its page's download: the
-    outlet report, or the loaded terms report by outlet or by term."""
+    outlet report, the claims behind its figures (--outlet, --label, --role), or the loaded
+    terms report by outlet or by term."""
     # Imported here: every other command would pay for them at start-up.
-    from annotator.services import reports, term_report
+    from annotator.services import outlet_claims, reports, term_report
 
     if basis not in set(reports.Basis):
         raise click.UsageError(f"--basis must be one of: {', '.join(reports.Basis)}.")
+    if table != "claims" and (outlet or label or role):
+        raise click.UsageError("--outlet, --label and --role choose the claims of 'claims'.")
     session = get_session()
     try:
         project = agreement.project_named(session, project_name)
         chosen = scope.parse_scope(session, project, site, published_from, published_to)
     except (agreement.UnknownProject, scope.ScopeError) as exc:
         raise click.UsageError(str(exc)) from exc
+    if outlet is not None and not outlet_claims.outlet_exists(session, outlet):
+        raise click.UsageError(f"There is no outlet named {outlet!r}.")
     counted = reports.Basis(basis)
     if table == "outlets":
         text = reports.iter_outlet_csv(reports.outlet_report(session, project, counted, chosen))
+    elif table == "claims":
+        choice = outlet_claims.Choice(outlet, counted, label, role, chosen)
+        text = outlet_claims.iter_claims_csv(session, project, choice)
     else:
         terms = term_report.term_report(session, project, counted, chosen)
         text = term_report.CSV_TABLES[table.removeprefix("terms-")](terms)

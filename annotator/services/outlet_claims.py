@@ -9,7 +9,11 @@ the basis ``all``, a claim is listed once however many reviewers gave the label)
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -27,10 +31,18 @@ from annotator.models import (
     User,
 )
 from annotator.services.agreement import LABELS
-from annotator.services.reports import COLUMNS, Basis, LabelledClaims, claim_label_rows
+from annotator.services.exporting import neutralise_cell
+from annotator.services.reports import (
+    COLUMNS,
+    Basis,
+    LabelledClaims,
+    claim_label_rows,
+    report_csv_name,
+)
 from annotator.services.scope import EVERY_DOCUMENT, DocumentScope
 
 CLAIMS_PER_PAGE = 50
+CSV_BATCH = 1000
 # The columns ahead of claim_label_rows's own: which claim, and where it stands in the project
 _LEAD = (Claim.id, Passage.document_id, Passage.index, Claim.index)
 
@@ -52,11 +64,13 @@ class Choice:
 class ListedClaim:
     claim_id: int
     document_id: int
+    document_external_id: str
     document_title: str
     outlet: str
     passage_id: int
     passage_index: int
     role: str
+    claim_index: int
     text: str
     labels: list[tuple[str, str]]  # (reviewer, label), by reviewer
     settled: str | None
@@ -78,9 +92,25 @@ def outlet_exists(session: Session, name: str) -> bool:
 
 
 def outlet_claims(session: Session, project: Project, choice: Choice, page: int) -> ListedClaims:
-    """The page's claims of the outlet that count as the chosen label, and how many there are.
-    Three queries whatever the project's size: the outlet's labelled claims (as the report
-    reads them), then the page's claims and their reviewers' labels."""
+    """The page's chosen claims, and how many there are. Three queries whatever the project's
+    size: the labelled claims (as the report reads them), then the page's claims and their
+    reviewers' labels."""
+    chosen = _chosen(session, project, choice)
+    start = (page - 1) * CLAIMS_PER_PAGE
+    return ListedClaims(
+        _listed(session, dict(chosen[start : start + CLAIMS_PER_PAGE])), len(chosen)
+    )
+
+
+def iter_claims(session: Session, project: Project, choice: Choice) -> Iterator[ListedClaim]:
+    """Every chosen claim, in document order, read CSV_BATCH at a time."""
+    chosen = _chosen(session, project, choice)
+    for start in range(0, len(chosen), CSV_BATCH):
+        yield from _listed(session, dict(chosen[start : start + CSV_BATCH]))
+
+
+def _chosen(session: Session, project: Project, choice: Choice) -> list[tuple[int, list[str]]]:
+    """The chosen claims' ids in document order, each with the labels it counts as."""
     query = claim_label_rows(project, choice.scope, lead=_LEAD, outlet=choice.outlet)
     rows = driver_rows(session, query)
     if choice.role is not None:
@@ -88,13 +118,72 @@ def outlet_claims(session: Session, project: Project, choice: Choice, page: int)
     claims = LabelledClaims.of_rows([row[len(_LEAD) :] for row in rows])
     counted = claims.counted(choice.basis)[:, : len(LABELS)]
     wanted = counted.sum(axis=1) if choice.label is None else counted[:, LABELS.index(choice.label)]
-    chosen = sorted(
+    in_order = sorted(
         (tuple(rows[i][1 : len(_LEAD)]), rows[i][0], _labels_of(counted[i]))
         for i in wanted.nonzero()[0]
     )
-    start = (page - 1) * CLAIMS_PER_PAGE
-    shown = {claim_id: labels for _, claim_id, labels in chosen[start : start + CLAIMS_PER_PAGE]}
-    return ListedClaims(_listed(session, shown), len(chosen))
+    return [(claim_id, labels) for _, claim_id, labels in in_order]
+
+
+CSV_COLUMNS = [
+    "outlet",
+    "document_id",
+    "document_title",
+    "passage_index",
+    "passage_role",
+    "claim_index",
+    "claim_text",
+    "reviewer_labels",
+    "final_label",
+    "counted_as",
+    "basis",
+]
+
+
+def iter_claims_csv(session: Session, project: Project, choice: Choice) -> Iterator[str]:
+    """The chosen claims as CSV text (RFC 4180, CRLF), header first, a batch at a time;
+    every cell neutralised against spreadsheet formulas."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    batch = 0
+    for claim in iter_claims(session, project, choice):
+        writer.writerow([neutralise_cell(cell) for cell in _csv_cells(claim, choice.basis)])
+        batch += 1
+        if batch == CSV_BATCH:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            batch = 0
+    yield buffer.getvalue()
+
+
+def _csv_cells(claim: ListedClaim, basis: Basis) -> list[str]:
+    return [
+        claim.outlet,
+        claim.document_external_id,
+        claim.document_title,
+        str(claim.passage_index),
+        claim.role,
+        str(claim.claim_index),
+        claim.text,
+        "; ".join(f"{reviewer}={label}" for reviewer, label in claim.labels),
+        claim.settled or "",
+        "; ".join(claim.counted),
+        basis.value,
+    ]
+
+
+def claims_csv_name(project: Project, choice: Choice) -> str:
+    """A file name that says what was listed: outlet, label and passages, then what the
+    report's name says (basis and scope). Names are reduced to ASCII letters and digits."""
+    parts = ["claims", _ascii(choice.outlet or "every-outlet")]
+    parts += [part for part in (choice.label, choice.role) if part]
+    return report_csv_name("-".join(parts), project, choice.basis, choice.scope)
+
+
+def _ascii(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "x"
 
 
 def _labels_of(counted: list[int]) -> list[str]:
@@ -118,11 +207,13 @@ def _listed(session: Session, counted: dict[int, list[str]]) -> list[ListedClaim
         select(
             Claim.id,
             Passage.document_id,
+            Document.external_id,
             Document.title,
             Outlet.name,
             Passage.id,
             Passage.index,
             Passage.role,
+            Claim.index,
             Claim.text,
             FinalLabel.label,
         )
@@ -137,15 +228,29 @@ def _listed(session: Session, counted: dict[int, list[str]]) -> list[ListedClaim
         ListedClaim(
             claim_id=claim_id,
             document_id=document_id,
+            document_external_id=external_id,
             document_title=title,
             outlet=outlet,
             passage_id=passage_id,
             passage_index=index,
             role=role,
+            claim_index=claim_index,
             text=text,
             labels=reviewers[claim_id],
             settled=settled,
             counted=counted[claim_id],
         )
-        for claim_id, document_id, title, outlet, passage_id, index, role, text, settled in found
+        for (
+            claim_id,
+            document_id,
+            external_id,
+            title,
+            outlet,
+            passage_id,
+            index,
+            role,
+            claim_index,
+            text,
+            settled,
+        ) in found
     ]

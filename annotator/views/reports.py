@@ -20,12 +20,13 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from annotator.db import get_session
+from annotator.db import get_session, streamed
 from annotator.models import Claim, FinalLabel, Label, PassageRole, Project
 from annotator.services import (
     adjudication,
@@ -361,7 +362,7 @@ def _scoped_csv(
         return render_template("errors/error.html", message=str(exc)), 400
     text, filename = build(basis, chosen)
     return Response(
-        text,
+        stream_with_context(iter(text)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -396,10 +397,8 @@ def outlet_claim_list(project_id: int) -> ResponseReturnValue:
     label, which a reviewer may not see before completing the passage."""
     project = _curated_project(project_id)
     session = get_session()
-    outlet = request.args.get("outlet") or None
-    if outlet is not None and not outlet_claims.outlet_exists(session, outlet):
-        abort(404, description=f"There is no outlet named {outlet!r}.")
-    label, role, page = _choice("label", LABELS), _choice("role", ROLES), requested_page()
+    outlet, label, role = _claims_asked()
+    page = requested_page()
 
     def build(basis: reports.Basis, chosen: DocumentScope) -> dict[str, Any]:
         choice = outlet_claims.Choice(outlet, basis, label, role, chosen)
@@ -417,6 +416,28 @@ def outlet_claim_list(project_id: int) -> ResponseReturnValue:
         roles=ROLES,
         page=page,
     )
+
+
+@bp.route("/projects/<int:project_id>/reports/outlets/claims.csv")
+def outlet_claims_csv(project_id: int) -> ResponseReturnValue:
+    """Every claim of the list above, as CSV."""
+    project = _curated_project(project_id)
+    outlet, label, role = _claims_asked()
+
+    def build(basis: reports.Basis, chosen: DocumentScope) -> tuple[Iterable[str], str]:
+        choice = outlet_claims.Choice(outlet, basis, label, role, chosen)
+        text = streamed(lambda session: outlet_claims.iter_claims_csv(session, project, choice))
+        return text, outlet_claims.claims_csv_name(project, choice)
+
+    return _scoped_csv(project, build)
+
+
+def _claims_asked() -> tuple[str | None, str | None, str | None]:
+    """The outlet (404 when none has that name), label and passage role the request asks for."""
+    outlet = request.args.get("outlet") or None
+    if outlet is not None and not outlet_claims.outlet_exists(get_session(), outlet):
+        abort(404, description=f"There is no outlet named {outlet!r}.")
+    return outlet, _choice("label", LABELS), _choice("role", ROLES)
 
 
 @bp.route("/projects/<int:project_id>/reports/outlets.csv")

@@ -3,6 +3,8 @@ real Chromium (the date field sends the day as the report reads it)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -66,6 +68,13 @@ def test_a_curator_reads_the_claims_behind_a_share_and_changes_the_label(
     claims = page.locator("#outlet-claims tbody tr")
     expect(claims).to_have_count(counted)
     expect(claims.locator("td").nth(4)).to_have_text("editorial")
+    with page.expect_download() as download:
+        page.locator("#claims-csv").click()
+    assert download.value.suggested_filename == (
+        f"claims-Reuters-editorial-project-{study}-settled-site-Harbour-Watch.csv"
+    )
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert len(lines) == counted + 1
     page.get_by_label("Counted as").select_option("reported")
     page.get_by_role("button", name="Apply").click()
     expect(page.locator("h1")).to_have_text("Reuters: reported claims")

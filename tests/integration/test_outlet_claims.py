@@ -9,7 +9,9 @@ import io
 import re
 
 import pytest
+from sqlalchemy import update
 
+from annotator.models import Claim
 from annotator.services import outlet_claims
 from tests.panel import E, Q, R, build_panel
 
@@ -168,3 +170,86 @@ def test_an_unknown_outlet_or_scope_is_refused_with_its_reason(client, login, pa
     wrong_site = client.get(base, query_string={"outlet": "Reuters", "site": "Nowhere"})
     assert wrong_site.status_code == 400
     assert 'id="outlet-claims"' not in wrong_site.get_data(as_text=True)
+
+
+def _claims_csv(client, panel, **params):
+    response = client.get(
+        f"/projects/{panel.project_id}/reports/outlets/claims.csv", query_string=params
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "text/csv"
+    response.get_data()  # read the stream now, before the test's session does anything else
+    return response
+
+
+def test_the_list_downloads_as_csv_with_every_claim(client, login, session, panel, monkeypatch):
+    monkeypatch.setattr(outlet_claims, "CSV_BATCH", 2)  # three batches for five claims
+    login("cora")
+    response = _claims_csv(client, panel, outlet="Reuters", basis="all")
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="claims-Reuters-project-{panel.project_id}-all.csv"'
+    )
+    text = response.get_data(as_text=True)
+    assert text.startswith(",".join(outlet_claims.CSV_COLUMNS) + "\r\n")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["claim_text"] for row in rows] == [_sentence(n) for n in range(1, 6)]
+    second = rows[1]
+    assert second["outlet"] == "Reuters"
+    assert second["document_id"] == "panel-1"
+    assert (second["passage_index"], second["passage_role"], second["claim_index"]) == (
+        "0",
+        "excerpt",
+        "1",
+    )
+    assert second["reviewer_labels"] == "ann=quoted; bob=quoted; cat=editorial"
+    assert (second["final_label"], second["counted_as"], second["basis"]) == (
+        "",
+        "quoted; editorial",
+        "all",
+    )
+    page, _ = _listed(client, panel, outlet="Reuters", basis="all")
+    assert [row["claim_text"] for row in rows] == [row[0] for row in page]
+    framing = _claims_csv(client, panel, outlet="AP", label=E, role="author")
+    assert framing.headers["Content-Disposition"].endswith(
+        f'filename="claims-AP-editorial-author-project-{panel.project_id}-settled_or_majority.csv"'
+    )
+    assert framing.get_data(as_text=True) == ",".join(outlet_claims.CSV_COLUMNS) + "\r\n"
+
+
+def test_the_csv_neutralises_cells_a_spreadsheet_would_run(client, login, session, panel):
+    session.execute(update(Claim).where(Claim.id == panel.claim(1)).values(text="=HYPERLINK(1)"))
+    session.commit()
+    login("cora")
+    rows = list(
+        csv.DictReader(io.StringIO(_claims_csv(client, panel, label=R).get_data(as_text=True)))
+    )
+    assert rows[0]["claim_text"] == "'=HYPERLINK(1)"
+
+
+def test_the_command_writes_the_same_csv_as_the_page(client, login, panel, runner, tmp_path):
+    login("cora")
+    page = _claims_csv(client, panel, outlet="Reuters", label=E, basis="majority")
+    out = tmp_path / "claims.csv"
+    result = runner.invoke(
+        ["report", "claims", "--project", "panel", "--outlet", "Reuters", "--label", E,
+         "--basis", "majority", str(out)]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == page.get_data()
+    every = runner.invoke(["report", "claims", "--project", "panel", "--role", "author", "-"])
+    assert every.stdout_bytes == _claims_csv(client, panel, role="author").get_data()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["claims", "--outlet", "Nowhere Times"], "There is no outlet named 'Nowhere Times'."),
+        (["outlets", "--label", E], "--outlet, --label and --role choose the claims"),
+        (["claims", "--label", "loud"], "'loud' is not one of"),
+    ],
+)
+def test_the_command_refuses_what_names_nothing(runner, panel, args, message):
+    table, *options = args
+    result = runner.invoke(["report", table, "--project", "panel", *options, "-"])
+    assert result.exit_code == 2
+    assert message in result.output

@@ -115,6 +115,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("GET", "reports.outlet_csv"): MEMBERS,
     # who gave which label: curators only, as adjudication
     ("GET", "reports.outlet_claim_list"): PROJECT_CURATORS,
+    ("GET", "reports.outlet_claims_csv"): PROJECT_CURATORS,
     ("GET", "reports.term_report"): MEMBERS,
     ("GET", "reports.term_csv"): MEMBERS,
     ("GET", "reports.adjudicate"): PROJECT_CURATORS,
