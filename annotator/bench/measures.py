@@ -197,6 +197,7 @@ def next_requests(
 TEAM_PAGES = {
     "dashboard": "/projects/{p}/dashboard",
     "outlet report": "/projects/{p}/reports/outlets",
+    "claims behind the outlet report": "/projects/{p}/reports/outlets/claims",
     "loaded terms report": "/projects/{p}/reports/terms",
     "agreement": "/projects/{p}/agreement",
     "reviewer report": "/projects/{p}/reports/reviewers",

@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,13 +34,15 @@ from annotator.models import (
 from annotator.services.agreement import LABELS
 from annotator.services.exporting import neutralise_cell
 from annotator.services.reports import (
-    COLUMNS,
     Basis,
     LabelledClaims,
     claim_label_rows,
     report_csv_name,
 )
 from annotator.services.scope import EVERY_DOCUMENT, DocumentScope
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CLAIMS_PER_PAGE = 50
 CSV_BATCH = 1000
@@ -97,20 +100,43 @@ def outlet_claims(session: Session, project: Project, choice: Choice, page: int)
     reviewers' labels."""
     chosen = _chosen(session, project, choice)
     start = (page - 1) * CLAIMS_PER_PAGE
-    return ListedClaims(
-        _listed(session, dict(chosen[start : start + CLAIMS_PER_PAGE])), len(chosen)
-    )
+    return ListedClaims(_listed(session, chosen.labels(start, CLAIMS_PER_PAGE)), len(chosen))
 
 
 def iter_claims(session: Session, project: Project, choice: Choice) -> Iterator[ListedClaim]:
     """Every chosen claim, in document order, read CSV_BATCH at a time."""
     chosen = _chosen(session, project, choice)
     for start in range(0, len(chosen), CSV_BATCH):
-        yield from _listed(session, dict(chosen[start : start + CSV_BATCH]))
+        yield from _listed(session, chosen.labels(start, CSV_BATCH))
 
 
-def _chosen(session: Session, project: Project, choice: Choice) -> list[tuple[int, list[str]]]:
-    """The chosen claims' ids in document order, each with the labels it counts as."""
+@dataclass(frozen=True)
+class _Chosen:
+    """The chosen claims' ids in document order, and the labels each counts as (one row of
+    ``LABELS`` counts per id): words are made only for the claims shown."""
+
+    ids: list[int]
+    counted: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def labels(self, start: int, count: int) -> dict[int, list[str]]:
+        """The ids from ``start`` on (``count`` of them), each with the labels it counts as."""
+        return {
+            self.ids[i]: [
+                label for label, times in zip(LABELS, self.counted[i], strict=True) if times
+            ]
+            for i in range(start, min(start + count, len(self.ids)))
+        }
+
+
+def _chosen(session: Session, project: Project, choice: Choice) -> _Chosen:
+    """The claims the report counts as the choice asks, put in document order by numpy: at
+    33,000 claims, sorting them as Python tuples and wording each one's labels took a third of
+    the page's time."""
+    import numpy as np
+
     query = claim_label_rows(project, choice.scope, lead=_LEAD, outlet=choice.outlet)
     rows = driver_rows(session, query)
     if choice.role is not None:
@@ -118,11 +144,11 @@ def _chosen(session: Session, project: Project, choice: Choice) -> list[tuple[in
     claims = LabelledClaims.of_rows([row[len(_LEAD) :] for row in rows])
     counted = claims.counted(choice.basis)[:, : len(LABELS)]
     wanted = counted.sum(axis=1) if choice.label is None else counted[:, LABELS.index(choice.label)]
-    in_order = sorted(
-        (tuple(rows[i][1 : len(_LEAD)]), rows[i][0], _labels_of(counted[i]))
-        for i in wanted.nonzero()[0]
-    )
-    return [(claim_id, labels) for _, claim_id, labels in in_order]
+    place = np.array([row[: len(_LEAD)] for row in rows], dtype=np.int64).reshape(-1, len(_LEAD))
+    kept = wanted.nonzero()[0]
+    # document, then passage, then claim (lexsort sorts by its last key first)
+    order = kept[np.lexsort((place[kept, 3], place[kept, 2], place[kept, 1]))]
+    return _Chosen(place[order, 0].tolist(), counted[order])
 
 
 CSV_COLUMNS = [
@@ -184,10 +210,6 @@ def claims_csv_name(project: Project, choice: Choice) -> str:
 
 def _ascii(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "x"
-
-
-def _labels_of(counted: list[int]) -> list[str]:
-    return [label for label, times in zip(COLUMNS, counted, strict=False) if times]
 
 
 def _listed(session: Session, counted: dict[int, list[str]]) -> list[ListedClaim]:
