@@ -9,9 +9,9 @@ import json
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from annotator.models import Change, Claim, FinalLabel, Outlet, Passage, Project
+from annotator.models import Change, Claim, Document, FinalLabel, Outlet, Passage, Project
 from annotator.services import adjudication, reports
 from tests.helpers import import_fixture
 from tests.panel import E, Q, R, build_panel
@@ -264,6 +264,49 @@ def test_queue_filters(client, login, panel):
     settle(client, panel, 2, Q, 0)
     assert shown() == {4, 6}
     assert shown(settled="1") == {2, 4, 6}
+
+
+def _pair_links(client, panel, **params) -> dict[tuple[str, str], str]:
+    """The label-pair matrix's links: (row label, column label) -> address."""
+    html = client.get(f"/projects/{panel.project_id}/agreement", query_string=params).get_data(
+        as_text=True
+    )
+    table = re.search(r'<table class="confusion" id="label-pairs">.*?</table>', html, re.S)
+    labels = re.findall(r'<th scope="col">(\w+)</th>', table.group(0))
+    links = {}
+    for row in re.findall(r'<tr><th scope="row">(\w+)</th>(.*?)</tr>', table.group(0), re.S):
+        for column, cell in zip(labels, re.findall(r"<td[^>]*>(.*?)</td>", row[1]), strict=True):
+            found = re.search(r'<a href="([^"]+)">', cell)
+            if found:
+                links[(row[0], column)] = found.group(1).replace("&amp;", "&")
+    return links
+
+
+def test_a_pair_of_labels_leads_curators_to_the_disputes_that_carry_both(
+    client, login, session, panel
+):
+    login("ann")
+    assert _pair_links(client, panel) == {}
+    login("cora")
+    links = _pair_links(client, panel)
+    # Pairs counted: R/Q (c4 twice, c6), Q/E (c2 twice): both ways round, no diagonal.
+    assert set(links) == {(R, Q), (Q, R), (Q, E), (E, Q)}
+    disputed = {
+        pair: {n for n in range(1, 9) if f'id="dispute-{panel.claim(n)}"' in page}
+        for pair, page in (
+            (pair, client.get(address).get_data(as_text=True)) for pair, address in links.items()
+        )
+    }
+    assert disputed == {(R, Q): {4, 6}, (Q, R): {4, 6}, (Q, E): {2}, (E, Q): {2}}
+    ap = _pair_links(client, panel, outlet="AP")
+    assert set(ap) == {(R, Q), (Q, R)}
+    page = client.get(ap[(R, Q)]).get_data(as_text=True)
+    assert {n for n in range(1, 9) if f'id="dispute-{panel.claim(n)}"' in page} == {6}
+    # The queue has no site or period: a page narrowed to one links nowhere.
+    session.execute(update(Document).values(site="Harbour Watch"))
+    session.commit()
+    assert _pair_links(client, panel, site="Harbour Watch") == {}
+    assert len(_pair_links(client, panel)) == 4
 
 
 def test_bulk_accept_settles_unanimous_claims_once(client, login, session, panel):
