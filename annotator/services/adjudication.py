@@ -32,6 +32,7 @@ from annotator.models import (
 )
 from annotator.services.agreement import passage_conditions, someone_chose
 from annotator.services.projects import can_curate
+from annotator.services.scope import EVERY_DOCUMENT, DocumentScope
 
 PER_PAGE = 25
 
@@ -72,13 +73,15 @@ class StaleFinal(AdjudicationError):
 @dataclass(frozen=True)
 class QueueFilter:
     """Narrow the queue: outlet name (or NO_OUTLET), passage role, a pair of labels that must
-    both occur on the claim, a reviewer who labelled it; settled claims only on request."""
+    both occur on the claim, a reviewer who labelled it, the documents of a citing site and
+    period; settled claims only on request."""
 
     outlet: str | None = None
     role: str | None = None
     pair: tuple[str, str] | None = None
     reviewer: str | None = None
     include_settled: bool = False
+    documents: DocumentScope = EVERY_DOCUMENT
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ def _filter_conditions(project: Project, filters: QueueFilter) -> list[ColumnEle
     conditions: list[ColumnElement[bool]] = passage_conditions(
         project, filters.outlet, filters.role
     )
+    conditions += filters.documents.passages_kept(project)
     if filters.pair:
         conditions += [someone_chose(filters.pair[0]), someone_chose(filters.pair[1])]
     if filters.reviewer:
@@ -368,9 +372,11 @@ def _unanimous_query(
     counts: Any, project: Project, filters: QueueFilter
 ) -> Select[*tuple[Any, ...]]:
     """(claim id, passage id, label) of unsettled claims with >= 2 labels, all equal, within
-    the outlet, role and reviewer filters (a label pair cannot apply); ``counts`` are the
-    project's label counts (``_label_counts``)."""
-    unsettled = QueueFilter(filters.outlet, filters.role, reviewer=filters.reviewer)
+    the outlet, role, reviewer and document filters (a label pair cannot apply); ``counts``
+    are the project's label counts (``_label_counts``)."""
+    unsettled = QueueFilter(
+        filters.outlet, filters.role, reviewer=filters.reviewer, documents=filters.documents
+    )
     return (
         select(Claim.id, Claim.passage_id, counts.c.label)
         .join(counts, counts.c.claim_id == Claim.id)

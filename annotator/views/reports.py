@@ -7,7 +7,7 @@ accuracy and the reviewer report are for curators (non-members get 404, reviewer
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import (
@@ -82,6 +82,8 @@ def _rating_filter(project: Project) -> RatingFilter:
 
 
 def _queue_filter() -> QueueFilter:
+    """The queue's filters as the request gives them, but for the documents (a scope may
+    name nothing: see ``_scoped_queue_filter``)."""
     given = request.args.get("pair", "").split(PAIR_SEPARATOR)
     pair = next((p for p in LABEL_PAIRS if sorted(p) == sorted(given)), None)
     return QueueFilter(
@@ -91,6 +93,11 @@ def _queue_filter() -> QueueFilter:
         reviewer=request.args.get("reviewer") or None,
         include_settled=request.args.get("settled") == "1",
     )
+
+
+def _scoped_queue_filter(project: Project) -> QueueFilter:
+    """All the queue's filters; ``ScopeError`` for a site or period that names nothing."""
+    return replace(_queue_filter(), documents=_requested_scope(project))
 
 
 def _filter_args() -> dict[str, Any]:
@@ -165,12 +172,20 @@ def adjudicate(project_id: int) -> ResponseReturnValue:
 
 
 def _queue_page(project: Project, status: int = 200) -> ResponseReturnValue:
+    """The queue, or with a site or period that names nothing, the form and the reason (400)."""
     session = get_session()
-    filters = _queue_filter()
     page = requested_page()
-    context = {
+    _, context = _scope_menu(project)
+    filters, queue = _queue_filter(), None
+    try:
+        filters = _scoped_queue_filter(project)
+        queue = adjudication.disagreement_queue(session, project, filters, page)
+    except ScopeError as exc:
+        flash(str(exc), "error")
+        status = 400
+    context |= {
         "project": project,
-        "queue": adjudication.disagreement_queue(session, project, filters, page),
+        "queue": queue,
         "filters": filters,
         "filter_args": _filter_args(),
         "outlets": agreement.outlet_names(session, project),
@@ -278,9 +293,11 @@ def accept_unanimous(project_id: int) -> ResponseReturnValue:
     """Settle every unanimous claim (within the outlet/role/reviewer filters) at once."""
     project = _curated_project(project_id)
     try:
-        accepted = adjudication.accept_unanimous(
-            get_session(), current_user, project, _queue_filter()
-        )
+        filters = _scoped_queue_filter(project)
+    except ScopeError:
+        return _queue_page(project)  # which says why, with 400
+    try:
+        accepted = adjudication.accept_unanimous(get_session(), current_user, project, filters)
     except AdjudicationError as exc:
         return _refuse(project, str(exc), 409)
     if request.is_json:

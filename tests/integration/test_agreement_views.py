@@ -7,9 +7,10 @@ import csv
 import io
 import json
 import re
+from datetime import date
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from annotator.models import Change, Claim, Document, FinalLabel, Outlet, Passage, Project
 from annotator.services import adjudication, reports
@@ -282,6 +283,15 @@ def _pair_links(client, panel, **params) -> dict[tuple[str, str], str]:
     return links
 
 
+def _place_in_harbour_watch(session) -> None:
+    """The panel's document as one of site Harbour Watch, published on 2 March 2026."""
+    day = date(2026, 3, 2)
+    session.execute(
+        update(Document).values(site="Harbour Watch", published=day.isoformat(), published_on=day)
+    )
+    session.commit()
+
+
 def test_a_pair_of_labels_leads_curators_to_the_disputes_that_carry_both(
     client, login, session, panel
 ):
@@ -302,11 +312,46 @@ def test_a_pair_of_labels_leads_curators_to_the_disputes_that_carry_both(
     assert set(ap) == {(R, Q), (Q, R)}
     page = client.get(ap[(R, Q)]).get_data(as_text=True)
     assert {n for n in range(1, 9) if f'id="dispute-{panel.claim(n)}"' in page} == {6}
-    # The queue has no site or period: a page narrowed to one links nowhere.
-    session.execute(update(Document).values(site="Harbour Watch"))
-    session.commit()
-    assert _pair_links(client, panel, site="Harbour Watch") == {}
-    assert len(_pair_links(client, panel)) == 4
+    # The site and period go along.
+    _place_in_harbour_watch(session)
+    scoped = _pair_links(client, panel, site="Harbour Watch", published_from="2026-03-01")
+    assert set(scoped) == set(links)
+    assert "site=Harbour+Watch" in scoped[(Q, E)]
+    assert "published_from=2026-03-01" in scoped[(Q, E)]
+    page = client.get(scoped[(Q, E)]).get_data(as_text=True)
+    assert {n for n in range(1, 9) if f'id="dispute-{panel.claim(n)}"' in page} == {2}
+
+
+def test_the_queue_keeps_to_one_site_and_period(client, login, session, panel):
+    _place_in_harbour_watch(session)
+    login("cora")
+    base = f"/projects/{panel.project_id}/adjudicate"
+
+    def shown(**params):
+        response = client.get(base, query_string=params)
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        return {n for n in range(1, 9) if f'id="dispute-{panel.claim(n)}"' in html}, html
+
+    disputed, html = shown(site="Harbour Watch", published_to="2026-03-31")
+    assert disputed == {2, 4, 6}
+    assert "The documents of site Harbour Watch, published until 2026-03-31." in html
+    assert "4 unsettled claims with two or more labels, all the same" in html
+    disputed, html = shown(published_from="2026-04-01")
+    assert disputed == set()
+    assert "0 unsettled claims" in html
+    later = client.post(f"{base}/unanimous?published_from=2026-04-01")
+    assert later.status_code == 302
+    assert session.scalar(select(func.count(FinalLabel.id))) == 0
+    wrong = client.get(base, query_string={"site": "Nowhere"})
+    assert wrong.status_code == 400
+    assert 'id="queue-total"' not in wrong.get_data(as_text=True)
+    assert "Nowhere" in wrong.get_data(as_text=True)
+    refused = client.post(f"{base}/unanimous?site=Nowhere")
+    assert refused.status_code == 400
+    assert session.scalar(select(func.count(FinalLabel.id))) == 0
+    client.post(f"{base}/unanimous?site=Harbour+Watch")
+    assert session.scalar(select(func.count(FinalLabel.id))) == 4
 
 
 def test_bulk_accept_settles_unanimous_claims_once(client, login, session, panel):

@@ -68,7 +68,7 @@ TEAM_BUDGET = {
     "agreement": 9,  # one counts the documents of each citing site, for the scope menu
     "agreement JSON": 5,
     "reviewer report": 6,
-    "adjudication queue": 11,
+    "adjudication queue": 12,  # one counts the documents of each citing site, for the scope menu
 }
 TEAM_PAGES = {
     "outlet report": "/projects/{p}/reports/outlets",
