@@ -77,6 +77,7 @@ class ListedClaim:
     text: str
     labels: list[tuple[str, str]]  # (reviewer, label), by reviewer
     settled: str | None
+    settled_version: int  # 0 when nothing is settled (what a settle form sends back)
     counted: list[str]  # the labels the claim contributes on the basis
 
 
@@ -238,6 +239,7 @@ def _listed(session: Session, counted: dict[int, list[str]]) -> list[ListedClaim
             Claim.index,
             Claim.text,
             FinalLabel.label,
+            FinalLabel.version,
         )
         .join(Passage, Passage.id == Claim.passage_id)
         .join(Document, Document.id == Passage.document_id)
@@ -260,6 +262,7 @@ def _listed(session: Session, counted: dict[int, list[str]]) -> list[ListedClaim
             text=text,
             labels=reviewers[claim_id],
             settled=settled,
+            settled_version=version or 0,
             counted=counted[claim_id],
         )
         for (
@@ -274,5 +277,6 @@ def _listed(session: Session, counted: dict[int, list[str]]) -> list[ListedClaim
             claim_index,
             text,
             settled,
+            version,
         ) in found
     ]

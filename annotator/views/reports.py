@@ -225,6 +225,15 @@ def settle(project_id: int, claim_id: int) -> ResponseReturnValue:
     if wants_json:
         return jsonify(ok=True, label=final.label, version=final.version)
     flash(f"Settled as {final.label}.", "success")
+    return _back_to_the_list(project)
+
+
+def _back_to_the_list(project: Project) -> ResponseReturnValue:
+    """After a settle from a form: the list it came from (``from=claims``: the claims behind
+    the outlet report, with its choices and page; otherwise the queue, with its filters)."""
+    if request.args.get("from") == "claims":
+        kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "from" and v}
+        return redirect(url_for("reports.outlet_claim_list", project_id=project.id, **kept))
     return redirect(url_for("reports.adjudicate", project_id=project.id, **_filter_args()))
 
 
@@ -234,6 +243,8 @@ def _refuse(
     if request.is_json:
         return jsonify(ok=False, error=message, current=current), status
     flash(message, "error")
+    if request.args.get("from") == "claims":  # the list shows the current label again
+        return _back_to_the_list(project)
     return _queue_page(project, status)
 
 

@@ -67,7 +67,7 @@ def test_a_curator_reads_the_claims_behind_a_share_and_changes_the_label(
     expect(page.locator("#scope")).to_contain_text("site Harbour Watch")
     claims = page.locator("#outlet-claims tbody tr")
     expect(claims).to_have_count(counted)
-    expect(claims.locator("td").nth(4)).to_have_text("editorial")
+    expect(claims.locator("td.settled .settled-label")).to_have_text(["editorial"] * counted)
     with page.expect_download() as download:
         page.locator("#claims-csv").click()
     assert download.value.suggested_filename == (
@@ -75,6 +75,12 @@ def test_a_curator_reads_the_claims_behind_a_share_and_changes_the_label(
     )
     lines = Path(download.value.path()).read_text().splitlines()
     assert len(lines) == counted + 1
+    first = claims.first
+    first.get_by_label("Settle the claim as").select_option("quoted")
+    first.get_by_role("button", name="Settle").click()
+    expect(page.get_by_text("Settled as quoted.")).to_be_visible()
+    expect(page.locator("#scope")).to_contain_text("site Harbour Watch")
+    expect(claims).to_have_count(counted - 1)  # settled labels count: it is quoted now
     page.get_by_label("Counted as").select_option("reported")
     page.get_by_role("button", name="Apply").click()
     expect(page.locator("h1")).to_have_text("Reuters: reported claims")

@@ -9,9 +9,9 @@ import io
 import re
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from annotator.models import Claim
+from annotator.models import Claim, FinalLabel
 from annotator.services import outlet_claims
 from tests.panel import E, Q, R, build_panel
 
@@ -38,7 +38,8 @@ def _listed(client, panel, **params):
     html = response.get_data(as_text=True)
     rows = re.findall(
         r'<tr id="claim-\d+">.*?<a href="/passages/\d+">([^<]*)</a></td>\s*'
-        r'<td class="reviewer-labels">([^<]*)</td>\s*<td>([^<]*)</td>\s*'
+        r'<td class="reviewer-labels">([^<]*)</td>\s*'
+        r'<td class="settled"><span class="settled-label">([^<]*)</span>.*?</td>\s*'
         r'<td class="counted">([^<]*)</td>',
         html,
         re.S,
@@ -253,3 +254,42 @@ def test_the_command_refuses_what_names_nothing(runner, panel, args, message):
     result = runner.invoke(["report", table, "--project", "panel", *options, "-"])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_a_curator_settles_a_claim_from_the_list_and_comes_back_to_it(
+    client, login, session, panel
+):
+    login("cora")
+    address = f"/projects/{panel.project_id}/reports/outlets/claims"
+    choice = {"outlet": "Reuters", "label": E, "basis": "majority", "site": ""}
+    html = client.get(address, query_string=choice).get_data(as_text=True)
+    row = re.search(rf'<tr id="claim-{panel.claim(3)}">.*?</tr>', html, re.S).group(0)
+    action = re.search(r'class="settle-inline" action="([^"]+)"', row).group(1)
+    action = action.replace("&amp;", "&")
+    assert re.search(r'<option value="editorial" selected>', row), "what it counts as, proposed"
+    settled = client.post(action, data={"label": R, "version": "0"})
+    assert settled.status_code == 302
+    back = settled.headers["Location"]
+    assert back.startswith(address)
+    for part in ("outlet=Reuters", "label=editorial", "basis=majority", "page=1"):
+        assert part in back
+    assert "from=" not in back
+    final = session.scalar(select(FinalLabel).where(FinalLabel.claim_id == panel.claim(3)))
+    assert (final.label, final.version) == (R, 1)
+    page = client.get(back).get_data(as_text=True)
+    assert "Settled as reported." in page
+    # On the majority basis the claim still counts as editorial, now shown settled as reported;
+    # on the default basis its settled label counts instead.
+    rows, _ = _listed(client, panel, outlet="Reuters", label=E, basis="majority")
+    assert (rows[0][0], rows[0][2]) == (_sentence(3), R)
+    assert [row[0] for row in _listed(client, panel, outlet="Reuters", label=E)[0]] == [
+        _sentence(5)
+    ]
+    # The same form again, from a page older than that settle: refused, nothing changed.
+    stale = client.post(action, data={"label": Q, "version": "0"})
+    assert stale.status_code == 302
+    assert stale.headers["Location"] == back
+    again = client.get(back).get_data(as_text=True)
+    assert "Another curator settled this claim since the page was loaded" in again
+    session.refresh(final)
+    assert (final.label, final.version) == (R, 1)
