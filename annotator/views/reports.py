@@ -55,6 +55,8 @@ ROLES = [role.value for role in PassageRole]
 PAIR_SEPARATOR = "-"
 LABEL_PAIRS = [(a, b) for i, a in enumerate(LABELS) for b in LABELS[i + 1 :]]
 CHART_LEFT, CHART_WIDTH, CHART_ROW = 190, 480, 28
+# What the list of the claims behind the outlet report keeps across a settle
+LIST_ARGS = ("outlet", "label", "role", "basis", "page", *SCOPE_KEYS)
 
 
 def _curated_project(project_id: int) -> Project:
@@ -232,7 +234,7 @@ def _back_to_the_list(project: Project) -> ResponseReturnValue:
     """After a settle from a form: the list it came from (``from=claims``: the claims behind
     the outlet report, with its choices and page; otherwise the queue, with its filters)."""
     if request.args.get("from") == "claims":
-        kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "from" and v}
+        kept: dict[str, Any] = {k: request.args[k] for k in LIST_ARGS if request.args.get(k)}
         return redirect(url_for("reports.outlet_claim_list", project_id=project.id, **kept))
     return redirect(url_for("reports.adjudicate", project_id=project.id, **_filter_args()))
 

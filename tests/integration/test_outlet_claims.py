@@ -267,6 +267,8 @@ def test_a_curator_settles_a_claim_from_the_list_and_comes_back_to_it(
     action = re.search(r'class="settle-inline" action="([^"]+)"', row).group(1)
     action = action.replace("&amp;", "&")
     assert re.search(r'<option value="editorial" selected>', row), "what it counts as, proposed"
+    assert "from=claims" in action
+    action += "&_external=1&_anchor=x"  # what no list link carries is not carried back
     settled = client.post(action, data={"label": R, "version": "0"})
     assert settled.status_code == 302
     back = settled.headers["Location"]
@@ -274,6 +276,7 @@ def test_a_curator_settles_a_claim_from_the_list_and_comes_back_to_it(
     for part in ("outlet=Reuters", "label=editorial", "basis=majority", "page=1"):
         assert part in back
     assert "from=" not in back
+    assert "#" not in back
     final = session.scalar(select(FinalLabel).where(FinalLabel.claim_id == panel.claim(3)))
     assert (final.label, final.version) == (R, 1)
     page = client.get(back).get_data(as_text=True)
