@@ -303,7 +303,8 @@ def _dispute_args() -> dict[str, Any]:
 
 @bp.route("/projects/<int:project_id>/adjudicate/unanimous", methods=["POST"])
 def accept_unanimous(project_id: int) -> ResponseReturnValue:
-    """Settle every unanimous claim (within the outlet/role/reviewer filters) at once."""
+    """Settle every unanimous claim (within the outlet, role, reviewer, site and period
+    filters) at once."""
     project = _curated_project(project_id)
     try:
         filters = _scoped_queue_filter(project)
