@@ -13,8 +13,6 @@ chose; claims without one are left out (the reviewers' labels travel in ``review
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -42,6 +40,8 @@ from annotator.services.exporting import (
     NO_OUTLET,
     ExportFilter,
     csv_record,
+    csv_writer,
+    drain,
     iter_csv,
     iter_jsonl,
     iter_pages,
@@ -84,18 +84,6 @@ def with_bom(chunks: Iterator[bytes]) -> Iterator[bytes]:
     yield from chunks
 
 
-def _writer() -> tuple[io.StringIO, Any]:
-    buffer = io.StringIO()
-    return buffer, csv.writer(buffer, lineterminator="\r\n")
-
-
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
-
-
 def wide_reviewers(session: Session, export_filter: ExportFilter) -> list[str]:
     """Reviewers that get a column: everyone with a label in the exported projects."""
     query = (
@@ -123,7 +111,7 @@ def iter_wide_csv(session: Session, export_filter: ExportFilter) -> Iterator[str
     """One row per claim: the claim, its final label, and a ``label_<reviewer>`` column per
     reviewer (empty where that reviewer has no label)."""
     reviewers = wide_reviewers(session, export_filter)
-    buffer, writer = _writer()
+    buffer, writer = csv_writer()
     header = [*WIDE_COLUMNS, *(f"label_{name}" for name in reviewers)]
     writer.writerow([neutralise_cell(cell) for cell in header])
     count = 0
@@ -133,8 +121,8 @@ def iter_wide_csv(session: Session, export_filter: ExportFilter) -> Iterator[str
             writer.writerow(_wide_record(list(claim_rows), reviewers))
             count += 1
             if count % CHUNK_ROWS == 0:
-                yield _drain(buffer)
-    yield _drain(buffer)
+                yield drain(buffer)
+    yield drain(buffer)
 
 
 def _wide_record(rows: Sequence[Any], reviewers: Sequence[str]) -> list[str]:

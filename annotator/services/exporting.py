@@ -102,6 +102,21 @@ CSV_PAGES_AT_ONCE = 2
 CSV_PAGES_QUEUED = 2 * CSV_PAGES_AT_ONCE
 
 
+def csv_writer() -> tuple[io.StringIO, Any]:
+    """A buffer and a CSV writer on it (RFC 4180, CRLF), to stream CSV text a batch at a time
+    (``drain``)."""
+    buffer = io.StringIO()
+    return buffer, csv.writer(buffer, lineterminator="\r\n")
+
+
+def drain(buffer: io.StringIO) -> str:
+    """What the buffer holds, leaving it empty for the next batch."""
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
 def neutralise_cell(value: str) -> str:
     """Stop spreadsheets from running a cell as a formula (OWASP CSV injection advice)."""
     return "'" + value if value.startswith(FORMULA_PREFIXES) else value

@@ -9,9 +9,6 @@ the basis ``all``, a claim is listed once however many reviewers gave the label)
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,10 +29,11 @@ from annotator.models import (
     User,
 )
 from annotator.services.agreement import LABELS
-from annotator.services.exporting import neutralise_cell
+from annotator.services.exporting import csv_writer, drain, neutralise_cell
 from annotator.services.reports import (
     Basis,
     LabelledClaims,
+    ascii_slug,
     claim_label_rows,
     report_csv_name,
 )
@@ -170,19 +168,13 @@ CSV_COLUMNS = [
 def iter_claims_csv(session: Session, project: Project, choice: Choice) -> Iterator[str]:
     """The chosen claims as CSV text (RFC 4180, CRLF), header first, a batch at a time;
     every cell neutralised against spreadsheet formulas."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer, writer = csv_writer()
     writer.writerow(CSV_COLUMNS)
-    batch = 0
-    for claim in iter_claims(session, project, choice):
+    for number, claim in enumerate(iter_claims(session, project, choice), start=1):
         writer.writerow([neutralise_cell(cell) for cell in _csv_cells(claim, choice.basis)])
-        batch += 1
-        if batch == CSV_BATCH:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            batch = 0
-    yield buffer.getvalue()
+        if number % CSV_BATCH == 0:
+            yield drain(buffer)
+    yield drain(buffer)
 
 
 def _csv_cells(claim: ListedClaim, basis: Basis) -> list[str]:
@@ -204,13 +196,9 @@ def _csv_cells(claim: ListedClaim, basis: Basis) -> list[str]:
 def claims_csv_name(project: Project, choice: Choice) -> str:
     """A file name that says what was listed: outlet, label and passages, then what the
     report's name says (basis and scope). Names are reduced to ASCII letters and digits."""
-    parts = ["claims", _ascii(choice.outlet or "every-outlet")]
+    parts = ["claims", ascii_slug(choice.outlet or "every-outlet")]
     parts += [part for part in (choice.label, choice.role) if part]
     return report_csv_name("-".join(parts), project, choice.basis, choice.scope)
-
-
-def _ascii(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "x"
 
 
 def _listed(session: Session, counted: dict[int, list[str]]) -> list[ListedClaim]:

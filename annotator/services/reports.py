@@ -381,12 +381,17 @@ def csv_record(row: OutletRow, basis: Basis) -> list[str]:
     return [neutralise_cell(cell) for cell in cells]
 
 
+def ascii_slug(name: str) -> str:
+    """A name as ASCII letters and digits joined by "-", safe in a header's file name."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "x"
+
+
 def report_csv_name(report: str, project: Project, basis: Basis, scope: DocumentScope) -> str:
     """A file name that says what the report counted: project, basis and document scope.
     The site is reduced to ASCII letters and digits, so the name is safe in a header."""
     parts = [f"{report}-project-{project.id}", basis.value]
     if scope.site is not None:
-        parts.append("site-" + (re.sub(r"[^A-Za-z0-9]+", "-", scope.site).strip("-") or "x"))
+        parts.append("site-" + ascii_slug(scope.site))
     if scope.published_from:
         parts.append(f"from-{scope.published_from}")
     if scope.published_to:
