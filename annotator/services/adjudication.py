@@ -9,7 +9,7 @@ refused (``StaleFinal``, HTTP 409) instead of overwriting another curator's deci
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -374,9 +374,7 @@ def _unanimous_query(
     """(claim id, passage id, label) of unsettled claims with >= 2 labels, all equal, within
     the outlet, role, reviewer and document filters (a label pair cannot apply); ``counts``
     are the project's label counts (``_label_counts``)."""
-    unsettled = QueueFilter(
-        filters.outlet, filters.role, reviewer=filters.reviewer, documents=filters.documents
-    )
+    unsettled = replace(filters, pair=None, include_settled=False)
     return (
         select(Claim.id, Claim.passage_id, counts.c.label)
         .join(counts, counts.c.claim_id == Claim.id)
